@@ -1,0 +1,76 @@
+/* A pipeline file loaded, validated and expanded into a graph of stage instances.
+ *
+ * This is the contract between the loader (pipeline.c, dag.c) and everything that decides or
+ * runs (status, run, cache). The pipeline file format is documented in schemas/pipeline.md.
+ * After pz_pipeline_load succeeds the graph is complete and acyclic: every input reference
+ * points at an existing output, every executable exists, and `stages` is in a topological
+ * order (upstream before downstream, ties broken by declaration order, so it is
+ * deterministic). Nothing has been hashed or run yet. */
+#ifndef PZ_PIPELINE_H
+#define PZ_PIPELINE_H
+
+#include <stddef.h>
+#include "util/err.h"
+#include "util/ytree.h"
+
+/* One file an input receives: an upstream stage output, or an external file. */
+typedef struct pz_input_ref {
+    int is_external;
+    char *path;          /* external: absolute path; upstream: NULL */
+    size_t stage;        /* upstream: index into pipeline->stages */
+    char *output;        /* upstream: output name */
+} pz_input_ref;
+
+typedef struct pz_stage_input {
+    char *name;
+    int is_list;         /* foreach "all instances" (or a YAML list): the stage gets a list of paths */
+    size_t nrefs;
+    pz_input_ref *refs;
+} pz_stage_input;
+
+typedef struct pz_stage {
+    char *name;          /* instance name: "split" or "train-base[3]" for foreach instances */
+    char *base_name;     /* the name declared in the file: "train-base" */
+    char *run;           /* as written ("pzflow-train") */
+    char *exe_path;      /* resolved absolute path of the executable */
+    pz_ynode *params;    /* params with vars and ${item} substituted; a map (possibly empty) */
+    size_t ninputs;
+    pz_stage_input *inputs;  /* sorted by name */
+    size_t noutputs;
+    char **outputs;          /* sorted by name */
+    size_t ndeps;
+    size_t *deps;            /* distinct upstream stage indices, ascending */
+    int line, col;           /* where the stage is declared */
+    long threads;            /* requested threads (param-independent `threads:` key), default 1 */
+} pz_stage;
+
+typedef struct pz_pipeline {
+    char *path;              /* the pipeline file as given */
+    char *name;              /* basename without .yaml: names the workspace results/<name>/ */
+    char *root_dir;          /* directory relative paths resolve against (the file's directory's parent
+                                if it lives in pipelines/, else the file's directory) */
+    char *cache_dir;         /* from `cache:` (default <root>/cache) */
+    char *workspace_dir;     /* from `workspace:` (default <root>/results/<name>) */
+    size_t nstages;
+    pz_stage *stages;        /* topological order */
+    pz_ynode *doc;           /* the loaded document after --set overrides, for messages */
+} pz_pipeline;
+
+/* Load `path`, apply `--set dotted.path=value` overrides (in order), resolve executables
+ * (first `bin_dir`, the directory holding the pzflow binary, then PATH), expand foreach,
+ * check everything. On error returns NULL with one message "file:line:col: what". */
+pz_pipeline *pz_pipeline_load(const char *path, const char *const *sets, size_t nsets, const char *bin_dir,
+                              pz_err *err);
+void pz_pipeline_free(pz_pipeline *p);
+
+/* Index of a stage instance by name (exact) or -1. */
+long pz_pipeline_find(const pz_pipeline *p, const char *name);
+/* All instances whose name or base name matches (for --force / --until / why on foreach
+ * stages). Returns the count; *out malloc'd. */
+size_t pz_pipeline_match(const pz_pipeline *p, const char *name, size_t **out);
+
+/* Graph output: text (one line per stage with its inputs) or Graphviz DOT. malloc'd. */
+char *pz_pipeline_dag_text(const pz_pipeline *p);
+char *pz_pipeline_dag_dot(const pz_pipeline *p);
+
+#endif

@@ -1,0 +1,81 @@
+/* Columnar tables: typed, named columns in memory, read from and written to flat HDF5 groups
+ * (the GalaxiesML style: one dataset per column, first axis = row) and read from FITS binary
+ * tables through cfitsio. Every science stage moves data through this one type.
+ *
+ * Missing values: floating columns use NaN. Integer columns may carry a `null` mask
+ * (1 = missing), filled from FITS TNULL; `null` is NULL when nothing is missing. */
+#ifndef PZ_TABLE_H
+#define PZ_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util/err.h"
+
+typedef enum {
+    PZ_F64, PZ_F32, PZ_I64, PZ_I32, PZ_I16, PZ_U8, PZ_BOOL, /* numeric; BOOL stored as uint8 0/1 */
+    PZ_STR                                                  /* fixed-width byte strings, `width` bytes */
+} pz_coltype;
+
+typedef struct pz_column {
+    char *name;
+    pz_coltype type;
+    size_t width;        /* bytes per element (PZ_STR: string width, no terminator required) */
+    void *data;          /* nrows * width bytes, host byte order */
+    uint8_t *null;       /* optional missing mask for integer columns, NULL if none */
+    char *unit;          /* may be NULL */
+} pz_column;
+
+typedef struct pz_table {
+    size_t nrows;
+    size_t ncols;
+    pz_column *cols;
+    size_t nattrs;       /* string attributes: provenance etc., written as HDF5 group attributes */
+    char **attr_keys;
+    char **attr_vals;
+} pz_table;
+
+size_t pz_coltype_size(pz_coltype t);
+const char *pz_coltype_name(pz_coltype t);
+
+pz_table *pz_table_new(size_t nrows);
+void pz_table_free(pz_table *t);
+/* Add a zero-filled column (width only used for PZ_STR). Replaces a same-named column. */
+pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t width);
+pz_column *pz_table_col(const pz_table *t, const char *name);
+/* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
+pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err);
+void pz_table_set_attr(pz_table *t, const char *key, const char *value);
+const char *pz_table_attr(const pz_table *t, const char *key);
+
+/* Numeric access with conversion; a null integer or non-numeric column gives NaN. */
+double pz_col_f64(const pz_column *c, size_t row);
+void pz_col_set_f64(pz_column *c, size_t row, double v);
+/* Copy columns into a row-major float matrix out[row*ncols + j] (for the network). Fails,
+ * naming the column and row, on a missing column or a non-finite value unless allow_nan. */
+int pz_table_matrix_f32(const pz_table *t, const char *const *cols, size_t ncols, float *out, int allow_nan,
+                        pz_err *err);
+
+/* New table with rows `rows[0..n)` of t (all columns, attributes copied). */
+pz_table *pz_table_take(const pz_table *t, const size_t *rows, size_t n);
+/* Row-wise concatenation of tables with the same column names (types converted to the first's). */
+pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err);
+
+/* HDF5: flat group "/" with one dataset per column; string columns are fixed-length byte
+ * strings of shape (N,1) as in GalaxiesML (readers accept (N) too); attributes become string
+ * attributes of the root group. `columns` NULL = all 1-D/(N,1) datasets. Datasets of other
+ * shapes (images) are skipped unless named. Row range [start, start+count) for chunked reading;
+ * count = (size_t)-1 means to the end. Writes go to `path` directly: atomicity is the engine's
+ * job (stages write into scratch). */
+int pz_table_read_hdf5(const char *path, const char *const *columns, size_t ncolumns, size_t start, size_t count,
+                       pz_table **out, pz_err *err);
+int pz_table_write_hdf5(const char *path, const pz_table *t, pz_err *err);
+/* Number of rows (first axis of the first dataset), -1 on error. */
+long pz_hdf5_nrows(const char *path, pz_err *err);
+
+/* FITS binary table in HDU `hdu` (1 = first extension): only the named columns, read in row
+ * chunks so memory grows with the columns read, not the row width. NaN stays NaN; TNULL
+ * integers set the null mask. Errors list every missing column at once. */
+int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
+                       pz_err *err);
+
+#endif

@@ -1,0 +1,83 @@
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pz_errf(pz_err *err, const char *fmt, ...)
+{
+    if (!err) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int pz_err_prefix(pz_err *err, const char *fmt, ...)
+{
+    if (!err) return -1;
+    char prefix[PZ_ERR_MAX], old[PZ_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    return -1;
+}
+
+void pz_die(const char *prog, const pz_err *err, int status)
+{
+    fprintf(stderr, "%s: %s\n", prog, err && err->msg[0] ? err->msg : "unknown error");
+    exit(status);
+}
+
+static void out_of_memory(size_t n)
+{
+    fprintf(stderr, "pzflow: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *pz_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) out_of_memory(n);
+    return p;
+}
+
+void *pz_xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) out_of_memory(count * size);
+    return p;
+}
+
+void *pz_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) out_of_memory(n);
+    return q;
+}
+
+char *pz_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = pz_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+char *pz_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) out_of_memory(0);
+    char *s = pz_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}

@@ -1,0 +1,178 @@
+#include "util/spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+pz_spec *pz_spec_load(const char *path, pz_err *err)
+{
+    pz_ynode *root = pz_yaml_load_file(path, err);
+    if (!root) return NULL;
+    if (root->kind != PZ_Y_MAP) {
+        pz_errf(err, "%s: spec file must be a mapping", path);
+        pz_ynode_free(root);
+        return NULL;
+    }
+    pz_spec *s = pz_xcalloc(1, sizeof *s);
+    s->root = root;
+    s->path = pz_xstrdup(path);
+    const pz_ynode *stage = pz_ymap_get(root, "stage");
+    s->stage = stage && stage->kind == PZ_Y_SCALAR ? stage->str : "stage";
+    s->threads = 1;
+    const pz_ynode *threads = pz_ymap_get(root, "threads");
+    if (threads && (pz_yscalar_long(threads, path, &s->threads, err) < 0 || s->threads < 1)) {
+        if (s->threads < 1) pz_errf(err, "%s: threads must be >= 1", path);
+        pz_spec_free(s);
+        return NULL;
+    }
+    s->params = pz_ymap_get(root, "params");
+    s->inputs = pz_ymap_get(root, "inputs");
+    s->outputs = pz_ymap_get(root, "outputs");
+    s->provenance = pz_ymap_get(root, "provenance");
+    const char *sections[] = {"params", "inputs", "outputs", "provenance"};
+    const pz_ynode *nodes[] = {s->params, s->inputs, s->outputs, s->provenance};
+    for (int i = 0; i < 4; i++) {
+        if (nodes[i] && nodes[i]->kind != PZ_Y_MAP) {
+            pz_errf(err, "%s:%d:%d: '%s' must be a mapping", path, nodes[i]->line, nodes[i]->col, sections[i]);
+            pz_spec_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void pz_spec_free(pz_spec *spec)
+{
+    if (!spec) return;
+    pz_ynode_free(spec->root);
+    free(spec->path);
+    free(spec);
+}
+
+const pz_ynode *pz_spec_param(const pz_spec *spec, const char *key)
+{
+    return spec->params ? pz_ynode_path(spec->params, key) : NULL;
+}
+
+/* Typed lookups share one shape: absent -> 1, convert or report "param 'key': ...". */
+#define SPEC_TYPED(fn, ctype, convert)                                                         \
+    int fn(const pz_spec *spec, const char *key, ctype *out, pz_err *err)                      \
+    {                                                                                          \
+        const pz_ynode *n = pz_spec_param(spec, key);                                          \
+        if (!n) return 1;                                                                      \
+        if (convert(n, spec->path, out, err) < 0) return pz_err_prefix(err, "param '%s': ", key); \
+        return 0;                                                                              \
+    }
+
+SPEC_TYPED(pz_spec_double, double, pz_yscalar_double)
+SPEC_TYPED(pz_spec_long, long, pz_yscalar_long)
+SPEC_TYPED(pz_spec_bool, int, pz_yscalar_bool)
+
+int pz_spec_str(const pz_spec *spec, const char *key, const char **out, pz_err *err)
+{
+    const pz_ynode *n = pz_spec_param(spec, key);
+    if (!n) return 1;
+    if (n->kind != PZ_Y_SCALAR) return pz_errf(err, "param '%s': expected a string, got %s", key, pz_ykind_name(n->kind));
+    *out = n->str;
+    return 0;
+}
+
+static int collect_strings(const pz_ynode *n, const char *what, const char ***out, size_t *count, pz_err *err)
+{
+    if (n->kind == PZ_Y_SCALAR) {
+        *out = pz_xmalloc(sizeof **out);
+        (*out)[0] = n->str;
+        *count = 1;
+        return 0;
+    }
+    if (n->kind != PZ_Y_SEQ) return pz_errf(err, "%s: expected a string or a list of strings", what);
+    const char **v = pz_xmalloc((n->n ? n->n : 1) * sizeof *v);
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->items[i]->kind != PZ_Y_SCALAR) {
+            free(v);
+            return pz_errf(err, "%s: item %zu is %s, expected a string", what, i, pz_ykind_name(n->items[i]->kind));
+        }
+        v[i] = n->items[i]->str;
+    }
+    *out = v;
+    *count = n->n;
+    return 0;
+}
+
+int pz_spec_strlist(const pz_spec *spec, const char *key, const char ***out, size_t *n, pz_err *err)
+{
+    const pz_ynode *node = pz_spec_param(spec, key);
+    if (!node) return 1;
+    char what[300];
+    snprintf(what, sizeof what, "param '%s'", key);
+    return collect_strings(node, what, out, n, err);
+}
+
+int pz_spec_check_params(const pz_spec *spec, const char *const *allowed, pz_err *err)
+{
+    if (!spec->params) return 0;
+    char bad[PZ_ERR_MAX / 2] = "";
+    size_t nbad = 0;
+    for (size_t i = 0; i < spec->params->n; i++) {
+        const char *k = spec->params->keys[i]->str;
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++) ok |= !strcmp(*a, k);
+        if (!ok) {
+            size_t used = strlen(bad);
+            snprintf(bad + used, sizeof bad - used, "%s'%s'", nbad++ ? ", " : "", k);
+        }
+    }
+    if (!nbad) return 0;
+    char known[PZ_ERR_MAX / 2] = "";
+    for (const char *const *a = allowed; *a; a++) {
+        size_t used = strlen(known);
+        snprintf(known + used, sizeof known - used, "%s%s", a == allowed ? "" : ", ", *a);
+    }
+    return pz_errf(err, "unknown param%s %s (known: %s)", nbad > 1 ? "s" : "", bad, known);
+}
+
+int pz_spec_has_input(const pz_spec *spec, const char *name)
+{
+    return pz_ymap_get(spec->inputs, name) != NULL;
+}
+
+int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err)
+{
+    const pz_ynode *node = pz_ymap_get(spec->inputs, name);
+    if (!node) return pz_errf(err, "%s: missing input '%s'", spec->stage, name);
+    char what[300];
+    snprintf(what, sizeof what, "input '%s'", name);
+    return collect_strings(node, what, paths, n, err);
+}
+
+int pz_spec_input(const pz_spec *spec, const char *name, const char **path, pz_err *err)
+{
+    const pz_ynode *node = pz_ymap_get(spec->inputs, name);
+    if (!node) return pz_errf(err, "%s: missing input '%s'", spec->stage, name);
+    if (node->kind != PZ_Y_SCALAR)
+        return pz_errf(err, "%s: input '%s' must be a single file, got %s", spec->stage, name, pz_ykind_name(node->kind));
+    *path = node->str;
+    return 0;
+}
+
+int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_err *err)
+{
+    const pz_ynode *node = pz_ymap_get(spec->outputs, name);
+    if (!node) return pz_errf(err, "%s: missing output '%s'", spec->stage, name);
+    if (node->kind != PZ_Y_SCALAR) return pz_errf(err, "%s: output '%s' must be a path", spec->stage, name);
+    *path = node->str;
+    return 0;
+}
+
+char *pz_spec_provenance_json(const pz_spec *spec)
+{
+    if (spec->provenance) return pz_yaml_to_json(spec->provenance, 1, -1);
+    /* Run by hand without provenance: still record the stage and params. */
+    pz_ynode *p = pz_ynode_map();
+    pz_ymap_set(p, "pzflow_version", pz_ynode_scalar(PZ_VERSION, 1));
+    pz_ymap_set(p, "stage", pz_ynode_scalar(spec->stage, 1));
+    if (spec->params) pz_ymap_set(p, "params", pz_ynode_clone(spec->params));
+    char *s = pz_yaml_to_json(p, 1, -1);
+    pz_ynode_free(p);
+    return s;
+}

@@ -1,0 +1,60 @@
+/* A YAML document as a small tree that remembers where each node came from.
+ *
+ * Everything pzflow reads as YAML (pipeline files, stage spec files, dataset schemas) goes through
+ * this one loader, so every error can name file:line:column. Scalars are kept as text plus a
+ * `quoted` flag; typed accessors convert on demand and report what they expected. */
+#ifndef PZ_YTREE_H
+#define PZ_YTREE_H
+
+#include <stddef.h>
+#include "util/err.h"
+
+typedef enum { PZ_Y_SCALAR, PZ_Y_SEQ, PZ_Y_MAP } pz_ykind;
+
+typedef struct pz_ynode {
+    pz_ykind kind;
+    int line, col;          /* 1-based position in the source; 0 for nodes built in memory */
+    char *str;              /* scalar text (NUL-terminated), NULL for collections */
+    int quoted;             /* scalar was written quoted: "5" stays a string */
+    size_t n;               /* number of items (seq) or pairs (map) */
+    struct pz_ynode **keys; /* map keys (always scalars), NULL for seq */
+    struct pz_ynode **items;/* seq items or map values */
+} pz_ynode;
+
+/* Limits that keep hostile input (alias bombs, deep nesting) from exhausting memory. */
+#define PZ_YAML_MAX_DEPTH 64
+#define PZ_YAML_MAX_NODES 2000000
+
+/* Load the single document of a file / buffer. On error returns NULL and err says
+ * "name:line:col: what". Duplicate map keys and non-scalar keys are errors. An empty
+ * document loads as an empty map. */
+pz_ynode *pz_yaml_load_file(const char *path, pz_err *err);
+pz_ynode *pz_yaml_load_string(const char *text, size_t len, const char *name, pz_err *err);
+void pz_ynode_free(pz_ynode *node);
+
+/* Building trees in memory (spec files, canonical forms). */
+pz_ynode *pz_ynode_scalar(const char *text, int quoted);
+pz_ynode *pz_ynode_seq(void);
+pz_ynode *pz_ynode_map(void);
+void pz_yseq_push(pz_ynode *seq, pz_ynode *item);
+/* Set key (replacing an existing value, which is freed). Takes ownership of value. */
+void pz_ymap_set(pz_ynode *map, const char *key, pz_ynode *value);
+pz_ynode *pz_ynode_clone(const pz_ynode *node);
+
+/* Lookups. NULL when absent or when `map` is not a map. */
+pz_ynode *pz_ymap_get(const pz_ynode *map, const char *key);
+/* Dotted path: "optimizer.lr", "cuts.2" (sequence index). */
+pz_ynode *pz_ynode_path(const pz_ynode *root, const char *dotted);
+
+/* Typed scalar conversion: 0 on success, -1 (with err naming the position) on wrong type. */
+int pz_yscalar_double(const pz_ynode *node, const char *src, double *out, pz_err *err);
+int pz_yscalar_long(const pz_ynode *node, const char *src, long *out, pz_err *err);
+int pz_yscalar_bool(const pz_ynode *node, const char *src, int *out, pz_err *err);
+const char *pz_ykind_name(pz_ykind kind);
+
+/* Emit as JSON (which is also YAML). Plain scalars that read as numbers, booleans or null are
+ * written bare, everything else as a string. sort_keys gives a canonical form for hashing.
+ * indent < 0 writes one line. Returns a malloc'd string. */
+char *pz_yaml_to_json(const pz_ynode *node, int sort_keys, int indent);
+
+#endif

@@ -1,0 +1,138 @@
+#include "support/pztest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/err.h"
+
+const char *pzt_bin_dir(void)
+{
+    const char *d = getenv("PZ_BIN_DIR");
+    return d ? d : "build/bin";
+}
+
+const char *pzt_source_dir(void)
+{
+    const char *d = getenv("PZ_SOURCE_DIR");
+    return d ? d : ".";
+}
+
+const char *pzt_python(void)
+{
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+char *pzt_mkdtemp(const char *suite)
+{
+    const char *root = getenv("PZ_TEST_TMP");
+    if (!root) root = "/tmp";
+    mkdir(root, 0777);
+    char *tmpl = pz_xasprintf("%s/%s-XXXXXX", root, suite);
+    if (!mkdtemp(tmpl)) {
+        fprintf(stderr, "mkdtemp %s: %s\n", tmpl, strerror(errno));
+        abort();
+    }
+    return tmpl;
+}
+
+void pzt_rmtree(const char *path)
+{
+    char *cmd = pz_xasprintf("rm -rf '%s'", path);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+}
+
+int pzt_run(const char *cwd, char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = NULL;
+    if (vasprintf(&cmd, fmt, ap) < 0) abort();
+    va_end(ap);
+    char *full = cwd ? pz_xasprintf("cd '%s' && ( %s ) 2>&1", cwd, cmd) : pz_xasprintf("( %s ) 2>&1", cmd);
+    free(cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    if (!p) return -1;
+    size_t cap = 4096, len = 0;
+    char *buf = pz_xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (len + 1 >= cap) buf = pz_xrealloc(buf, cap *= 2);
+    }
+    buf[len] = 0;
+    int status = pclose(p);
+    if (output) *output = buf;
+    else free(buf);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+char *pzt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0, got;
+    char *buf = pz_xmalloc(cap);
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 >= cap) buf = pz_xrealloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int pzt_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+int pzt_files_equal(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = pzt_read_file(a, &la), *y = pzt_read_file(b, &lb);
+    int eq = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return eq;
+}
+
+int pzt_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+void pzt_suite(const char *name, const pzt_case *cases)
+{
+    if (CU_get_registry() == NULL && CU_initialize_registry() != CUE_SUCCESS) abort();
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    if (!s) abort();
+    for (const pzt_case *c = cases; c->name; c++)
+        if (!CU_add_test(s, c->name, c->fn)) abort();
+}
+
+int pzt_main(void)
+{
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    CU_cleanup_registry();
+    return (failed || run == 0) ? 1 : 0;
+}

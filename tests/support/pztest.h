@@ -1,0 +1,38 @@
+/* Helpers shared by the CUnit suites: scratch directories, running commands, file checks.
+ * Every suite is its own executable (tests/test_<name>.c) registered with ctest. */
+#ifndef PZ_TEST_H
+#define PZ_TEST_H
+
+#include <CUnit/Basic.h>
+#include <stddef.h>
+
+/* Paths from the ctest environment (CMakeLists.txt sets them). */
+const char *pzt_bin_dir(void);    /* build/bin: pzflow and stage executables */
+const char *pzt_source_dir(void); /* the checkout */
+
+/* A fresh empty directory under build/testtmp/<suite>-XXXXXX; malloc'd path. */
+char *pzt_mkdtemp(const char *suite);
+/* rm -rf a directory tree (tests only). */
+void pzt_rmtree(const char *path);
+
+/* Run a shell command in `cwd` (NULL = current); capture stdout+stderr into *output (malloc'd,
+ * may be NULL to discard). Returns the exit status, or 128+signal if killed. */
+int pzt_run(const char *cwd, char **output, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whole-file helpers. pzt_read_file returns NULL if missing; *len optional. */
+char *pzt_read_file(const char *path, size_t *len);
+int pzt_write_file(const char *path, const char *text);
+int pzt_files_equal(const char *a, const char *b);
+int pzt_exists(const char *path);
+
+/* Run the registered suites and return the exit status for main(). */
+int pzt_main(void);
+
+/* Register a suite: pzt_suite("name", (pzt_case[]){{"t1", fn}, ..., {0}}). */
+typedef struct { const char *name; void (*fn)(void); } pzt_case;
+void pzt_suite(const char *name, const pzt_case *cases);
+
+/* The python interpreter with astropy/h5py (Debian's), for format cross-checks. */
+const char *pzt_python(void);
+
+#endif

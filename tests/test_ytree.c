@@ -1,0 +1,128 @@
+/* The YAML tree loader and the spec-file reader every stage relies on. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/pztest.h"
+#include "util/spec.h"
+#include "util/ytree.h"
+
+static pz_ynode *load(const char *text, pz_err *err)
+{
+    return pz_yaml_load_string(text, strlen(text), "t.yaml", err);
+}
+
+static void test_positions_and_types(void)
+{
+    pz_err err;
+    pz_ynode *r = load("a: 1\nb:\n  - x\n  - \"5\"\nc: {d: 2.5e-4}\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    pz_ynode *b = pz_ymap_get(r, "b");
+    CU_ASSERT_EQUAL(b->kind, PZ_Y_SEQ);
+    CU_ASSERT_EQUAL(b->line, 3);
+    CU_ASSERT_EQUAL(b->col, 3);
+    CU_ASSERT_TRUE(b->items[1]->quoted);
+    double d;
+    CU_ASSERT_EQUAL(pz_yscalar_double(pz_ynode_path(r, "c.d"), "t", &d, &err), 0);
+    CU_ASSERT_DOUBLE_EQUAL(d, 2.5e-4, 1e-12);
+    CU_ASSERT_STRING_EQUAL(pz_ynode_path(r, "b.0")->str, "x");
+    CU_ASSERT_PTR_NULL(pz_ynode_path(r, "b.2"));
+    long l;
+    CU_ASSERT_EQUAL(pz_yscalar_long(pz_ymap_get(r, "b")->items[0], "t.yaml", &l, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "t.yaml:3:5: expected an integer, got 'x'"));
+    pz_ynode_free(r);
+}
+
+static void test_errors_name_position(void)
+{
+    pz_err err;
+    CU_ASSERT_PTR_NULL(load("a: [1, 2\nb: 3\n", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "t.yaml:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "YAML syntax error"));
+    CU_ASSERT_PTR_NULL(load("a: 1\nb: 2\na: 3\n", &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:3:1: duplicate key 'a'");
+    CU_ASSERT_PTR_NULL(load("a: 1\n---\nb: 2\n", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only one YAML document"));
+}
+
+static void test_alias_bomb_is_refused(void)
+{
+    /* Each level doubles; 30 levels would be 2^30 nodes without the limit. */
+    char text[8192] = "a0: &a0 [x, x]\n";
+    for (int i = 1; i < 30; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "a%d: &a%d [*a%d, *a%d]\n", i, i, i - 1, i - 1);
+        strcat(text, line);
+    }
+    pz_err err;
+    CU_ASSERT_PTR_NULL(load(text, &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "alias bomb"));
+}
+
+static void test_json_roundtrip_canonical(void)
+{
+    pz_err err;
+    pz_ynode *a = load("b: [1, \"1\", true, x]\na: {z: 1, y: 'q\"'}\n", &err);
+    pz_ynode *b = load("a: {y: 'q\"', z: 1}\nb: [1, \"1\", true, x]  # comment\n", &err);
+    char *ja = pz_yaml_to_json(a, 1, -1), *jb = pz_yaml_to_json(b, 1, -1);
+    CU_ASSERT_STRING_EQUAL(ja, jb);
+    CU_ASSERT_STRING_EQUAL(ja, "{\"a\":{\"y\":\"q\\\"\",\"z\":1},\"b\":[1,\"1\",true,\"x\"]}");
+    pz_ynode *c = load(ja, &err);
+    char *jc = pz_yaml_to_json(c, 1, -1);
+    CU_ASSERT_STRING_EQUAL(ja, jc);
+    free(ja); free(jb); free(jc);
+    pz_ynode_free(a); pz_ynode_free(b); pz_ynode_free(c);
+}
+
+static void test_spec_accessors(void)
+{
+    char *dir = pzt_mkdtemp("ytree");
+    char *path = pz_xasprintf("%s/spec.json", dir);
+    pzt_write_file(path, "{\"pzflow_spec\":1,\"stage\":\"train\",\"threads\":2,"
+                         "\"params\":{\"lr\":5e-4,\"cuts\":[\"a > 1\",\"b < 2\"],\"nested\":{\"k\":3}},"
+                         "\"inputs\":{\"train\":\"/x/t.h5\",\"models\":[\"/m1\",\"/m2\"]},"
+                         "\"outputs\":{\"model\":\"out/model.h5\"}}");
+    pz_err err;
+    pz_spec *s = pz_spec_load(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->threads, 2);
+    double lr = 1;
+    CU_ASSERT_EQUAL(pz_spec_double(s, "lr", &lr, &err), 0);
+    CU_ASSERT_DOUBLE_EQUAL(lr, 5e-4, 1e-12);
+    double absent = 7;
+    CU_ASSERT_EQUAL(pz_spec_double(s, "momentum", &absent, &err), 1);
+    CU_ASSERT_EQUAL(absent, 7);
+    long k;
+    CU_ASSERT_EQUAL(pz_spec_long(s, "nested.k", &k, &err), 0);
+    CU_ASSERT_EQUAL(k, 3);
+    const char **cuts; size_t n;
+    CU_ASSERT_EQUAL(pz_spec_strlist(s, "cuts", &cuts, &n, &err), 0);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_STRING_EQUAL(cuts[1], "b < 2");
+    free(cuts);
+    const char **models;
+    CU_ASSERT_EQUAL(pz_spec_inputs(s, "models", &models, &n, &err), 0);
+    CU_ASSERT_EQUAL(n, 2);
+    free(models);
+    const char *p;
+    CU_ASSERT_EQUAL(pz_spec_input(s, "models", &p, &err), -1);
+    CU_ASSERT_EQUAL(pz_spec_output(s, "model", &p, &err), 0);
+    CU_ASSERT_STRING_EQUAL(p, "out/model.h5");
+    const char *allowed[] = {"lr", "cuts", NULL};
+    CU_ASSERT_EQUAL(pz_spec_check_params(s, allowed, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'nested'"));
+    pz_spec_free(s);
+    pzt_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
+int main(void)
+{
+    pzt_suite("ytree", (pzt_case[]){{"positions and types", test_positions_and_types},
+                                    {"errors name position", test_errors_name_position},
+                                    {"alias bomb refused", test_alias_bomb_is_refused},
+                                    {"canonical json", test_json_roundtrip_canonical},
+                                    {"spec accessors", test_spec_accessors},
+                                    {0}});
+    return pzt_main();
+}
