@@ -13,6 +13,8 @@
 #include "util/err.h"
 #include "util/ytree.h"
 
+struct pz_name_index;
+
 /* One file an input receives: an upstream stage output, or an external file. */
 typedef struct pz_input_ref {
     int is_external;
@@ -54,6 +56,9 @@ typedef struct pz_pipeline {
     size_t nstages;
     pz_stage *stages;        /* topological order */
     pz_ynode *doc;           /* the loaded document after --set overrides, for messages */
+    size_t nshow;
+    pz_input_ref *show;      /* `show:` outputs, resolved to upstream refs, in the order listed */
+    struct pz_name_index *name_index; /* private to the loader: instance name -> index */
 } pz_pipeline;
 
 /* Load `path`, apply `--set dotted.path=value` overrides (in order), resolve executables

@@ -1,0 +1,137 @@
+/* The graph as text (one line per stage instance, in run order) and as Graphviz DOT, for
+ * `pzflow dag`. External files are shown relative to the root directory when inside it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/load.h"
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_puts(sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 1024;
+        b->p = pz_xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+static const char *shown_path(const pz_pipeline *p, const char *path)
+{
+    size_t rl = strlen(p->root_dir);
+    if (rl > 1 && !strncmp(path, p->root_dir, rl) && path[rl] == '/') return path + rl + 1;
+    return path;
+}
+
+static void put_ref(sbuf *b, const pz_pipeline *p, const pz_input_ref *r)
+{
+    if (r->is_external) {
+        sb_puts(b, shown_path(p, r->path));
+        return;
+    }
+    sb_puts(b, p->stages[r->stage].name);
+    sb_puts(b, "/");
+    sb_puts(b, r->output);
+}
+
+char *pz_pipeline_dag_text(const pz_pipeline *p)
+{
+    sbuf b = {0};
+    sb_puts(&b, "");
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        sb_puts(&b, s->name);
+        for (size_t k = 0; k < s->ninputs; k++) {
+            const pz_stage_input *in = &s->inputs[k];
+            sb_puts(&b, k ? " " : " <- ");
+            sb_puts(&b, in->name);
+            sb_puts(&b, in->is_list ? "=[" : "=");
+            for (size_t j = 0; j < in->nrefs; j++) {
+                if (j) sb_puts(&b, ", ");
+                put_ref(&b, p, &in->refs[j]);
+            }
+            if (in->is_list) sb_puts(&b, "]");
+        }
+        sb_puts(&b, " -> ");
+        for (size_t k = 0; k < s->noutputs; k++) {
+            if (k) sb_puts(&b, ", ");
+            sb_puts(&b, s->outputs[k]);
+        }
+        sb_puts(&b, "\n");
+    }
+    return b.p;
+}
+
+/* A DOT double-quoted string: only '"' and '\' need escaping. */
+static void put_quoted(sbuf *b, const char *prefix, const char *s)
+{
+    sb_puts(b, "\"");
+    sb_puts(b, prefix);
+    for (const char *c = s; *c; c++) {
+        char one[3] = {*c, 0, 0};
+        if (*c == '"' || *c == '\\') {
+            one[0] = '\\';
+            one[1] = *c;
+        } else if (*c == '\n') {
+            one[0] = ' ';
+        }
+        sb_puts(b, one);
+    }
+    sb_puts(b, "\"");
+}
+
+char *pz_pipeline_dag_dot(const pz_pipeline *p)
+{
+    sbuf b = {0};
+    sb_puts(&b, "digraph ");
+    put_quoted(&b, "", p->name ? p->name : "pipeline");
+    sb_puts(&b, " {\n  rankdir=LR;\n  node [shape=ellipse];\n");
+    pz_name_index files;
+    pz_nidx_init(&files, 16);
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        sb_puts(&b, "  ");
+        put_quoted(&b, "", s->name);
+        sb_puts(&b, " [label=");
+        put_quoted(&b, "", s->name);
+        sb_puts(&b, ", tooltip=");
+        put_quoted(&b, "", s->run);
+        sb_puts(&b, "];\n");
+        for (size_t k = 0; k < s->ninputs; k++)
+            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
+                const pz_input_ref *r = &s->inputs[k].refs[j];
+                if (!r->is_external || pz_nidx_put(&files, r->path, 0)) continue;
+                sb_puts(&b, "  ");
+                put_quoted(&b, "file:", r->path);
+                sb_puts(&b, " [shape=box, label=");
+                put_quoted(&b, "", shown_path(p, r->path));
+                sb_puts(&b, "];\n");
+            }
+    }
+    pz_nidx_free(&files);
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        for (size_t k = 0; k < s->ninputs; k++)
+            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
+                const pz_input_ref *r = &s->inputs[k].refs[j];
+                sb_puts(&b, "  ");
+                if (r->is_external) put_quoted(&b, "file:", r->path);
+                else put_quoted(&b, "", p->stages[r->stage].name);
+                sb_puts(&b, " -> ");
+                put_quoted(&b, "", s->name);
+                sb_puts(&b, " [label=");
+                char *label = r->is_external ? pz_xstrdup(s->inputs[k].name)
+                                             : pz_xasprintf("%s → %s", r->output, s->inputs[k].name);
+                put_quoted(&b, "", label);
+                free(label);
+                sb_puts(&b, "];\n");
+            }
+    }
+    sb_puts(&b, "}\n");
+    return b.p;
+}

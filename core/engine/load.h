@@ -1,0 +1,107 @@
+/* Internals shared by the pipeline loader's files: pipeline.c (top level, stages, executables),
+ * load_graph.c (references, topological order, cycles), vars.c (${...} substitution, --set),
+ * load_names.c (name index, suggestions) and dag.c. Not part of the engine's public interface. */
+#ifndef PZ_LOAD_H
+#define PZ_LOAD_H
+
+#include <stddef.h>
+
+#include "engine/pipeline.h"
+
+/* ---- name index: string -> size_t, open addressing on XXH3 ------------------------------- */
+
+/* Keys are borrowed: they must outlive the index. */
+typedef struct pz_name_index {
+    size_t cap, n;
+    const char **keys;
+    size_t *vals;
+} pz_name_index;
+
+void pz_nidx_init(pz_name_index *ix, size_t expected);
+void pz_nidx_free(pz_name_index *ix);
+/* Returns 0 when added, 1 when the key was already present (its value is left unchanged). */
+int pz_nidx_put(pz_name_index *ix, const char *key, size_t val);
+long pz_nidx_get(const pz_name_index *ix, const char *key);
+
+/* The candidate closest to `word` if it is plausibly a typo of it, else NULL. */
+const char *pz_closest_name(const char *word, const char *const *cands, size_t n);
+
+/* ---- positions ----------------------------------------------------------------------------- */
+
+/* Nodes from the file carry their line/col. Nodes built from the k-th --set value carry line 0
+ * and col -(k+1), so a message can quote the override instead of a bogus file position. */
+typedef struct pz_src {
+    const char *file;
+    const char *const *sets;
+    size_t nsets;
+} pz_src;
+
+/* Set err to "<position of node>: <message>". Always returns -1. */
+int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- --set overrides and ${...} substitution (vars.c) --------------------------------------- */
+
+/* Apply every "dotted.path=value" to doc (a map), in order. */
+int pz_apply_sets(pz_ynode *doc, const pz_src *src, pz_err *err);
+
+/* What ${name} can see: the vars substituted so far, the names declared (for a "defined later"
+ * hint) and, in a foreach instance, the item. */
+typedef struct pz_scope {
+    const pz_ynode *vars;      /* map name -> substituted value */
+    const pz_ynode *declared;  /* the raw `vars:` map or NULL */
+    const pz_ynode *item;      /* NULL outside foreach */
+} pz_scope;
+
+/* A substituted deep copy of node (map keys are copied verbatim), or NULL with err. */
+pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *src, pz_err *err);
+
+/* Substitute the `vars:` map in order (each var sees the ones before it). *out is a new map. */
+int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_err *err);
+
+/* ---- shared helpers ------------------------------------------------------------------------ */
+
+/* Lexically normalised absolute path of rel against the absolute directory base. malloc'd. */
+char *pz_path_join_abs(const char *base, const char *rel);
+/* Allowed in stage, input and output names. */
+int pz_valid_name(const char *s);
+
+/* ---- the loader's working state (pipeline.c builds instances, load_graph.c links them) ------ */
+
+typedef struct pz_base_stage {
+    const char *name;          /* the key under stages: (borrowed from the document) */
+    const pz_ynode *key, *node;
+    int is_foreach;
+    size_t first, count;       /* its instances: [first, first + count) in declaration order */
+} pz_base_stage;
+
+typedef struct pz_loader {
+    pz_src src;
+    pz_err *err;
+    pz_pipeline *p;
+    const char *bin_dir;
+    pz_ynode *vars;            /* substituted vars */
+    pz_base_stage *bases;
+    size_t nbases;
+    pz_name_index base_ix;     /* base name -> index into bases */
+    pz_stage *st;              /* instances, declaration order (becomes p->stages once sorted) */
+    pz_ynode **inputs;         /* per instance: the substituted `inputs:` map or NULL */
+    size_t nst, capst;
+    pz_name_index inst_ix;     /* instance name -> index into st */
+    pz_name_index run_ix;      /* `run` text -> index into run_paths: resolve each executable once */
+    char **run_paths, **run_keys;
+    size_t nrun;
+    pz_input_ref *show;        /* resolved `show:` (declaration-order indices until sorted) */
+    size_t nshow;
+} pz_loader;
+
+/* load_graph.c: resolve every instance's inputs and the `show:` list, then sort topologically
+ * (or report a cycle). On success ld->st is in topological order. */
+int pz_link_stages(pz_loader *ld);
+
+/* Free an array of references and their strings. */
+void pz_refs_free(pz_input_ref *refs, size_t n);
+/* Free the arrays of one stage instance. */
+void pz_stage_clear(pz_stage *s);
+
+#endif

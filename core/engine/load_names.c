@@ -1,0 +1,170 @@
+/* Small helpers of the pipeline loader: a name -> index hash table (stage lookups must not be
+ * quadratic: 500-stage pipelines are loaded on every no-op run), "did you mean" suggestions,
+ * and lexical path normalisation. */
+#include "engine/load.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- name index ----------------------------------------------------------------------------- */
+
+void pz_nidx_init(pz_name_index *ix, size_t expected)
+{
+    size_t cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    ix->cap = cap;
+    ix->n = 0;
+    ix->keys = pz_xcalloc(cap, sizeof *ix->keys);
+    ix->vals = pz_xcalloc(cap, sizeof *ix->vals);
+}
+
+void pz_nidx_free(pz_name_index *ix)
+{
+    if (!ix) return;
+    free(ix->keys);
+    free(ix->vals);
+    ix->keys = NULL;
+    ix->vals = NULL;
+    ix->cap = ix->n = 0;
+}
+
+static size_t slot_of(const pz_name_index *ix, const char *key)
+{
+    size_t mask = ix->cap - 1;
+    size_t i = (size_t)XXH3_64bits(key, strlen(key)) & mask;
+    while (ix->keys[i] && strcmp(ix->keys[i], key) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+static void grow(pz_name_index *ix)
+{
+    pz_name_index big;
+    pz_nidx_init(&big, ix->cap);
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->keys[i]) pz_nidx_put(&big, ix->keys[i], ix->vals[i]);
+    pz_nidx_free(ix);
+    *ix = big;
+}
+
+int pz_nidx_put(pz_name_index *ix, const char *key, size_t val)
+{
+    if ((ix->n + 1) * 2 > ix->cap) grow(ix);
+    size_t i = slot_of(ix, key);
+    if (ix->keys[i]) return 1;
+    ix->keys[i] = key;
+    ix->vals[i] = val;
+    ix->n++;
+    return 0;
+}
+
+long pz_nidx_get(const pz_name_index *ix, const char *key)
+{
+    if (!ix || !ix->cap) return -1;
+    size_t i = slot_of(ix, key);
+    return ix->keys[i] ? (long)ix->vals[i] : -1;
+}
+
+/* ---- suggestions ---------------------------------------------------------------------------- */
+
+/* Edit distance counting a swap of neighbours as one edit (the commonest typo). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return (size_t)-1;
+    size_t d[65][65];
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *pz_closest_name(const char *word, const char *const *cands, size_t n)
+{
+    /* Up to a third of the word may be wrong (at least one edit), so "ouputs" finds "outputs"
+     * but "x" does not find "run". */
+    size_t limit = strlen(word) / 3;
+    if (limit < 1) limit = 1;
+    const char *best = NULL;
+    size_t best_d = limit + 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
+/* ---- positions ------------------------------------------------------------------------------ */
+
+int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char *fmt, ...)
+{
+    char msg[PZ_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (node && node->line > 0)
+        return pz_errf(err, "%s:%d:%d: %s", src->file, node->line, node->col, msg);
+    if (node && node->col < 0 && (size_t)(-node->col - 1) < src->nsets)
+        return pz_errf(err, "%s: --set '%s': %s", src->file, src->sets[-node->col - 1], msg);
+    return pz_errf(err, "%s:1:1: %s", src->file, msg);
+}
+
+/* ---- paths and names ------------------------------------------------------------------------ */
+
+char *pz_path_join_abs(const char *base, const char *rel)
+{
+    char *joined = rel[0] == '/' ? pz_xstrdup(rel) : pz_xasprintf("%s/%s", base, rel);
+    size_t len = strlen(joined);
+    char *out = pz_xmalloc(len + 2);
+    size_t o = 0;
+    /* Walk components: skip "" and ".", pop on "..". */
+    const char *p = joined;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        size_t k = strcspn(p, "/");
+        if (k == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (k == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/') o--;
+            if (o > 0) o--;
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, k);
+            o += k;
+        }
+        p += k;
+    }
+    if (o == 0) out[o++] = '/';
+    out[o] = 0;
+    free(joined);
+    return out;
+}
+
+int pz_valid_name(const char *s)
+{
+    if (!*s || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
