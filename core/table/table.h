@@ -39,7 +39,11 @@ const char *pz_coltype_name(pz_coltype t);
 
 pz_table *pz_table_new(size_t nrows);
 void pz_table_free(pz_table *t);
-/* Add a zero-filled column (width only used for PZ_STR). Replaces a same-named column. */
+/* Add a zero-filled column (width only used for PZ_STR). Replaces a same-named column in place.
+ * The returned pointer stays valid across later pz_table_add calls while the table has at most
+ * PZ_TABLE_COL_BLOCK columns (the column array grows in blocks of that size); past that, fetch
+ * columns again with pz_table_col. */
+#define PZ_TABLE_COL_BLOCK 256
 pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t width);
 pz_column *pz_table_col(const pz_table *t, const char *name);
 /* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
