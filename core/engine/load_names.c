@@ -101,7 +101,8 @@ const char *pz_closest_name(const char *word, const char *const *cands, size_t n
     size_t best_d = limit + 1;
     for (size_t i = 0; i < n; i++) {
         size_t d = edit_distance(word, cands[i]);
-        if (d < best_d) {
+        /* Replacing every character is no typo ("x" is not a misspelt "o"). */
+        if (d < best_d && d < strlen(word) && d < strlen(cands[i])) {
             best_d = d;
             best = cands[i];
         }

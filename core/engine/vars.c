@@ -3,6 +3,7 @@
  * stages, ${item}). Both keep node positions so later errors still point at the file. */
 #include "engine/load.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,14 @@ static pz_ynode *parse_set_value(const char *text, const pz_src *src, size_t k, 
         char *name = pz_xasprintf("--set '%s'", src->sets[k]);
         v = pz_yaml_load_string(text, strlen(text), name, err);
         free(name);
-        if (!v) return NULL;
+        if (!v) {
+            /* A line:col inside a one-line value says little; keep the parser's reason. */
+            const char *why = strstr(err->msg, "YAML syntax error: ");
+            char reason[PZ_ERR_MAX];
+            snprintf(reason, sizeof reason, "%s", why ? why + 19 : err->msg);
+            pz_errf(err, "--set '%s': the value is not valid YAML: %s", src->sets[k], reason);
+            return NULL;
+        }
     }
     mark_from_set(v, k);
     return v;
