@@ -1,0 +1,197 @@
+/* The FITS column reader on files written by astropy: types, NaN, TNULL, TZERO unsigned
+ * integers, units, column subsets, names in any case, chunk boundaries, and bad files. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/pztest.h"
+#include "table/table.h"
+
+static char *tmpdir;
+static char *small_path, *wide_path;
+
+/* 7 rows with every scalar type; TNULL -99 on lp_type as in COSMOS2020. A 3000-byte string
+ * column in the wide file makes its 5000 rows span several 4 MB read chunks. */
+static const char *writer =
+    "import sys, numpy as np\n"
+    "from astropy.table import Table, Column\n"
+    "from astropy.io import fits\n"
+    "t = Table()\n"
+    "t['ID'] = np.array([1, 2, 3, 4, 5, 6, 2**60], dtype=np.int64)\n"
+    "t['ALPHA_J2000'] = Column(np.array([150.1, 150.2, 0.0, 359.9, 1.5, 2.5, 3.5]), unit='deg')\n"
+    "t['HSC_i_MAG_AUTO'] = Column(np.array([21.5, np.nan, 23.25, 24.0, 99.0, -1, 0], dtype=np.float32), unit='mag')\n"
+    "t['lp_type'] = np.array([0, 1, -99, 2, -9, 0, 0], dtype=np.int64)\n"
+    "t['FLAG_COMBINED'] = np.array([0, 1, 0, 0, 1, -99, 0], dtype=np.int16)\n"
+    "t['nbfilt'] = np.array([30, 31, 32, 33, 34, 35, -99], dtype=np.int32)\n"
+    "t['u16'] = np.array([0, 1, 65535, 3, 4, 5, 6], dtype=np.uint16)\n"
+    "t['flag'] = np.array([True, False, True, True, False, False, True])\n"
+    "t['name'] = np.array(['a', 'bb', 'ccc', '', 'e', 'f', 'g'])\n"
+    "t['Mixed'] = np.arange(7, dtype=np.int16)\n"
+    "t['MIXED'] = np.arange(7, dtype=np.int16) * 2\n"
+    "hdu = fits.BinTableHDU(t, name='PHASE3CATALOG')\n"
+    "for n in ('lp_type', 'FLAG_COMBINED', 'nbfilt'):\n"
+    "    i = t.colnames.index(n) + 1\n"
+    "    hdu.header['TNULL%d' % i] = -99\n"
+    "fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(sys.argv[1], overwrite=True)\n"
+    "n = 5000\n"
+    "w = Table()\n"
+    "w['row'] = np.arange(n, dtype=np.int64)\n"
+    "w['pad'] = np.array(['x' * 3000] * n)\n"
+    "w['val'] = np.arange(n, dtype=np.float64) * 0.5\n"
+    "fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(w)]).writeto(sys.argv[2], overwrite=True)\n";
+
+static void make_files(void)
+{
+    char *script = pz_xasprintf("%s/w.py", tmpdir);
+    pzt_write_file(script, writer);
+    small_path = pz_xasprintf("%s/small.fits", tmpdir);
+    wide_path = pz_xasprintf("%s/wide.fits", tmpdir);
+    char *out = NULL;
+    int rc = pzt_run(NULL, &out, "%s %s %s %s", pzt_python(), script, small_path, wide_path);
+    if (rc != 0) fprintf(stderr, "astropy writer failed: %s\n", out ? out : "");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    free(script);
+}
+
+static void test_types_and_nulls(void)
+{
+    make_files();
+    pz_table *t = NULL;
+    pz_err err;
+    const char *cols[] = {"ID", "ALPHA_J2000", "HSC_i_MAG_AUTO", "lp_type", "FLAG_COMBINED", "nbfilt", "u16", "flag", "name"};
+    int rc = pz_table_read_fits(small_path, 1, cols, 9, &t, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(t->nrows, 7);
+    CU_ASSERT_EQUAL(t->ncols, 9);
+    pz_column *id = pz_table_col(t, "ID");
+    CU_ASSERT_EQUAL(id->type, PZ_I64);
+    CU_ASSERT_EQUAL(((int64_t *)id->data)[6], 1LL << 60);
+    pz_column *ra = pz_table_col(t, "ALPHA_J2000");
+    CU_ASSERT_EQUAL(ra->type, PZ_F64);
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(ra, 3), 359.9, 0);
+    CU_ASSERT_STRING_EQUAL(ra->unit, "deg");
+    pz_column *m = pz_table_col(t, "HSC_i_MAG_AUTO");
+    CU_ASSERT_EQUAL(m->type, PZ_F32);
+    CU_ASSERT_TRUE(isnan(pz_col_f64(m, 1)));
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(m, 2), 23.25, 0);
+    CU_ASSERT_STRING_EQUAL(m->unit, "mag");
+    pz_column *lt = pz_table_col(t, "lp_type");
+    CU_ASSERT_TRUE(isnan(pz_col_f64(lt, 2)));
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(lt, 4), -9, 0);
+    CU_ASSERT_EQUAL(lt->null[0] + lt->null[1] + lt->null[3] + lt->null[4], 0);
+    pz_column *fc = pz_table_col(t, "FLAG_COMBINED");
+    CU_ASSERT_EQUAL(fc->type, PZ_I16);
+    CU_ASSERT_TRUE(isnan(pz_col_f64(fc, 5)));
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(fc, 4), 1, 0);
+    pz_column *nb = pz_table_col(t, "nbfilt");
+    CU_ASSERT_EQUAL(nb->type, PZ_I32);
+    CU_ASSERT_TRUE(isnan(pz_col_f64(nb, 6)));
+    pz_column *u = pz_table_col(t, "u16");
+    CU_ASSERT_EQUAL(u->type, PZ_I32);
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(u, 2), 65535, 0);
+    pz_column *fl = pz_table_col(t, "flag");
+    CU_ASSERT_EQUAL(fl->type, PZ_BOOL);
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(fl, 0) + 2 * pz_col_f64(fl, 1), 1, 0);
+    pz_column *nm = pz_table_col(t, "name");
+    CU_ASSERT_EQUAL(nm->type, PZ_STR);
+    CU_ASSERT_EQUAL(nm->width, 3);
+    CU_ASSERT_EQUAL(memcmp((char *)nm->data + 6, "ccc", 3), 0);
+    pz_table_free(t);
+}
+
+static void test_names(void)
+{
+    pz_table *t = NULL;
+    pz_err err;
+    /* subset, other order, case-insensitive when unambiguous, exact preferred */
+    const char *cols[] = {"alpha_j2000", "Mixed", "id"};
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_fits(small_path, 1, cols, 3, &t, &err), 0);
+    CU_ASSERT_EQUAL(t->ncols, 3);
+    CU_ASSERT_STRING_EQUAL(t->cols[0].name, "ALPHA_J2000");
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "Mixed"), 3), 3, 0);
+    pz_table_free(t);
+
+    const char *bad[] = {"ID", "HSC_g_MAG_AUTO", "mixed", "lp_zPDF"};
+    CU_ASSERT_EQUAL(pz_table_read_fits(small_path, 1, bad, 4, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "small.fits: missing 3 columns: HSC_g_MAG_AUTO, mixed (ambiguous"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ", lp_zPDF"));
+
+    CU_ASSERT_EQUAL(pz_table_read_fits(small_path, 2, cols, 3, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "small.fits: no such HDU"));
+}
+
+static void test_chunk_boundaries(void)
+{
+    pz_table *t = NULL;
+    pz_err err;
+    const char *cols[] = {"val", "row"};
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_fits(wide_path, 1, cols, 2, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(t->nrows, 5000);
+    int ok = 1;
+    for (size_t i = 0; i < 5000; i++)
+        ok &= pz_col_f64(&t->cols[0], i) == 0.5 * (double)i && pz_col_f64(&t->cols[1], i) == (double)i;
+    CU_ASSERT_TRUE(ok);
+    pz_table_free(t);
+}
+
+static void test_bad_files(void)
+{
+    pz_table *t = NULL;
+    pz_err err;
+    const char *cols[] = {"row"};
+    char *p = pz_xasprintf("%s/missing.fits", tmpdir);
+    CU_ASSERT_EQUAL(pz_table_read_fits(p, 1, cols, 1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "missing.fits: No such file"));
+    free(p);
+
+    p = pz_xasprintf("%s/text.fits", tmpdir);
+    pzt_write_file(p, "SIMPLE = nonsense\n");
+    CU_ASSERT_EQUAL(pz_table_read_fits(p, 1, cols, 1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "text.fits: "));
+
+    size_t len;
+    char *bytes = pzt_read_file(wide_path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
+    size_t cuts[] = {10, 2880, 2880 + 1000, 2 * 2880 + 5, len / 2, len - 2881};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        FILE *f = fopen(p, "wb");
+        fwrite(bytes, 1, cuts[k], f);
+        fclose(f);
+        int rc = pz_table_read_fits(p, 1, cols, 1, &t, &err);
+        CU_ASSERT_EQUAL(rc, -1);
+        if (rc == 0) pz_table_free(t);
+        else if (cuts[k] > 3 * 2880) CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "text.fits: truncated: the table needs"));
+    }
+    /* flipped bytes in the header: an error or a read, never a crash */
+    for (size_t k = 0; k < 40; k++) {
+        char *copy = pz_xmalloc(len);
+        memcpy(copy, bytes, len);
+        for (size_t i = 2880 + k * 53 % 2880; i < 3 * 2880; i += 211 + k) copy[i] = (char)('0' + k % 40);
+        FILE *f = fopen(p, "wb");
+        fwrite(copy, 1, len, f);
+        fclose(f);
+        if (pz_table_read_fits(p, 1, cols, 1, &t, &err) == 0) pz_table_free(t);
+        free(copy);
+    }
+    free(bytes);
+    free(p);
+}
+
+int main(void)
+{
+    tmpdir = pzt_mkdtemp("fits");
+    pzt_suite("fits", (pzt_case[]){{"types_and_nulls", test_types_and_nulls},
+                                   {"names", test_names},
+                                   {"chunk_boundaries", test_chunk_boundaries},
+                                   {"bad_files", test_bad_files},
+                                   {0}});
+    int rc = pzt_main();
+    if (rc == 0) pzt_rmtree(tmpdir);
+    free(tmpdir);
+    free(small_path);
+    free(wide_path);
+    return rc;
+}
