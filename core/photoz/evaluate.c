@@ -1,0 +1,338 @@
+#include "photoz/evaluate.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/progress.h"
+
+/* Value columns of the tidy table, all f64 so every row type fits the same schema. */
+enum { V_N, V_NNAN, V_M0, V_PASS_BIAS = V_M0 + PZ_M_COUNT, V_PASS_SCATTER, V_PASS_OUTLIER, V_PASS_ALL, V_COUNT };
+
+static const char *value_name(int v)
+{
+    static const char *const extra[] = {"pass_bias", "pass_scatter", "pass_outlier", "pass_all"};
+    if (v == V_N) return "n";
+    if (v == V_NNAN) return "n_nan";
+    if (v < V_PASS_BIAS) return pz_metric_names[v - V_M0];
+    return extra[v - V_PASS_BIAS];
+}
+
+static const char *const AGG_STATS[4] = {"mean", "std", "p16", "p84"};
+
+typedef struct eval_row {
+    size_t group;
+    const char *selection; /* "lsst", "all", "bin" */
+    double zlo, zhi;
+    long seed;
+    const char *stat;
+    double v[V_COUNT];
+} eval_row;
+
+typedef struct row_list {
+    eval_row *rows;
+    size_t n, cap;
+} row_list;
+
+static eval_row *push_row(row_list *l)
+{
+    if (l->n == l->cap) l->rows = pz_xrealloc(l->rows, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->rows);
+    eval_row *r = &l->rows[l->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static double DEFAULT_BINS[] = {0, 0.3, 0.6, 0.9, 1.2, 1.5, 2, 3, 4};
+
+void pz_eval_config_default(pz_eval_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->window[0] = 0.3;
+    cfg->window[1] = 1.5;
+    cfg->range[0] = 0;
+    cfg->range[1] = 4;
+    cfg->bins = DEFAULT_BINS;
+    cfg->nedges = sizeof DEFAULT_BINS / sizeof DEFAULT_BINS[0];
+    cfg->goals = PZ_LSST_GOALS_DEFAULT;
+    cfg->baseline = "NN-Base";
+    cfg->z_pred_col = "z_pred";
+    cfg->z_true_col = "z_true";
+}
+
+/* --- reading one predictions file ---------------------------------------------------------- */
+
+typedef struct preds {
+    double *zp, *zt;
+    size_t n;
+    long seed;
+} preds;
+
+static int read_preds(const pz_eval_config *cfg, const char *path, long position, preds *p, pz_err *err)
+{
+    const char *cols[2] = {cfg->z_pred_col, cfg->z_true_col};
+    pz_table *t = NULL;
+    if (pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &t, err) < 0) return -1;
+    pz_column *cp = pz_table_col(t, cfg->z_pred_col), *ct = pz_table_col(t, cfg->z_true_col);
+    p->n = t->nrows;
+    p->zp = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->zp);
+    p->zt = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->zt);
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        p->zp[i] = pz_col_f64(cp, i);
+        p->zt[i] = pz_col_f64(ct, i);
+        if (!isfinite(p->zt[i]) || p->zt[i] <= -1)
+            rc = pz_errf(err, "%s: column '%s' row %zu: true redshift %g is not a finite value > -1", path,
+                         cfg->z_true_col, i, p->zt[i]);
+        else if (cfg->nan_error && !isfinite(p->zp[i]))
+            rc = pz_errf(err, "%s: column '%s' row %zu: prediction is %g (param nan_policy: error)", path,
+                         cfg->z_pred_col, i, p->zp[i]);
+    }
+    /* A `seed` root attribute (written by predict) names the seed; else the list position. */
+    p->seed = position;
+    const char *s = pz_table_attr(t, "seed");
+    if (s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end != s && *end == 0) p->seed = v;
+    }
+    pz_table_free(t);
+    if (rc < 0) {
+        free(p->zp);
+        free(p->zt);
+    }
+    return rc;
+}
+
+/* --- per-seed and aggregated rows ---------------------------------------------------------- */
+
+static size_t nselections(const pz_eval_config *cfg)
+{
+    return 2 + cfg->nedges - 1;
+}
+
+static void selection_of(const pz_eval_config *cfg, size_t k, const char **name, double *lo, double *hi)
+{
+    if (k == 0) *name = "lsst", *lo = cfg->window[0], *hi = cfg->window[1];
+    else if (k == 1) *name = "all", *lo = cfg->range[0], *hi = cfg->range[1];
+    else *name = "bin", *lo = cfg->bins[k - 2], *hi = cfg->bins[k - 1];
+}
+
+static void set_passes(const pz_eval_config *cfg, double *v)
+{
+    int met = pz_lsst_goals_met(&cfg->goals, v[V_M0 + PZ_M_BIAS], v[V_M0 + PZ_M_NMAD], v[V_M0 + PZ_M_OUTLIER]);
+    int known = v[V_N] > 0;
+    v[V_PASS_BIAS] = known ? !!(met & PZ_GOAL_BIAS) : NAN;
+    v[V_PASS_SCATTER] = known ? !!(met & PZ_GOAL_SCATTER) : NAN;
+    v[V_PASS_OUTLIER] = known ? !!(met & PZ_GOAL_OUTLIER) : NAN;
+    v[V_PASS_ALL] = known ? met == PZ_GOAL_ALL : NAN;
+}
+
+static void seed_rows(const pz_eval_config *cfg, size_t g, const preds *p, row_list *rows, double *work)
+{
+    for (size_t k = 0; k < nselections(cfg); k++) {
+        eval_row *r = push_row(rows);
+        r->group = g;
+        r->seed = p->seed;
+        r->stat = "seed";
+        selection_of(cfg, k, &r->selection, &r->zlo, &r->zhi);
+        pz_metrics m;
+        pz_metrics_select(p->zp, p->zt, p->n, r->zlo, r->zhi, &m, work);
+        r->v[V_N] = (double)m.n;
+        r->v[V_NNAN] = (double)m.n_nan;
+        for (int j = 0; j < PZ_M_COUNT; j++) r->v[V_M0 + j] = m.v[j];
+        set_passes(cfg, r->v);
+    }
+}
+
+/* Rows first..first+nseeds*nsel hold one group's seed rows, seed-major. */
+static void aggregate_rows(const pz_eval_config *cfg, size_t g, size_t first, size_t nseeds, row_list *rows)
+{
+    size_t nsel = nselections(cfg);
+    double *x = pz_xmalloc(nseeds * sizeof *x), *work = pz_xmalloc(nseeds * sizeof *work);
+    for (size_t k = 0; k < nsel; k++) {
+        eval_row agg[4];
+        memset(agg, 0, sizeof agg);
+        for (int v = 0; v < V_COUNT; v++) {
+            for (size_t s = 0; s < nseeds; s++) x[s] = rows->rows[first + s * nsel + k].v[v];
+            pz_agg a;
+            pz_aggregate(x, nseeds, &a, work);
+            agg[0].v[v] = a.mean, agg[1].v[v] = a.std, agg[2].v[v] = a.p16, agg[3].v[v] = a.p84;
+        }
+        set_passes(cfg, agg[0].v); /* goals of the mean, not the mean of the pass flags */
+        for (int a = 1; a < 4; a++) agg[a].v[V_PASS_BIAS] = agg[a].v[V_PASS_SCATTER] = agg[a].v[V_PASS_OUTLIER] =
+            agg[a].v[V_PASS_ALL] = NAN;
+        const eval_row *model = &rows->rows[first + k];
+        const char *selection = model->selection;
+        double zlo = model->zlo, zhi = model->zhi;
+        for (int a = 0; a < 4; a++) {
+            eval_row *r = push_row(rows); /* may move the array: `model` is not used after this */
+            *r = agg[a];
+            r->group = g;
+            r->selection = selection;
+            r->zlo = zlo;
+            r->zhi = zhi;
+            r->seed = -1;
+            r->stat = AGG_STATS[a];
+        }
+    }
+    free(x);
+    free(work);
+}
+
+static const eval_row *find_mean(const row_list *rows, size_t g, const char *selection)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        const eval_row *r = &rows->rows[i];
+        if (r->group == g && !strcmp(r->stat, "mean") && !strcmp(r->selection, selection)) return r;
+    }
+    return NULL;
+}
+
+static void ratio_rows(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, row_list *rows)
+{
+    static const char *const sels[2] = {"lsst", "all"};
+    for (size_t g = 0; g < ngroups; g++) {
+        if (!cfg->baseline || !strcmp(groups[g].model, cfg->baseline)) continue;
+        size_t b = 0;
+        while (b < ngroups && (strcmp(groups[b].model, cfg->baseline) || strcmp(groups[b].test, groups[g].test))) b++;
+        if (b == ngroups) continue; /* no baseline on this test set */
+        for (int s = 0; s < 2; s++) {
+            const eval_row *mb = find_mean(rows, b, sels[s]), *mg = find_mean(rows, g, sels[s]);
+            eval_row ratio = *mg;
+            ratio.stat = "ratio";
+            for (int v = 0; v < V_COUNT; v++) ratio.v[v] = NAN;
+            for (int j = 0; j < PZ_M_COUNT; j++) {
+                double num = mb->v[V_M0 + j], den = mg->v[V_M0 + j];
+                if (j == PZ_M_BIAS || j == PZ_M_BIAS_BW) num = fabs(num), den = fabs(den);
+                ratio.v[V_M0 + j] = num / den;
+            }
+            *push_row(rows) = ratio;
+        }
+    }
+}
+
+/* --- the tidy table ------------------------------------------------------------------------ */
+
+static size_t label_width(const pz_eval_group *groups, size_t ngroups, int test)
+{
+    size_t w = 1;
+    for (size_t g = 0; g < ngroups; g++) {
+        size_t l = strlen(test ? groups[g].test : groups[g].model);
+        if (l > w) w = l;
+    }
+    return w;
+}
+
+static void set_str(pz_column *c, size_t row, const char *s)
+{
+    size_t l = strlen(s);
+    memcpy((char *)c->data + row * c->width, s, l < c->width ? l : c->width);
+}
+
+static char *fmt_list(const double *x, size_t n)
+{
+    size_t cap = 32 * n + 2;
+    char *s = pz_xmalloc(cap);
+    s[0] = 0;
+    for (size_t i = 0; i < n; i++) snprintf(s + strlen(s), cap - strlen(s), "%s%.17g", i ? "," : "", x[i]);
+    return s;
+}
+
+static void set_attr_double(pz_table *t, const char *key, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    pz_table_set_attr(t, key, buf);
+}
+
+static pz_table *rows_to_table(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups,
+                               const row_list *rows)
+{
+    pz_table *t = pz_table_new(rows->n);
+    pz_table_add(t, "model", PZ_STR, label_width(groups, ngroups, 0));
+    pz_table_add(t, "test", PZ_STR, label_width(groups, ngroups, 1));
+    pz_table_add(t, "selection", PZ_STR, 4);
+    pz_table_add(t, "stat", PZ_STR, 5);
+    pz_table_add(t, "seed", PZ_I64, 0);
+    pz_table_add(t, "z_lo", PZ_F64, 0);
+    pz_table_add(t, "z_hi", PZ_F64, 0);
+    for (int v = 0; v < V_COUNT; v++) pz_table_add(t, value_name(v), PZ_F64, 0);
+    for (size_t i = 0; i < rows->n; i++) {
+        const eval_row *r = &rows->rows[i];
+        set_str(&t->cols[0], i, groups[r->group].model);
+        set_str(&t->cols[1], i, groups[r->group].test);
+        set_str(&t->cols[2], i, r->selection);
+        set_str(&t->cols[3], i, r->stat);
+        ((int64_t *)t->cols[4].data)[i] = r->seed;
+        ((double *)t->cols[5].data)[i] = r->zlo;
+        ((double *)t->cols[6].data)[i] = r->zhi;
+        for (int v = 0; v < V_COUNT; v++) ((double *)t->cols[7 + v].data)[i] = r->v[v];
+    }
+    char *s = fmt_list(cfg->window, 2);
+    pz_table_set_attr(t, "lsst_window", s);
+    free(s);
+    s = fmt_list(cfg->range, 2);
+    pz_table_set_attr(t, "range", s);
+    free(s);
+    s = fmt_list(cfg->bins, cfg->nedges);
+    pz_table_set_attr(t, "bins", s);
+    free(s);
+    set_attr_double(t, "goal_bias", cfg->goals.bias);
+    set_attr_double(t, "goal_scatter", cfg->goals.scatter);
+    set_attr_double(t, "goal_outlier", cfg->goals.outlier);
+    pz_table_set_attr(t, "baseline", cfg->baseline ? cfg->baseline : "");
+    return t;
+}
+
+static int check_config(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, pz_err *err)
+{
+    if (ngroups == 0) return pz_errf(err, "no groups to evaluate");
+    if (cfg->nedges < 2) return pz_errf(err, "param 'bins': need at least two edges");
+    for (size_t k = 1; k < cfg->nedges; k++)
+        if (!(cfg->bins[k] > cfg->bins[k - 1])) return pz_errf(err, "param 'bins': edges must increase (%g after %g)", cfg->bins[k], cfg->bins[k - 1]);
+    if (!(cfg->window[1] > cfg->window[0])) return pz_errf(err, "param 'window': need lo < hi");
+    if (!(cfg->range[1] > cfg->range[0])) return pz_errf(err, "param 'range': need lo < hi");
+    int have_baseline = 0;
+    for (size_t g = 0; g < ngroups; g++) {
+        if (groups[g].npaths == 0) return pz_errf(err, "input '%s': no prediction files", groups[g].input);
+        for (size_t h = 0; h < g; h++)
+            if (!strcmp(groups[g].model, groups[h].model) && !strcmp(groups[g].test, groups[h].test))
+                return pz_errf(err, "groups: model '%s' on test '%s' is listed twice (inputs '%s' and '%s')",
+                               groups[g].model, groups[g].test, groups[h].input, groups[g].input);
+        have_baseline |= cfg->baseline && !strcmp(groups[g].model, cfg->baseline);
+    }
+    if (cfg->baseline && !have_baseline)
+        return pz_errf(err, "param 'baseline': model '%s' is not in groups", cfg->baseline);
+    return 0;
+}
+
+pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, pz_err *err)
+{
+    if (check_config(cfg, groups, ngroups, err) < 0) return NULL;
+    size_t total = 0, done = 0;
+    for (size_t g = 0; g < ngroups; g++) total += groups[g].npaths;
+    row_list rows = {0};
+    for (size_t g = 0; g < ngroups; g++) {
+        size_t first = rows.n;
+        for (size_t s = 0; s < groups[g].npaths; s++) {
+            preds p;
+            if (read_preds(cfg, groups[g].paths[s], (long)s, &p, err) < 0) {
+                pz_err_prefix(err, "input '%s': ", groups[g].input);
+                free(rows.rows);
+                return NULL;
+            }
+            double *work = pz_xmalloc((3 * p.n + 1) * sizeof *work);
+            seed_rows(cfg, g, &p, &rows, work);
+            free(work);
+            free(p.zp);
+            free(p.zt);
+            pz_progress((double)++done / total, "%s on %s, seed %ld", groups[g].model, groups[g].test, p.seed);
+        }
+        aggregate_rows(cfg, g, first, groups[g].npaths, &rows);
+    }
+    ratio_rows(cfg, groups, ngroups, &rows);
+    pz_table *t = rows_to_table(cfg, groups, ngroups, &rows);
+    free(rows.rows);
+    return t;
+}

@@ -1,0 +1,64 @@
+/* The `evaluate` stage's science: photo-z metrics of every (model, test set) group, per seed,
+ * in the LSST window, over the whole range and in redshift bins; aggregated over seeds; LSST
+ * goal pass/fail; ratios baseline/model. Output is one tidy table (docs/evaluate.md):
+ *
+ *   model test selection stat seed z_lo z_hi | n n_nan bias bias_bw nmad scatter_bw rms outlier
+ *                                            | outlier_bw catastrophic loss pass_bias pass_scatter
+ *                                            | pass_outlier pass_all
+ *
+ * selection: "lsst" (window), "all" (whole range) or "bin" (z_lo < z_true <= z_hi)
+ * stat:      "seed"  one seed's values (seed = the file's `seed` attribute, else its list position)
+ *            "mean" "std" "p16" "p84"  over seeds (seed = -1); pass_* on the "mean" row are the
+ *                    goals tested on the mean values, NaN on std/p16/p84 rows
+ *            "ratio" baseline mean / this model's mean (|.| for bias, bias_bw), same test set
+ *                    and selection; NaN for n, n_nan, pass_*
+ * plus a Markdown summary a human reads. */
+#ifndef PZ_EVALUATE_H
+#define PZ_EVALUATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "photoz/metrics.h"
+#include "table/table.h"
+#include "util/err.h"
+#include "util/spec.h"
+
+typedef struct pz_eval_group {
+    const char *model;      /* label, e.g. "NN-Base" */
+    const char *test;       /* label, e.g. "GalaxiesML" */
+    const char *input;      /* spec input name, for messages */
+    const char **paths;     /* one predictions file per seed */
+    size_t npaths;
+} pz_eval_group;
+
+typedef struct pz_eval_config {
+    double window[2];       /* LSST window (lo, hi] */
+    double range[2];        /* whole range (lo, hi] */
+    double *bins;           /* bin edges, increasing; bins are (bins[k], bins[k+1]] */
+    size_t nedges;
+    pz_lsst_goals goals;    /* tested on median bias, NMAD and |dz| > 0.15 outliers */
+    const char *baseline;   /* model label ratios are taken against; NULL = no ratios */
+    int nan_error;          /* 1: a non-finite z_pred is an error; 0: excluded and counted */
+    const char *z_pred_col, *z_true_col;
+} pz_eval_config;
+
+/* Defaults: window (0.3, 1.5], range (0, 4], bins 0 .3 .6 .9 1.2 1.5 2 3 4, LSST goals,
+ * baseline "NN-Base", NaN predictions excluded and counted, columns z_pred / z_true.
+ * cfg->bins points at static storage. */
+void pz_eval_config_default(pz_eval_config *cfg);
+
+/* Evaluate every group (reads the prediction files) into the tidy table described above.
+ * Attributes record the window, range, bins, goals and baseline. */
+pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, pz_err *err);
+
+/* The Markdown summary of an evaluate table (deterministic: fixed number formats, no dates). */
+int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err);
+
+/* The whole stage: params and inputs from the spec, outputs `metrics` (HDF5) and `table` (Markdown). */
+int pz_evaluate_stage(const pz_spec *spec, pz_err *err);
+
+/* Helpers shared with plot-data: a param that is a list of numbers (absent -> 1). */
+int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size_t *n, pz_err *err);
+
+#endif

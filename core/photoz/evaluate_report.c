@@ -1,0 +1,404 @@
+/* The evaluate stage's Markdown summary (built from the metrics table alone, so `pzflow show`
+ * can print it from the HDF5 file) and the stage's params/inputs/outputs. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "photoz/evaluate.h"
+
+/* --- reading the tidy table back ----------------------------------------------------------- */
+
+typedef struct mtab {
+    const pz_table *t;
+    const pz_column *model, *test, *selection, *stat, *zlo;
+} mtab;
+
+static int mtab_open(const pz_table *t, mtab *m, pz_err *err)
+{
+    m->t = t;
+    if (!(m->model = pz_table_need(t, "model", "metrics", err)) || !(m->test = pz_table_need(t, "test", "metrics", err)) ||
+        !(m->selection = pz_table_need(t, "selection", "metrics", err)) ||
+        !(m->stat = pz_table_need(t, "stat", "metrics", err)) || !(m->zlo = pz_table_need(t, "z_lo", "metrics", err)))
+        return -1;
+    const char *need[] = {"n", "bias", "nmad", "rms", "outlier", "catastrophic", "pass_all", "pass_bias",
+                          "pass_scatter", "pass_outlier", "seed", "z_hi"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!pz_table_need(t, need[i], "metrics", err)) return -1;
+    return 0;
+}
+
+/* Fixed-width string cell compared with a C string. */
+static int cell_is(const pz_column *c, size_t row, const char *s)
+{
+    const char *p = (const char *)c->data + row * c->width;
+    size_t l = strlen(s);
+    return l <= c->width && !memcmp(p, s, l) && (l == c->width || p[l] == 0);
+}
+
+static char *cell_str(const pz_column *c, size_t row)
+{
+    const char *p = (const char *)c->data + row * c->width;
+    return strndup(p, c->width);
+}
+
+static double val(const mtab *m, size_t row, const char *col)
+{
+    return pz_col_f64(pz_table_col(m->t, col), row);
+}
+
+/* The row of (model, test, selection, stat[, z_lo]); -1 when absent. */
+static long find_row(const mtab *m, const char *model, const char *test, const char *selection, const char *stat,
+                     double zlo)
+{
+    for (size_t i = 0; i < m->t->nrows; i++)
+        if (cell_is(m->model, i, model) && cell_is(m->test, i, test) && cell_is(m->selection, i, selection) &&
+            cell_is(m->stat, i, stat) && (isnan(zlo) || pz_col_f64(m->zlo, i) == zlo))
+            return (long)i;
+    return -1;
+}
+
+typedef struct label_pairs {
+    char **model, **test;
+    size_t n;
+} label_pairs;
+
+/* Distinct (model, test) pairs in table order. */
+static void pairs_of(const mtab *m, label_pairs *p)
+{
+    p->model = pz_xmalloc((m->t->nrows + 1) * sizeof *p->model);
+    p->test = pz_xmalloc((m->t->nrows + 1) * sizeof *p->test);
+    p->n = 0;
+    for (size_t i = 0; i < m->t->nrows; i++) {
+        if (!cell_is(m->stat, i, "mean")) continue;
+        char *mo = cell_str(m->model, i), *te = cell_str(m->test, i);
+        size_t k = 0;
+        while (k < p->n && (strcmp(p->model[k], mo) || strcmp(p->test[k], te))) k++;
+        if (k < p->n) {
+            free(mo);
+            free(te);
+            continue;
+        }
+        p->model[p->n] = mo;
+        p->test[p->n++] = te;
+    }
+}
+
+static void pairs_free(label_pairs *p)
+{
+    for (size_t i = 0; i < p->n; i++) free(p->model[i]), free(p->test[i]);
+    free(p->model);
+    free(p->test);
+}
+
+/* --- formatting ---------------------------------------------------------------------------- */
+
+static void put_num(FILE *out, const char *fmt, double v)
+{
+    if (isnan(v)) fputs("n/a", out);
+    else fprintf(out, fmt, v);
+}
+
+/* "mean ± std" (just the mean when there is one seed). */
+static void put_mean_std(FILE *out, const mtab *m, long mean, long std, const char *col, const char *fmt)
+{
+    put_num(out, fmt, val(m, mean, col));
+    double s = std >= 0 ? val(m, std, col) : NAN;
+    if (!isnan(s)) {
+        fputs(" ± ", out);
+        fprintf(out, fmt, s);
+    }
+}
+
+static void put_goals(FILE *out, const mtab *m, long mean)
+{
+    if (isnan(val(m, mean, "pass_all"))) {
+        fputs("n/a", out);
+        return;
+    }
+    if (val(m, mean, "pass_all") == 1) {
+        fputs("PASS", out);
+        return;
+    }
+    fputs("FAIL (", out);
+    const char *names[3] = {"bias", "scatter", "outliers"}, *cols[3] = {"pass_bias", "pass_scatter", "pass_outlier"};
+    int first = 1;
+    for (int i = 0; i < 3; i++)
+        if (val(m, mean, cols[i]) != 1) fprintf(out, "%s%s", first ? "" : ", ", names[i]), first = 0;
+    fputs(")", out);
+}
+
+static void put_std_cells(FILE *out, const mtab *m, long mean, long std)
+{
+    static const char *const cols[5] = {"bias", "nmad", "rms", "outlier", "catastrophic"};
+    static const char *const fmts[5] = {"%+.5f", "%.4f", "%.4f", "%.4f", "%.4f"};
+    for (int c = 0; c < 5; c++) {
+        fputs(" | ", out);
+        if (c == 0) {
+            /* std is printed unsigned */
+            put_num(out, fmts[0], val(m, mean, cols[0]));
+            double s = std >= 0 ? val(m, std, cols[0]) : NAN;
+            if (!isnan(s)) fprintf(out, " ± %.5f", s);
+        } else {
+            put_mean_std(out, m, mean, std, cols[c], fmts[c]);
+        }
+    }
+}
+
+static int seed_count(const mtab *m, const char *model, const char *test)
+{
+    int n = 0;
+    for (size_t i = 0; i < m->t->nrows; i++)
+        n += cell_is(m->model, i, model) && cell_is(m->test, i, test) && cell_is(m->selection, i, "all") &&
+             cell_is(m->stat, i, "seed");
+    return n;
+}
+
+static void summary_table(FILE *out, const mtab *m, const label_pairs *p, const char *selection)
+{
+    fputs("| model | test set | seeds | galaxies/seed | bias | NMAD | RMS | outlier fraction | catastrophic fraction | "
+          "LSST goals |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n", out);
+    for (size_t k = 0; k < p->n; k++) {
+        long mean = find_row(m, p->model[k], p->test[k], selection, "mean", NAN);
+        long std = find_row(m, p->model[k], p->test[k], selection, "std", NAN);
+        if (mean < 0) continue;
+        fprintf(out, "| %s | %s | %d | ", p->model[k], p->test[k], seed_count(m, p->model[k], p->test[k]));
+        put_num(out, "%.0f", val(m, mean, "n"));
+        if (val(m, mean, "n") == 0 || isnan(val(m, mean, "n"))) {
+            fputs(" | n=0 | n=0 | n=0 | n=0 | n=0 | n/a |\n", out);
+            continue;
+        }
+        put_std_cells(out, m, mean, std);
+        fputs(" | ", out);
+        put_goals(out, m, mean);
+        fputs(" |\n", out);
+    }
+}
+
+static void ratio_table(FILE *out, const mtab *m, const label_pairs *p, const char *baseline, const char *selection)
+{
+    fprintf(out, "| test set | ratio | \\|bias\\| | RMS | outlier fraction | catastrophic fraction |\n"
+                 "|---|---|---:|---:|---:|---:|\n");
+    for (size_t k = 0; k < p->n; k++) {
+        long r = find_row(m, p->model[k], p->test[k], selection, "ratio", NAN);
+        if (r < 0) continue;
+        fprintf(out, "| %s | %s / %s", p->test[k], baseline, p->model[k]);
+        static const char *const cols[4] = {"bias", "rms", "outlier", "catastrophic"};
+        for (int c = 0; c < 4; c++) {
+            fputs(" | ", out);
+            put_num(out, "%.2f", val(m, r, cols[c]));
+        }
+        fputs(" |\n", out);
+    }
+}
+
+static void bins_table(FILE *out, const mtab *m, const label_pairs *p)
+{
+    fputs("| model | test set | z_true bin | galaxies/seed | bias | NMAD | RMS | outlier fraction | catastrophic fraction "
+          "|\n|---|---|---|---:|---:|---:|---:|---:|---:|\n", out);
+    for (size_t k = 0; k < p->n; k++) {
+        for (size_t i = 0; i < m->t->nrows; i++) {
+            if (!cell_is(m->model, i, p->model[k]) || !cell_is(m->test, i, p->test[k]) ||
+                !cell_is(m->selection, i, "bin") || !cell_is(m->stat, i, "mean"))
+                continue;
+            double lo = val(m, i, "z_lo"), hi = val(m, i, "z_hi");
+            long std = find_row(m, p->model[k], p->test[k], "bin", "std", lo);
+            fprintf(out, "| %s | %s | (%.2f, %.2f] | ", p->model[k], p->test[k], lo, hi);
+            put_num(out, "%.0f", val(m, i, "n"));
+            if (!(val(m, i, "n") > 0)) {
+                fputs(" | n=0 | n=0 | n=0 | n=0 | n=0 |\n", out);
+                continue;
+            }
+            put_std_cells(out, m, (long)i, std);
+            fputs(" |\n", out);
+        }
+    }
+}
+
+int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
+{
+    mtab m;
+    if (mtab_open(metrics, &m, err) < 0) return -1;
+    const char *window = pz_table_attr(metrics, "lsst_window"), *range = pz_table_attr(metrics, "range");
+    const char *baseline = pz_table_attr(metrics, "baseline");
+    const char *gb = pz_table_attr(metrics, "goal_bias"), *gs = pz_table_attr(metrics, "goal_scatter"),
+               *go = pz_table_attr(metrics, "goal_outlier");
+    if (!window || !range || !gb || !gs || !go)
+        return pz_errf(err, "metrics table lacks the attributes written by evaluate (lsst_window, range, goal_*)");
+    double w[2] = {NAN, NAN}, r[2] = {NAN, NAN};
+    sscanf(window, "%lf,%lf", &w[0], &w[1]);
+    sscanf(range, "%lf,%lf", &r[0], &r[1]);
+    label_pairs p;
+    pairs_of(&m, &p);
+    fprintf(out, "# Photo-z metrics\n\n");
+    fprintf(out, "dz = (z_pred − z_true)/(1 + z_true); bias = median(dz); NMAD = 1.4826·median|dz − median(dz)|; "
+                 "RMS = sqrt(mean dz²); outlier: |dz| > 0.15; catastrophic: |z_pred − z_true| > 1. "
+                 "Values are mean ± standard deviation over seeds.\n\n");
+    fprintf(out, "LSST goals: |bias| < %g, NMAD < %g, outlier fraction < %g (tested on the seed means).\n\n",
+            strtod(gb, NULL), strtod(gs, NULL), strtod(go, NULL));
+    fprintf(out, "## LSST window %g < z_true ≤ %g\n\n", w[0], w[1]);
+    summary_table(out, &m, &p, "lsst");
+    fprintf(out, "\n## Whole range %g < z_true ≤ %g\n\n", r[0], r[1]);
+    summary_table(out, &m, &p, "all");
+    if (baseline && *baseline) {
+        fprintf(out, "\n## Ratios %s / model, LSST window (> 1: the model improves on %s)\n\n", baseline, baseline);
+        fputs("Ratios of the seed means; |bias| is the absolute value of the mean median bias.\n\n", out);
+        ratio_table(out, &m, &p, baseline, "lsst");
+        fprintf(out, "\n## Ratios %s / model, whole range\n\n", baseline);
+        ratio_table(out, &m, &p, baseline, "all");
+    }
+    fputs("\n## Redshift bins (right-closed on z_true)\n\n", out);
+    bins_table(out, &m, &p);
+    pairs_free(&p);
+    if (ferror(out)) return pz_errf(err, "writing the Markdown table failed");
+    return 0;
+}
+
+/* --- the stage ----------------------------------------------------------------------------- */
+
+int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size_t *n, pz_err *err)
+{
+    const pz_ynode *node = pz_spec_param(spec, key);
+    if (!node) return 1;
+    if (node->kind != PZ_Y_SEQ)
+        return pz_errf(err, "%s:%d:%d: param '%s': expected a list of numbers", spec->path, node->line, node->col, key);
+    double *v = pz_xmalloc((node->n + 1) * sizeof *v);
+    for (size_t i = 0; i < node->n; i++)
+        if (pz_yscalar_double(node->items[i], spec->path, &v[i], err) < 0) {
+            free(v);
+            return pz_err_prefix(err, "param '%s': ", key);
+        }
+    *out = v;
+    *n = node->n;
+    return 0;
+}
+
+static int pair_param(const pz_spec *spec, const char *key, double out[2], pz_err *err)
+{
+    double *v = NULL;
+    size_t n = 0;
+    int rc = pz_spec_double_list(spec, key, &v, &n, err);
+    if (rc != 0) return rc;
+    if (n != 2) {
+        free(v);
+        return pz_errf(err, "param '%s': expected [lo, hi], got %zu numbers", key, n);
+    }
+    out[0] = v[0], out[1] = v[1];
+    free(v);
+    return 0;
+}
+
+static int group_field(const pz_spec *spec, const pz_ynode *item, size_t i, const char *key, const char **out,
+                       pz_err *err)
+{
+    const pz_ynode *n = pz_ymap_get(item, key);
+    if (!n || n->kind != PZ_Y_SCALAR)
+        return pz_errf(err, "%s:%d:%d: param 'groups.%zu': needs a string '%s'", spec->path, item->line, item->col, i,
+                       key);
+    *out = n->str;
+    return 0;
+}
+
+static int read_groups(const pz_spec *spec, pz_eval_group **out, size_t *n, pz_err *err)
+{
+    const pz_ynode *node = pz_spec_param(spec, "groups");
+    if (!node || node->kind != PZ_Y_SEQ || node->n == 0)
+        return pz_errf(err, "param 'groups': required, a list of {model, test, input}");
+    pz_eval_group *g = pz_xcalloc(node->n, sizeof *g);
+    for (size_t i = 0; i < node->n; i++) {
+        const pz_ynode *item = node->items[i];
+        if (item->kind != PZ_Y_MAP) {
+            free(g);
+            return pz_errf(err, "%s:%d:%d: param 'groups.%zu': expected {model, test, input}", spec->path, item->line,
+                           item->col, i);
+        }
+        for (size_t k = 0; k < item->n; k++) {
+            const char *key = item->keys[k]->str;
+            if (strcmp(key, "model") && strcmp(key, "test") && strcmp(key, "input")) {
+                free(g);
+                return pz_errf(err, "%s:%d:%d: param 'groups.%zu': unknown key '%s' (known: model, test, input)",
+                               spec->path, item->keys[k]->line, item->keys[k]->col, i, key);
+            }
+        }
+        if (group_field(spec, item, i, "model", &g[i].model, err) < 0 ||
+            group_field(spec, item, i, "test", &g[i].test, err) < 0 ||
+            group_field(spec, item, i, "input", &g[i].input, err) < 0 ||
+            pz_spec_inputs(spec, g[i].input, &g[i].paths, &g[i].npaths, err) < 0) {
+            for (size_t k = 0; k < i; k++) free(g[k].paths);
+            free(g);
+            return -1;
+        }
+    }
+    *out = g;
+    *n = node->n;
+    return 0;
+}
+
+static int read_config(const pz_spec *spec, pz_eval_config *cfg, double **bins_owned, pz_err *err)
+{
+    static const char *const allowed[] = {"groups", "window", "range", "bins", "goals", "baseline",
+                                          "nan_policy", "z_pred_column", "z_true_column", NULL};
+    pz_eval_config_default(cfg);
+    *bins_owned = NULL;
+    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
+    if (pair_param(spec, "window", cfg->window, err) < 0 || pair_param(spec, "range", cfg->range, err) < 0) return -1;
+    int rc = pz_spec_double_list(spec, "bins", bins_owned, &cfg->nedges, err);
+    if (rc < 0) return -1;
+    if (rc == 0) cfg->bins = *bins_owned;
+    if (pz_spec_double(spec, "goals.bias", &cfg->goals.bias, err) < 0 ||
+        pz_spec_double(spec, "goals.scatter", &cfg->goals.scatter, err) < 0 ||
+        pz_spec_double(spec, "goals.outlier", &cfg->goals.outlier, err) < 0)
+        return -1;
+    const pz_ynode *goals = pz_spec_param(spec, "goals");
+    for (size_t k = 0; goals && goals->kind == PZ_Y_MAP && k < goals->n; k++) {
+        const char *key = goals->keys[k]->str;
+        if (strcmp(key, "bias") && strcmp(key, "scatter") && strcmp(key, "outlier"))
+            return pz_errf(err, "%s:%d:%d: param 'goals': unknown key '%s' (known: bias, scatter, outlier)", spec->path,
+                           goals->keys[k]->line, goals->keys[k]->col, key);
+    }
+    if (pz_spec_str(spec, "baseline", &cfg->baseline, err) < 0) return -1;
+    if (!*cfg->baseline) cfg->baseline = NULL;
+    const char *policy = "exclude";
+    if (pz_spec_str(spec, "nan_policy", &policy, err) < 0) return -1;
+    if (strcmp(policy, "exclude") && strcmp(policy, "error"))
+        return pz_errf(err, "param 'nan_policy': expected 'exclude' or 'error', got '%s'", policy);
+    cfg->nan_error = !strcmp(policy, "error");
+    if (pz_spec_str(spec, "z_pred_column", &cfg->z_pred_col, err) < 0 ||
+        pz_spec_str(spec, "z_true_column", &cfg->z_true_col, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int write_markdown(const char *path, const pz_table *t, pz_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return pz_errf(err, "%s: cannot create: %m", path);
+    int rc = pz_eval_markdown(t, f, err);
+    if (fclose(f) != 0 && rc == 0) rc = pz_errf(err, "%s: write failed: %m", path);
+    if (rc < 0) pz_err_prefix(err, "%s: ", path);
+    return rc;
+}
+
+int pz_evaluate_stage(const pz_spec *spec, pz_err *err)
+{
+    pz_eval_config cfg;
+    double *bins = NULL;
+    pz_eval_group *groups = NULL;
+    size_t ngroups = 0;
+    const char *metrics_path, *table_path;
+    int rc = -1;
+    if (read_config(spec, &cfg, &bins, err) < 0 || read_groups(spec, &groups, &ngroups, err) < 0 ||
+        pz_spec_output(spec, "metrics", &metrics_path, err) < 0 || pz_spec_output(spec, "table", &table_path, err) < 0)
+        goto out;
+    pz_table *t = pz_evaluate(&cfg, groups, ngroups, err);
+    if (!t) goto out;
+    char *prov = pz_spec_provenance_json(spec);
+    pz_table_set_attr(t, "pzflow_provenance", prov);
+    free(prov);
+    rc = pz_table_write_hdf5(metrics_path, t, err) < 0 || write_markdown(table_path, t, err) < 0 ? -1 : 0;
+    pz_table_free(t);
+out:
+    for (size_t g = 0; g < ngroups; g++) free(groups[g].paths);
+    free(groups);
+    free(bins);
+    return rc;
+}
