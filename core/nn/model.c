@@ -1,0 +1,520 @@
+#include "nn/model.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <unistd.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_FORMAT "pzflow-nn-model"
+#define MODEL_VERSION 1
+
+/* ---- in-memory model ---- */
+
+void pz_model_set_str(char **field, const char *value)
+{
+    free(*field);
+    *field = value ? pz_xstrdup(value) : NULL;
+}
+
+pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, const pz_scaler *scaler)
+{
+    pz_model *m = pz_xcalloc(1, sizeof *m);
+    m->net = net;
+    m->nfeat = nfeat;
+    m->features = pz_xcalloc(nfeat ? nfeat : 1, sizeof *m->features);
+    for (size_t i = 0; i < nfeat; i++) m->features[i] = pz_xstrdup(features[i]);
+    pz_scaler_copy(&m->scaler, scaler);
+    m->label = pz_xstrdup("");
+    m->loss = pz_xstrdup("hsc");
+    m->frozen = pz_xstrdup("");
+    m->provenance = pz_xstrdup("{}");
+    return m;
+}
+
+void pz_model_free(pz_model *m)
+{
+    if (!m) return;
+    pz_net_free(m->net);
+    for (size_t i = 0; i < m->nfeat; i++) free(m->features[i]);
+    free(m->features);
+    pz_scaler_free(&m->scaler);
+    pz_history_free(&m->hist);
+    free(m->label);
+    free(m->loss);
+    free(m->frozen);
+    free(m->provenance);
+    free(m->base_provenance);
+    free(m);
+}
+
+void pz_history_push(pz_history *h, double train_loss, double val_loss, double lr)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 64;
+        h->train_loss = pz_xrealloc(h->train_loss, sizeof(double) * h->cap);
+        h->val_loss = pz_xrealloc(h->val_loss, sizeof(double) * h->cap);
+        h->lr = pz_xrealloc(h->lr, sizeof(double) * h->cap);
+    }
+    h->train_loss[h->n] = train_loss;
+    h->val_loss[h->n] = val_loss;
+    h->lr[h->n] = lr;
+    h->n++;
+}
+
+void pz_history_free(pz_history *h)
+{
+    free(h->train_loss);
+    free(h->val_loss);
+    free(h->lr);
+    memset(h, 0, sizeof *h);
+}
+
+/* HDF5 prints its error stack by default; a library reports through pz_err instead, so the
+ * handler is switched off for the duration of a call and restored after. */
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} quiet_errors;
+
+static void quiet_begin(quiet_errors *q)
+{
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_end(const quiet_errors *q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+/* ---- HDF5 writing: every object without timestamps, fixed format versions ---- */
+
+typedef struct {
+    hid_t gcpl, dcpl;
+} h5_props;
+
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *value)
+{
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return -1;
+    herr_t rc = H5Awrite(a, type, value);
+    H5Aclose(a);
+    return rc < 0 ? -1 : 0;
+}
+
+static int attr_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    size_t len = strlen(value);
+    H5Tset_size(t, len ? len : 1);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, t, s, len ? value : "");
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_i64(hid_t loc, const char *name, const int64_t *v, size_t n, int scalar)
+{
+    hsize_t dim = n;
+    hid_t s = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+    int rc = attr_write(loc, name, H5T_STD_I64LE, s, v);
+    H5Sclose(s);
+    return rc;
+}
+
+static int attr_f64(hid_t loc, const char *name, double v)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_IEEE_F64LE, s, &v);
+    H5Sclose(s);
+    return rc;
+}
+
+static int dset_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+                      const void *data, const h5_props *p)
+{
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, p->dcpl, H5P_DEFAULT);
+    H5Sclose(s);
+    if (d < 0) return -1;
+    hsize_t total = 1;
+    for (int i = 0; i < rank; i++) total *= dims[i];
+    herr_t rc = total ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0;
+    H5Dclose(d);
+    return rc < 0 ? -1 : 0;
+}
+
+static int write_strings(hid_t loc, const char *name, char *const *v, size_t n, const h5_props *p)
+{
+    size_t width = 1;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(v[i]) > width) width = strlen(v[i]);
+    char *buf = pz_xcalloc(n ? n : 1, width);
+    for (size_t i = 0; i < n; i++) memcpy(buf + i * width, v[i], strlen(v[i]));
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, width);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    hsize_t dim = n;
+    int rc = dset_write(loc, name, t, t, 1, &dim, buf, p);
+    H5Tclose(t);
+    free(buf);
+    return rc;
+}
+
+static hid_t group_new(hid_t loc, const char *name, const h5_props *p)
+{
+    return H5Gcreate2(loc, name, H5P_DEFAULT, p->gcpl, H5P_DEFAULT);
+}
+
+static char *layer_names_csv(const pz_net *net)
+{
+    size_t cap = 16 * (size_t)net->nlayers + 1, len = 0;
+    char *s = pz_xcalloc(cap, 1);
+    for (int l = 0; l < net->nlayers; l++) {
+        char name[32];
+        pz_net_layer_name(net, l, name, sizeof name);
+        len += snprintf(s + len, cap - len, "%s%s", l ? "," : "", name);
+    }
+    return s;
+}
+
+static int write_root_attrs(hid_t f, const pz_model *m)
+{
+    const pz_net *net = m->net;
+    int64_t sizes[PZ_NET_MAX_LAYERS + 2];
+    sizes[0] = net->nin;
+    for (int l = 0; l < net->nhidden; l++) sizes[l + 1] = net->hidden[l];
+    sizes[net->nhidden + 1] = 1;
+    int64_t one = MODEL_VERSION, skip = net->skip, nw = (int64_t)net->nparams, best = m->best_epoch,
+            epochs = (int64_t)m->hist.n, seed = m->seed, batch = m->batch_size;
+    char *names = layer_names_csv(net);
+    int rc = attr_str(f, "pzflow_format", MODEL_FORMAT) | attr_i64(f, "pzflow_format_version", &one, 1, 1) |
+             attr_str(f, "pzflow_provenance", m->provenance ? m->provenance : "{}") |
+             attr_str(f, "label", m->label ? m->label : "") | attr_str(f, "loss", m->loss ? m->loss : "") |
+             attr_str(f, "activation", "relu") | attr_i64(f, "skip", &skip, 1, 1) |
+             attr_i64(f, "layer_sizes", sizes, (size_t)net->nhidden + 2, 0) | attr_str(f, "layer_names", names) |
+             attr_i64(f, "n_weights", &nw, 1, 1) | attr_i64(f, "best_epoch", &best, 1, 1) |
+             attr_i64(f, "epochs_run", &epochs, 1, 1) | attr_i64(f, "seed", &seed, 1, 1) |
+             attr_i64(f, "batch_size", &batch, 1, 1) | attr_f64(f, "learning_rate", m->learning_rate) |
+             attr_str(f, "frozen", m->frozen ? m->frozen : "");
+    if (m->base_provenance) rc |= attr_str(f, "base_provenance", m->base_provenance);
+    free(names);
+    return rc ? -1 : 0;
+}
+
+static int write_weights(hid_t f, const pz_net *net, const h5_props *p)
+{
+    hid_t g = group_new(f, "weights", p);
+    if (g < 0) return -1;
+    int rc = 0;
+    for (int l = 0; l < net->nlayers && !rc; l++) {
+        char name[32];
+        pz_net_layer_name(net, l, name, sizeof name);
+        hid_t lg = group_new(g, name, p);
+        if (lg < 0) {
+            rc = -1;
+            break;
+        }
+        hsize_t kd[2] = {(hsize_t)net->din[l], (hsize_t)net->dout[l]}, bd = (hsize_t)net->dout[l];
+        rc = dset_write(lg, "kernel", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, kd, net->w[l], p) |
+             dset_write(lg, "bias", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &bd, net->b[l], p);
+        H5Gclose(lg);
+    }
+    H5Gclose(g);
+    return rc ? -1 : 0;
+}
+
+static int write_scaler(hid_t f, const pz_model *m, const h5_props *p)
+{
+    hid_t g = group_new(f, "scaler", p);
+    if (g < 0) return -1;
+    hsize_t n = m->nfeat;
+    int rc = write_strings(g, "features", m->features, m->nfeat, p) |
+             dset_write(g, "min", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, m->scaler.min, p) |
+             dset_write(g, "max", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, m->scaler.max, p);
+    H5Gclose(g);
+    return rc ? -1 : 0;
+}
+
+static int write_history(hid_t f, const pz_history *h, const h5_props *p)
+{
+    hid_t g = group_new(f, "history", p);
+    if (g < 0) return -1;
+    hsize_t n = h->n;
+    int64_t *epoch = pz_xmalloc(sizeof *epoch * (h->n ? h->n : 1));
+    for (size_t i = 0; i < h->n; i++) epoch[i] = (int64_t)i + 1;
+    int rc = dset_write(g, "epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, epoch, p) |
+             dset_write(g, "train_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, h->train_loss, p) |
+             dset_write(g, "val_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, h->val_loss, p) |
+             dset_write(g, "lr", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, h->lr, p);
+    free(epoch);
+    H5Gclose(g);
+    return rc ? -1 : 0;
+}
+
+int pz_model_save(const char *path, const pz_model *m, pz_err *err)
+{
+    quiet_errors q;
+    quiet_begin(&q);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
+    h5_props p = {H5Pcreate(H5P_GROUP_CREATE), H5Pcreate(H5P_DATASET_CREATE)};
+    H5Pset_obj_track_times(p.gcpl, 0);
+    H5Pset_obj_track_times(p.dcpl, 0);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    int rc = -1;
+    if (f < 0) pz_errf(err, "%s: cannot create model file", path);
+    else if (write_root_attrs(f, m) || write_weights(f, m->net, &p) || write_scaler(f, m, &p) ||
+             write_history(f, &m->hist, &p))
+        pz_errf(err, "%s: writing the model failed (HDF5 error)", path);
+    else rc = 0;
+    if (f >= 0 && H5Fclose(f) < 0 && rc == 0) rc = pz_errf(err, "%s: closing the model file failed", path);
+    H5Pclose(p.gcpl);
+    H5Pclose(p.dcpl);
+    H5Pclose(fcpl);
+    H5Pclose(fapl);
+    quiet_end(&q);
+    return rc;
+}
+
+/* ---- HDF5 reading ---- */
+
+static char *attr_read_str(hid_t loc, const char *name)
+{
+    if (H5Aexists(loc, name) <= 0) return NULL;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t ft = H5Aget_type(a);
+    char *out = NULL;
+    if (H5Tget_class(ft) == H5T_STRING) {
+        if (H5Tis_variable_str(ft) > 0) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            char *v = NULL;
+            if (H5Aread(a, mt, &v) >= 0 && v) {
+                out = pz_xstrdup(v);
+                H5free_memory(v);
+            }
+            H5Tclose(mt);
+        } else {
+            size_t n = H5Tget_size(ft);
+            out = pz_xcalloc(n + 1, 1);
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, n);
+            H5Tset_strpad(mt, H5T_STR_NULLPAD);
+            if (H5Aread(a, mt, out) < 0) {
+                free(out);
+                out = NULL;
+            }
+            H5Tclose(mt);
+        }
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return out;
+}
+
+/* An integer attribute's values (scalar or 1-D); returns the count, -1 if absent/wrong. */
+static long attr_read_i64(hid_t loc, const char *name, int64_t *out, size_t cap)
+{
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t s = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    long rc = -1;
+    if (n >= 1 && (size_t)n <= cap && H5Aread(a, H5T_NATIVE_INT64, out) >= 0) rc = (long)n;
+    H5Sclose(s);
+    H5Aclose(a);
+    return rc;
+}
+
+static int attr_read_f64(hid_t loc, const char *name, double *out)
+{
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, out);
+    H5Aclose(a);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Read a dataset of exactly `rank` dims equal to `dims` (NULL dims: any 1-D; *n gets its length). */
+static int dset_read(hid_t loc, const char *name, hid_t mtype, int rank, const hsize_t *dims, void **buf, size_t elsize,
+                     size_t *n, const char *path, pz_err *err)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return pz_errf(err, "%s: model file has no dataset '%s'", path, name);
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    hsize_t got[2] = {0, 0};
+    if (r >= 1 && r <= 2) H5Sget_simple_extent_dims(s, got, NULL);
+    H5Sclose(s);
+    int ok = r == rank;
+    for (int i = 0; ok && dims && i < rank; i++) ok = got[i] == dims[i];
+    if (!ok) {
+        H5Dclose(d);
+        if (dims && rank == 2)
+            return pz_errf(err, "%s: dataset '%s' has shape (%llu, %llu), expected (%llu, %llu)", path, name,
+                           (unsigned long long)got[0], (unsigned long long)got[1], (unsigned long long)dims[0],
+                           (unsigned long long)dims[1]);
+        return pz_errf(err, "%s: dataset '%s' has the wrong shape", path, name);
+    }
+    size_t total = rank == 2 ? got[0] * got[1] : got[0];
+    if (!*buf) *buf = pz_xcalloc(total ? total : 1, elsize);
+    herr_t rc = total ? H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) : 0;
+    H5Dclose(d);
+    if (n) *n = total;
+    return rc < 0 ? pz_errf(err, "%s: reading dataset '%s' failed", path, name) : 0;
+}
+
+static int read_features(hid_t f, pz_model *m, const char *path, pz_err *err)
+{
+    if (H5Lexists(f, "scaler", H5P_DEFAULT) <= 0 || H5Lexists(f, "scaler/features", H5P_DEFAULT) <= 0)
+        return pz_errf(err, "%s: model file has no scaler/features", path);
+    hid_t d = H5Dopen2(f, "scaler/features", H5P_DEFAULT);
+    hid_t ft = H5Dget_type(d), s = H5Dget_space(d);
+    hsize_t n = 0;
+    int rank = H5Sget_simple_extent_ndims(s);
+    if (rank == 1) H5Sget_simple_extent_dims(s, &n, NULL);
+    int rc = 0;
+    if (rank != 1 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0 || n != m->nfeat) {
+        rc = pz_errf(err, "%s: scaler/features must be %zu fixed-length strings", path, m->nfeat);
+    } else {
+        size_t w = H5Tget_size(ft);
+        char *buf = pz_xcalloc(n * w + 1, 1);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, w);
+        H5Tset_strpad(mt, H5T_STR_NULLPAD);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = pz_errf(err, "%s: reading scaler/features", path);
+        for (size_t i = 0; i < n && !rc; i++) {
+            free(m->features[i]);
+            m->features[i] = pz_xcalloc(w + 1, 1);
+            memcpy(m->features[i], buf + i * w, w);
+        }
+        H5Tclose(mt);
+        free(buf);
+    }
+    H5Tclose(ft);
+    H5Sclose(s);
+    H5Dclose(d);
+    return rc;
+}
+
+static int read_history(hid_t f, pz_history *h, const char *path, pz_err *err)
+{
+    size_t n = 0;
+    double *tl = NULL, *vl = NULL, *lr = NULL;
+    if (dset_read(f, "history/train_loss", H5T_NATIVE_DOUBLE, 1, NULL, (void **)&tl, sizeof(double), &n, path, err))
+        return -1;
+    hsize_t dim = n;
+    if (dset_read(f, "history/val_loss", H5T_NATIVE_DOUBLE, 1, &dim, (void **)&vl, sizeof(double), NULL, path, err) ||
+        dset_read(f, "history/lr", H5T_NATIVE_DOUBLE, 1, &dim, (void **)&lr, sizeof(double), NULL, path, err)) {
+        free(tl);
+        free(vl);
+        free(lr);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) pz_history_push(h, tl[i], vl[i], lr[i]);
+    free(tl);
+    free(vl);
+    free(lr);
+    return 0;
+}
+
+static pz_net *read_net(hid_t f, const char *path, pz_err *err)
+{
+    int64_t sizes[PZ_NET_MAX_LAYERS + 3], skip = 0;
+    long ns = attr_read_i64(f, "layer_sizes", sizes, PZ_NET_MAX_LAYERS + 2);
+    if (ns < 3 || attr_read_i64(f, "skip", &skip, 1) != 1)
+        return pz_errf(err, "%s: model file lacks valid 'layer_sizes'/'skip' attributes", path), NULL;
+    if (sizes[ns - 1] != 1) return pz_errf(err, "%s: the output layer must have width 1", path), NULL;
+    int hidden[PZ_NET_MAX_LAYERS];
+    for (long l = 0; l < ns - 2; l++) hidden[l] = sizes[l + 1] > 0 && sizes[l + 1] <= 65536 ? (int)sizes[l + 1] : -1;
+    if (sizes[0] < 1 || sizes[0] > 65536) return pz_errf(err, "%s: bad input width in 'layer_sizes'", path), NULL;
+    pz_net *net = pz_net_new((int)sizes[0], hidden, (int)(ns - 2), (int)skip, err);
+    if (!net) return pz_err_prefix(err, "%s: ", path), NULL;
+    for (int l = 0; l < net->nlayers; l++) {
+        char name[32], gname[64], kname[64], bname[64];
+        pz_net_layer_name(net, l, name, sizeof name);
+        snprintf(gname, sizeof gname, "weights/%s", name);
+        snprintf(kname, sizeof kname, "weights/%s/kernel", name);
+        snprintf(bname, sizeof bname, "weights/%s/bias", name);
+        hsize_t kd[2] = {(hsize_t)net->din[l], (hsize_t)net->dout[l]}, bd = (hsize_t)net->dout[l];
+        void *w = net->w[l], *b = net->b[l];
+        int rc = 0;
+        if (H5Lexists(f, "weights", H5P_DEFAULT) <= 0 || H5Lexists(f, gname, H5P_DEFAULT) <= 0)
+            rc = pz_errf(err, "%s: model file has no weights for layer '%s'", path, name);
+        else if (dset_read(f, kname, H5T_NATIVE_FLOAT, 2, kd, &w, sizeof(float), NULL, path, err) ||
+                 dset_read(f, bname, H5T_NATIVE_FLOAT, 1, &bd, &b, sizeof(float), NULL, path, err))
+            rc = -1;
+        if (rc) {
+            pz_net_free(net);
+            return NULL;
+        }
+    }
+    return net;
+}
+
+static pz_model *load_open(hid_t f, const char *path, pz_err *err)
+{
+    char *fmt = attr_read_str(f, "pzflow_format");
+    int ok = fmt && !strcmp(fmt, MODEL_FORMAT);
+    free(fmt);
+    if (!ok) return pz_errf(err, "%s: not a pzflow model file (no pzflow_format = \"%s\")", path, MODEL_FORMAT), NULL;
+    int64_t version = 0;
+    if (attr_read_i64(f, "pzflow_format_version", &version, 1) != 1 || version != MODEL_VERSION)
+        return pz_errf(err, "%s: unsupported model format version %lld", path, (long long)version), NULL;
+    pz_net *net = read_net(f, path, err);
+    if (!net) return NULL;
+    size_t nfeat = (size_t)net->nin;
+    const char **blank = pz_xcalloc(nfeat, sizeof *blank);
+    for (size_t i = 0; i < nfeat; i++) blank[i] = "";
+    pz_scaler s;
+    pz_scaler_init(&s, nfeat);
+    pz_model *m = pz_model_new(net, blank, nfeat, &s);
+    pz_scaler_free(&s);
+    free(blank);
+    hsize_t nf = nfeat;
+    void *mn = m->scaler.min, *mx = m->scaler.max;
+    if (read_features(f, m, path, err) ||
+        dset_read(f, "scaler/min", H5T_NATIVE_DOUBLE, 1, &nf, &mn, sizeof(double), NULL, path, err) ||
+        dset_read(f, "scaler/max", H5T_NATIVE_DOUBLE, 1, &nf, &mx, sizeof(double), NULL, path, err) ||
+        read_history(f, &m->hist, path, err)) {
+        pz_model_free(m);
+        return NULL;
+    }
+    char **strs[] = {&m->label, &m->loss, &m->frozen, &m->provenance, &m->base_provenance};
+    const char *names[] = {"label", "loss", "frozen", "pzflow_provenance", "base_provenance"};
+    for (int i = 0; i < 5; i++) {
+        char *v = attr_read_str(f, names[i]);
+        if (v) {
+            free(*strs[i]);
+            *strs[i] = v;
+        }
+    }
+    int64_t v;
+    if (attr_read_i64(f, "best_epoch", &v, 1) == 1) m->best_epoch = (long)v;
+    if (attr_read_i64(f, "seed", &v, 1) == 1) m->seed = (long)v;
+    if (attr_read_i64(f, "batch_size", &v, 1) == 1) m->batch_size = (long)v;
+    attr_read_f64(f, "learning_rate", &m->learning_rate);
+    return m;
+}
+
+pz_model *pz_model_load(const char *path, pz_err *err)
+{
+    quiet_errors q;
+    quiet_begin(&q);
+    pz_model *m = NULL;
+    hid_t f = -1;
+    if (access(path, R_OK) != 0) pz_errf(err, "%s: cannot read model file: %s", path, strerror(errno));
+    else if (H5Fis_hdf5(path) <= 0) pz_errf(err, "%s: not an HDF5 file", path);
+    else if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) pz_errf(err, "%s: cannot open model file", path);
+    else m = load_open(f, path, err);
+    if (f >= 0) H5Fclose(f);
+    quiet_end(&q);
+    return m;
+}

@@ -1,0 +1,59 @@
+/* A trained network with everything needed to apply it: architecture and weights, the feature
+ * names and the scaler fitted on its training split, the label it learned, the per-epoch
+ * training history and the provenance of the run that made it.
+ *
+ * File format (HDF5, readable by h5py; every object created without timestamps so the same
+ * model always gives the same bytes):
+ *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 1,
+ *                            pzflow_provenance (JSON), label, loss, activation = "relu",
+ *                            skip (0/1), layer_sizes (int64 [nin, h_1 .. h_L, 1]),
+ *                            layer_names (comma-separated), n_weights, best_epoch (1-based, 0 =
+ *                            none), epochs_run, seed, batch_size, learning_rate, frozen
+ *                            (comma-separated, may be empty), base_provenance (fine-tuned only)
+ *   /weights/<layer>/kernel  float32 [in x out] (Keras layout: y = x kernel + bias)
+ *   /weights/<layer>/bias    float32 [out]
+ *   /scaler/features         fixed-length strings [nfeat], in input order
+ *   /scaler/min, /scaler/max float64 [nfeat]
+ *   /history/epoch           int64 [epochs_run], 1-based
+ *   /history/train_loss, /history/val_loss, /history/lr   float64 [epochs_run] */
+#ifndef PZ_NN_MODEL_H
+#define PZ_NN_MODEL_H
+
+#include <stddef.h>
+#include "nn/net.h"
+#include "nn/scaler.h"
+#include "util/err.h"
+
+typedef struct pz_history {
+    size_t n, cap;
+    double *train_loss, *val_loss, *lr;
+} pz_history;
+
+typedef struct pz_model {
+    pz_net *net;
+    size_t nfeat;
+    char **features;   /* nfeat names, the network's input order */
+    pz_scaler scaler;
+    char *label;       /* training label column (informational: predict takes its own) */
+    char *loss;        /* "hsc" / "mse" */
+    pz_history hist;
+    long best_epoch;   /* 1-based epoch whose weights are stored; 0 = none (no training) */
+    long seed, batch_size;
+    double learning_rate;
+    char *frozen;      /* comma-separated frozen layer names, "" if none */
+    char *provenance;  /* JSON of the run that wrote the file */
+    char *base_provenance; /* fine-tuning: the base model's provenance, else NULL */
+} pz_model;
+
+/* A model around `net` (taken over) with copies of the feature names and scaler. */
+pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, const pz_scaler *scaler);
+void pz_model_free(pz_model *m);
+void pz_model_set_str(char **field, const char *value);
+
+void pz_history_push(pz_history *h, double train_loss, double val_loss, double lr);
+void pz_history_free(pz_history *h);
+
+int pz_model_save(const char *path, const pz_model *m, pz_err *err);
+pz_model *pz_model_load(const char *path, pz_err *err);
+
+#endif

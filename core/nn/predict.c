@@ -1,0 +1,234 @@
+#include "nn/predict.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/train.h"
+#include "table/table.h"
+
+#define DEFAULT_READ_ROWS 65536
+
+size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out)
+{
+    size_t nf = m->nfeat, nan_rows = 0;
+    for (size_t start = 0; start < rows; start += ws->cap) {
+        int n = (int)(rows - start < (size_t)ws->cap ? rows - start : (size_t)ws->cap);
+        float *in = ws->act[0];
+        memcpy(in, x + start * nf, sizeof(float) * n * nf);
+        pz_scaler_apply(&m->scaler, in, n);
+        /* A NaN would not survive the ReLU (NaN > 0 is false, so it becomes 0) and would give a
+         * plausible-looking redshift; such rows are zeroed for the forward and marked NaN after. */
+        uint8_t bad[n];
+        for (int r = 0; r < n; r++) {
+            bad[r] = 0;
+            for (size_t j = 0; j < nf; j++) bad[r] |= !isfinite(in[r * nf + j]);
+            if (bad[r]) memset(in + r * nf, 0, sizeof(float) * nf);
+        }
+        pz_net_forward(m->net, ws, n);
+        for (int r = 0; r < n; r++) {
+            out[start + r] = bad[r] ? NAN : ws->out[r];
+            nan_rows += bad[r];
+        }
+    }
+    return nan_rows;
+}
+
+/* ---- streaming HDF5 output in the table layout of core/table ---- */
+
+typedef struct {
+    hid_t file;
+    hid_t id, zpred, ztrue; /* datasets, -1 when absent */
+} pred_out;
+
+static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
+{
+    hsize_t dim = rows;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return d;
+}
+
+static int out_attr(hid_t obj, const char *key, const char *value)
+{
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, H5T_VARIABLE);
+    H5Tset_cset(st, H5T_CSET_UTF8);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, key, st, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, st, &value) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(st);
+    return rc;
+}
+
+static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows,
+                    const char *provenance, pz_err *err)
+{
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_obj_track_times(fcpl, 0);
+    H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
+    o->file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
+    H5Pclose(fapl);
+    o->id = o->zpred = o->ztrue = -1;
+    if (o->file < 0) return pz_errf(err, "%s: cannot create the predictions file", path);
+    if (id_name) o->id = out_dataset(o->file, id_name, H5T_STD_I64LE, rows);
+    o->zpred = out_dataset(o->file, "z_pred", H5T_IEEE_F32LE, rows);
+    if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
+    if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0) ||
+        out_attr(o->file, "pzflow_provenance", provenance ? provenance : "{}") < 0)
+        return pz_errf(err, "%s: cannot create the predictions datasets", path);
+    return 0;
+}
+
+static int out_write(hid_t d, hid_t mtype, size_t start, size_t n, const void *data)
+{
+    if (d < 0 || n == 0) return 0;
+    hsize_t off = start, cnt = n;
+    hid_t fsp = H5Dget_space(d), msp = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dwrite(d, mtype, msp, fsp, H5P_DEFAULT, data);
+    H5Sclose(msp);
+    H5Sclose(fsp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int out_close(pred_out *o, const char *path, int rc, pz_err *err)
+{
+    hid_t ds[3] = {o->id, o->zpred, o->ztrue};
+    for (int i = 0; i < 3; i++)
+        if (ds[i] >= 0) H5Dclose(ds[i]);
+    if (o->file >= 0 && H5Fclose(o->file) < 0 && rc == 0)
+        rc = pz_errf(err, "%s: closing the predictions file failed (disk full?)", path);
+    return rc;
+}
+
+/* ---- the whole job ---- */
+
+typedef struct {
+    const char *cols[PZ_NET_MAX_LAYERS + 68]; /* features, then id, then label */
+    size_t ncols;
+    const char *id, *label;
+    size_t rows;
+} pred_plan;
+
+/* Check the table against the model before any work: every model feature, the label and an
+ * explicitly named id column must be there; all missing features are listed at once. */
+static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, pred_plan *p, pz_err *err)
+{
+    pz_table *probe = NULL;
+    if (pz_table_read_hdf5(path, NULL, 0, 0, 0, &probe, err)) return -1;
+    char missing[PZ_ERR_MAX / 2] = "";
+    size_t nmiss = 0, used = 0;
+    for (size_t j = 0; j < m->nfeat; j++) {
+        if (pz_table_col(probe, m->features[j])) continue;
+        if (used < sizeof missing)
+            used += snprintf(missing + used, sizeof missing - used, "%s'%s'", nmiss ? ", " : "", m->features[j]);
+        nmiss++;
+    }
+    int rc = 0;
+    if (nmiss)
+        rc = pz_errf(err, "%s: the model's feature%s %s %s not in the table (model features must all be columns)",
+                     path, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is");
+    const char *id = o->id_column ? o->id_column : "object_id";
+    const pz_column *idc = pz_table_col(probe, id);
+    if (!rc && o->label && !pz_table_col(probe, o->label))
+        rc = pz_errf(err, "%s: label column '%s' not in the table", path, o->label);
+    if (!rc && !idc && o->id_required) rc = pz_errf(err, "%s: id column '%s' not in the table", path, id);
+    if (!rc && idc && (idc->type == PZ_F32 || idc->type == PZ_F64 || idc->type == PZ_STR))
+        rc = pz_errf(err, "%s: id column '%s' is %s; an integer column is needed", path, id,
+                     pz_coltype_name(idc->type));
+    pz_table_free(probe);
+    if (rc) return rc;
+    p->ncols = 0;
+    for (size_t j = 0; j < m->nfeat; j++) p->cols[p->ncols++] = m->features[j];
+    p->id = idc ? id : NULL;
+    p->label = o->label;
+    if (p->id) p->cols[p->ncols++] = p->id;
+    if (p->label) p->cols[p->ncols++] = p->label;
+    long rows = pz_hdf5_nrows(path, err);
+    if (rows < 0) return -1;
+    if (rows == 0) return pz_errf(err, "%s: the table has no rows", path);
+    p->rows = (size_t)rows;
+    return 0;
+}
+
+/* Copy the id column of a chunk as int64 (exact for int64 inputs, no detour through double). */
+static void id_values(const pz_column *c, size_t n, int64_t *out)
+{
+    if (c->type == PZ_I64) memcpy(out, c->data, sizeof *out * n);
+    else
+        for (size_t i = 0; i < n; i++) out[i] = (int64_t)pz_col_f64(c, i);
+}
+
+typedef struct {
+    float *x, *z;
+    int64_t *id;
+    double *truth;
+    pz_net_ws *ws;
+} pred_buffers;
+
+static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p, size_t start, size_t want,
+                         pred_buffers *b, pred_out *out, pz_predict_stats *st, pz_err *err)
+{
+    pz_table *t = NULL;
+    if (pz_table_read_hdf5(path, p->cols, p->ncols, start, want, &t, err)) return -1;
+    size_t n = t->nrows;
+    int rc = pz_table_matrix_f32(t, (const char *const *)p->cols, m->nfeat, b->x, 1, err);
+    if (!rc) {
+        st->nan_rows += pz_model_predict(m, b->ws, b->x, n, b->z);
+        if (p->id) id_values(pz_table_col(t, p->id), n, b->id);
+        if (p->label) {
+            const pz_column *lc = pz_table_col(t, p->label);
+            for (size_t i = 0; i < n; i++) b->truth[i] = pz_col_f64(lc, i);
+        }
+        if (out_write(out->zpred, H5T_NATIVE_FLOAT, start, n, b->z) ||
+            out_write(out->id, H5T_NATIVE_INT64, start, n, b->id) ||
+            out_write(out->ztrue, H5T_NATIVE_DOUBLE, start, n, b->truth))
+            rc = pz_errf(err, "writing predictions for rows %zu..%zu failed (disk full?)", start, start + n);
+        st->rows += n;
+    }
+    pz_table_free(t);
+    return rc;
+}
+
+int pz_predict_file(const pz_model *m, const char *table_path, const char *out_path, const pz_predict_opts *o,
+                    pz_predict_stats *stats, pz_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    if (m->nfeat > PZ_NET_MAX_LAYERS + 64) return pz_errf(err, "model has too many features (%zu)", m->nfeat);
+    pred_plan p;
+    if (plan(m, table_path, o, &p, err)) return -1;
+    size_t chunk = o->read_rows ? o->read_rows : DEFAULT_READ_ROWS;
+    pred_buffers b = {pz_xmalloc(sizeof(float) * chunk * m->nfeat), pz_xmalloc(sizeof(float) * chunk),
+                      pz_xmalloc(sizeof(int64_t) * chunk), pz_xmalloc(sizeof(double) * chunk),
+                      pz_net_ws_new(m->net, PZ_EVAL_CHUNK)};
+    H5E_auto2_t func;
+    void *data;
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    pred_out out;
+    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, o->provenance, err);
+    for (size_t start = 0; rc == 0 && start < p.rows; start += chunk) {
+        rc = predict_chunk(m, table_path, &p, start, chunk, &b, &out, stats, err);
+        if (o->progress) o->progress(o->ctx, stats->rows, p.rows);
+    }
+    rc = out_close(&out, out_path, rc, err);
+    H5Eset_auto2(H5E_DEFAULT, func, data);
+    free(b.x);
+    free(b.z);
+    free(b.id);
+    free(b.truth);
+    pz_net_ws_free(b.ws);
+    return rc;
+}

@@ -1,0 +1,149 @@
+#include "nn/train.h"
+
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double pz_eval_loss(const pz_net *net, pz_net_ws *ws, const pz_data *d, pz_loss_kind loss)
+{
+    double sum = 0.0;
+    for (size_t start = 0; start < d->n; start += ws->cap) {
+        int rows = (int)(d->n - start < (size_t)ws->cap ? d->n - start : (size_t)ws->cap);
+        memcpy(ws->act[0], d->x + start * net->nin, sizeof(float) * rows * net->nin);
+        pz_net_forward(net, ws, rows);
+        sum += pz_loss(loss, ws->out, d->y + start, rows, NULL, 0.0);
+    }
+    return d->n ? sum / (double)d->n : NAN;
+}
+
+/* Everything the loop needs, allocated once. */
+typedef struct {
+    pz_net_ws *ws, *eval;
+    float *ybatch, *m, *v, *best;
+    size_t *perm;
+    gsl_rng *rng;
+} train_state;
+
+static void state_alloc(train_state *s, const pz_net *net, const pz_train_cfg *cfg, size_t ntrain)
+{
+    s->ws = pz_net_ws_new(net, cfg->batch_size);
+    s->eval = pz_net_ws_new(net, PZ_EVAL_CHUNK);
+    s->ybatch = pz_xmalloc(sizeof(float) * cfg->batch_size);
+    s->m = pz_xcalloc(net->nparams, sizeof(float));
+    s->v = pz_xcalloc(net->nparams, sizeof(float));
+    s->best = pz_xmalloc(sizeof(float) * net->nparams);
+    s->perm = pz_xmalloc(sizeof(size_t) * ntrain);
+    for (size_t i = 0; i < ntrain; i++) s->perm[i] = i;
+    s->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(s->rng, cfg->seed);
+}
+
+static void state_free(train_state *s)
+{
+    pz_net_ws_free(s->ws);
+    pz_net_ws_free(s->eval);
+    free(s->ybatch);
+    free(s->m);
+    free(s->v);
+    free(s->best);
+    free(s->perm);
+    gsl_rng_free(s->rng);
+}
+
+/* Fisher-Yates with an explicit generator (gsl_ran_shuffle would do, but this keeps the draw
+ * sequence obvious and independent of GSL internals). */
+static void shuffle(size_t *perm, size_t n, gsl_rng *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)gsl_rng_uniform_int(rng, i);
+        size_t tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+}
+
+/* Adam over the trainable layers. A layer's kernel and bias are adjacent in the arena, so each
+ * trainable layer is one contiguous range; with nothing frozen it is the whole arena. */
+static void optimizer_step(pz_net *net, train_state *s, const pz_train_cfg *cfg, long t)
+{
+    if (!cfg->frozen) {
+        pz_adam_update(net->params, net->grads, s->m, s->v, net->nparams, &cfg->adam, t);
+        return;
+    }
+    for (int l = 0; l < net->nlayers; l++) {
+        if (cfg->frozen[l]) continue;
+        size_t off = (size_t)(net->w[l] - net->params), n = (size_t)net->din[l] * net->dout[l] + net->dout[l];
+        pz_adam_update(net->params + off, net->grads + off, s->m + off, s->v + off, n, &cfg->adam, t);
+    }
+}
+
+/* One pass over the shuffled training rows; returns the mean training loss. */
+static double run_epoch(pz_net *net, train_state *s, const pz_data *tr, const pz_train_cfg *cfg, long *step)
+{
+    shuffle(s->perm, tr->n, s->rng);
+    double sum = 0.0;
+    int nin = net->nin;
+    for (size_t start = 0; start < tr->n; start += cfg->batch_size) {
+        int rows = (int)(tr->n - start < (size_t)cfg->batch_size ? tr->n - start : (size_t)cfg->batch_size);
+        for (int r = 0; r < rows; r++) {
+            size_t src = s->perm[start + r];
+            memcpy(s->ws->act[0] + (size_t)r * nin, tr->x + src * nin, sizeof(float) * nin);
+            s->ybatch[r] = tr->y[src];
+        }
+        pz_net_forward(net, s->ws, rows);
+        sum += pz_loss(cfg->loss, s->ws->out, s->ybatch, rows, s->ws->dout, 1.0 / rows);
+        pz_net_backward(net, s->ws, rows, cfg->frozen);
+        optimizer_step(net, s, cfg, ++*step);
+    }
+    return sum / (double)tr->n;
+}
+
+static int check_cfg(const pz_net *net, const pz_data *train, const pz_data *val, const pz_train_cfg *cfg,
+                     pz_err *err)
+{
+    if (!train->n) return pz_errf(err, "training set is empty");
+    if (!val->n) return pz_errf(err, "validation set is empty (early stopping needs it)");
+    if (cfg->batch_size < 1) return pz_errf(err, "batch_size must be >= 1, got %d", cfg->batch_size);
+    if (cfg->epochs < 0) return pz_errf(err, "epochs must be >= 0, got %ld", cfg->epochs);
+    if (cfg->patience < 1) return pz_errf(err, "patience must be >= 1, got %ld", cfg->patience);
+    if (!(cfg->adam.lr > 0)) return pz_errf(err, "learning rate must be > 0, got %g", cfg->adam.lr);
+    if (cfg->frozen) {
+        int any = 0;
+        for (int l = 0; l < net->nlayers; l++) any |= !cfg->frozen[l];
+        if (!any) return pz_errf(err, "every layer is frozen: nothing to train");
+    }
+    return 0;
+}
+
+int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_train_cfg *cfg, pz_history *hist,
+             long *best_epoch, pz_err *err)
+{
+    if (check_cfg(net, train, val, cfg, err)) return -1;
+    train_state s;
+    state_alloc(&s, net, cfg, train->n);
+    memcpy(s.best, net->params, sizeof(float) * net->nparams);
+    pz_epoch_info info = {.max_epochs = cfg->epochs, .best_val_loss = INFINITY};
+    long step = 0;
+    for (long e = 1; e <= cfg->epochs; e++) {
+        info.epoch = e;
+        info.train_loss = run_epoch(net, &s, train, cfg, &step);
+        info.val_loss = pz_eval_loss(net, s.eval, val, cfg->loss);
+        pz_history_push(hist, info.train_loss, info.val_loss, cfg->adam.lr);
+        if (info.val_loss < info.best_val_loss - cfg->min_delta) {
+            info.best_val_loss = info.val_loss;
+            info.best_epoch = e;
+            info.wait = 0;
+            memcpy(s.best, net->params, sizeof(float) * net->nparams);
+        } else {
+            info.wait++;
+        }
+        if (cfg->on_epoch) cfg->on_epoch(cfg->ctx, &info);
+        if (info.wait >= cfg->patience) break;
+    }
+    /* Restore the best epoch's weights, also when the run ended by reaching `epochs`. */
+    memcpy(net->params, s.best, sizeof(float) * net->nparams);
+    *best_epoch = info.best_epoch;
+    state_free(&s);
+    return 0;
+}
