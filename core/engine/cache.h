@@ -1,0 +1,46 @@
+/* The content-addressed cache directory (layout in schemas/cache.md):
+ *
+ *   <cache>/objects/ab/cdef...   immutable files named by the XXH3-128 of their bytes (mode 0444)
+ *   <cache>/runs/<key>           one run record per stage key, written last (record.h)
+ *   <cache>/pipelines/<hash>     last-run index of one pipeline (hash of its absolute path)
+ *   <cache>/tmp/<pid>.<n>.<stage>/  private scratch directories of running stages
+ *   <cache>/statcache            the stat cache of external files (statcache.h)
+ *   <cache>/lock                 the run lock (lock.h)
+ *
+ * Every file that counts is created elsewhere and renamed into place, so a reader never sees
+ * a partial object, record or index. */
+#ifndef PZ_CACHE_H
+#define PZ_CACHE_H
+
+#include "engine/hash.h"
+#include "engine/record.h"
+#include "util/err.h"
+
+typedef struct pz_cache {
+    char *dir, *objects, *runs, *pipelines, *tmp;
+} pz_cache;
+
+/* Fill the paths; with create, make the directories. */
+int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err);
+void pz_cache_close(pz_cache *c);
+
+char *pz_cache_object_path(const pz_cache *c, const char *hash);
+char *pz_cache_record_path(const pz_cache *c, const char *key);
+char *pz_cache_index_path(const pz_cache *c, const char *pipeline_abs_path);
+char *pz_cache_statcache_path(const pz_cache *c);
+
+/* Move the finished file `src` (inside the cache's filesystem) into the object store under
+ * `hash`: made read-only, fsync'ed, renamed. If the object already exists (same bytes), src is
+ * removed instead. */
+int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_err *err);
+
+/* Write a run record atomically: the commit point of a stage run. */
+int pz_cache_write_record(const pz_cache *c, const pz_record *r, pz_err *err);
+
+/* A fresh private scratch directory for one stage run (malloc'd path). */
+char *pz_cache_scratch(const pz_cache *c, const char *label, pz_err *err);
+/* Remove everything in tmp/: scratch of runs that died. Only called with the run lock held,
+ * so no live run owns any of it. */
+int pz_cache_clean_tmp(const pz_cache *c, pz_err *err);
+
+#endif

@@ -1,0 +1,93 @@
+#include "engine/key.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Plain scalars that are JSON numbers with a fraction or exponent. */
+static int is_float_text(const char *s)
+{
+    const char *p = s;
+    int frac_or_exp = 0;
+    if (*p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return 0;
+    if (*p == '0' && isdigit((unsigned char)p[1])) return 0;
+    while (isdigit((unsigned char)*p)) p++;
+    if (*p == '.') {
+        p++;
+        frac_or_exp = 1;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        frac_or_exp = 1;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return *p == 0 && frac_or_exp;
+}
+
+/* Shortest %g spelling that reads back to exactly v. */
+static void shortest_double(double v, char *out, size_t size)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v) return;
+    }
+}
+
+static void canonicalise(pz_ynode *n)
+{
+    if (n->kind != PZ_Y_SCALAR) {
+        for (size_t i = 0; i < n->n; i++) canonicalise(n->items[i]);
+        return;
+    }
+    if (n->quoted || !is_float_text(n->str)) return;
+    double v = strtod(n->str, NULL);
+    if (!isfinite(v)) return; /* 1e999: keep the text rather than invent "inf" */
+    char text[40];
+    shortest_double(v, text, sizeof text);
+    /* %g may print "1e+10"; JSON and YAML both read that as a number. */
+    free(n->str);
+    n->str = pz_xstrdup(text);
+}
+
+pz_ynode *pz_params_canonical_tree(const pz_ynode *params)
+{
+    pz_ynode *copy = params ? pz_ynode_clone(params) : pz_ynode_map();
+    canonicalise(copy);
+    return copy;
+}
+
+char *pz_params_canonical(const pz_ynode *params)
+{
+    pz_ynode *copy = pz_params_canonical_tree(params);
+    char *json = pz_yaml_to_json(copy, 1, -1);
+    pz_ynode_free(copy);
+    return json;
+}
+
+void pz_record_compute_key(pz_record *r)
+{
+    pz_hasher *h = pz_hasher_new();
+    pz_hasher_str(h, "pzflow-key");
+    pz_hasher_long(h, r->format);
+    pz_hasher_str(h, r->exe_hash);
+    pz_hasher_long(h, r->threads);
+    pz_hasher_str(h, r->params ? r->params : "{}");
+    pz_hasher_long(h, (long)r->ninputs);
+    for (size_t i = 0; i < r->ninputs; i++) {
+        const pz_record_input *in = &r->inputs[i];
+        pz_hasher_str(h, in->name);
+        pz_hasher_str(h, in->is_list ? "list" : "one");
+        pz_hasher_long(h, (long)in->nhashes);
+        for (size_t k = 0; k < in->nhashes; k++) pz_hasher_str(h, in->hashes[k]);
+    }
+    pz_hasher_long(h, (long)r->noutputs);
+    for (size_t i = 0; i < r->noutputs; i++) pz_hasher_str(h, r->out_names[i]);
+    pz_hasher_final(h, r->key);
+}

@@ -1,0 +1,352 @@
+#include "engine/record.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- escaping ---- */
+
+static int needs_escape(unsigned char c) { return c <= ' ' || c == '%' || c == 0x7f; }
+
+char *pz_escape(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) n += needs_escape(*p) ? 3 : 1;
+    char *out = pz_xmalloc(n + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (needs_escape(*p)) o += sprintf(o, "%%%02X", *p);
+        else *o++ = (char)*p;
+    }
+    *o = 0;
+    return out;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *pz_unescape(const char *s)
+{
+    char *out = pz_xmalloc(strlen(s) + 1), *o = out;
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        if (lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+        *o++ = (char)(hi * 16 + lo);
+        p += 2;
+    }
+    *o = 0;
+    return out;
+}
+
+/* ---- a growable text buffer ---- */
+
+typedef struct tbuf {
+    char *p;
+    size_t len, cap;
+} tbuf;
+
+static void tb_printf(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tb_printf(tbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->p = pz_xrealloc(b->p, b->cap);
+    }
+}
+
+static void tb_escaped(tbuf *b, const char *s)
+{
+    char *e = pz_escape(s);
+    tb_printf(b, "%s", e);
+    free(e);
+}
+
+/* ---- records ---- */
+
+const char *pz_record_output(const pz_record *r, const char *name)
+{
+    for (size_t i = 0; i < r->noutputs; i++)
+        if (!strcmp(r->out_names[i], name)) return r->out_hashes[i];
+    return NULL;
+}
+
+void pz_record_add_input(pz_record *r, const char *name, int is_list)
+{
+    r->inputs = pz_xrealloc(r->inputs, (r->ninputs + 1) * sizeof *r->inputs);
+    pz_record_input *in = &r->inputs[r->ninputs++];
+    memset(in, 0, sizeof *in);
+    in->name = pz_xstrdup(name);
+    in->is_list = is_list;
+}
+
+void pz_record_input_push(pz_record_input *in, const char *hash)
+{
+    in->hashes = pz_xrealloc(in->hashes, (in->nhashes + 1) * sizeof *in->hashes);
+    memcpy(in->hashes[in->nhashes++], hash, PZ_HASH_HEX);
+}
+
+static void add_output(pz_record *r, const char *name, const char *hash)
+{
+    r->out_names = pz_xrealloc(r->out_names, (r->noutputs + 1) * sizeof *r->out_names);
+    r->out_hashes = pz_xrealloc(r->out_hashes, (r->noutputs + 1) * sizeof *r->out_hashes);
+    r->out_names[r->noutputs] = pz_xstrdup(name);
+    snprintf(r->out_hashes[r->noutputs], PZ_HASH_HEX, "%s", hash ? hash : "");
+    r->noutputs++;
+}
+
+char *pz_record_format(const pz_record *r)
+{
+    tbuf b = {0};
+    tb_printf(&b, "pzflow-record 1\nkey %s\nstage ", r->key);
+    tb_escaped(&b, r->stage ? r->stage : "");
+    tb_printf(&b, "\nformat %ld\nexe %s ", r->format, r->exe_hash);
+    tb_escaped(&b, r->exe_path ? r->exe_path : "");
+    tb_printf(&b, "\nthreads %ld\nparams %s\nparams_text %s\n", r->threads, r->params ? r->params : "{}",
+              r->params_text ? r->params_text : "{}");
+    for (size_t i = 0; i < r->ninputs; i++) {
+        const pz_record_input *in = &r->inputs[i];
+        tb_printf(&b, "input ");
+        tb_escaped(&b, in->name);
+        tb_printf(&b, " %s", in->is_list ? "list" : "one");
+        for (size_t k = 0; k < in->nhashes; k++) tb_printf(&b, " %s", in->hashes[k]);
+        tb_printf(&b, "\n");
+    }
+    for (size_t i = 0; i < r->noutputs; i++) {
+        tb_printf(&b, "output ");
+        tb_escaped(&b, r->out_names[i]);
+        tb_printf(&b, " %s\n", r->out_hashes[i]);
+    }
+    tb_printf(&b, "start %" PRId64 "\nend %" PRId64 "\nstatus %d\nlog %s\n", r->start_ns, r->end_ns, r->status,
+              r->log_hash[0] ? r->log_hash : "-");
+    return b.p;
+}
+
+void pz_record_free(pz_record *r)
+{
+    if (!r) return;
+    free(r->stage);
+    free(r->exe_path);
+    free(r->params);
+    free(r->params_text);
+    for (size_t i = 0; i < r->ninputs; i++) {
+        free(r->inputs[i].name);
+        free(r->inputs[i].hashes);
+    }
+    free(r->inputs);
+    for (size_t i = 0; i < r->noutputs; i++) free(r->out_names[i]);
+    free(r->out_names);
+    free(r->out_hashes);
+    free(r);
+}
+
+/* Split off the next space-separated token of *s (modifies the string). */
+static char *token(char **s)
+{
+    char *p = *s;
+    while (*p == ' ') p++;
+    if (!*p) return NULL;
+    char *start = p;
+    while (*p && *p != ' ') p++;
+    if (*p) *p++ = 0;
+    *s = p;
+    return start;
+}
+
+static int copy_hash(char dst[PZ_HASH_HEX], const char *src, int allow_none)
+{
+    if (allow_none && src && !strcmp(src, "-")) {
+        dst[0] = 0;
+        return 0;
+    }
+    if (!pz_hash_valid(src)) return -1;
+    memcpy(dst, src, PZ_HASH_HEX);
+    return 0;
+}
+
+/* One "field value..." line into r. 0 ok, -1 malformed. */
+static int parse_record_line(pz_record *r, char *line)
+{
+    char *rest = line, *field = token(&rest);
+    if (!field) return 0;
+    if (!strcmp(field, "key")) return copy_hash(r->key, token(&rest), 0);
+    if (!strcmp(field, "stage")) {
+        char *t = token(&rest);
+        free(r->stage);
+        return (r->stage = pz_unescape(t ? t : "")) ? 0 : -1;
+    }
+    if (!strcmp(field, "format")) return sscanf(rest, "%ld", &r->format) == 1 ? 0 : -1;
+    if (!strcmp(field, "threads")) return sscanf(rest, "%ld", &r->threads) == 1 ? 0 : -1;
+    if (!strcmp(field, "status")) return sscanf(rest, "%d", &r->status) == 1 ? 0 : -1;
+    if (!strcmp(field, "start")) return sscanf(rest, "%" SCNd64, &r->start_ns) == 1 ? 0 : -1;
+    if (!strcmp(field, "end")) return sscanf(rest, "%" SCNd64, &r->end_ns) == 1 ? 0 : -1;
+    if (!strcmp(field, "log")) return copy_hash(r->log_hash, token(&rest), 1);
+    if (!strcmp(field, "params")) return free(r->params), r->params = pz_xstrdup(rest), 0;
+    if (!strcmp(field, "params_text")) return free(r->params_text), r->params_text = pz_xstrdup(rest), 0;
+    if (!strcmp(field, "exe")) {
+        char *h = token(&rest), *path = token(&rest);
+        if (copy_hash(r->exe_hash, h, 0) < 0) return -1;
+        free(r->exe_path);
+        return (r->exe_path = pz_unescape(path ? path : "")) ? 0 : -1;
+    }
+    if (!strcmp(field, "input")) {
+        char *name = token(&rest), *kind = token(&rest);
+        char *uname = name ? pz_unescape(name) : NULL;
+        if (!uname || !kind) return free(uname), -1;
+        pz_record_add_input(r, uname, !strcmp(kind, "list"));
+        free(uname);
+        pz_record_input *in = &r->inputs[r->ninputs - 1];
+        for (char *h; (h = token(&rest));) {
+            if (!pz_hash_valid(h)) return -1;
+            pz_record_input_push(in, h);
+        }
+        return 0;
+    }
+    if (!strcmp(field, "output")) {
+        char *name = token(&rest), *h = token(&rest);
+        char *uname = name ? pz_unescape(name) : NULL;
+        if (!uname || !pz_hash_valid(h)) return free(uname), -1;
+        add_output(r, uname, h);
+        free(uname);
+        return 0;
+    }
+    return 0; /* unknown fields are ignored: newer versions may add some */
+}
+
+pz_record *pz_record_parse(const char *text, const char *src, pz_err *err)
+{
+    if (strncmp(text, "pzflow-record 1\n", 16)) {
+        pz_errf(err, "%s: not a pzflow run record", src);
+        return NULL;
+    }
+    pz_record *r = pz_xcalloc(1, sizeof *r);
+    char *copy = pz_xstrdup(text + 16);
+    int line_no = 1;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        if (parse_record_line(r, line) < 0) {
+            pz_errf(err, "%s:%d: malformed run record line", src, line_no);
+            free(copy);
+            pz_record_free(r);
+            return NULL;
+        }
+    }
+    free(copy);
+    if (!r->key[0] || !r->exe_hash[0]) {
+        pz_errf(err, "%s: run record is incomplete", src);
+        pz_record_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- index ---- */
+
+pz_index *pz_index_new(const char *pipeline)
+{
+    pz_index *ix = pz_xcalloc(1, sizeof *ix);
+    ix->pipeline = pz_xstrdup(pipeline ? pipeline : "");
+    return ix;
+}
+
+void pz_index_free(pz_index *ix)
+{
+    if (!ix) return;
+    for (size_t i = 0; i < ix->n; i++) free(ix->e[i].stage);
+    free(ix->e);
+    free(ix->pipeline);
+    free(ix);
+}
+
+pz_index_entry *pz_index_get(const pz_index *ix, const char *stage)
+{
+    for (size_t i = 0; i < ix->n; i++)
+        if (!strcmp(ix->e[i].stage, stage)) return &ix->e[i];
+    return NULL;
+}
+
+pz_index_entry *pz_index_put(pz_index *ix, const char *stage)
+{
+    pz_index_entry *e = pz_index_get(ix, stage);
+    if (e) return e;
+    if (ix->n == ix->cap) ix->e = pz_xrealloc(ix->e, (ix->cap = ix->cap ? ix->cap * 2 : 16) * sizeof *ix->e);
+    e = &ix->e[ix->n++];
+    memset(e, 0, sizeof *e);
+    e->stage = pz_xstrdup(stage);
+    return e;
+}
+
+char *pz_index_format(const pz_index *ix)
+{
+    tbuf b = {0};
+    tb_printf(&b, "pzflow-index 1\npipeline ");
+    tb_escaped(&b, ix->pipeline);
+    tb_printf(&b, "\n");
+    for (size_t i = 0; i < ix->n; i++) {
+        const pz_index_entry *e = &ix->e[i];
+        tb_printf(&b, "stage ");
+        tb_escaped(&b, e->stage);
+        tb_printf(&b, " %s %s %d\n", e->key[0] ? e->key : "-", e->log_hash[0] ? e->log_hash : "-", e->failed_status);
+    }
+    return b.p;
+}
+
+pz_index *pz_index_parse(const char *text, const char *src, pz_err *err)
+{
+    if (strncmp(text, "pzflow-index 1\n", 15)) {
+        pz_errf(err, "%s: not a pzflow index", src);
+        return NULL;
+    }
+    pz_index *ix = pz_index_new(NULL);
+    char *copy = pz_xstrdup(text + 15), *save = NULL;
+    int line_no = 1, bad = 0;
+    for (char *line = strtok_r(copy, "\n", &save); line && !bad; line = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        char *rest = line, *field = token(&rest);
+        if (field && !strcmp(field, "pipeline")) {
+            char *t = token(&rest), *u = pz_unescape(t ? t : "");
+            if (!u) bad = 1;
+            else free(ix->pipeline), ix->pipeline = u;
+        } else if (field && !strcmp(field, "stage")) {
+            char *name = token(&rest), *key = token(&rest), *log = token(&rest), *st = token(&rest);
+            char *u = name ? pz_unescape(name) : NULL;
+            pz_index_entry tmp = {0};
+            if (!u || copy_hash(tmp.key, key, 1) < 0 || copy_hash(tmp.log_hash, log, 1) < 0 || !st) bad = 1;
+            else {
+                pz_index_entry *e = pz_index_put(ix, u);
+                memcpy(e->key, tmp.key, PZ_HASH_HEX);
+                memcpy(e->log_hash, tmp.log_hash, PZ_HASH_HEX);
+                e->failed_status = atoi(st);
+            }
+            free(u);
+        }
+    }
+    free(copy);
+    if (bad) {
+        pz_errf(err, "%s:%d: malformed index line", src, line_no);
+        pz_index_free(ix);
+        return NULL;
+    }
+    return ix;
+}

@@ -1,0 +1,84 @@
+/* Run records and the per-pipeline last-run index: the small text files that make up the
+ * engine's memory (formats in schemas/cache.md).
+ *
+ * A run record (cache/runs/<key>) is written once, last, after a stage's outputs are in the
+ * object store: its existence is what makes a stage key "done". It keeps every ingredient of
+ * the key (executable hash, params, input hashes, output names, threads), so `status` and `why`
+ * can say exactly what changed between two runs, plus output name -> object hash, the log
+ * object, the times and the exit status.
+ *
+ * The index (cache/pipelines/<hash of the pipeline path>) maps each stage instance of one
+ * pipeline to the key of its last successful run and the log of its last attempt. It answers
+ * "changed relative to what?" and is the root set of `pzflow gc`. */
+#ifndef PZ_RECORD_H
+#define PZ_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine/hash.h"
+#include "util/err.h"
+
+/* Bumped when the meaning of a key's ingredients changes: every stage reruns once. */
+#define PZ_STAGE_FORMAT 1
+
+typedef struct pz_record_input {
+    char *name;
+    int is_list;
+    size_t nhashes;
+    char (*hashes)[PZ_HASH_HEX];
+} pz_record_input;
+
+typedef struct pz_record {
+    char key[PZ_HASH_HEX];
+    char *stage;               /* instance name at the time of the run (informational) */
+    long format;               /* PZ_STAGE_FORMAT */
+    char exe_hash[PZ_HASH_HEX];
+    char *exe_path;            /* informational */
+    long threads;
+    char *params;              /* canonical JSON (part of the key) */
+    char *params_text;         /* params as written, JSON (for messages: "5e-4 -> 1e-4") */
+    size_t ninputs;
+    pz_record_input *inputs;   /* sorted by name */
+    size_t noutputs;
+    char **out_names;          /* sorted */
+    char (*out_hashes)[PZ_HASH_HEX];
+    int64_t start_ns, end_ns;
+    int status;
+    char log_hash[PZ_HASH_HEX]; /* "" if none */
+} pz_record;
+
+char *pz_record_format(const pz_record *r);
+pz_record *pz_record_parse(const char *text, const char *src, pz_err *err);
+void pz_record_free(pz_record *r);
+/* Output hash by name, or NULL. */
+const char *pz_record_output(const pz_record *r, const char *name);
+void pz_record_add_input(pz_record *r, const char *name, int is_list);
+void pz_record_input_push(pz_record_input *in, const char *hash);
+
+/* Per-pipeline last-run index. */
+typedef struct pz_index_entry {
+    char *stage;
+    char key[PZ_HASH_HEX];      /* last successful (or found up to date) key, "" if none */
+    char log_hash[PZ_HASH_HEX]; /* log of the last attempt, "" if none */
+    int failed_status;          /* 0, or the exit status (128+signal) of a failed last attempt */
+} pz_index_entry;
+
+typedef struct pz_index {
+    char *pipeline;             /* absolute pipeline path */
+    size_t n, cap;
+    pz_index_entry *e;
+    int dirty;
+} pz_index;
+
+pz_index *pz_index_new(const char *pipeline);
+pz_index *pz_index_parse(const char *text, const char *src, pz_err *err);
+char *pz_index_format(const pz_index *ix);
+void pz_index_free(pz_index *ix);
+pz_index_entry *pz_index_get(const pz_index *ix, const char *stage);
+pz_index_entry *pz_index_put(pz_index *ix, const char *stage);
+
+/* Names and paths in these line formats are percent-escaped: bytes <= ' ', '%' and 0x7f. */
+char *pz_escape(const char *s);
+char *pz_unescape(const char *s); /* NULL on a malformed escape */
+
+#endif

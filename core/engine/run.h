@@ -1,0 +1,51 @@
+/* The scheduler: runs the stale stages of a judged plan, in dependency order, up to `jobs` at
+ * a time, and commits each one's outputs into the cache.
+ *
+ * A stage is judged only when all of its upstream stages are done, with their real output
+ * hashes, so early cutoff falls out of the keys: an upstream stage that reran and wrote the
+ * same bytes leaves its downstream keys unchanged, and they are found up to date.
+ *
+ * Running a stage (the stage protocol, schemas/spec.md):
+ *   1. a private scratch directory <cache>/tmp/<pid>.<stage>.XXXXXX with spec.json, out/ and log;
+ *   2. `<exe> spec.json` in it, in its own process group, stdin /dev/null, stdout+stderr to
+ *      log, PZFLOW_PROGRESS_FD=3 (a pipe read for the live display), OPENBLAS_NUM_THREADS /
+ *      OMP_NUM_THREADS set to the stage's thread share, and a parent-death signal so a stage
+ *      never outlives a killed pzflow;
+ *   3. on exit 0 with every declared output present as a regular file: hash, move into
+ *      objects/, store the log, write the run record (the commit point), link the workspace,
+ *      update the pipeline's index. On any failure nothing is committed except the log.
+ *
+ * Threads: a stage gets max(1, min(requested, cores / k)) threads, where k is the number of
+ * stages that can run at that moment (min(jobs, running + ready)), so the machine is not
+ * oversubscribed. The key uses the requested count, so -j does not change keys.
+ *
+ * SIGINT/SIGTERM/SIGHUP: running stages get SIGTERM (SIGKILL after 2 s), their scratch is
+ * removed, completed stages stay committed, and pz_run returns PZ_RUN_INTERRUPTED. */
+#ifndef PZ_RUN_H
+#define PZ_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "engine/cache.h"
+#include "engine/status.h"
+
+typedef struct pz_run_opts {
+    long jobs;           /* >= 1 */
+    long cores;          /* threads available in total */
+    int keep_going;      /* on failure keep running what does not depend on it */
+    const int *selected; /* per stage: 1 = part of this run (--until); NULL = all */
+    FILE *out;           /* progress and messages */
+    int live;            /* redraw a live display (out is a terminal) */
+    const char *index_path;
+} pz_run_opts;
+
+typedef struct pz_run_result {
+    size_t ran, up_to_date, failed, skipped;
+} pz_run_result;
+
+enum { PZ_RUN_OK = 0, PZ_RUN_FAILED = 1, PZ_RUN_ERROR = 2, PZ_RUN_INTERRUPTED = 130 };
+
+/* Run everything stale. Returns one of the PZ_RUN_* codes; err is set for PZ_RUN_ERROR. */
+int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err);
+
+#endif
