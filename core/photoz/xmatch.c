@@ -1,0 +1,516 @@
+/* Sky cross-match on a declination-zone index. See xmatch.h for the method and the guarantees. */
+#include "photoz/xmatch.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEG (M_PI / 180.0)
+/* Within this many degrees of a pole the RA window formula is not used: whole zones are scanned. */
+#define POLAR_DEC 89.0
+/* At most this many zones, so a tiny radius on an all-sky list cannot blow up the offset table. */
+#define MAX_ZONES (1L << 22)
+
+typedef struct zone_index {
+    double h;          /* zone height, degrees (>= the radius is not required: queries span zones) */
+    long zmin, nz;     /* zones present: zmin .. zmin + nz - 1 */
+    size_t *start;     /* nz + 1 offsets into the sorted arrays */
+    size_t n;
+    double *ra;        /* sorted by (zone, ra, row) */
+    double *xyz;       /* unit vectors, 3 per entry */
+    uint32_t *row;     /* original row */
+} zone_index;
+
+typedef struct pair {
+    uint32_t i, j;     /* left row, right row */
+    double d2;         /* squared chord between the unit vectors */
+} pair;
+
+static long zone_of(double dec, double h) { return (long)floor((dec + 90.0) / h); }
+
+static double norm_ra(double ra)
+{
+    double r = fmod(ra, 360.0);
+    if (r < 0) r += 360.0;
+    return r >= 360.0 ? 0.0 : r; /* fmod of -1e-20 + 360 rounds to 360 */
+}
+
+static void unit_vector(double ra, double dec, double *v)
+{
+    double cd = cos(dec * DEG);
+    v[0] = cd * cos(ra * DEG);
+    v[1] = cd * sin(ra * DEG);
+    v[2] = sin(dec * DEG);
+}
+
+/* Check coordinates; count the non-finite ones (never matched). */
+static int check_positions(const double *ra, const double *dec, size_t n, const char *side, size_t *bad,
+                           pz_err *err)
+{
+    if (n >= UINT32_MAX) return pz_errf(err, "%s list has %zu sources; the cross-match handles < 2^32", side, n);
+    *bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(ra[i]) || !isfinite(dec[i])) {
+            (*bad)++;
+            continue;
+        }
+        if (dec[i] < -90.0 || dec[i] > 90.0)
+            return pz_errf(err, "%s row %zu: Dec %.10g is outside [-90, 90] degrees", side, i, dec[i]);
+    }
+    return 0;
+}
+
+typedef struct sort_item {
+    double ra;
+    uint32_t row;
+} sort_item;
+
+static int cmp_item(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    if (x->ra != y->ra) return x->ra < y->ra ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static void index_build(zone_index *ix, const double *ra, const double *dec, size_t n, double h)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->h = h;
+    long zmin = 0, zmax = -1;
+    size_t valid = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(ra[i]) || !isfinite(dec[i])) continue;
+        long z = zone_of(dec[i], h);
+        if (valid == 0 || z < zmin) zmin = z;
+        if (valid == 0 || z > zmax) zmax = z;
+        valid++;
+    }
+    ix->zmin = zmin;
+    ix->nz = valid ? zmax - zmin + 1 : 0;
+    ix->n = valid;
+    ix->start = pz_xcalloc((size_t)ix->nz + 1, sizeof *ix->start);
+    /* Counting sort by zone, then sort each zone by RA (ties by row, for determinism). */
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(ra[i]) && isfinite(dec[i])) ix->start[zone_of(dec[i], h) - zmin + 1]++;
+    for (long z = 0; z < ix->nz; z++) ix->start[z + 1] += ix->start[z];
+    size_t *fill = pz_xmalloc(((size_t)ix->nz + 1) * sizeof *fill);
+    memcpy(fill, ix->start, ((size_t)ix->nz + 1) * sizeof *fill);
+    sort_item *items = pz_xmalloc((valid ? valid : 1) * sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(ra[i]) || !isfinite(dec[i])) continue;
+        size_t at = fill[zone_of(dec[i], h) - zmin]++;
+        items[at].ra = norm_ra(ra[i]);
+        items[at].row = (uint32_t)i;
+    }
+    free(fill);
+    for (long z = 0; z < ix->nz; z++)
+        qsort(items + ix->start[z], ix->start[z + 1] - ix->start[z], sizeof *items, cmp_item);
+    ix->ra = pz_xmalloc((valid ? valid : 1) * sizeof *ix->ra);
+    ix->xyz = pz_xmalloc((valid ? valid : 1) * 3 * sizeof *ix->xyz);
+    ix->row = pz_xmalloc((valid ? valid : 1) * sizeof *ix->row);
+    for (size_t k = 0; k < valid; k++) {
+        ix->ra[k] = items[k].ra;
+        ix->row[k] = items[k].row;
+        unit_vector(items[k].ra, dec[items[k].row], ix->xyz + 3 * k);
+    }
+    free(items);
+}
+
+static void index_free(zone_index *ix)
+{
+    free(ix->start);
+    free(ix->ra);
+    free(ix->xyz);
+    free(ix->row);
+}
+
+/* ---- queries ---- */
+
+typedef struct worker {
+    const zone_index *ix;
+    const double *ra, *dec;
+    size_t from, to;       /* left rows */
+    double r_deg, d2max;
+    pair *pairs;
+    size_t n, cap;
+} worker;
+
+static void push_pair(worker *w, uint32_t i, uint32_t j, double d2)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 1024;
+        w->pairs = pz_xrealloc(w->pairs, w->cap * sizeof *w->pairs);
+    }
+    w->pairs[w->n++] = (pair){i, j, d2};
+}
+
+static size_t lower_bound(const double *a, size_t lo, size_t hi, double x)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Test entries [s, e) of the index, stopping past RA `ra_hi`. */
+static void scan(worker *w, uint32_t i, const double *v, size_t s, size_t e, double ra_hi)
+{
+    const zone_index *ix = w->ix;
+    for (size_t k = s; k < e && ix->ra[k] <= ra_hi; k++) {
+        const double *u = ix->xyz + 3 * k;
+        double dx = v[0] - u[0], dy = v[1] - u[1], dz = v[2] - u[2];
+        double d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 <= w->d2max) push_pair(w, i, ix->row[k], d2);
+    }
+}
+
+static void query_one(worker *w, size_t i)
+{
+    const zone_index *ix = w->ix;
+    double ra = norm_ra(w->ra[i]), dec = w->dec[i], r = w->r_deg;
+    double v[3];
+    unit_vector(ra, dec, v);
+    /* Pad the search box by a hair: the exact chord test decides, the box only prunes. */
+    double rpad = r * (1 + 1e-9) + 1e-12;
+    long zlo = zone_of(dec - rpad, ix->h), zhi = zone_of(dec + rpad, ix->h);
+    if (zlo < ix->zmin) zlo = ix->zmin;
+    if (zhi > ix->zmin + ix->nz - 1) zhi = ix->zmin + ix->nz - 1;
+    int polar = fabs(dec) + rpad > POLAR_DEC;
+    double alpha = 0;
+    if (!polar) {
+        alpha = asin(fmin(1.0, sin(rpad * DEG) / cos(dec * DEG))) / DEG * (1 + 1e-9) + 1e-12;
+        polar = alpha >= 180.0;
+    }
+    for (long z = zlo; z <= zhi; z++) {
+        size_t s = ix->start[z - ix->zmin], e = ix->start[z - ix->zmin + 1];
+        if (s == e) continue;
+        if (polar) {
+            scan(w, (uint32_t)i, v, s, e, INFINITY);
+            continue;
+        }
+        double lo = ra - alpha, hi = ra + alpha;
+        if (lo < 0) { /* window crosses RA 0: [lo + 360, 360) and [0, hi] */
+            scan(w, (uint32_t)i, v, lower_bound(ix->ra, s, e, lo + 360.0), e, INFINITY);
+            scan(w, (uint32_t)i, v, s, e, hi);
+        } else if (hi >= 360.0) {
+            scan(w, (uint32_t)i, v, lower_bound(ix->ra, s, e, lo), e, INFINITY);
+            scan(w, (uint32_t)i, v, s, e, hi - 360.0);
+        } else {
+            scan(w, (uint32_t)i, v, lower_bound(ix->ra, s, e, lo), e, hi);
+        }
+    }
+}
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    for (size_t i = w->from; i < w->to; i++)
+        if (isfinite(w->ra[i]) && isfinite(w->dec[i])) query_one(w, i);
+    return NULL;
+}
+
+/* All pairs within the radius, ordered by left row (then by index order): the same for any
+ * number of threads, since each thread takes a contiguous block of left rows. */
+static pair *find_pairs(const zone_index *ix, const double *ra, const double *dec, size_t n, double r_deg,
+                        int threads, size_t *npairs)
+{
+    if (threads < 1) threads = 1;
+    if ((size_t)threads > n / 1024 + 1) threads = (int)(n / 1024 + 1); /* tiny inputs: no threads */
+    worker *ws = pz_xcalloc((size_t)threads, sizeof *ws);
+    double chord = 2 * sin(r_deg * DEG / 2);
+    for (int t = 0; t < threads; t++) {
+        ws[t] = (worker){.ix = ix, .ra = ra, .dec = dec, .r_deg = r_deg, .d2max = chord * chord};
+        ws[t].from = n * (size_t)t / (size_t)threads;
+        ws[t].to = n * (size_t)(t + 1) / (size_t)threads;
+    }
+    pthread_t *tid = pz_xcalloc((size_t)threads, sizeof *tid);
+    int *started = pz_xcalloc((size_t)threads, sizeof *started);
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, worker_run, &ws[t]) == 0;
+    worker_run(&ws[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            worker_run(&ws[t]); /* could not start a thread: do its share here */
+    }
+    size_t total = 0;
+    for (int t = 0; t < threads; t++) total += ws[t].n;
+    pair *all = pz_xmalloc((total ? total : 1) * sizeof *all);
+    size_t at = 0;
+    for (int t = 0; t < threads; t++) {
+        if (ws[t].n) memcpy(all + at, ws[t].pairs, ws[t].n * sizeof *all);
+        at += ws[t].n;
+        free(ws[t].pairs);
+    }
+    free(ws);
+    free(tid);
+    free(started);
+    *npairs = total;
+    return all;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->d2 != y->d2) return x->d2 < y->d2 ? -1 : 1;
+    if (x->i != y->i) return x->i < y->i ? -1 : 1;
+    return x->j < y->j ? -1 : x->j > y->j;
+}
+
+static double chord_to_arcsec(double d2) { return 2 * asin(fmin(1.0, sqrt(d2) / 2)) / DEG * 3600.0; }
+
+static void resolve_nearest(const pair *p, size_t np, pz_xmatch_result *res, double *best_d2)
+{
+    for (size_t k = 0; k < np; k++) {
+        uint32_t i = p[k].i;
+        if (res->match[i] < 0 || p[k].d2 < best_d2[i] || (p[k].d2 == best_d2[i] && p[k].j < res->match[i])) {
+            res->match[i] = p[k].j;
+            best_d2[i] = p[k].d2;
+        }
+    }
+}
+
+/* Greedy by separation. A pair whose two sources have no other candidate is accepted whatever
+ * the order, so only the contested pairs (usually few) need sorting. */
+static void resolve_best(pair *p, size_t np, const uint32_t *nl, const uint32_t *nr, size_t n2,
+                         pz_xmatch_result *res, double *best_d2)
+{
+    uint8_t *taken = pz_xcalloc(n2 ? n2 : 1, 1);
+    size_t ncontested = 0;
+    for (size_t k = 0; k < np; k++) {
+        if (nl[p[k].i] == 1 && nr[p[k].j] == 1) {
+            res->match[p[k].i] = p[k].j;
+            best_d2[p[k].i] = p[k].d2;
+            taken[p[k].j] = 1;
+        } else {
+            p[ncontested++] = p[k];
+        }
+    }
+    qsort(p, ncontested, sizeof *p, cmp_pair);
+    for (size_t k = 0; k < ncontested; k++) {
+        if (res->match[p[k].i] >= 0 || taken[p[k].j]) continue;
+        res->match[p[k].i] = p[k].j;
+        best_d2[p[k].i] = p[k].d2;
+        taken[p[k].j] = 1;
+    }
+    free(taken);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fill_stats(pz_xmatch_result *res, const uint32_t *nl, const uint32_t *nr, size_t n1, size_t n2)
+{
+    pz_xmatch_stats *s = &res->stats;
+    double *seps = pz_xmalloc((n1 ? n1 : 1) * sizeof *seps);
+    size_t m = 0;
+    uint8_t *right_used = pz_xcalloc(n2 ? n2 : 1, 1);
+    for (size_t i = 0; i < n1; i++) {
+        if (nl[i] > 1) s->left_multiple++;
+        if (res->match[i] < 0) continue;
+        seps[m++] = res->sep_arcsec[i];
+        right_used[res->match[i]] = 1;
+    }
+    size_t used = 0;
+    for (size_t j = 0; j < n2; j++) {
+        used += right_used[j];
+        if (nr[j] > 1) s->right_multiple++;
+    }
+    s->matched = m;
+    s->unmatched_left = n1 - m;
+    s->unmatched_right = n2 - used;
+    s->median_sep_arcsec = s->max_sep_arcsec = NAN;
+    if (m) {
+        qsort(seps, m, sizeof *seps, cmp_double);
+        s->median_sep_arcsec = m % 2 ? seps[m / 2] : 0.5 * (seps[m / 2 - 1] + seps[m / 2]);
+        s->max_sep_arcsec = seps[m - 1];
+    }
+    free(seps);
+    free(right_used);
+}
+
+int pz_xmatch(const double *ra1, const double *dec1, size_t n1, const double *ra2, const double *dec2, size_t n2,
+              double radius_arcsec, pz_xmatch_mode mode, int threads, pz_xmatch_result *res, pz_err *err)
+{
+    memset(res, 0, sizeof *res);
+    if (!(radius_arcsec > 0) || !isfinite(radius_arcsec) || radius_arcsec > 180.0 * 3600.0)
+        return pz_errf(err, "cross-match radius %g arcsec must be > 0 and at most 180 degrees", radius_arcsec);
+    pz_xmatch_stats st = {.nleft = n1, .nright = n2, .radius_arcsec = radius_arcsec};
+    if (check_positions(ra1, dec1, n1, "left", &st.left_no_position, err) < 0) return -1;
+    if (check_positions(ra2, dec2, n2, "right", &st.right_no_position, err) < 0) return -1;
+
+    double r_deg = radius_arcsec / 3600.0;
+    double h = fmax(r_deg, 180.0 / (double)MAX_ZONES);
+    zone_index ix;
+    index_build(&ix, ra2, dec2, n2, h);
+    size_t np = 0;
+    pair *p = find_pairs(&ix, ra1, dec1, n1, r_deg, threads, &np);
+    index_free(&ix);
+
+    res->nleft = n1;
+    res->match = pz_xmalloc((n1 ? n1 : 1) * sizeof *res->match);
+    res->sep_arcsec = pz_xmalloc((n1 ? n1 : 1) * sizeof *res->sep_arcsec);
+    double *best_d2 = pz_xmalloc((n1 ? n1 : 1) * sizeof *best_d2);
+    uint32_t *nl = pz_xcalloc(n1 ? n1 : 1, sizeof *nl), *nr = pz_xcalloc(n2 ? n2 : 1, sizeof *nr);
+    for (size_t i = 0; i < n1; i++) res->match[i] = -1;
+    for (size_t k = 0; k < np; k++) {
+        nl[p[k].i]++;
+        nr[p[k].j]++;
+    }
+    if (mode == PZ_XMATCH_NEAREST)
+        resolve_nearest(p, np, res, best_d2);
+    else
+        resolve_best(p, np, nl, nr, n2, res, best_d2);
+    for (size_t i = 0; i < n1; i++) res->sep_arcsec[i] = res->match[i] >= 0 ? chord_to_arcsec(best_d2[i]) : NAN;
+    st.pairs = np;
+    res->stats = st;
+    fill_stats(res, nl, nr, n1, n2);
+    free(p);
+    free(best_d2);
+    free(nl);
+    free(nr);
+    return 0;
+}
+
+void pz_xmatch_result_free(pz_xmatch_result *res)
+{
+    if (!res) return;
+    free(res->match);
+    free(res->sep_arcsec);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- tables ---- */
+
+static double *column_doubles(const pz_table *t, const char *tname, const char *col, pz_err *err)
+{
+    const pz_column *c = pz_table_need(t, col, tname, err);
+    if (!c) return NULL;
+    if (c->type == PZ_STR) {
+        pz_errf(err, "table '%s': column '%s' holds strings, not coordinates in degrees", tname, col);
+        return NULL;
+    }
+    double *v = pz_xmalloc((t->nrows ? t->nrows : 1) * sizeof *v);
+    for (size_t r = 0; r < t->nrows; r++) v[r] = pz_col_f64(c, r);
+    return v;
+}
+
+int pz_xmatch_tables(const pz_table *left, const char *lname, const char *lra, const char *ldec,
+                     const pz_table *right, const char *rname, const char *rra, const char *rdec,
+                     double radius_arcsec, pz_xmatch_mode mode, int threads, pz_xmatch_result *res, pz_err *err)
+{
+    memset(res, 0, sizeof *res);
+    double *a1 = NULL, *d1 = NULL, *a2 = NULL, *d2 = NULL;
+    int rc = -1;
+    if ((a1 = column_doubles(left, lname, lra, err)) && (d1 = column_doubles(left, lname, ldec, err)) &&
+        (a2 = column_doubles(right, rname, rra, err)) && (d2 = column_doubles(right, rname, rdec, err))) {
+        rc = pz_xmatch(a1, d1, left->nrows, a2, d2, right->nrows, radius_arcsec, mode, threads, res, err);
+        if (rc < 0 && strncmp(err->msg, "left", 4) == 0)
+            pz_err_prefix(err, "table '%s' (columns %s, %s): ", lname, lra, ldec);
+        else if (rc < 0 && strncmp(err->msg, "right", 5) == 0)
+            pz_err_prefix(err, "table '%s' (columns %s, %s): ", rname, rra, rdec);
+    }
+    free(a1);
+    free(d1);
+    free(a2);
+    free(d2);
+    return rc;
+}
+
+pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
+                               size_t n)
+{
+    pz_column *d = pz_table_add(dst, name, src->type, src->width);
+    if (src->unit) d->unit = pz_xstrdup(src->unit);
+    for (size_t i = 0; i < n; i++)
+        memcpy((char *)d->data + i * d->width, (const char *)src->data + rows[i] * src->width, src->width);
+    if (src->null) {
+        d->null = pz_xcalloc(n ? n : 1, 1);
+        for (size_t i = 0; i < n; i++) d->null[i] = src->null[rows[i]];
+    }
+    return d;
+}
+
+pz_table *pz_xmatch_join(const pz_table *left, const pz_table *right, const pz_xmatch_result *res,
+                         const char *prefix, const char *const *rcols, size_t nrcols, pz_err *err)
+{
+    size_t nsel = rcols ? nrcols : right->ncols;
+    const pz_column **sel = pz_xcalloc(nsel ? nsel : 1, sizeof *sel);
+    char clash[512] = "";
+    size_t clen = 0;
+    for (size_t k = 0; k < nsel; k++) {
+        sel[k] = rcols ? pz_table_need(right, rcols[k], "right", err) : &right->cols[k];
+        if (!sel[k]) {
+            free(sel);
+            return NULL;
+        }
+        char *name = pz_xasprintf("%s%s", prefix, sel[k]->name);
+        if ((pz_table_col(left, name) || strcmp(name, "sep_arcsec") == 0) && clen < sizeof clash)
+            clen += (size_t)snprintf(clash + clen, sizeof clash - clen, "%s%s", clen ? ", " : "", name);
+        free(name);
+    }
+    if (!clen && pz_table_col(left, "sep_arcsec")) clen = (size_t)snprintf(clash, sizeof clash, "sep_arcsec");
+    if (clen) {
+        free(sel);
+        pz_errf(err, "joined table would have duplicate columns: %s (set another right-column prefix)", clash);
+        return NULL;
+    }
+    size_t m = 0;
+    size_t *lrows = pz_xmalloc((res->nleft ? res->nleft : 1) * sizeof *lrows);
+    size_t *rrows = pz_xmalloc((res->nleft ? res->nleft : 1) * sizeof *rrows);
+    for (size_t i = 0; i < res->nleft; i++)
+        if (res->match[i] >= 0) {
+            lrows[m] = i;
+            rrows[m++] = (size_t)res->match[i];
+        }
+    pz_table *out = pz_table_take(left, lrows, m);
+    for (size_t k = 0; k < nsel; k++) {
+        char *name = pz_xasprintf("%s%s", prefix, sel[k]->name);
+        pz_column_copy_rows(out, name, sel[k], rrows, m);
+        free(name);
+    }
+    pz_column *sep = pz_table_add(out, "sep_arcsec", PZ_F64, 0);
+    sep->unit = pz_xstrdup("arcsec");
+    for (size_t k = 0; k < m; k++) ((double *)sep->data)[k] = res->sep_arcsec[lrows[k]];
+    free(lrows);
+    free(rrows);
+    free(sel);
+    return out;
+}
+
+char *pz_xmatch_stats_json(const pz_xmatch_stats *s)
+{
+    /* NaN is not JSON: no matches give null. */
+    char med[64] = "null", mx[64] = "null";
+    if (isfinite(s->median_sep_arcsec)) snprintf(med, sizeof med, "%.6f", s->median_sep_arcsec);
+    if (isfinite(s->max_sep_arcsec)) snprintf(mx, sizeof mx, "%.6f", s->max_sep_arcsec);
+    return pz_xasprintf("{\"radius_arcsec\": %.6g, \"left_rows\": %zu, \"right_rows\": %zu, "
+                        "\"left_no_position\": %zu, \"right_no_position\": %zu, \"candidate_pairs\": %zu, "
+                        "\"matched\": %zu, \"unmatched_left\": %zu, \"unmatched_right\": %zu, "
+                        "\"left_multiple_candidates\": %zu, \"right_multiple_candidates\": %zu, "
+                        "\"median_sep_arcsec\": %s, \"max_sep_arcsec\": %s}",
+                        s->radius_arcsec, s->nleft, s->nright, s->left_no_position, s->right_no_position, s->pairs,
+                        s->matched, s->unmatched_left, s->unmatched_right, s->left_multiple, s->right_multiple, med,
+                        mx);
+}
+
+char *pz_xmatch_stats_text(const pz_xmatch_stats *s)
+{
+    return pz_xasprintf("cross-match within %.3g\": %zu left x %zu right sources\n"
+                        "  matched            %zu (median separation %.3f\", max %.3f\")\n"
+                        "  unmatched          left %zu, right %zu\n"
+                        "  several candidates left %zu, right %zu (%zu candidate pairs)\n"
+                        "  without position   left %zu, right %zu\n",
+                        s->radius_arcsec, s->nleft, s->nright, s->matched, s->median_sep_arcsec, s->max_sep_arcsec,
+                        s->unmatched_left, s->unmatched_right, s->left_multiple, s->right_multiple, s->pairs,
+                        s->left_no_position, s->right_no_position);
+}
