@@ -360,6 +360,9 @@ static void test_vars_errors(void)
     expect_error("vars:\n  seeds: [1]\nstages:\n  a:\n    run: /bin/true\n    params: {s: \"x${seeds}\"}\n"
                  "    outputs: [x]\n",
                  ":6:17: '${seeds}' is a list; only a scalar can be part of a string (use it alone: '${seeds}')");
+    t = pz_xasprintf("vars:\n  x: a${x}\n%s", stages);
+    expect_error(t, ":2:6: var 'x' refers to itself");
+    free(t);
     t = pz_xasprintf("vars:\n  item: 3\n%s", stages);
     expect_error(t, ":2:3: 'item' is reserved for foreach items; choose another var name");
     free(t);
@@ -483,6 +486,7 @@ static void test_error_structure(void)
     expect_error("stages:\n  \"a[1]\":\n    run: /bin/true\n    outputs: [x]\n",
                  ":2:3: bad stage name 'a[1]': use letters, digits, '_', '.' and '-' only");
     expect_error("stages: {}\n", ":1:9: stages is empty: declare at least one stage");
+    expect_error("vars:\nstages:\n", ":2:8: stages is empty: declare at least one stage");
     expect_error("description: nothing\n", ":1:1: no 'stages:' in the pipeline file");
 }
 

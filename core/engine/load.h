@@ -51,6 +51,7 @@ typedef struct pz_scope {
     const pz_ynode *vars;      /* map name -> substituted value */
     const pz_ynode *declared;  /* the raw `vars:` map or NULL */
     const pz_ynode *item;      /* NULL outside foreach */
+    const char *defining;      /* the var being defined, if any (for "refers to itself") */
 } pz_scope;
 
 /* A substituted deep copy of node (map keys are copied verbatim), or NULL with err. */

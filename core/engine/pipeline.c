@@ -114,10 +114,11 @@ static const char *resolve_executable(pz_loader *ld, const pz_ynode *run)
                NULL;
     char *path = search_executable(ld, run->str);
     if (!path) {
-        if (strchr(run->str, '/'))
-            pz_src_err(&ld->src, run, ld->err, "missing executable '%s': %s/%s is not an executable file", run->str,
-                       ld->p->root_dir, run->str);
-        else
+        if (strchr(run->str, '/')) {
+            char *where = pz_path_join_abs(ld->p->root_dir, run->str);
+            pz_src_err(&ld->src, run, ld->err, "missing executable '%s': %s is not an executable file", run->str, where);
+            free(where);
+        } else
             pz_src_err(&ld->src, run, ld->err, "missing executable '%s': not found in %s%s nor in $PATH (%s)",
                        run->str, ld->bin_dir ? "the pzflow directory " : "",
                        ld->bin_dir ? ld->bin_dir : "", getenv("PATH") ? getenv("PATH") : "");
@@ -359,10 +360,11 @@ static int declare_stage(pz_loader *ld, const pz_ynode *key, const pz_ynode *nod
 static int load_stages(pz_loader *ld, const pz_ynode *stages)
 {
     if (!stages) return pz_src_err(&ld->src, ld->p->doc, ld->err, "no 'stages:' in the pipeline file");
+    if (is_null(stages) || (stages->kind == PZ_Y_MAP && stages->n == 0))
+        return pz_src_err(&ld->src, stages, ld->err, "stages is empty: declare at least one stage");
     if (stages->kind != PZ_Y_MAP)
         return pz_src_err(&ld->src, stages, ld->err, "stages must be a mapping of stage name: stage, got %s",
                           pz_ykind_name(stages->kind));
-    if (stages->n == 0) return pz_src_err(&ld->src, stages, ld->err, "stages is empty: declare at least one stage");
     ld->bases = pz_xcalloc(stages->n, sizeof *ld->bases);
     pz_nidx_init(&ld->base_ix, stages->n);
     pz_nidx_init(&ld->inst_ix, stages->n);
@@ -432,7 +434,8 @@ static int load_document(pz_loader *ld)
         return pz_src_err(&ld->src, d, ld->err, "description must be text, got %s", pz_ykind_name(d->kind));
     p->name = pipeline_name(p->path);
     if (find_root(ld)) return -1;
-    if (pz_build_vars(pz_ymap_get(p->doc, "vars"), &ld->src, &ld->vars, ld->err)) return -1;
+    const pz_ynode *vars = pz_ymap_get(p->doc, "vars");
+    if (pz_build_vars(is_null(vars) ? NULL : vars, &ld->src, &ld->vars, ld->err)) return -1;
     char *results = pz_xasprintf("results/%s", p->name);
     int rc = dir_setting(ld, "cache", "cache", &p->cache_dir);
     if (rc == 0) rc = dir_setting(ld, "workspace", results, &p->workspace_dir);

@@ -179,7 +179,9 @@ static const pz_ynode *lookup(const char *expr, const pz_ynode *at, const pz_sco
     } else {
         val = pz_ymap_get(scope->vars, name);
         if (!val) {
-            if (pz_ymap_get(scope->declared, name))
+            if (scope->defining && !strcmp(scope->defining, name))
+                pz_src_err(src, at, err, "var '%s' refers to itself", name);
+            else if (pz_ymap_get(scope->declared, name))
                 pz_src_err(src, at, err, "var '%s' is used before it is defined (a var may only use vars above it)",
                            name);
             else {
@@ -343,7 +345,7 @@ int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_er
             pz_ynode_free(done);
             return pz_src_err(src, key, err, "'item' is reserved for foreach items; choose another var name");
         }
-        pz_scope scope = {.vars = done, .declared = vars, .item = NULL};
+        pz_scope scope = {.vars = done, .declared = vars, .item = NULL, .defining = name};
         pz_ynode *v = pz_subst(vars->items[i], &scope, src, err);
         if (!v) {
             pz_ynode_free(done);
