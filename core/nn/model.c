@@ -295,6 +295,7 @@ static char *attr_read_str(hid_t loc, const char *name)
         if (H5Tis_variable_str(ft) > 0) {
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 converts no character sets */
             char *v = NULL;
             if (H5Aread(a, mt, &v) >= 0 && v) {
                 out = pz_xstrdup(v);
@@ -304,9 +305,7 @@ static char *attr_read_str(hid_t loc, const char *name)
         } else {
             size_t n = H5Tget_size(ft);
             out = pz_xcalloc(n + 1, 1);
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, n);
-            H5Tset_strpad(mt, H5T_STR_NULLPAD);
+            hid_t mt = H5Tcopy(ft); /* same size, padding and character set */
             if (H5Aread(a, mt, out) < 0) {
                 free(out);
                 out = NULL;
