@@ -1,0 +1,527 @@
+#include "photoz/plotdata.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "photoz/evaluate.h"
+#include "util/progress.h"
+
+long pz_bin_index(const pz_bins *b, double x)
+{
+    if (!(x > b->lo && x <= b->hi)) return -1; /* NaN fails too */
+    double w = (b->hi - b->lo) / (double)b->n;
+    long k = (long)ceil((x - b->lo) / w) - 1;
+    /* Rounding in the division can land a value on the wrong side of an edge: settle it
+     * against the edges themselves so (lo, hi] holds exactly. */
+    if (k < 0) k = 0;
+    if (k >= (long)b->n) k = (long)b->n - 1;
+    while (k > 0 && x <= b->lo + w * (double)k) k--;
+    while (k < (long)b->n - 1 && x > b->lo + w * (double)(k + 1)) k++;
+    return k;
+}
+
+size_t pz_histogram(const pz_bins *b, const double *x, size_t n, long *counts)
+{
+    size_t in = 0;
+    for (size_t i = 0; i < n; i++) {
+        long k = pz_bin_index(b, x[i]);
+        if (k >= 0) counts[k]++, in++;
+    }
+    return in;
+}
+
+/* --- CSV ----------------------------------------------------------------------------------- */
+
+static void csv_string(FILE *out, const char *p, size_t width)
+{
+    size_t l = strnlen(p, width);
+    int quote = memchr(p, ',', l) || memchr(p, '"', l) || memchr(p, '\n', l);
+    if (!quote) {
+        fwrite(p, 1, l, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < l; i++) {
+        if (p[i] == '"') fputc('"', out);
+        fputc(p[i], out);
+    }
+    fputc('"', out);
+}
+
+int pz_table_write_csv(FILE *out, const pz_table *t, pz_err *err)
+{
+    for (size_t j = 0; j < t->ncols; j++) fprintf(out, "%s%s", j ? "," : "", t->cols[j].name);
+    fputc('\n', out);
+    for (size_t i = 0; i < t->nrows; i++) {
+        for (size_t j = 0; j < t->ncols; j++) {
+            const pz_column *c = &t->cols[j];
+            if (j) fputc(',', out);
+            if (c->type == PZ_STR) {
+                csv_string(out, (const char *)c->data + i * c->width, c->width);
+                continue;
+            }
+            double v = pz_col_f64(c, i);
+            if (isnan(v)) fputs("nan", out);
+            else if (c->type == PZ_F64 || c->type == PZ_F32) fprintf(out, "%.10g", v);
+            else fprintf(out, "%.0f", v);
+        }
+        fputc('\n', out);
+    }
+    if (ferror(out)) return pz_errf(err, "writing CSV failed");
+    return 0;
+}
+
+/* --- small table helpers ------------------------------------------------------------------- */
+
+static void put_str(pz_column *c, size_t row, const char *s)
+{
+    size_t l = strlen(s);
+    memcpy((char *)c->data + row * c->width, s, l < c->width ? l : c->width);
+}
+
+static int str_is(const pz_column *c, size_t row, const char *s)
+{
+    const char *p = (const char *)c->data + row * c->width;
+    size_t l = strlen(s);
+    return l <= c->width && !memcmp(p, s, l) && (l == c->width || p[l] == 0);
+}
+
+static size_t width_of(const char *const *s, size_t n)
+{
+    size_t w = 1;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(s[i]) > w) w = strlen(s[i]);
+    return w;
+}
+
+static double *column_values(const pz_table *t, const char *name)
+{
+    const pz_column *c = pz_table_col(t, name);
+    double *v = pz_xmalloc((t->nrows + 1) * sizeof *v);
+    for (size_t i = 0; i < t->nrows; i++) v[i] = pz_col_f64(c, i);
+    return v;
+}
+
+/* --- params -------------------------------------------------------------------------------- */
+
+static int bins_param(const pz_spec *spec, const char *key, pz_bins *b, pz_err *err)
+{
+    const pz_ynode *n = pz_spec_param(spec, key);
+    if (!n) return 0; /* keep the default */
+    if (n->kind != PZ_Y_MAP)
+        return pz_errf(err, "%s:%d:%d: param '%s': expected {lo, hi, n}", spec->path, n->line, n->col, key);
+    char sub[128];
+    long count = (long)b->n;
+    snprintf(sub, sizeof sub, "%s.lo", key);
+    if (pz_spec_double(spec, sub, &b->lo, err) < 0) return -1;
+    snprintf(sub, sizeof sub, "%s.hi", key);
+    if (pz_spec_double(spec, sub, &b->hi, err) < 0) return -1;
+    snprintf(sub, sizeof sub, "%s.n", key);
+    if (pz_spec_long(spec, sub, &count, err) < 0) return -1;
+    if (!(b->hi > b->lo) || count < 1 || count > 100000)
+        return pz_errf(err, "%s:%d:%d: param '%s': need lo < hi and 1 <= n <= 100000", spec->path, n->line, n->col, key);
+    b->n = (size_t)count;
+    return 0;
+}
+
+/* A list param of maps, each with the string fields `fields` (all required). */
+static int map_list(const pz_spec *spec, const char *key, const char *const *fields, size_t nfields,
+                    const char ***out, size_t *nitems, pz_err *err)
+{
+    const pz_ynode *node = pz_spec_param(spec, key);
+    if (!node || node->kind != PZ_Y_SEQ || node->n == 0)
+        return pz_errf(err, "param '%s': required, a list of maps", key);
+    const char **v = pz_xcalloc(node->n * nfields + 1, sizeof *v);
+    for (size_t i = 0; i < node->n; i++) {
+        const pz_ynode *item = node->items[i];
+        for (size_t f = 0; f < nfields; f++) {
+            const pz_ynode *s = item->kind == PZ_Y_MAP ? pz_ymap_get(item, fields[f]) : NULL;
+            if (!s || s->kind != PZ_Y_SCALAR) {
+                free(v);
+                return pz_errf(err, "%s:%d:%d: param '%s.%zu': needs a string '%s'", spec->path, item->line, item->col,
+                               key, i, fields[f]);
+            }
+            v[i * nfields + f] = s->str;
+        }
+        for (size_t k = 0; k < item->n; k++) {
+            size_t f = 0;
+            while (f < nfields && strcmp(fields[f], item->keys[k]->str)) f++;
+            if (f == nfields) {
+                free(v);
+                return pz_errf(err, "%s:%d:%d: param '%s.%zu': unknown key '%s'", spec->path, item->keys[k]->line,
+                               item->keys[k]->col, key, i, item->keys[k]->str);
+            }
+        }
+    }
+    *out = v;
+    *nitems = node->n;
+    return 0;
+}
+
+/* One file of an input: the only one, or the `index`-th of a list. */
+static int input_file(const pz_spec *spec, const char *name, long index, const char **path, pz_err *err)
+{
+    const char **paths;
+    size_t n;
+    if (pz_spec_inputs(spec, name, &paths, &n, err) < 0) return -1;
+    if (index < 0 || (size_t)index >= n) {
+        free(paths);
+        return pz_errf(err, "input '%s': param seed_index %ld but the input has %zu file(s)", name, index, n);
+    }
+    *path = paths[index];
+    free(paths);
+    return 0;
+}
+
+/* --- Figure 1: distributions ------------------------------------------------------------------ */
+
+typedef struct fig1_cfg {
+    const char **datasets; /* name, input, z triples */
+    size_t ndatasets;
+    const char **bands;
+    size_t nbands;
+    const char *mag_template; /* "%s_cmodel_mag" */
+    const char *mag_band;
+    pz_bins z, mag, color;
+} fig1_cfg;
+
+#define FIG1_MAX_Q 16
+
+typedef struct quantity {
+    char name[32];
+    const pz_bins *bins;
+    double *values;
+    size_t n;
+} quantity;
+
+static char *mag_column(const fig1_cfg *c, const char *band)
+{
+    /* the template has exactly one %s (checked when reading params) */
+    return pz_xasprintf(c->mag_template, band);
+}
+
+static int dataset_quantities(const fig1_cfg *c, const char *path, const char *zcol, quantity *q, size_t *nq,
+                              pz_err *err)
+{
+    size_t ncols = 1 + c->nbands;
+    char **cols = pz_xcalloc(ncols, sizeof *cols);
+    cols[0] = pz_xstrdup(zcol);
+    for (size_t b = 0; b < c->nbands; b++) cols[1 + b] = mag_column(c, c->bands[b]);
+    pz_table *t = NULL;
+    int rc = pz_table_read_hdf5(path, (const char *const *)cols, ncols, 0, (size_t)-1, &t, err);
+    if (rc == 0) {
+        size_t k = 0;
+        snprintf(q[k].name, sizeof q[k].name, "z");
+        q[k].bins = &c->z, q[k].values = column_values(t, cols[0]), q[k++].n = t->nrows;
+        for (size_t b = 0; b < c->nbands; b++) {
+            if (strcmp(c->bands[b], c->mag_band)) continue;
+            snprintf(q[k].name, sizeof q[k].name, "%s", c->bands[b]);
+            q[k].bins = &c->mag, q[k].values = column_values(t, cols[1 + b]), q[k++].n = t->nrows;
+        }
+        for (size_t b = 0; b + 1 < c->nbands; b++) {
+            snprintf(q[k].name, sizeof q[k].name, "%s-%s", c->bands[b], c->bands[b + 1]);
+            double *m1 = column_values(t, cols[1 + b]), *m2 = column_values(t, cols[2 + b]);
+            for (size_t i = 0; i < t->nrows; i++) m1[i] -= m2[i];
+            free(m2);
+            q[k].bins = &c->color, q[k].values = m1, q[k++].n = t->nrows;
+        }
+        *nq = k;
+    }
+    pz_table_free(t);
+    for (size_t i = 0; i < ncols; i++) free(cols[i]);
+    free(cols);
+    return rc;
+}
+
+static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
+{
+    size_t nq_max = 2 + c->nbands, rows = 0;
+    quantity *q = pz_xcalloc(c->ndatasets * nq_max, sizeof *q);
+    size_t *nq = pz_xcalloc(c->ndatasets, sizeof *nq);
+    pz_table *t = NULL;
+    for (size_t d = 0; d < c->ndatasets; d++) {
+        const char *path;
+        const char *name = c->datasets[3 * d], *input = c->datasets[3 * d + 1], *zcol = c->datasets[3 * d + 2];
+        if (input_file(spec, input, 0, &path, err) < 0 ||
+            dataset_quantities(c, path, zcol, q + d * nq_max, &nq[d], err) < 0) {
+            pz_err_prefix(err, "figure 1, dataset '%s': ", name);
+            goto out;
+        }
+        for (size_t k = 0; k < nq[d]; k++) rows += q[d * nq_max + k].bins->n;
+    }
+    t = pz_table_new(rows);
+    const char *names[FIG1_MAX_Q];
+    size_t nn = 0;
+    for (size_t d = 0; d < c->ndatasets && nn < FIG1_MAX_Q; d++) names[nn++] = c->datasets[3 * d];
+    pz_table_add(t, "dataset", PZ_STR, width_of(names, nn));
+    pz_table_add(t, "quantity", PZ_STR, 16);
+    pz_table_add(t, "lo", PZ_F64, 0);
+    pz_table_add(t, "hi", PZ_F64, 0);
+    pz_table_add(t, "count", PZ_I64, 0);
+    pz_table_add(t, "density", PZ_F64, 0);
+    size_t r = 0;
+    for (size_t d = 0; d < c->ndatasets; d++) {
+        for (size_t k = 0; k < nq[d]; k++) {
+            const quantity *qq = &q[d * nq_max + k];
+            long *counts = pz_xcalloc(qq->bins->n, sizeof *counts);
+            pz_histogram(qq->bins, qq->values, qq->n, counts);
+            size_t finite = 0;
+            for (size_t i = 0; i < qq->n; i++) finite += isfinite(qq->values[i]) != 0;
+            double w = (qq->bins->hi - qq->bins->lo) / (double)qq->bins->n;
+            for (size_t b = 0; b < qq->bins->n; b++, r++) {
+                put_str(&t->cols[0], r, c->datasets[3 * d]);
+                put_str(&t->cols[1], r, qq->name);
+                ((double *)t->cols[2].data)[r] = qq->bins->lo + w * (double)b;
+                ((double *)t->cols[3].data)[r] = qq->bins->lo + w * (double)(b + 1);
+                ((int64_t *)t->cols[4].data)[r] = counts[b];
+                /* density over all finite values, so a histogram with tails outside the range
+                 * integrates to the fraction inside it */
+                ((double *)t->cols[5].data)[r] = finite ? (double)counts[b] / ((double)finite * w) : NAN;
+            }
+            free(counts);
+        }
+        char key[64], val[32];
+        snprintf(key, sizeof key, "n_%s", c->datasets[3 * d]);
+        snprintf(val, sizeof val, "%zu", q[d * nq_max].n);
+        pz_table_set_attr(t, key, val);
+    }
+out:
+    for (size_t i = 0; i < c->ndatasets * nq_max; i++) free(q[i].values);
+    free(q);
+    free(nq);
+    return t;
+}
+
+static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
+{
+    static const char *const fields[3] = {"name", "input", "z"};
+    static const char *default_bands[5] = {"g", "r", "i", "z", "y"};
+    memset(c, 0, sizeof *c);
+    c->z = (pz_bins){0, 4, 80};
+    c->mag = (pz_bins){14, 28, 70};
+    c->color = (pz_bins){-1, 3, 80};
+    c->mag_template = "%s_cmodel_mag";
+    c->mag_band = "i";
+    if (map_list(spec, "datasets", fields, 3, &c->datasets, &c->ndatasets, err) < 0) return -1;
+    if (c->ndatasets > FIG1_MAX_Q) return pz_errf(err, "param 'datasets': at most %d datasets", FIG1_MAX_Q);
+    int rc = pz_spec_strlist(spec, "bands", &c->bands, &c->nbands, err);
+    if (rc < 0) return -1;
+    if (rc == 1) c->bands = pz_xmalloc(sizeof default_bands), memcpy(c->bands, default_bands, sizeof default_bands),
+                 c->nbands = 5;
+    if (c->nbands < 1 || c->nbands > FIG1_MAX_Q - 2) return pz_errf(err, "param 'bands': 1 to %d bands", FIG1_MAX_Q - 2);
+    if (pz_spec_str(spec, "mag_column", &c->mag_template, err) < 0 || pz_spec_str(spec, "mag_band", &c->mag_band, err) < 0)
+        return -1;
+    const char *pct = strchr(c->mag_template, '%');
+    if (!pct || pct[1] != 's' || strchr(pct + 2, '%'))
+        return pz_errf(err, "param 'mag_column': needs exactly one %%s for the band (e.g. '%%s_cmodel_mag'), got '%s'",
+                       c->mag_template);
+    return bins_param(spec, "z_bins", &c->z, err) < 0 || bins_param(spec, "mag_bins", &c->mag, err) < 0 ||
+                   bins_param(spec, "color_bins", &c->color, err) < 0
+               ? -1
+               : 0;
+}
+
+/* --- Figure 2: predicted vs true ------------------------------------------------------------ */
+
+static pz_table *fig2_table(const pz_spec *spec, pz_err *err)
+{
+    static const char *const fields[2] = {"model", "input"};
+    const char **models = NULL;
+    size_t nmodels = 0;
+    long seed_index = 0;
+    pz_bins b = {0, 4, 100};
+    const char *zp_col = "z_pred", *zt_col = "z_true";
+    if (map_list(spec, "predictions", fields, 2, &models, &nmodels, err) < 0 ||
+        pz_spec_long(spec, "seed_index", &seed_index, err) < 0 || bins_param(spec, "scatter_bins", &b, err) < 0 ||
+        pz_spec_str(spec, "z_pred_column", &zp_col, err) < 0 || pz_spec_str(spec, "z_true_column", &zt_col, err) < 0) {
+        free(models);
+        return NULL;
+    }
+    size_t cells = b.n * b.n;
+    pz_table *t = pz_table_new(nmodels * cells);
+    const char **labels = pz_xmalloc(nmodels * sizeof *labels);
+    for (size_t m = 0; m < nmodels; m++) labels[m] = models[2 * m];
+    pz_table_add(t, "model", PZ_STR, width_of(labels, nmodels));
+    free(labels);
+    const char *names[5] = {"z_true_lo", "z_true_hi", "z_pred_lo", "z_pred_hi", "count"};
+    for (int k = 0; k < 4; k++) pz_table_add(t, names[k], PZ_F64, 0);
+    pz_table_add(t, names[4], PZ_I64, 0);
+    double w = (b.hi - b.lo) / (double)b.n;
+    for (size_t m = 0; m < nmodels; m++) {
+        const char *path;
+        const char *cols[2] = {zp_col, zt_col};
+        pz_table *p = NULL;
+        if (input_file(spec, models[2 * m + 1], seed_index, &path, err) < 0 ||
+            pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &p, err) < 0) {
+            pz_err_prefix(err, "figure 2, model '%s': ", models[2 * m]);
+            pz_table_free(t);
+            free(models);
+            return NULL;
+        }
+        size_t base = m * cells, in = 0;
+        for (size_t i = 0; i < cells; i++) {
+            size_t it = i / b.n, ip = i % b.n; /* z_true-major */
+            put_str(&t->cols[0], base + i, models[2 * m]);
+            ((double *)t->cols[1].data)[base + i] = b.lo + w * (double)it;
+            ((double *)t->cols[2].data)[base + i] = b.lo + w * (double)(it + 1);
+            ((double *)t->cols[3].data)[base + i] = b.lo + w * (double)ip;
+            ((double *)t->cols[4].data)[base + i] = b.lo + w * (double)(ip + 1);
+        }
+        int64_t *count = (int64_t *)t->cols[5].data + base;
+        for (size_t i = 0; i < p->nrows; i++) {
+            long it = pz_bin_index(&b, pz_col_f64(&p->cols[1], i)), ip = pz_bin_index(&b, pz_col_f64(&p->cols[0], i));
+            if (it >= 0 && ip >= 0) count[(size_t)it * b.n + (size_t)ip]++, in++;
+        }
+        char key[96], val[64];
+        snprintf(key, sizeof key, "n_%s", models[2 * m]);
+        snprintf(val, sizeof val, "%zu", in);
+        pz_table_set_attr(t, key, val);
+        pz_table_free(p);
+    }
+    free(models);
+    return t;
+}
+
+/* --- Figure 3: metrics per bin -------------------------------------------------------------- */
+
+double pz_fig3_goal(const pz_table *metrics, const char *metric)
+{
+    const char *key = !strcmp(metric, "bias") || !strcmp(metric, "bias_bw")          ? "goal_bias"
+                      : !strcmp(metric, "nmad") || !strcmp(metric, "scatter_bw")     ? "goal_scatter"
+                      : !strcmp(metric, "outlier") || !strcmp(metric, "outlier_bw") ? "goal_outlier"
+                                                                                     : NULL;
+    const char *v = key ? pz_table_attr(metrics, key) : NULL;
+    return v ? strtod(v, NULL) : NAN;
+}
+
+/* Row of (model, test, "bin", stat, z_lo) in the metrics table, or -1. */
+static long metric_row(const pz_table *mt, size_t like, const char *stat)
+{
+    const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
+                    *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat"), *zlo = pz_table_col(mt, "z_lo");
+    for (size_t i = 0; i < mt->nrows; i++)
+        if (!memcmp((char *)model->data + i * model->width, (char *)model->data + like * model->width, model->width) &&
+            !memcmp((char *)test->data + i * test->width, (char *)test->data + like * test->width, test->width) &&
+            str_is(sel, i, "bin") && str_is(st, i, stat) && pz_col_f64(zlo, i) == pz_col_f64(zlo, like))
+            return (long)i;
+    return -1;
+}
+
+pz_table *pz_fig3_table(const pz_table *mt, const char *const *metric_names, size_t nmetrics, pz_err *err)
+{
+    const char *need[] = {"model", "test", "selection", "stat", "z_lo", "z_hi", "n"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!pz_table_need(mt, need[i], "metrics", err)) return NULL;
+    for (size_t k = 0; k < nmetrics; k++)
+        if (!pz_table_need(mt, metric_names[k], "metrics", err)) return pz_err_prefix(err, "param 'metrics': "), NULL;
+    const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
+                    *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat");
+    size_t nmean = 0;
+    for (size_t i = 0; i < mt->nrows; i++) nmean += str_is(sel, i, "bin") && str_is(st, i, "mean");
+    pz_table *t = pz_table_new(nmean * nmetrics);
+    pz_table_add(t, "model", PZ_STR, model->width);
+    pz_table_add(t, "test", PZ_STR, test->width);
+    pz_table_add(t, "metric", PZ_STR, width_of(metric_names, nmetrics));
+    const char *cols[] = {"z_lo", "z_hi", "z_mid", "n", "mean", "std", "p16", "p84", "goal"};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) pz_table_add(t, cols[k], PZ_F64, 0);
+    size_t r = 0;
+    /* metric-major, then (model, test) and bins in metrics-table order: each series is contiguous */
+    for (size_t k = 0; k < nmetrics; k++) {
+        const pz_column *mc = pz_table_col(mt, metric_names[k]);
+        for (size_t i = 0; i < mt->nrows; i++) {
+            if (!str_is(sel, i, "bin") || !str_is(st, i, "mean")) continue;
+            long s = metric_row(mt, i, "std"), lo = metric_row(mt, i, "p16"), hi = metric_row(mt, i, "p84");
+            memcpy((char *)t->cols[0].data + r * t->cols[0].width, (char *)model->data + i * model->width, model->width);
+            memcpy((char *)t->cols[1].data + r * t->cols[1].width, (char *)test->data + i * test->width, test->width);
+            put_str(&t->cols[2], r, metric_names[k]);
+            double zl = pz_col_f64(pz_table_col(mt, "z_lo"), i), zh = pz_col_f64(pz_table_col(mt, "z_hi"), i);
+            double v[9] = {zl, zh, (zl + zh) / 2, pz_col_f64(pz_table_col(mt, "n"), i), pz_col_f64(mc, i),
+                           s >= 0 ? pz_col_f64(mc, (size_t)s) : NAN, lo >= 0 ? pz_col_f64(mc, (size_t)lo) : NAN,
+                           hi >= 0 ? pz_col_f64(mc, (size_t)hi) : NAN, pz_fig3_goal(mt, metric_names[k])};
+            for (int c = 0; c < 9; c++) ((double *)t->cols[3 + c].data)[r] = v[c];
+            r++;
+        }
+    }
+    return t;
+}
+
+/* --- the stage ----------------------------------------------------------------------------- */
+
+static int write_outputs(const pz_spec *spec, const char *fig, pz_table *t, pz_err *err)
+{
+    char *prov = pz_spec_provenance_json(spec);
+    pz_table_set_attr(t, "pzflow_provenance", prov);
+    free(prov);
+    const char *path;
+    if (pz_spec_output(spec, fig, &path, err) < 0 || pz_table_write_hdf5(path, t, err) < 0) return -1;
+    char csv_name[32];
+    snprintf(csv_name, sizeof csv_name, "%s_csv", fig);
+    if (!pz_ymap_get(spec->outputs, csv_name)) return 0;
+    if (pz_spec_output(spec, csv_name, &path, err) < 0) return -1;
+    FILE *f = fopen(path, "w");
+    if (!f) return pz_errf(err, "%s: cannot create: %m", path);
+    int rc = pz_table_write_csv(f, t, err);
+    if (fclose(f) != 0 && rc == 0) rc = pz_errf(err, "%s: write failed: %m", path);
+    return rc;
+}
+
+static int has_output(const pz_spec *spec, const char *name)
+{
+    return pz_ymap_get(spec->outputs, name) != NULL;
+}
+
+static int make_fig3(const pz_spec *spec, pz_err *err)
+{
+    static const char *default_metrics[3] = {"bias", "outlier", "rms"};
+    const char **metrics = NULL, *path;
+    size_t n = 0;
+    int rc = pz_spec_strlist(spec, "metrics", &metrics, &n, err);
+    if (rc < 0) return -1;
+    if (rc == 1) metrics = pz_xmalloc(sizeof default_metrics), memcpy(metrics, default_metrics, sizeof default_metrics), n = 3;
+    pz_table *mt = NULL, *t = NULL;
+    rc = -1;
+    if (pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0 &&
+        (t = pz_fig3_table(mt, metrics, n, err)) != NULL) {
+        for (const char *const *k = (const char *const[]){"goal_bias", "goal_scatter", "goal_outlier", "lsst_window", NULL}; *k; k++)
+            if (pz_table_attr(mt, *k)) pz_table_set_attr(t, *k, pz_table_attr(mt, *k));
+        rc = write_outputs(spec, "fig3", t, err);
+    }
+    if (rc < 0) pz_err_prefix(err, "figure 3: ");
+    pz_table_free(mt);
+    pz_table_free(t);
+    free(metrics);
+    return rc;
+}
+
+int pz_plot_data_stage(const pz_spec *spec, pz_err *err)
+{
+    static const char *const allowed[] = {"datasets", "bands", "mag_column", "mag_band", "z_bins", "mag_bins",
+                                          "color_bins", "predictions", "seed_index", "scatter_bins", "z_pred_column",
+                                          "z_true_column", "metrics", NULL};
+    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
+    if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3"))
+        return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3");
+    if (has_output(spec, "fig1")) {
+        fig1_cfg c;
+        int rc = fig1_config(spec, &c, err);
+        pz_table *t = rc == 0 ? fig1_table(spec, &c, err) : NULL;
+        rc = t ? write_outputs(spec, "fig1", t, err) : -1;
+        pz_table_free(t);
+        free(c.datasets);
+        free(c.bands);
+        if (rc < 0) return -1;
+        pz_progress(0.4, "figure 1");
+    }
+    if (has_output(spec, "fig2")) {
+        pz_table *t = fig2_table(spec, err);
+        int rc = t ? write_outputs(spec, "fig2", t, err) : -1;
+        pz_table_free(t);
+        if (rc < 0) return -1;
+        pz_progress(0.8, "figure 2");
+    }
+    if (has_output(spec, "fig3") && make_fig3(spec, err) < 0) return -1;
+    pz_progress(1, "figures 1-3 data");
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* The `plot-data` stage: the numbers behind the paper's Figures 1-3, as long ("tidy") tables
+ * written both as HDF5 (one dataset per column) and CSV (docs/evaluate.md has the columns).
+ *
+ *   fig1  dataset quantity lo hi count density   histograms of z, i magnitude and colours
+ *   fig2  model z_true_lo z_true_hi z_pred_lo z_pred_hi count       predicted vs true (2-D)
+ *   fig3  model test metric z_lo z_hi z_mid n mean std p16 p84 goal  per-bin metrics over seeds
+ *
+ * Every histogram bin is right-closed, (lo, hi], like the redshift bins of the metrics. */
+#ifndef PZ_PLOTDATA_H
+#define PZ_PLOTDATA_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "table/table.h"
+#include "util/err.h"
+#include "util/spec.h"
+
+typedef struct pz_bins {
+    double lo, hi;
+    size_t n;
+} pz_bins;
+
+/* Bin index of x in n equal right-closed bins over (lo, hi]; -1 outside or for NaN. */
+long pz_bin_index(const pz_bins *b, double x);
+
+/* Count x into counts[b->n] (added to what is there). Returns how many values fell in. */
+size_t pz_histogram(const pz_bins *b, const double *x, size_t n, long *counts);
+
+/* A table as CSV: a header of column names, then one line per row. Strings are written as is
+ * (quoted when they hold a comma or quote), integers exactly, floats with %.10g, NaN as "nan". */
+int pz_table_write_csv(FILE *out, const pz_table *t, pz_err *err);
+
+/* The LSST goal drawn for a metric in Figure 3 (bias: |bias| < goal; nmad, scatter_bw: < goal;
+ * outlier: < goal), read from the metrics table's attributes; NaN when the metric has none. */
+double pz_fig3_goal(const pz_table *metrics, const char *metric);
+
+/* The figures' tables, each from its inputs. */
+pz_table *pz_fig3_table(const pz_table *metrics, const char *const *metric_names, size_t nmetrics, pz_err *err);
+
+/* The whole stage: figures whose output (fig1, fig2, fig3) is declared are made; each figN
+ * output may come with a figN_csv output. */
+int pz_plot_data_stage(const pz_spec *spec, pz_err *err);
+
+#endif
