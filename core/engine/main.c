@@ -1,2 +1,4 @@
-#include <stdio.h>
-int main(void) { fputs("pzflow: engine not built yet\n", stderr); return 1; }
+/* pzflow: the engine's command line (see core/engine/cli.h and docs/engine.md). */
+#include "engine/cli.h"
+
+int main(int argc, char **argv) { return pz_cli_main(argc, argv); }

@@ -361,6 +361,10 @@ static pz_record *record_from_candidate(const pz_record *c)
     char *text = pz_record_format(c);
     pz_err err;
     pz_record *rec = pz_record_parse(text, "candidate", &err);
+    if (!rec) {
+        fprintf(stderr, "pzflow: internal error: %s\n%s", err.msg, text);
+        abort();
+    }
     free(text);
     return rec;
 }

@@ -178,7 +178,7 @@ static pz_record *build_candidate(pz_plan *pl, size_t i, int assume, const char 
         c->out_names = pz_xrealloc(c->out_names, (c->noutputs + 1) * sizeof *c->out_names);
         c->out_hashes = pz_xrealloc(c->out_hashes, (c->noutputs + 1) * sizeof *c->out_hashes);
         c->out_names[c->noutputs] = pz_xstrdup(s->outputs[k]);
-        c->out_hashes[c->noutputs++][0] = 0;
+        memcpy(c->out_hashes[c->noutputs++], none, PZ_HASH_HEX); /* filled in when it runs */
     }
     pz_record_compute_key(c);
     return c;

@@ -1,0 +1,479 @@
+#include "engine/cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/cache.h"
+#include "engine/gc.h"
+#include "engine/lock.h"
+#include "engine/pipeline.h"
+#include "engine/run.h"
+#include "engine/status.h"
+
+static const char usage_text[] =
+    "usage: pzflow <command> PIPELINE.yaml [options]\n"
+    "\n"
+    "commands:\n"
+    "  run            run every stale stage (the default command is required)\n"
+    "  status         list stages: up to date, stale (with the reason), or waiting on upstream\n"
+    "  why STAGE      explain one stage: its key, what changed since its last run\n"
+    "  dag            print the stage graph (--dot: Graphviz)\n"
+    "  log STAGE      print the log of the stage's last run\n"
+    "  show           print the pipeline's `show:` outputs from the last run\n"
+    "  gc             delete cached objects and records no pipeline reaches\n"
+    "\n"
+    "options:\n"
+    "  -j, --jobs N       run up to N stages at once (default 1); BLAS threads are shared out\n"
+    "  -n, --dry-run      print what would run and why, run nothing (gc: what would be deleted)\n"
+    "  --force STAGE      rerun STAGE even if up to date (a foreach name forces every instance)\n"
+    "  --until STAGE      only STAGE and what it depends on\n"
+    "  --set PATH=VALUE   override a value of the pipeline file (stages.train.params.lr=1e-4)\n"
+    "  --keep-going       after a failure, keep running stages that do not depend on it\n"
+    "  --no-wait          if another run holds the cache, stop instead of waiting\n"
+    "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+    "  --dot              (dag) Graphviz output\n"
+    "  --version, --help\n"
+    "\n"
+    "exit status: 0 ok, 1 a stage failed, 2 usage or pipeline error, 3 cache busy (--no-wait),\n"
+    "4 cache or filesystem error, 130 interrupted\n";
+
+typedef struct opts {
+    const char *cmd, *pipeline, *stage, *cache_dir, *until;
+    long jobs;
+    int dry_run, no_wait, keep_going, dot;
+    const char **sets, **forces;
+    size_t nsets, nforces;
+} opts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("pzflow: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(pzflow --help for usage)\n", stderr);
+    return PZ_EXIT_USAGE;
+}
+
+static const char *need_value(int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *eq = strchr(a, '=');
+    if (a[0] == '-' && a[1] == '-' && eq) return eq + 1;
+    if (a[0] == '-' && a[1] != '-' && a[2]) return a + 2; /* -j4 */
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+static int is_opt(const char *a, const char *s, const char *l)
+{
+    size_t n = l ? strlen(l) : 0;
+    if (s && (!strcmp(a, s) || (strncmp(a, s, 2) == 0 && s[1] != '-' && a[1] == s[1] && a[2] && a[1] != '-')))
+        return 1;
+    return l && !strncmp(a, l, n) && (a[n] == 0 || a[n] == '=');
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->jobs = 1;
+    o->sets = pz_xcalloc((size_t)argc, sizeof *o->sets);
+    o->forces = pz_xcalloc((size_t)argc, sizeof *o->forces);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(usage_text, stdout), -1;
+        if (!strcmp(a, "--version")) return printf("pzflow %s\n", PZ_VERSION), -1;
+        if (is_opt(a, "-j", "--jobs")) {
+            char *end;
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a number", a);
+            o->jobs = strtol(v, &end, 10);
+            if (*end || o->jobs < 1) return usage_error("-j needs a positive number, got '%s'", v);
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) o->dry_run = 1;
+        else if (!strcmp(a, "--no-wait")) o->no_wait = 1;
+        else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) o->keep_going = 1;
+        else if (!strcmp(a, "--dot")) o->dot = 1;
+        else if (is_opt(a, NULL, "--force")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a stage name", a);
+            o->forces[o->nforces++] = v;
+        } else if (is_opt(a, NULL, "--until")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a stage name", a);
+            o->until = v;
+        } else if (is_opt(a, NULL, "--set")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs PATH=VALUE", a);
+            o->sets[o->nsets++] = v;
+        } else if (is_opt(a, "-C", "--cache")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a directory", a);
+            o->cache_dir = v;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else if (!o->cmd) o->cmd = a;
+        else if (!o->pipeline) o->pipeline = a;
+        else if (!o->stage) o->stage = a;
+        else return usage_error("unexpected argument '%s'", a);
+    }
+    if (!o->cmd) return fputs(usage_text, stderr), PZ_EXIT_USAGE;
+    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc"};
+    int known = 0;
+    for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) known |= !strcmp(o->cmd, cmds[k]);
+    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, gc)", o->cmd);
+    if (!o->pipeline && !(o->cmd[0] == 'g' && o->cache_dir))
+        return usage_error("%s needs a pipeline file: pzflow <command> PIPELINE.yaml", o->cmd);
+    if ((!strcmp(o->cmd, "why") || !strcmp(o->cmd, "log")) && !o->stage)
+        return usage_error("%s needs a stage name", o->cmd);
+    return 0;
+}
+
+/* ---- shared set-up ---- */
+
+typedef struct session {
+    pz_pipeline *p;
+    pz_cache cache;
+    pz_statcache *sc;
+    pz_index *index;
+    char *index_path, *abs_pipeline;
+    pz_plan *plan;
+} session;
+
+static char *bin_dir(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return pz_xstrdup(".");
+    buf[n] = 0;
+    return pz_xstrdup(dirname(buf));
+}
+
+static int open_session(session *s, const opts *o, int create_cache)
+{
+    memset(s, 0, sizeof *s);
+    pz_err err;
+    char *bins = bin_dir();
+    s->p = pz_pipeline_load(o->pipeline, o->sets, o->nsets, bins, &err);
+    free(bins);
+    if (!s->p) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        return PZ_EXIT_USAGE;
+    }
+    const char *dir = o->cache_dir ? o->cache_dir : s->p->cache_dir;
+    if (pz_cache_open(&s->cache, dir, create_cache, &err) < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        return PZ_EXIT_CACHE;
+    }
+    s->abs_pipeline = realpath(s->p->path, NULL);
+    if (!s->abs_pipeline) s->abs_pipeline = pz_xstrdup(s->p->path);
+    s->index_path = pz_cache_index_path(&s->cache, s->abs_pipeline);
+    char *text = pz_read_file(s->index_path, NULL, &err);
+    if (text) s->index = pz_index_parse(text, s->index_path, &err);
+    if (text && !s->index) fprintf(stderr, "pzflow: warning: ignoring damaged index: %s\n", err.msg);
+    free(text);
+    if (!s->index) s->index = pz_index_new(s->abs_pipeline);
+    if (strcmp(s->index->pipeline, s->abs_pipeline)) {
+        free(s->index->pipeline);
+        s->index->pipeline = pz_xstrdup(s->abs_pipeline);
+    }
+    char *scpath = pz_cache_statcache_path(&s->cache);
+    s->sc = pz_statcache_open(pz_fs_real(), scpath);
+    free(scpath);
+    s->plan = pz_plan_new(s->p, pz_fs_real(), &s->cache, s->sc, s->index);
+    return 0;
+}
+
+static void close_session(session *s)
+{
+    pz_err err;
+    if (s->sc && s->cache.dir && access(s->cache.dir, W_OK) == 0) pz_statcache_save(s->sc, &err);
+    pz_plan_free(s->plan);
+    pz_statcache_free(s->sc);
+    pz_index_free(s->index);
+    pz_cache_close(&s->cache);
+    pz_pipeline_free(s->p);
+    free(s->index_path);
+    free(s->abs_pipeline);
+}
+
+/* Stage instances for a user-given name, or a message listing what exists. */
+static size_t match_stage(const pz_pipeline *p, const char *name, size_t **out)
+{
+    size_t n = pz_pipeline_match(p, name, out);
+    if (n) return n;
+    fprintf(stderr, "pzflow: no stage '%s' in %s; stages:", name, p->path);
+    for (size_t i = 0; i < p->nstages && i < 30; i++) fprintf(stderr, " %s", p->stages[i].name);
+    fputs(p->nstages > 30 ? " ...\n" : "\n", stderr);
+    return 0;
+}
+
+/* ---- commands ---- */
+
+static const char *state_word(pz_state s)
+{
+    return s == PZ_UP_TO_DATE ? "ok" : s == PZ_STALE ? "stale" : s == PZ_MAYBE ? "maybe" : "?";
+}
+
+static int cmd_status(session *s, const opts *o)
+{
+    pz_err err;
+    if (pz_plan_judge_all(s->plan, &err) < 0) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
+    size_t counts[4] = {0};
+    for (size_t i = 0; i < s->p->nstages; i++) {
+        pz_state st = s->plan->state[i];
+        counts[st]++;
+        if (o->dry_run || !strcmp(o->cmd, "run")) {
+            if (st == PZ_STALE) printf("would run %s: %s\n", s->p->stages[i].name, s->plan->reason[i]);
+            else if (st == PZ_MAYBE) printf("may run   %s: %s\n", s->p->stages[i].name, s->plan->reason[i]);
+            continue;
+        }
+        printf("%-6s %s%s%s\n", state_word(st), s->p->stages[i].name, s->plan->reason[i] ? ": " : "",
+               s->plan->reason[i] ? s->plan->reason[i] : "");
+    }
+    printf("%zu stale, %zu waiting on upstream, %zu up to date\n", counts[PZ_STALE], counts[PZ_MAYBE],
+           counts[PZ_UP_TO_DATE]);
+    return PZ_EXIT_OK;
+}
+
+static int cmd_why(session *s, const opts *o)
+{
+    size_t *idx = NULL, n = match_stage(s->p, o->stage, &idx);
+    if (!n) return PZ_EXIT_USAGE;
+    pz_err err;
+    if (pz_plan_judge_all(s->plan, &err) < 0) {
+        free(idx);
+        return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
+    }
+    for (size_t k = 0; k < n; k++) {
+        char *text = pz_plan_why(s->plan, idx[k]);
+        fputs(text, stdout);
+        free(text);
+    }
+    free(idx);
+    return PZ_EXIT_OK;
+}
+
+static int print_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fprintf(stderr, "pzflow: cannot read %s: %s\n", path, strerror(errno)), -1;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+    fclose(f);
+    return 0;
+}
+
+static int cmd_log(session *s, const opts *o)
+{
+    size_t *idx = NULL, n = match_stage(s->p, o->stage, &idx);
+    if (!n) return PZ_EXIT_USAGE;
+    int rc = PZ_EXIT_OK;
+    for (size_t k = 0; k < n; k++) {
+        const char *name = s->p->stages[idx[k]].name;
+        const pz_index_entry *e = pz_index_get(s->index, name);
+        if (!e || !e->log_hash[0]) {
+            fprintf(stderr, "pzflow: no log for %s: it has not run with this cache\n", name);
+            rc = PZ_EXIT_STAGE_FAILED;
+            continue;
+        }
+        if (n > 1) printf("==> %s <==\n", name);
+        char *path = pz_cache_object_path(&s->cache, e->log_hash);
+        if (print_file(path) < 0) rc = PZ_EXIT_CACHE;
+        free(path);
+    }
+    free(idx);
+    return rc;
+}
+
+static int cmd_show(session *s)
+{
+    if (!s->p->nshow) {
+        fprintf(stderr, "pzflow: %s has no `show:` list of outputs to print\n", s->p->path);
+        return PZ_EXIT_USAGE;
+    }
+    pz_err err;
+    for (size_t k = 0; k < s->p->nshow; k++) {
+        const pz_input_ref *ref = &s->p->show[k];
+        if (ref->is_external) {
+            if (s->p->nshow > 1) printf("==> %s <==\n", ref->path);
+            if (print_file(ref->path) < 0) return PZ_EXIT_CACHE;
+            continue;
+        }
+        const char *stage = s->p->stages[ref->stage].name;
+        const pz_index_entry *e = pz_index_get(s->index, stage);
+        pz_record *r = e ? pz_plan_read_record(s->plan, e->key) : NULL;
+        const char *h = r ? pz_record_output(r, ref->output) : NULL;
+        if (!h) {
+            fprintf(stderr, "pzflow: %s/%s has not been produced yet: run `pzflow run %s` first\n", stage,
+                    ref->output, s->p->path);
+            pz_record_free(r);
+            return PZ_EXIT_STAGE_FAILED;
+        }
+        if (s->p->nshow > 1) printf("==> %s/%s <==\n", stage, ref->output);
+        char *path = pz_cache_object_path(&s->cache, h);
+        int rc = print_file(path);
+        free(path);
+        pz_record_free(r);
+        if (rc < 0) return PZ_EXIT_CACHE;
+    }
+    (void)err;
+    return PZ_EXIT_OK;
+}
+
+static int take_lock(pz_lock *lk, const char *dir, const opts *o)
+{
+    pz_err err;
+    int busy = 0;
+    if (pz_lock_acquire(lk, dir, !o->no_wait, stderr, &busy, &err) == 0) return 0;
+    fprintf(stderr, "pzflow: %s\n", err.msg);
+    return busy ? PZ_EXIT_BUSY : PZ_EXIT_CACHE;
+}
+
+static int mark_forced_and_selected(session *s, const opts *o, int **selected)
+{
+    for (size_t f = 0; f < o->nforces; f++) {
+        size_t *idx = NULL, n = match_stage(s->p, o->forces[f], &idx);
+        if (!n) return PZ_EXIT_USAGE;
+        for (size_t k = 0; k < n; k++) s->plan->forced[idx[k]] = 1;
+        free(idx);
+    }
+    *selected = NULL;
+    if (!o->until) return 0;
+    size_t *idx = NULL, n = match_stage(s->p, o->until, &idx);
+    if (!n) return PZ_EXIT_USAGE;
+    int *sel = pz_xcalloc(s->p->nstages, sizeof *sel);
+    for (size_t k = 0; k < n; k++) sel[idx[k]] = 1;
+    free(idx);
+    /* Topological order: walking backwards reaches every upstream stage. */
+    for (size_t i = s->p->nstages; i-- > 0;)
+        if (sel[i])
+            for (size_t d = 0; d < s->p->stages[i].ndeps; d++) sel[s->p->stages[i].deps[d]] = 1;
+    *selected = sel;
+    return 0;
+}
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void human_bytes(uint64_t b, char *out, size_t size)
+{
+    const char *unit[] = {"B", "KB", "MB", "GB", "TB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1000 && u < 4) v /= 1000, u++;
+    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static int cmd_run(session *s, const opts *o, double t0)
+{
+    int *selected = NULL;
+    int rc = mark_forced_and_selected(s, o, &selected);
+    if (rc) return rc;
+    if (o->dry_run) {
+        free(selected);
+        return cmd_status(s, o);
+    }
+    pz_lock lk = {-1};
+    if ((rc = take_lock(&lk, s->cache.dir, o))) return free(selected), rc;
+    pz_err err;
+    if (pz_cache_clean_tmp(&s->cache, &err) < 0) fprintf(stderr, "pzflow: warning: %s\n", err.msg);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *term = getenv("TERM");
+    pz_run_opts ro = {.jobs = o->jobs, .cores = cores > 0 ? cores : 1, .keep_going = o->keep_going,
+                      .selected = selected, .out = stdout, .live = isatty(1) && term && strcmp(term, "dumb"),
+                      .index_path = s->index_path};
+    pz_run_result res;
+    int r = pz_run(s->plan, &ro, &res, &err);
+    pz_lock_release(&lk);
+    free(selected);
+    char bytes[32];
+    human_bytes(pz_statcache_bytes_hashed(s->sc), bytes, sizeof bytes);
+    printf("pzflow: %zu ran, %zu up to date", res.ran, res.up_to_date);
+    if (res.failed) printf(", %zu FAILED", res.failed);
+    if (res.skipped) printf(", %zu not run", res.skipped);
+    printf("; hashed %llu external file%s (%s) in %.3f s\n", (unsigned long long)pz_statcache_files_hashed(s->sc),
+           pz_statcache_files_hashed(s->sc) == 1 ? "" : "s", bytes, now_mono() - t0);
+    switch (r) {
+    case PZ_RUN_OK: return PZ_EXIT_OK;
+    case PZ_RUN_FAILED: return PZ_EXIT_STAGE_FAILED;
+    case PZ_RUN_INTERRUPTED: fputs("pzflow: interrupted\n", stderr); return PZ_EXIT_INTERRUPTED;
+    default: fprintf(stderr, "pzflow: %s\n", err.msg); return PZ_EXIT_CACHE;
+    }
+}
+
+static int cmd_gc(const opts *o)
+{
+    pz_err err;
+    char *dir = NULL;
+    if (o->cache_dir) dir = pz_xstrdup(o->cache_dir);
+    else {
+        char *bins = bin_dir();
+        pz_pipeline *p = pz_pipeline_load(o->pipeline, o->sets, o->nsets, bins, &err);
+        free(bins);
+        if (!p) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
+        dir = pz_xstrdup(p->cache_dir);
+        pz_pipeline_free(p);
+    }
+    pz_cache c;
+    pz_lock lk = {-1};
+    int rc = pz_cache_open(&c, dir, 0, &err) < 0 ? PZ_EXIT_CACHE : 0;
+    free(dir);
+    if (!rc && access(c.dir, F_OK) < 0) {
+        fprintf(stderr, "pzflow: no cache at %s\n", c.dir);
+        rc = PZ_EXIT_CACHE;
+    }
+    if (!rc && !o->dry_run) rc = take_lock(&lk, c.dir, o);
+    pz_gc_result res;
+    if (!rc && pz_gc(&c, o->dry_run, &res, &err) < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        rc = PZ_EXIT_CACHE;
+    }
+    pz_lock_release(&lk);
+    if (!rc) {
+        char bytes[32];
+        human_bytes(res.bytes_removed, bytes, sizeof bytes);
+        printf("pzflow gc: %s %zu objects (%s) and %zu run records; kept %zu objects, %zu records\n",
+               o->dry_run ? "would remove" : "removed", res.objects_removed, bytes, res.records_removed,
+               res.objects_kept, res.records_kept);
+    }
+    pz_cache_close(&c);
+    return rc;
+}
+
+int pz_cli_main(int argc, char **argv)
+{
+    double t0 = now_mono();
+    opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) {
+        free(o.sets);
+        free(o.forces);
+        return rc < 0 ? PZ_EXIT_OK : rc;
+    }
+    if (!strcmp(o.cmd, "gc")) {
+        rc = cmd_gc(&o);
+    } else {
+        session s;
+        int is_run = !strcmp(o.cmd, "run");
+        rc = open_session(&s, &o, is_run && !o.dry_run);
+        if (!rc) {
+            if (is_run) rc = cmd_run(&s, &o, t0);
+            else if (!strcmp(o.cmd, "status")) rc = cmd_status(&s, &o);
+            else if (!strcmp(o.cmd, "why")) rc = cmd_why(&s, &o);
+            else if (!strcmp(o.cmd, "log")) rc = cmd_log(&s, &o);
+            else if (!strcmp(o.cmd, "show")) rc = cmd_show(&s);
+            else if (!strcmp(o.cmd, "dag")) {
+                char *text = o.dot ? pz_pipeline_dag_dot(s.p) : pz_pipeline_dag_text(s.p);
+                fputs(text, stdout);
+                free(text);
+            }
+        }
+        close_session(&s);
+    }
+    free(o.sets);
+    free(o.forces);
+    return rc;
+}

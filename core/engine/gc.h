@@ -1,0 +1,23 @@
+/* `pzflow gc`: delete what no pipeline can reach.
+ *
+ * Roots: every last-run index in <cache>/pipelines/ (one per pipeline ever run with this
+ * cache). Reachable: the run record of each stage key an index names, every object such a
+ * record names (outputs and log), and the log of each stage's last attempt (so `pzflow log`
+ * still shows why a stage failed). Everything else in objects/ and runs/ is removed, along
+ * with leftovers of interrupted writes and dead scratch directories. Records of older runs are
+ * not roots, so after gc switching a param back to an old value reruns the stage; the run cache
+ * is a cache. Takes the run lock: it never races with a run. */
+#ifndef PZ_GC_H
+#define PZ_GC_H
+
+#include <stdint.h>
+#include "engine/cache.h"
+
+typedef struct pz_gc_result {
+    size_t objects_kept, objects_removed, records_kept, records_removed;
+    uint64_t bytes_removed;
+} pz_gc_result;
+
+int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err);
+
+#endif
