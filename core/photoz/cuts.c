@@ -634,8 +634,9 @@ int pz_cuts_apply(const pz_table *t, const char *const *cuts, size_t ncuts, uint
         compiled[k] = pz_cut_compile(cuts[k], t, err);
         if (!compiled[k]) rc = pz_err_prefix(err, "cut %zu '%s': ", k + 1, cuts[k]);
     }
-    if (flow) flow_init(flow, cuts, ncuts, t->nrows);
+    if (flow) memset(flow, 0, sizeof *flow);
     if (rc == 0) {
+        if (flow) flow_init(flow, cuts, ncuts, t->nrows);
         uint8_t *pass = pz_xmalloc(t->nrows ? t->nrows : 1);
         memset(keep, 1, t->nrows);
         size_t left = t->nrows;

@@ -1,0 +1,7 @@
+/* pzflow-build-transferz SPEC: see docs/catalogue.md; the work is pz_stage_build_transferz in core/photoz/catalogue.c. */
+#include "photoz/catalogue.h"
+
+int main(int argc, char **argv)
+{
+    return pz_catalogue_main(argc, argv, "pzflow-build-transferz", pz_stage_build_transferz);
+}

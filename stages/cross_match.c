@@ -1,0 +1,7 @@
+/* pzflow-cross-match SPEC: see docs/catalogue.md; the work is pz_stage_cross_match in core/photoz/catalogue.c. */
+#include "photoz/catalogue.h"
+
+int main(int argc, char **argv)
+{
+    return pz_catalogue_main(argc, argv, "pzflow-cross-match", pz_stage_cross_match);
+}

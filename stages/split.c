@@ -1,0 +1,7 @@
+/* pzflow-split SPEC: see docs/catalogue.md; the work is pz_stage_split in core/photoz/catalogue.c. */
+#include "photoz/catalogue.h"
+
+int main(int argc, char **argv)
+{
+    return pz_catalogue_main(argc, argv, "pzflow-split", pz_stage_split);
+}
