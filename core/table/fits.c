@@ -411,3 +411,41 @@ int pz_table_read_fits(const char *path, int hdu, const char *const *columns, si
     *out = t;
     return 0;
 }
+
+int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err)
+{
+    header h = {0};
+    h.path = path;
+    int status = 0, rc = open_table(path, hdu, &h.fp, err);
+    if (rc == 0) rc = read_header(&h, err);
+    if (rc == 0) {
+        pz_colinfo *info = pz_xcalloc(h.ncols + 1, sizeof *info);
+        size_t n = 0;
+        for (int j = 0; j < h.ncols; j++) {
+            if (!h.ttype[j]) continue;
+            field f = {.bytes = h.bytes[j], .typecode = h.typecode[j]};
+            f.scale = key_double(h.fp, "TSCAL", j + 1, 1.0);
+            f.zero = key_double(h.fp, "TZERO", j + 1, 0.0);
+            pz_coltype type = PZ_F64;
+            size_t width = 0;
+            pz_err ignore;
+            if (plan_field(&f, h.repeat[j], h.ttype[j], path, &type, &width, &ignore) < 0) continue; /* unreadable */
+            info[n].name = pz_xstrdup(h.ttype[j]);
+            info[n].type = type;
+            info[n].width = type == PZ_STR ? width : pz_coltype_size(type);
+            n++;
+        }
+        *cols = info, *ncols = n, *nrows = (long)h.nrows;
+    }
+    if (h.fp) fits_close_file(h.fp, &status);
+    fits_clear_errmsg();
+    header_free(&h);
+    return rc;
+}
+
+void pz_colinfo_free(pz_colinfo *cols, size_t ncols)
+{
+    if (!cols) return;
+    for (size_t i = 0; i < ncols; i++) free(cols[i].name);
+    free(cols);
+}

@@ -575,3 +575,44 @@ long pz_hdf5_nrows(const char *path, pz_err *err)
     quiet_end(&q);
     return rows;
 }
+
+int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err)
+{
+    quiet_errors q;
+    quiet_begin(&q);
+    hid_t f = open_file(path, err);
+    int rc = f < 0 ? -1 : 0;
+    name_list l = {0};
+    if (rc == 0 && list_root(f, &l) < 0)
+        rc = pz_errf(err, "%s: cannot list the root group (file corrupt or truncated?)", path);
+    hsize_t rows = 0;
+    if (rc == 0) file_rows(f, &l, &rows);
+    pz_colinfo *info = pz_xcalloc(l.n + 1, sizeof *info);
+    size_t n = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (!is_dataset(f, l.names[i])) continue;
+        hid_t ds = H5Dopen2(f, l.names[i], H5P_DEFAULT);
+        if (ds < 0) continue;
+        hsize_t r;
+        hid_t ft = H5Dget_type(ds);
+        pz_coltype type;
+        if (column_shape(ds, &r) && r == rows && column_type_of(ft, &type) == 0) {
+            info[n].name = pz_xstrdup(l.names[i]);
+            info[n].type = type;
+            /* variable-length strings: width unknown until read */
+            info[n].width = type == PZ_STR ? (H5Tis_variable_str(ft) > 0 ? 0 : H5Tget_size(ft)) : pz_coltype_size(type);
+            n++;
+        }
+        H5Tclose(ft);
+        H5Dclose(ds);
+    }
+    free_names(&l);
+    if (f >= 0) H5Fclose(f);
+    quiet_end(&q);
+    if (rc < 0) {
+        pz_colinfo_free(info, n);
+        return -1;
+    }
+    *cols = info, *ncols = n, *nrows = (long)rows;
+    return 0;
+}

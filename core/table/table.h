@@ -82,4 +82,15 @@ long pz_hdf5_nrows(const char *path, pz_err *err);
 int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
                        pz_err *err);
 
+/* Column names and types of a file without reading any data, so a schema can check a 6 GB
+ * catalogue before reading it. Types are what the readers above would produce. */
+typedef struct pz_colinfo {
+    char *name;
+    pz_coltype type;
+    size_t width;
+} pz_colinfo;
+int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
+int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
+void pz_colinfo_free(pz_colinfo *cols, size_t ncols);
+
 #endif

@@ -1,0 +1,289 @@
+/* Ingest stages: catalogue -> canonical pzflow table. See ingest.h and docs/tables.md. */
+#include "table/ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/progress.h"
+
+const char *const pz_hsc_bands[PZ_HSC_NBANDS] = {"g", "r", "i", "z", "y"};
+/* formats.md: official COSMOS2020 corrections for HSC g, r, i, z, y. */
+const double pz_cosmos_mw_k[PZ_HSC_NBANDS] = {3.69, 2.715, 2.0, 1.515, 1.298};
+const double pz_cosmos_zp_offset[PZ_HSC_NBANDS] = {0.128, 0.127, 0.094, 0.084, 0.100};
+
+/* Short dataset names accepted by the `schema` params. */
+static const char *schema_alias(const char *name)
+{
+    static const char *const alias[][2] = {{"classic", "cosmos2020_classic"}, {"farmer", "cosmos2020_farmer"},
+                                           {"pdr2", "hsc_pdr2"},               {"pdr3", "hsc_pdr3"}};
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if (strcmp(name, alias[i][0]) == 0) return alias[i][1];
+    return name;
+}
+
+static pz_column *band_col(const pz_table *t, const char *fmt, size_t b)
+{
+    char name[64];
+    snprintf(name, sizeof name, fmt, pz_hsc_bands[b]);
+    return pz_table_col(t, name);
+}
+
+/* Shift a band's magnitude by dm (mag) and scale its flux and flux error to match. */
+static void shift_band(const pz_table *t, size_t b, size_t row, double dm, const char *mag, const char *flux,
+                       const char *fluxerr)
+{
+    pz_column *m = band_col(t, mag, b), *f = flux ? band_col(t, flux, b) : NULL;
+    pz_column *fe = fluxerr ? band_col(t, fluxerr, b) : NULL;
+    double scale = pow(10.0, -0.4 * dm);
+    if (m) pz_col_set_f64(m, row, pz_col_f64(m, row) + dm);
+    if (f) pz_col_set_f64(f, row, pz_col_f64(f, row) * scale);
+    if (fe) pz_col_set_f64(fe, row, pz_col_f64(fe, row) * scale);
+}
+
+int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err *err)
+{
+    pz_column *ebv = NULL, *off = pz_table_col(t, "total_off");
+    if (o->extinction && !(ebv = pz_table_need(t, "ebv_mw", "cosmos2020 (extinction: true)", err))) return -1;
+    int total = o->aperture_to_total && off != NULL;
+    for (size_t b = 0; b < PZ_HSC_NBANDS; b++)
+        if (!band_col(t, "%s_mag", b)) return pz_errf(err, "cosmos2020: no column '%s_mag'", pz_hsc_bands[b]);
+    for (size_t row = 0; row < t->nrows; row++) {
+        for (size_t b = 0; b < PZ_HSC_NBANDS; b++) {
+            double dm = 0;
+            if (total) dm += pz_col_f64(off, row);                             /* mag + total_off */
+            if (o->extinction) dm -= pz_cosmos_mw_k[b] * pz_col_f64(ebv, row); /* F * 10^(0.4 k EBV) */
+            if (o->zeropoint) dm -= pz_cosmos_zp_offset[b];
+            if (dm != 0 || isnan(dm)) shift_band(t, b, row, dm, "%s_mag", "%s_flux", "%s_fluxerr");
+        }
+    }
+    *note = pz_xasprintf("aperture-to-total %s; Milky-Way extinction %s; HSC zero-point offsets %s",
+                         total ? "added (total_off)" : o->aperture_to_total ? "not applicable" : "off",
+                         o->extinction ? "corrected (k_grizy = 3.69, 2.715, 2.0, 1.515, 1.298 x EBV_MW)" : "off",
+                         o->zeropoint ? "subtracted (0.128, 0.127, 0.094, 0.084, 0.100)" : "off");
+    return 0;
+}
+
+int pz_ingest_cosmos2020(const char *path, const pz_cosmos_opts *o, pz_table **out, pz_err *err)
+{
+    pz_schema *s = pz_schema_load(schema_alias(o->schema ? o->schema : "classic"), o->aperture, err);
+    if (!s) return -1;
+    pz_table *t = NULL;
+    char *note = NULL;
+    int rc = pz_schema_read(s, path, 0, &t, err);
+    if (rc == 0 && o->aperture_to_total && s->variant && strcmp(s->variant, "auto") && !pz_table_col(t, "total_off"))
+        rc = pz_errf(err, "%s: aperture %s needs its total_off column for aperture_to_total", path, s->variant);
+    if (rc == 0) rc = pz_cosmos_correct(t, o, &note, err);
+    if (rc == 0) {
+        char *full = pz_xasprintf("schema %s%s%s; %s", s->id, s->variant ? ", aperture " : "",
+                                  s->variant ? s->variant : "", note);
+        pz_table_set_attr(t, "pzflow_schema", s->id);
+        pz_table_set_attr(t, "pzflow_corrections", full);
+        free(full);
+        *out = t;
+    } else {
+        pz_table_free(t);
+    }
+    free(note);
+    pz_schema_free(s);
+    return rc;
+}
+
+int pz_hsc_correct(pz_table *t, pz_err *err)
+{
+    for (size_t b = 0; b < PZ_HSC_NBANDS; b++) {
+        pz_column *a = band_col(t, "a_%s", b);
+        if (!a) return pz_errf(err, "hsc (extinction: true): no column 'a_%s'", pz_hsc_bands[b]);
+        for (size_t row = 0; row < t->nrows; row++)
+            shift_band(t, b, row, -pz_col_f64(a, row), "%s_cmodel_mag", "%s_cmodel_flux", "%s_cmodel_fluxsigma");
+    }
+    return 0;
+}
+
+int pz_ingest_hsc(const char *path, const char *schema, int extinction, pz_table **out, pz_err *err)
+{
+    pz_schema *s = pz_schema_load(schema_alias(schema ? schema : "pdr2"), NULL, err);
+    if (!s) return -1;
+    pz_table *t = NULL;
+    int rc = pz_schema_read(s, path, 0, &t, err);
+    if (rc == 0 && extinction) rc = pz_hsc_correct(t, err);
+    if (rc == 0) {
+        pz_table_set_attr(t, "pzflow_schema", s->id);
+        pz_table_set_attr(t, "pzflow_corrections",
+                          extinction ? "Galactic extinction a_{b} subtracted from cmodel magnitudes" : "none");
+        *out = t;
+    } else {
+        pz_table_free(t);
+    }
+    pz_schema_free(s);
+    return rc;
+}
+
+static size_t count_missing(const pz_column *c, size_t nrows)
+{
+    size_t n = 0;
+    if (c->type == PZ_STR) return 0;
+    for (size_t i = 0; i < nrows; i++) n += isnan(pz_col_f64(c, i));
+    return n;
+}
+
+char *pz_ingest_summary(const pz_table *t)
+{
+    size_t cap = 256, len = 0;
+    char *s = pz_xmalloc(cap);
+    len = (size_t)snprintf(s, cap, "%zu rows, %zu columns; missing values:", t->nrows, t->ncols);
+    int any = 0;
+    for (size_t j = 0; j < t->ncols; j++) {
+        size_t n = count_missing(&t->cols[j], t->nrows);
+        if (!n) continue;
+        size_t need = len + strlen(t->cols[j].name) + 32;
+        if (need > cap) s = pz_xrealloc(s, cap = need * 2);
+        len += (size_t)snprintf(s + len, cap - len, "%s %s %zu", any ? "," : "", t->cols[j].name, n);
+        any = 1;
+    }
+    if (!any) snprintf(s + len, cap - len, " none");
+    return s;
+}
+
+/* --- stages ------------------------------------------------------------------------------- */
+
+/* The schema: an input file `schema` when the pipeline declares one (so edits to it rerun the
+ * stage), else the `schema` param, else the default. */
+static int stage_schema(const pz_spec *spec, const char *dflt, const char **out, pz_err *err)
+{
+    *out = dflt;
+    if (pz_spec_has_input(spec, "schema")) return pz_spec_input(spec, "schema", out, err);
+    return pz_spec_str(spec, "schema", out, err) < 0 ? -1 : 0;
+}
+
+static int write_output(const pz_spec *spec, const char *name, pz_table *t, pz_err *err)
+{
+    const char *path;
+    if (pz_spec_output(spec, name, &path, err) < 0) return -1;
+    char *prov = pz_spec_provenance_json(spec);
+    pz_table_set_attr(t, "pzflow_provenance", prov);
+    free(prov);
+    return pz_table_write_hdf5(path, t, err);
+}
+
+static int get_bool(const pz_spec *spec, const char *key, int dflt, int *out, pz_err *err)
+{
+    *out = dflt;
+    return pz_spec_bool(spec, key, out, err) < 0 ? -1 : 0;
+}
+
+static char *stage_summary(const char *stage, const char *label, const char *path, const pz_table *t)
+{
+    char *body = pz_ingest_summary(t);
+    char *line = pz_xasprintf("%s: %s%s%s: %s", stage, label ? label : "", label ? " " : "", path, body);
+    free(body);
+    return line;
+}
+
+int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
+{
+    static const char *const params[] = {"schema", "aperture", "extinction", "aperture_to_total", "zeropoint", NULL};
+    pz_cosmos_opts o = {0};
+    const char *in;
+    if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "classic", &o.schema, err) < 0 ||
+        pz_spec_str(spec, "aperture", &o.aperture, err) < 0 || get_bool(spec, "extinction", 1, &o.extinction, err) < 0 ||
+        get_bool(spec, "aperture_to_total", 1, &o.aperture_to_total, err) < 0 ||
+        get_bool(spec, "zeropoint", 0, &o.zeropoint, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
+        return -1;
+    pz_progress(0, "reading %s", in);
+    pz_table *t = NULL;
+    if (pz_ingest_cosmos2020(in, &o, &t, err) < 0) return -1;
+    pz_progress(0.8, "writing %zu rows", t->nrows);
+    int rc = write_output(spec, "catalog", t, err);
+    if (rc == 0) *summary = stage_summary("ingest-cosmos2020", NULL, in, t);
+    pz_table_free(t);
+    pz_progress(1, "done");
+    return rc;
+}
+
+int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err)
+{
+    static const char *const params[] = {"schema", "extinction", NULL};
+    const char *schema, *in;
+    int ext;
+    if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "pdr2", &schema, err) < 0 ||
+        get_bool(spec, "extinction", 0, &ext, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
+        return -1;
+    pz_progress(0, "reading %s", in);
+    pz_table *t = NULL;
+    if (pz_ingest_hsc(in, schema, ext, &t, err) < 0) return -1;
+    int rc = write_output(spec, "catalog", t, err);
+    if (rc == 0) *summary = stage_summary("ingest-hsc", NULL, in, t);
+    pz_table_free(t);
+    pz_progress(1, "done");
+    return rc;
+}
+
+/* GalaxiesML-like schema with the `mapping` param applied. */
+static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
+{
+    const char *name;
+    if (stage_schema(spec, "galaxiesml", &name, err) < 0) return NULL;
+    pz_schema *s = pz_schema_load(name, NULL, err);
+    const pz_ynode *map = pz_spec_param(spec, "mapping");
+    if (!s || !map) return s;
+    if (map->kind != PZ_Y_MAP) {
+        pz_errf(err, "param 'mapping': expected a map of canonical name -> file column name");
+        pz_schema_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < map->n; i++) {
+        if (map->items[i]->kind != PZ_Y_SCALAR ||
+            pz_schema_map(s, map->keys[i]->str, map->items[i]->str, err) < 0) {
+            if (map->items[i]->kind != PZ_Y_SCALAR) pz_errf(err, "param 'mapping.%s': expected a column name", map->keys[i]->str);
+            pz_schema_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
+{
+    static const char *const params[] = {"schema", "mapping", "passthrough", NULL};
+    static const char *const splits[] = {"training", "validation", "testing", "catalog"};
+    int passthrough;
+    if (pz_spec_check_params(spec, params, err) < 0 || get_bool(spec, "passthrough", 0, &passthrough, err) < 0) return -1;
+    pz_schema *s = galaxiesml_schema(spec, err);
+    if (!s) return -1;
+    size_t cap = 64, len = 0, done = 0;
+    char *line = pz_xcalloc(cap, 1);
+    int rc = 0;
+    for (size_t k = 0; k < 4 && rc == 0; k++) {
+        const char *in;
+        if (!pz_spec_has_input(spec, splits[k])) continue;
+        if (pz_spec_input(spec, splits[k], &in, err) < 0) { rc = -1; break; }
+        pz_progress((double)done / 3, "reading %s", in);
+        pz_table *t = NULL;
+        rc = pz_schema_read(s, in, passthrough, &t, err);
+        if (rc == 0) {
+            pz_table_set_attr(t, "pzflow_schema", s->id);
+            rc = write_output(spec, splits[k], t, err);
+        }
+        if (rc == 0) {
+            /* one line per split */
+            char *part = stage_summary("ingest-galaxiesml", splits[k], in, t);
+            size_t need = len + strlen(part) + 4;
+            if (need > cap) line = pz_xrealloc(line, cap = need * 2);
+            len += (size_t)snprintf(line + len, cap - len, "%s%s", done ? "\n" : "", part);
+            free(part);
+            done++;
+        }
+        pz_table_free(t);
+    }
+    if (rc == 0 && !done) rc = pz_errf(err, "ingest-galaxiesml: no input (expected training, validation, testing or catalog)");
+    pz_schema_free(s);
+    if (rc < 0) {
+        free(line);
+        return -1;
+    }
+    *summary = line;
+    pz_progress(1, "done");
+    return 0;
+}

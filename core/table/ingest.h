@@ -1,0 +1,41 @@
+/* Ingest stages: read a survey catalogue through its schema, apply the documented photometric
+ * corrections, and write a table with pzflow's canonical column names (schemas/datasets.md).
+ * The pz_ingest_* functions are pure table transforms (unit-tested on small tables); the
+ * pz_ingest_stage_* functions are the whole stages behind the thin mains in stages/. */
+#ifndef PZ_INGEST_H
+#define PZ_INGEST_H
+
+#include "table/schema.h"
+#include "util/spec.h"
+
+#define PZ_HSC_NBANDS 5
+extern const char *const pz_hsc_bands[PZ_HSC_NBANDS];          /* g r i z y */
+extern const double pz_cosmos_mw_k[PZ_HSC_NBANDS];              /* A_b / E(B-V): 3.69 2.715 2.0 1.515 1.298 */
+extern const double pz_cosmos_zp_offset[PZ_HSC_NBANDS];         /* subtracted, mag: .128 .127 .094 .084 .100 */
+
+typedef struct pz_cosmos_opts {
+    const char *schema;    /* classic | farmer | schema name | path (default classic) */
+    const char *aperture;  /* aper2 | aper3 | auto, NULL = the schema's default; FARMER has none */
+    int extinction;        /* Milky-Way extinction from EBV_MW (default 1) */
+    int aperture_to_total; /* add total_off{2,3} to aperture magnitudes (default 1) */
+    int zeropoint;         /* subtract the LePhare HSC zero-point offsets (default 0) */
+} pz_cosmos_opts;
+
+/* Corrections on a table already in canonical names ({b}_mag, {b}_flux, {b}_fluxerr, ebv_mw,
+ * total_off). `note` receives a one-line description of what was applied (malloc'd). */
+int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err *err);
+int pz_ingest_cosmos2020(const char *path, const pz_cosmos_opts *o, pz_table **out, pz_err *err);
+
+/* HSC: optional Galactic extinction correction with the catalogue's a_{b}. */
+int pz_hsc_correct(pz_table *t, pz_err *err);
+int pz_ingest_hsc(const char *path, const char *schema, int extinction, pz_table **out, pz_err *err);
+
+/* "N rows; missing values: g_mag 12, lp_zPDF 3" (malloc'd), for the stage's stdout line. */
+char *pz_ingest_summary(const pz_table *t);
+
+/* Whole stages. On success *summary is the line to print (malloc'd). */
+int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err);
+int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err);
+int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* Dataset schemas (schemas/<name>.yaml): which columns a catalogue has, their types, units and
+ * null conventions, and the pzflow canonical name each maps to. Reading a file through a schema
+ * checks every column first (one error lists all missing and mistyped ones), reads only those
+ * columns, and returns a table with canonical names and types. Swapping a dataset (CLASSIC for
+ * FARMER, PDR2 for PDR3) is then a change of schema name. Format: schemas/datasets.md. */
+#ifndef PZ_SCHEMA_H
+#define PZ_SCHEMA_H
+
+#include "table/table.h"
+
+typedef enum { PZ_NULL_NONE, PZ_NULL_NAN, PZ_NULL_MASK, PZ_NULL_VALUE } pz_null_kind;
+
+typedef struct pz_schema_col {
+    char *name;        /* name in the file (templates expanded) */
+    char *canonical;   /* name in pzflow tables */
+    pz_coltype type;   /* type in pzflow tables */
+    char *unit;        /* NULL if dimensionless */
+    pz_null_kind null; /* how missing values are marked in the file */
+    double null_value; /* PZ_NULL_VALUE: this value means missing */
+    int required;
+    int line;          /* position in the schema file, for messages */
+} pz_schema_col;
+
+typedef struct pz_schema {
+    char *id;          /* `schema:` key, e.g. cosmos2020_classic */
+    char *path;        /* the YAML file */
+    char *format;      /* fits | hdf5 */
+    int hdu;           /* FITS extension (1 = first) */
+    char *variant;     /* chosen variant (aperture), NULL if the schema has none */
+    size_t ncols;
+    pz_schema_col *cols;
+} pz_schema;
+
+/* Load a schema by name ("cosmos2020_classic" -> PZ_SOURCE_DIR/schemas/<name>.yaml) or by path
+ * (anything containing '/' or ending in .yaml). `variant` picks one entry of the schema's
+ * `variants:` map (e.g. aper2 | aper3 | auto); NULL takes `default_variant`. Errors name
+ * file:line:col. */
+pz_schema *pz_schema_load(const char *name_or_path, const char *variant, pz_err *err);
+void pz_schema_free(pz_schema *s);
+const pz_schema_col *pz_schema_find(const pz_schema *s, const char *canonical);
+/* The file a schema name resolves to (malloc'd), for declaring it as a stage input. */
+char *pz_schema_resolve(const char *name_or_path);
+
+/* Extra name mappings applied after loading: canonical -> file column name (GalaxiesML-like
+ * files with other spellings). Unknown canonical names are added as optional f64 columns. */
+int pz_schema_map(pz_schema *s, const char *canonical, const char *file_name, pz_err *err);
+
+/* Read `path` (FITS or HDF5, detected from the file's first bytes) through the schema. Columns
+ * with required: false are skipped when absent. With passthrough, the file's other numeric
+ * columns are kept under their own names. */
+int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err);
+
+#endif
