@@ -1,6 +1,7 @@
 /* Training-level behaviour of the network library: it learns a known smooth function, frozen
  * layers stay bit-for-bit frozen, training is deterministic, and the model file round-trips
  * (and is readable by h5py with the expected 122,006 weights). */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,7 @@ static void test_model_round_trip(void)
 
 int main(void)
 {
+    openblas_set_num_threads(1); /* one thread: fixed sgemm order, and fair to the shared machine */
     pzt_suite("nn_train", (pzt_case[]){{"learns a known function", test_learns_known_function},
                                        {"early stopping", test_early_stopping},
                                        {"frozen layers stay frozen", test_frozen_layers_stay_frozen},

@@ -1,0 +1,234 @@
+/* The train, fine-tune and predict stage executables, run as the scheduler runs them (a spec
+ * file in a scratch directory): end to end, NN-Combo, fine-tuning with frozen layers,
+ * determinism of the model bytes, and one clear error for each kind of bad input. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/model.h"
+#include "support/pztest.h"
+#include "table/table.h"
+
+static const char *BANDS = "grizy";
+static char *dir;
+
+/* A table like GalaxiesML's: object_id, five cmodel mags, a label following a known function.
+ * `nan_rows` rows get NaN in g_cmodel_mag; `skip_col` (or NULL) is left out. */
+static void make_table(const char *name, size_t n, unsigned seed, const char *label, size_t nan_rows,
+                       const char *skip_col)
+{
+    pz_table *t = pz_table_new(n);
+    pz_column *id = pz_table_add(t, "object_id", PZ_I64, 0);
+    for (size_t r = 0; r < n; r++) ((int64_t *)id->data)[r] = (int64_t)74648828533440000LL + (int64_t)r;
+    float *m = malloc(sizeof(float) * n * 5);
+    for (size_t i = 0; i < n * 5; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        m[i] = 19.0f + 6.0f * ((seed >> 8) / 16777216.0f);
+    }
+    for (int j = 0; j < 5; j++) {
+        char col[32];
+        snprintf(col, sizeof col, "%c_cmodel_mag", BANDS[j]);
+        if (skip_col && !strcmp(skip_col, col)) continue;
+        pz_column *c = pz_table_add(t, col, PZ_F32, 0);
+        for (size_t r = 0; r < n; r++) ((float *)c->data)[r] = r < nan_rows && j == 0 ? NAN : m[r * 5 + j];
+    }
+    pz_column *z = pz_table_add(t, label, PZ_F64, 0);
+    for (size_t r = 0; r < n; r++)
+        ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[r * 5] - m[r * 5 + 1]) + 0.1 * (m[r * 5 + 2] - 22.0);
+    char *path = pz_xasprintf("%s/%s", dir, name);
+    pz_err err;
+    if (pz_table_write_hdf5(path, t, &err)) {
+        fprintf(stderr, "fixture %s: %s\n", name, err.msg);
+        abort();
+    }
+    free(path);
+    free(m);
+    pz_table_free(t);
+}
+
+/* Write spec `name` (JSON body after "threads") and run stage `exe`; returns the exit status. */
+static int run_stage(const char *exe, const char *name, char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *body = NULL;
+    if (vasprintf(&body, fmt, ap) < 0) abort();
+    va_end(ap);
+    char *spec = pz_xasprintf("{\"pzflow_spec\": 1, \"stage\": \"%s\", \"threads\": 1, %s}", name, body);
+    char *path = pz_xasprintf("%s/%s.json", dir, name);
+    CU_ASSERT_EQUAL(pzt_write_file(path, spec), 0);
+    int rc = pzt_run(dir, out, "'%s/pzflow-%s' '%s'", pzt_bin_dir(), exe, path);
+    free(body), free(spec), free(path);
+    return rc;
+}
+
+static int expect_error(const char *exe, const char *name, const char *needle, const char *fmt, const char *a)
+{
+    char *out = NULL;
+    int rc = run_stage(exe, name, &out, fmt, a);
+    int found = out && strstr(out, needle) != NULL;
+    if (rc == 0 || !found) fprintf(stderr, "\n[%s: rc %d, wanted '%s' in:]\n%s\n", name, rc, needle, out);
+    free(out);
+    return rc != 0 && found;
+}
+
+#define TRAIN_IO "\"inputs\": {\"train\": \"tr.h5\", \"validation\": \"va.h5\"}, \"outputs\": {\"model\": \"%s\"}"
+
+static void test_train_then_predict(void)
+{
+    char *out = NULL;
+    int rc = run_stage("train", "train", &out, "\"params\": {\"label\": \"specz_redshift\", \"epochs\": 12, \"seed\": 1}, " TRAIN_IO,
+                       "base.h5");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    /* One line per epoch, and the NaN rows were dropped with a report naming the column. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "epoch 12 train_loss"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "dropped 5 of 2000 rows with non-finite values (g_cmodel_mag: 5)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "@progress"));
+    free(out);
+    rc = run_stage("predict", "predict", &out,
+                   "\"params\": {\"label\": \"specz_redshift\", \"chunk_rows\": 700}, \"inputs\": {\"model\": "
+                   "\"base.h5\", \"table\": \"te.h5\"}, \"outputs\": {\"predictions\": \"pred.h5\"}");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    /* The predictions contract: object_id int64 (exact), z_pred float32, z_true float64. */
+    char *path = pz_xasprintf("%s/pred.h5", dir);
+    pz_table *t = NULL;
+    pz_err err;
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL(t->nrows, 2500);
+    pz_column *id = pz_table_col(t, "object_id"), *zp = pz_table_col(t, "z_pred"), *zt = pz_table_col(t, "z_true");
+    CU_ASSERT_FATAL(id && zp && zt);
+    CU_ASSERT_EQUAL(id->type, PZ_I64);
+    CU_ASSERT_EQUAL(zp->type, PZ_F32);
+    CU_ASSERT_EQUAL(zt->type, PZ_F64);
+    CU_ASSERT_EQUAL(((int64_t *)id->data)[2499], 74648828533440000LL + 2499);
+    CU_ASSERT_PTR_NOT_NULL(pz_table_attr(t, "pzflow_provenance"));
+    double s = 0;
+    size_t nan = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        double d = pz_col_f64(zp, r) - pz_col_f64(zt, r);
+        if (isnan(d)) nan++;
+        else s += d * d;
+    }
+    CU_ASSERT_EQUAL(nan, 3); /* te.h5 has 3 rows with a NaN magnitude */
+    fprintf(stderr, "[test rms %.4f] ", sqrt(s / (t->nrows - nan)));
+    CU_ASSERT_TRUE(sqrt(s / (t->nrows - nan)) < 0.05);
+    pz_table_free(t);
+    free(path);
+}
+
+static void test_deterministic(void)
+{
+    const char *fmt = "\"params\": {\"label\": \"specz_redshift\", \"epochs\": 2, \"seed\": 5}, " TRAIN_IO;
+    CU_ASSERT_EQUAL_FATAL(run_stage("train", "det1", NULL, fmt, "det1.h5"), 0);
+    CU_ASSERT_EQUAL_FATAL(run_stage("train", "det1", NULL, fmt, "det2.h5"), 0);
+    char *a = pz_xasprintf("%s/det1.h5", dir), *b = pz_xasprintf("%s/det2.h5", dir);
+    CU_ASSERT_TRUE(pzt_files_equal(a, b));
+    free(a), free(b);
+}
+
+static void test_combo(void)
+{
+    char *out = NULL;
+    int rc = run_stage("train", "combo", &out,
+                       "\"params\": {\"label\": [\"specz_redshift\", \"lp_zPDF\"], \"epochs\": 2}, \"inputs\": "
+                       "{\"train\": [\"tr.h5\", \"tz.h5\"], \"validation\": [\"va.h5\", \"tz.h5\"]}, \"outputs\": "
+                       "{\"model\": \"combo.h5\"}");
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "input 'train': 2995 rows from 2 tables"));
+    free(out);
+    CU_ASSERT_TRUE(expect_error("train", "combo-bad", "lists 2 labels but input 'validation' has 1 table",
+                                "\"params\": {\"label\": [\"specz_redshift\", \"lp_zPDF\"]}, \"inputs\": "
+                                "{\"train\": [\"tr.h5\", \"tz.h5\"], \"validation\": \"va.h5\"}, \"outputs\": "
+                                "{\"model\": \"%s\"}",
+                                "x.h5"));
+}
+
+static void test_fine_tune(void)
+{
+    char *out = NULL;
+    int rc = run_stage("fine-tune", "tune", &out,
+                       "\"params\": {\"label\": \"lp_zPDF\", \"epochs\": 2, \"freeze\": [\"dense_1\", \"dense_2\"]}, "
+                       "\"inputs\": {\"model\": \"base.h5\", \"train\": \"tz.h5\", \"validation\": \"tz.h5\"}, "
+                       "\"outputs\": {\"model\": \"tl.h5\"}");
+    if (rc) fprintf(stderr, "%s\n", out);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    char *bp = pz_xasprintf("%s/base.h5", dir), *tp = pz_xasprintf("%s/tl.h5", dir);
+    pz_err err;
+    pz_model *base = pz_model_load(bp, &err), *tl = pz_model_load(tp, &err);
+    CU_ASSERT_FATAL(base && tl);
+    const pz_net *a = base->net, *b = tl->net;
+    for (int l = 0; l < a->nlayers; l++) {
+        size_t n = (size_t)a->din[l] * a->dout[l] + a->dout[l];
+        int same = memcmp(a->w[l], b->w[l], n * sizeof(float)) == 0;
+        CU_ASSERT_EQUAL(same, l < 2);
+    }
+    /* The base scaler is kept, not refitted on the new data. */
+    for (int j = 0; j < 5; j++) CU_ASSERT_EQUAL(base->scaler.min[j], tl->scaler.min[j]);
+    CU_ASSERT_STRING_EQUAL(tl->frozen, "dense_1,dense_2");
+    CU_ASSERT_STRING_EQUAL(tl->base_provenance, base->provenance);
+    CU_ASSERT_DOUBLE_EQUAL(tl->learning_rate, 1e-4, 1e-12);
+    pz_model_free(base), pz_model_free(tl);
+    free(bp), free(tp);
+    CU_ASSERT_TRUE(expect_error("fine-tune", "tune-bad", "no layer 'dense_9' (layers: dense_1, dense_2, dense_3, "
+                                                         "dense_4, output)",
+                                "\"params\": {\"label\": \"lp_zPDF\", \"freeze\": [\"%s\"]}, \"inputs\": {\"model\": "
+                                "\"base.h5\", \"train\": \"tz.h5\", \"validation\": \"tz.h5\"}, \"outputs\": "
+                                "{\"model\": \"x.h5\"}",
+                                "dense_9"));
+}
+
+static void test_bad_inputs(void)
+{
+    const char *train_with = "\"params\": {\"label\": \"specz_redshift\", \"epochs\": 1%s}, " TRAIN_IO;
+    char fmt[512];
+    /* Missing feature column. */
+    snprintf(fmt, sizeof fmt,
+             "\"params\": {\"label\": \"specz_redshift\"}, \"inputs\": {\"train\": \"%%s\", \"validation\": "
+             "\"va.h5\"}, \"outputs\": {\"model\": \"x.h5\"}");
+    CU_ASSERT_TRUE(expect_error("train", "bad-missing", "missing 1 column: r_cmodel_mag", fmt, "nor.h5"));
+    /* Empty table. */
+    CU_ASSERT_TRUE(expect_error("train", "bad-empty", "empty.h5: no usable rows", fmt, "empty.h5"));
+    /* NaN features refused when dropping is off: names the column and the count. */
+    snprintf(fmt, sizeof fmt, train_with, ", \"drop_nonfinite\": false", "%s");
+    CU_ASSERT_TRUE(expect_error("train", "bad-nan", "column 'g_cmodel_mag' has 5 non-finite values (of 2000 rows)",
+                                fmt, "x.h5"));
+    /* Unknown param, missing label. */
+    snprintf(fmt, sizeof fmt, train_with, ", \"learning_rate\": 0.1", "%s");
+    CU_ASSERT_TRUE(expect_error("train", "bad-param", "unknown param 'learning_rate'", fmt, "x.h5"));
+    CU_ASSERT_TRUE(expect_error("train", "bad-label", "param 'label' is required",
+                                "\"params\": {}, " TRAIN_IO, "x.h5"));
+    /* Predict: the model's features are not in the table. */
+    CU_ASSERT_TRUE(expect_error("predict", "bad-pred",
+                                "the model's feature 'r_cmodel_mag' is not in the table",
+                                "\"inputs\": {\"model\": \"base.h5\", \"table\": \"%s\"}, \"outputs\": "
+                                "{\"predictions\": \"p.h5\"}",
+                                "nor.h5"));
+    CU_ASSERT_TRUE(expect_error("predict", "bad-model", "not an HDF5 file",
+                                "\"inputs\": {\"model\": \"%s\", \"table\": \"te.h5\"}, \"outputs\": "
+                                "{\"predictions\": \"p.h5\"}",
+                                "det1.json"));
+}
+
+int main(void)
+{
+    dir = pzt_mkdtemp("nn_stages");
+    make_table("tr.h5", 2000, 1, "specz_redshift", 5, NULL);
+    make_table("va.h5", 400, 2, "specz_redshift", 0, NULL);
+    make_table("te.h5", 2500, 3, "specz_redshift", 3, NULL);
+    make_table("tz.h5", 1000, 4, "lp_zPDF", 0, NULL);
+    make_table("nor.h5", 100, 5, "specz_redshift", 0, "r_cmodel_mag");
+    make_table("empty.h5", 0, 6, "specz_redshift", 0, NULL);
+    pzt_suite("nn_stages", (pzt_case[]){{"train then predict", test_train_then_predict},
+                                        {"deterministic model bytes", test_deterministic},
+                                        {"combo: several tables, own labels", test_combo},
+                                        {"fine-tune with frozen layers", test_fine_tune},
+                                        {"bad inputs give clear errors", test_bad_inputs},
+                                        {0}});
+    int rc = pzt_main();
+    if (rc == 0) pzt_rmtree(dir);
+    free(dir);
+    return rc;
+}
