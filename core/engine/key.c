@@ -34,6 +34,10 @@ static int is_float_text(const char *s)
 /* Shortest %g spelling that reads back to exactly v. */
 static void shortest_double(double v, char *out, size_t size)
 {
+    if (v == floor(v) && fabs(v) < 1e15) { /* integral: 100, not 1e+02 */
+        snprintf(out, size, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, size, "%.*g", prec, v);
         if (strtod(out, NULL) == v) return;

@@ -1,0 +1,176 @@
+/* Content hashes, canonical params, stage keys and the text formats of records and indexes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/hash.h"
+#include "engine/key.h"
+#include "engine/record.h"
+#include "support/pztest.h"
+
+static void test_known_vectors(void)
+{
+    char h[PZ_HASH_HEX];
+    pz_hash_bytes("", 0, h);
+    CU_ASSERT_STRING_EQUAL(h, "99aa06d3014798d86001c324468d497f"); /* XXH3-128 of "" (xxhsum -H2) */
+    CU_ASSERT_TRUE(pz_hash_valid(h));
+    CU_ASSERT_FALSE(pz_hash_valid("99AA06d3014798d86001c324468d497f"));
+    CU_ASSERT_FALSE(pz_hash_valid("99aa06"));
+}
+
+static void test_file_hash_matches_bytes_across_chunks(void)
+{
+    char *dir = pzt_mkdtemp("hash");
+    char *path = pz_xasprintf("%s/f", dir);
+    size_t n = 3 * 256 * 1024 + 123; /* several read chunks and a tail */
+    char *data = pz_xmalloc(n);
+    for (size_t i = 0; i < n; i++) data[i] = (char)(i * 2654435761u >> 13);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, n, f);
+    fclose(f);
+    char a[PZ_HASH_HEX], b[PZ_HASH_HEX];
+    uint64_t nbytes = 0;
+    pz_err err;
+    CU_ASSERT_EQUAL(pz_hash_file(path, a, &nbytes, &err), 0);
+    CU_ASSERT_EQUAL(nbytes, n);
+    pz_hash_bytes(data, n, b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    data[n - 1] ^= 1;
+    pz_hash_bytes(data, n, b);
+    CU_ASSERT_STRING_NOT_EQUAL(a, b);
+    char *missing = pz_xasprintf("%s/nope", dir);
+    CU_ASSERT_EQUAL(pz_hash_file(missing, a, NULL, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nope: cannot open for hashing"));
+    free(missing);
+    free(data);
+    free(path);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static char *canon(const char *yaml)
+{
+    pz_err err;
+    pz_ynode *n = pz_yaml_load_string(yaml, strlen(yaml), "t.yaml", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    char *s = pz_params_canonical(n);
+    pz_ynode_free(n);
+    return s;
+}
+
+static void test_canonical_params(void)
+{
+    char *a = canon("lr: 5e-4\nopt: {b: 1, a: 2.50}\n");
+    char *b = canon("# a comment\nopt: {a: 2.5, b: 1}\nlr: 0.0005\n");
+    char *c = canon("lr: 5.0E-4\nopt: {a: 25e-1, b: 1}\n");
+    char *d = canon("lr: \"5e-4\"\nopt: {a: 2.5, b: 1}\n");
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT_STRING_EQUAL(a, c);
+    CU_ASSERT_STRING_EQUAL(a, "{\"lr\":0.0005,\"opt\":{\"a\":2.5,\"b\":1}}");
+    CU_ASSERT_STRING_NOT_EQUAL(a, d); /* a quoted string is a string */
+    char *e = canon("n: 100.0\nbig: 12345678901234567890\nx: 1e999\ny: 0.1\n");
+    CU_ASSERT_STRING_EQUAL(e, "{\"big\":12345678901234567890,\"n\":100,\"x\":1e999,\"y\":0.1}");
+    free(a), free(b), free(c), free(d), free(e);
+}
+
+static pz_record *sample_record(void)
+{
+    pz_record *r = pz_xcalloc(1, sizeof *r);
+    r->stage = pz_xstrdup("train base[3]");
+    r->format = PZ_STAGE_FORMAT;
+    memcpy(r->exe_hash, "0123456789abcdef0123456789abcdef", PZ_HASH_HEX);
+    r->exe_path = pz_xstrdup("/bin/with space/pzflow-x");
+    r->threads = 2;
+    r->params = pz_xstrdup("{\"lr\":0.0005}");
+    r->params_text = pz_xstrdup("{\"lr\":5e-4}");
+    pz_record_add_input(r, "cat", 0);
+    pz_record_input_push(&r->inputs[0], "11111111111111111111111111111111");
+    pz_record_add_input(r, "models", 1);
+    pz_record_input_push(&r->inputs[1], "22222222222222222222222222222222");
+    pz_record_input_push(&r->inputs[1], "33333333333333333333333333333333");
+    r->out_names = pz_xcalloc(1, sizeof *r->out_names);
+    r->out_hashes = pz_xcalloc(1, sizeof *r->out_hashes);
+    r->out_names[0] = pz_xstrdup("model");
+    memcpy(r->out_hashes[0], "44444444444444444444444444444444", PZ_HASH_HEX);
+    r->noutputs = 1;
+    r->start_ns = 1700000000000000000LL;
+    r->end_ns = 1700000001500000000LL;
+    pz_record_compute_key(r);
+    return r;
+}
+
+static void test_record_roundtrip_and_key(void)
+{
+    pz_record *r = sample_record();
+    char *text = pz_record_format(r);
+    pz_err err;
+    pz_record *back = pz_record_parse(text, "rec", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    char *again = pz_record_format(back);
+    CU_ASSERT_STRING_EQUAL(text, again);
+    CU_ASSERT_STRING_EQUAL(back->stage, "train base[3]");
+    CU_ASSERT_STRING_EQUAL(back->exe_path, "/bin/with space/pzflow-x");
+    CU_ASSERT_EQUAL(back->inputs[1].nhashes, 2);
+    /* The key ignores names and times, and sees every ingredient. */
+    char key[PZ_HASH_HEX];
+    memcpy(key, back->key, PZ_HASH_HEX);
+    free(back->stage);
+    back->stage = pz_xstrdup("renamed");
+    back->end_ns++;
+    pz_record_compute_key(back);
+    CU_ASSERT_STRING_EQUAL(back->key, key);
+    back->threads = 1;
+    pz_record_compute_key(back);
+    CU_ASSERT_STRING_NOT_EQUAL(back->key, key);
+    back->threads = 2;
+    back->inputs[1].is_list = 0;
+    pz_record_compute_key(back);
+    CU_ASSERT_STRING_NOT_EQUAL(back->key, key);
+    /* Damaged records are refused with the line. */
+    char *bad = pz_xstrdup(text);
+    char *p = strstr(bad, "output model ");
+    p[13] = 'Z';
+    CU_ASSERT_PTR_NULL(pz_record_parse(bad, "rec", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rec:11: malformed run record line"));
+    free(bad);
+    free(text);
+    free(again);
+    pz_record_free(r);
+    pz_record_free(back);
+}
+
+static void test_index_and_escape(void)
+{
+    char *e = pz_escape("a b%c\n");
+    CU_ASSERT_STRING_EQUAL(e, "a%20b%25c%0A");
+    char *u = pz_unescape(e);
+    CU_ASSERT_STRING_EQUAL(u, "a b%c\n");
+    CU_ASSERT_PTR_NULL(pz_unescape("%zz"));
+    free(e), free(u);
+    pz_index *ix = pz_index_new("/p/x y.yaml");
+    pz_index_entry *en = pz_index_put(ix, "train[1]");
+    memcpy(en->key, "55555555555555555555555555555555", PZ_HASH_HEX);
+    en->failed_status = 3;
+    pz_index_put(ix, "never");
+    char *text = pz_index_format(ix);
+    pz_err err;
+    pz_index *back = pz_index_parse(text, "ix", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    CU_ASSERT_STRING_EQUAL(back->pipeline, "/p/x y.yaml");
+    CU_ASSERT_EQUAL(back->n, 2);
+    CU_ASSERT_EQUAL(pz_index_get(back, "train[1]")->failed_status, 3);
+    CU_ASSERT_STRING_EQUAL(pz_index_get(back, "never")->key, "");
+    free(text);
+    pz_index_free(ix);
+    pz_index_free(back);
+}
+
+int main(void)
+{
+    pzt_suite("hash", (pzt_case[]){{"known vectors", test_known_vectors},
+                                   {"file hash across chunks", test_file_hash_matches_bytes_across_chunks},
+                                   {"canonical params", test_canonical_params},
+                                   {"record roundtrip and key", test_record_roundtrip_and_key},
+                                   {"index and escaping", test_index_and_escape},
+                                   {0}});
+    return pzt_main();
+}
