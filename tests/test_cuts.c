@@ -125,7 +125,7 @@ static void err_first_line(const char *expr, const char *want)
 
 static void test_error_messages(void)
 {
-    err_first_line("a <= ", "ERR column 6: expected a number or column name, got the end of the cut");
+    err_first_line("a <= ", "ERR column 5: expected a number or column name, got the end of the cut");
     err_first_line("", "ERR column 1: empty cut");
     err_first_line("   ", "ERR column 1: empty cut");
     err_first_line("a < 1 b", "ERR column 7: unexpected 'b' after a complete expression (missing '&&'?)");
@@ -158,10 +158,10 @@ static void test_error_messages(void)
 
 static void test_caret_and_column_list(void)
 {
-    ERR("a <= ", "column 6: expected a number or column name, got the end of the cut\n    a <= \n         ^");
+    ERR("a <= ", "column 5: expected a number or column name, got the end of the cut\n    a <= \n        ^");
     ERR("aa < 1", "column 1: unknown column 'aa' (did you mean 'a'?)\n    aa < 1\n    ^\n"
                   "available columns: a, b, n, flag, s");
-    ERR("b >\t", "column 5: expected a number or column name, got the end of the cut\n    b > \n        ^");
+    ERR("b >\t", "column 4: expected a number or column name, got the end of the cut\n    b > \n       ^");
 }
 
 static void test_deep_nesting_is_an_error(void)
@@ -239,7 +239,7 @@ static void test_zero_rows_and_parse_errors_name_the_cut(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cut 3 'lp_zPDF <= ': column 1: unknown column 'lp_zPDF'"));
     const char *bad2[] = {"a <= "};
     CU_ASSERT_PTR_NULL(pz_quality_cuts(t, bad2, 1, NULL, &err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cut 1 'a <= ': column 6: expected a number or column name"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cut 1 'a <= ': column 5: expected a number or column name"));
     pz_table_free(t);
 }
 

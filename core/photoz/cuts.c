@@ -105,6 +105,8 @@ static void next_token(parser *p)
     t->len = 0;
     unsigned char c = (unsigned char)s[p->at];
     if (!c) {
+        /* Point just past the last character written, not at trailing blanks. */
+        while (t->start > 0 && isspace((unsigned char)s[t->start - 1])) t->start--;
         t->kind = T_END;
         return;
     }

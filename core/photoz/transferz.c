@@ -36,6 +36,9 @@ static int check_columns(const pz_table *t, const char *what, const char *const 
     size_t len = 0, nmiss = 0;
     for (size_t k = 0; k < n; k++) {
         if (!names[k] || pz_table_col(t, names[k])) continue;
+        int seen = 0; /* a column needed twice is reported once */
+        for (size_t j = 0; j < k && !seen; j++) seen = names[j] && strcmp(names[j], names[k]) == 0;
+        if (seen) continue;
         nmiss++;
         if (len < sizeof missing) len += (size_t)snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "", names[k]);
     }
