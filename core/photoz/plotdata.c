@@ -8,17 +8,23 @@
 #include "photoz/evaluate.h"
 #include "util/progress.h"
 
+/* Edge k of n equal bins. Computed as lo + (hi - lo) k / n, not lo + k w: for lo = 0 this is
+ * the correctly rounded k hi / n, so edge 3 of (0, 1.5] in 5 bins is the double nearest 0.9. */
+static double bin_edge(const pz_bins *b, size_t k)
+{
+    return b->lo + (b->hi - b->lo) * (double)k / (double)b->n;
+}
+
 long pz_bin_index(const pz_bins *b, double x)
 {
     if (!(x > b->lo && x <= b->hi)) return -1; /* NaN fails too */
-    double w = (b->hi - b->lo) / (double)b->n;
-    long k = (long)ceil((x - b->lo) / w) - 1;
-    /* Rounding in the division can land a value on the wrong side of an edge: settle it
-     * against the edges themselves so (lo, hi] holds exactly. */
+    long n = (long)b->n;
+    long k = (long)ceil((x - b->lo) / (b->hi - b->lo) * (double)n) - 1;
     if (k < 0) k = 0;
-    if (k >= (long)b->n) k = (long)b->n - 1;
-    while (k > 0 && x <= b->lo + w * (double)k) k--;
-    while (k < (long)b->n - 1 && x > b->lo + w * (double)(k + 1)) k++;
+    if (k >= n) k = n - 1;
+    /* rounding in the division can land next to the right bin: settle against the edges */
+    while (k > 0 && x <= bin_edge(b, (size_t)k)) k--;
+    while (k < n - 1 && x > bin_edge(b, (size_t)k + 1)) k++;
     return k;
 }
 
@@ -273,8 +279,8 @@ static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
             for (size_t b = 0; b < qq->bins->n; b++, r++) {
                 put_str(&t->cols[0], r, c->datasets[3 * d]);
                 put_str(&t->cols[1], r, qq->name);
-                ((double *)t->cols[2].data)[r] = qq->bins->lo + w * (double)b;
-                ((double *)t->cols[3].data)[r] = qq->bins->lo + w * (double)(b + 1);
+                ((double *)t->cols[2].data)[r] = bin_edge(qq->bins, b);
+                ((double *)t->cols[3].data)[r] = bin_edge(qq->bins, b + 1);
                 ((int64_t *)t->cols[4].data)[r] = counts[b];
                 /* density over all finite values, so a histogram with tails outside the range
                  * integrates to the fraction inside it */
@@ -348,7 +354,6 @@ static pz_table *fig2_table(const pz_spec *spec, pz_err *err)
     const char *names[5] = {"z_true_lo", "z_true_hi", "z_pred_lo", "z_pred_hi", "count"};
     for (int k = 0; k < 4; k++) pz_table_add(t, names[k], PZ_F64, 0);
     pz_table_add(t, names[4], PZ_I64, 0);
-    double w = (b.hi - b.lo) / (double)b.n;
     for (size_t m = 0; m < nmodels; m++) {
         const char *path;
         const char *cols[2] = {zp_col, zt_col};
@@ -364,10 +369,10 @@ static pz_table *fig2_table(const pz_spec *spec, pz_err *err)
         for (size_t i = 0; i < cells; i++) {
             size_t it = i / b.n, ip = i % b.n; /* z_true-major */
             put_str(&t->cols[0], base + i, models[2 * m]);
-            ((double *)t->cols[1].data)[base + i] = b.lo + w * (double)it;
-            ((double *)t->cols[2].data)[base + i] = b.lo + w * (double)(it + 1);
-            ((double *)t->cols[3].data)[base + i] = b.lo + w * (double)ip;
-            ((double *)t->cols[4].data)[base + i] = b.lo + w * (double)(ip + 1);
+            ((double *)t->cols[1].data)[base + i] = bin_edge(&b, it);
+            ((double *)t->cols[2].data)[base + i] = bin_edge(&b, it + 1);
+            ((double *)t->cols[3].data)[base + i] = bin_edge(&b, ip);
+            ((double *)t->cols[4].data)[base + i] = bin_edge(&b, ip + 1);
         }
         int64_t *count = (int64_t *)t->cols[5].data + base;
         for (size_t i = 0; i < p->nrows; i++) {
