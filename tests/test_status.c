@@ -288,7 +288,7 @@ static void test_racy_file_is_hashed_again(void)
     pz_err err;
     char h[PZ_HASH_HEX];
     ff_write(&w.ffs, "/fresh", "x");
-    w.ffs.now -= 4900000000LL; /* hashed 0.1 s after it was written */
+    w.ffs.now -= 4900000000LL; /* hashed 0.1 s after it was written (whole-second stamps: 2 s window) */
     pz_statcache *sc = pz_statcache_open(&w.fs, NULL);
     CU_ASSERT_EQUAL(pz_statcache_hash(sc, "/fresh", h, &err), 0);
     CU_ASSERT_EQUAL(pz_statcache_hash(sc, "/fresh", h, &err), 0); /* same process: trusted */

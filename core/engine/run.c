@@ -575,6 +575,7 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     r.jobs = pz_xcalloc((size_t)jobs, sizeof *r.jobs);
     for (size_t i = 0; i < pl->p->nstages; i++) {
         r.st[i] = (o->selected && !o->selected[i]) ? S_SKIPPED : S_WAIT;
+        if (r.st[i] == S_SKIPPED) res->skipped++;
     }
     r.disp = pz_display_new(o->out, o->live, 0);
 

@@ -122,7 +122,8 @@ int pz_statcache_hash(pz_statcache *sc, const char *path, char out[PZ_HASH_HEX],
     e->st = st;
     memcpy(e->hash, out, PZ_HASH_HEX);
     int64_t changed = st.ctime_ns > st.mtime_ns ? st.ctime_ns : st.mtime_ns;
-    e->persist = now - changed >= PZ_STATCACHE_RACY_NS;
+    int64_t window = changed % 1000000000 ? PZ_STATCACHE_RACY_FINE_NS : PZ_STATCACHE_RACY_COARSE_NS;
+    e->persist = now - changed >= window;
     sc->dirty = 1;
     return 0;
 }

@@ -7,6 +7,8 @@
  * within PZ_STATCACHE_RACY_NS of the moment it was hashed is "racy" (it could still be changed
  * within the same timestamp tick without the stat changing), so its entry is used for the
  * current process only and not saved: the next run hashes it once more. (Git's racy-index rule.)
+ * The window is 50 ms on filesystems with sub-second timestamps (Linux stamps files from a
+ * clock that ticks every 1-10 ms) and 2 s when the timestamps are whole seconds.
  *
  * On-disk format (schemas/cache.md): text, first line "pzflow-statcache 1", then one line per
  * file: "<hash> <dev> <ino> <size> <mtime_ns> <ctime_ns> <escaped path>". Saved atomically. The
@@ -18,7 +20,8 @@
 #include "engine/fs.h"
 #include "engine/hash.h"
 
-#define PZ_STATCACHE_RACY_NS 1000000000LL
+#define PZ_STATCACHE_RACY_FINE_NS 50000000LL
+#define PZ_STATCACHE_RACY_COARSE_NS 2000000000LL
 
 typedef struct pz_statcache pz_statcache;
 
