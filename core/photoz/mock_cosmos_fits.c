@@ -185,15 +185,24 @@ static void layout_free(row_layout *L)
 
 static double depth_of(const pz_mock_params *p, int b) { return (&p->cosmos_depth_g)[b]; }
 
-/* Aperture fluxes of a (PSF-convolved, Gaussian-approximated) source and their noise from the
- * 3-sigma 2" depths: sky noise grows with the aperture radius. */
+/* Aperture fluxes and their noise from the 3-sigma 2" depths (sky noise grows with the aperture
+ * radius). The light profile is an exponential whose half-light radius is the galaxy's and the
+ * PSF's added in quadrature: unlike a Gaussian it keeps the extended wings that make real
+ * aperture-to-total corrections (total_off2) of order -0.1 mag. */
+static double enclosed_exp(double radius, double r_eff)
+{
+    double x = 1.678 * radius / r_eff;
+    return 1 - (1 + x) * exp(-x);
+}
+
 static void measure_row(const pz_mock_params *p, const pz_mock_obj *o, gsl_rng *rng, unsigned char *row,
                         const col_offsets *c)
 {
-    double sp = p->psf_cosmos / 2.3548, sg = o->r_half / 1.1774, s2 = sp * sp + sg * sg;
-    double r_auto = fmax(1.75, 3.0 * sqrt(s2));
+    double r_eff = sqrt(o->r_half * o->r_half + 0.25 * p->psf_cosmos * p->psf_cosmos);
+    double r_auto = fmax(1.75, 2.5 * r_eff);
     double rad[NAP] = {1.0, 1.5, r_auto}, frac[NAP];
-    for (int a = 0; a < NAP; a++) frac[a] = 1 - exp(-rad[a] * rad[a] / (2 * s2));
+    double s2 = r_eff * r_eff / (1.1774 * 1.1774);
+    for (int a = 0; a < NAP; a++) frac[a] = enclosed_exp(rad[a], r_eff);
     for (int b = 0; b < PZ_NBANDS; b++) {
         double ftot = pow(10, -0.4 * (o->mag[b] + p->cosmos_zp_scale * zp_offset[b] - 23.9));
         double sig1 = pow(10, -0.4 * (depth_of(p, b) - 23.9)) / 3.0;

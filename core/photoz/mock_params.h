@@ -162,7 +162,7 @@
     X(spec_w_vipers, D, 0.15, "share of VIPERS-like targets (i<22.5, z>0.5 colour cut, Guzzo+2014)") \
     X(spec_w_deep2, D, 0.08, "share of DEEP2-like targets (R<24.1, z>0.7 colour cut, Newman+2013)") \
     X(spec_w_primus, D, 0.12, "share of PRIMUS-like low-resolution redshifts (i<23, sigma_z=0.005(1+z), Coil+2011)") \
-    X(spec_w_deep, D, 0.10, "share of deep-field targets (VVDS/VUDS/3D-HST-like, i<24.5, high-z colour selected)") \
+    X(spec_w_deep, D, 0.10, "share of VVDS-Deep-like targets (purely magnitude limited, i<24, Le Fevre+2005)") \
     X(spec_fail_fraction, D, 0.005, "spectroscopic redshifts that are wrong (line misidentification)") \
     X(spec_inhomog_fraction, D, 0.05, "redshifts with specz_flag_homogeneous false (insecure flags)") \
     X(spec_magi_sigma, D, 0.05, "scatter of the survey's own i magnitude vs HSC cmodel")
