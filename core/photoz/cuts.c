@@ -14,6 +14,10 @@
 #define CUT_BLOCK 1024
 /* Nesting limit so a hostile "((((((..." cannot overflow the C stack. */
 #define CUT_MAX_DEPTH 200
+/* Size limit: evaluation recurses once per tree level and keeps one block buffer per node, so a
+ * long flat chain "a+a+a+...", which the depth limit does not see, must be bounded too (the
+ * fuzzer overflowed the stack with 8000 terms). Real cuts have a few dozen nodes. */
+#define CUT_MAX_NODES 2000
 
 typedef enum {
     OP_NUM, OP_COL, OP_NEG, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_ABS, OP_SQRT, OP_LOG10, OP_MIN, OP_MAX,
@@ -199,6 +203,8 @@ static void tok_describe(const parser *p, char *out, size_t outsz)
 static int add_node(parser *p, cut_op op, cut_type type, int pos, int a, int b)
 {
     pz_cut *c = p->cut;
+    if (c->n >= CUT_MAX_NODES)
+        return perr(p, pos, "cut too long: more than %d numbers, names and operators", CUT_MAX_NODES);
     if (c->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 16;
         c->nodes = pz_xrealloc(c->nodes, p->cap * sizeof *c->nodes);
@@ -275,7 +281,7 @@ static int column_node(parser *p, const char *name, int pos)
     if (col->type == PZ_STR)
         return perr(p, pos, "column '%s' holds strings; cuts compare numbers", name);
     int n = add_node(p, OP_COL, col->type == PZ_BOOL ? TY_COND : TY_NUM, pos, -1, -1);
-    node_at(p, n)->col = col;
+    if (n >= 0) node_at(p, n)->col = col;
     return n;
 }
 
@@ -343,7 +349,7 @@ static int parse_primary(parser *p)
     if (t.kind == T_NUM) {
         next_token(p);
         int n = add_node(p, OP_NUM, TY_NUM, pos, -1, -1);
-        node_at(p, n)->num = t.num;
+        if (n >= 0) node_at(p, n)->num = t.num;
         return n;
     }
     if (t.kind == T_NAME || t.kind == T_QNAME) {
@@ -354,7 +360,7 @@ static int parse_primary(parser *p)
         int n;
         if (!quoted && (strcmp(name, "true") == 0 || strcmp(name, "false") == 0)) {
             n = add_node(p, OP_NUM, TY_COND, pos, -1, -1);
-            node_at(p, n)->num = name[0] == 't';
+            if (n >= 0) node_at(p, n)->num = name[0] == 't';
         } else if (!quoted && tok_is(p, "(")) {
             n = parse_call(p, name, pos);
         } else if (!quoted && (strcmp(name, "and") == 0 || strcmp(name, "or") == 0 || strcmp(name, "not") == 0)) {
