@@ -20,7 +20,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "build-fuzz/artifacts/$t"
   cp -n tests/fuzz/"$t"/* "$corpus"/ 2>/dev/null || true
   echo "fuzz: $t for ${seconds}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 build-fuzz/bin/fuzz_"$t" "$corpus" -max_total_time="$seconds" \
+  if ! ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp build-fuzz/bin/fuzz_"$t" "$corpus" -max_total_time="$seconds" \
        -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
        -artifact_prefix="build-fuzz/artifacts/$t/" >"build-fuzz/fuzz_$t.log" 2>&1; then
     echo "fuzz: $t FOUND A CRASH (log build-fuzz/fuzz_$t.log):"
