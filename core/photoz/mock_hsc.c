@@ -298,8 +298,16 @@ static int write_fits(const char *path, hsc_rows *r, const char *prov, pz_err *e
     fits_create_tbl(fp, BINARY_TBL, (LONGLONG)r->n, (int)nc, ttype, tform, tunit, "OBJECT", &status);
     if (prov) fits_write_key_longstr(fp, "PZPROV", prov, "pzflow provenance (JSON)", &status);
     fits_write_key_str(fp, "ORIGIN", "pzflow mock sky", "not real data", &status);
-    for (size_t c = 0; c < nc && !status && r->n; c++)
-        fits_write_col(fp, cols[c].dtype, (int)c + 1, 1, 1, (LONGLONG)r->n, cols[c].data, &status);
+    /* Row chunks small enough for cfitsio's buffers: writing whole columns would sweep the
+     * row-ordered file once per column. */
+    static const size_t elsize[] = {[TLONGLONG] = 8, [TDOUBLE] = 8, [TINT] = sizeof(int), [TFLOAT] = 4, [TLOGICAL] = 1};
+    const size_t chunk = 256;
+    for (size_t start = 0; start < r->n && !status; start += chunk) {
+        size_t m = r->n - start < chunk ? r->n - start : chunk;
+        for (size_t c = 0; c < nc && !status; c++)
+            fits_write_col(fp, cols[c].dtype, (int)c + 1, (LONGLONG)start + 1, 1, (LONGLONG)m,
+                           (char *)cols[c].data + start * elsize[cols[c].dtype], &status);
+    }
     int rc = status ? fits_fail(status, path, "writing table", err) : 0;
     int cstatus = 0;
     fits_close_file(fp, &cstatus);
