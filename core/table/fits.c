@@ -262,10 +262,25 @@ static int read_header(header *h, pz_err *err)
     h->bytes = pz_xcalloc(h->ncols + 1, sizeof *h->bytes);
     h->typecode = pz_xcalloc(h->ncols + 1, sizeof *h->typecode);
     h->repeat = pz_xcalloc(h->ncols + 1, sizeof *h->repeat);
+    /* One pass over the header for all names and forms: per-key lookups would rescan the
+     * ~3000 header cards of COSMOS2020 for each of its 754 columns. */
+    char **names = pz_xcalloc(h->ncols + 1, sizeof *names), **forms = pz_xcalloc(h->ncols + 1, sizeof *forms);
+    for (int j = 0; j < h->ncols; j++) names[j] = pz_xcalloc(FLEN_VALUE, 1), forms[j] = pz_xcalloc(FLEN_VALUE, 1);
+    LONGLONG rows;
+    int tfields;
+    LONGLONG pcount;
+    char extname[FLEN_VALUE];
+    fits_read_btblhdrll(h->fp, h->ncols, &rows, &tfields, names, forms, NULL, extname, &pcount, &status);
+    for (int j = 0; j < h->ncols; j++) {
+        if (status || !names[j][0]) free(names[j]), names[j] = NULL;
+        if (status || !forms[j][0]) free(forms[j]), forms[j] = NULL;
+        h->ttype[j] = names[j], h->tform[j] = forms[j];
+    }
+    free(names);
+    free(forms);
+    if (status) return fits_fail(err, h->path, status, "reading the table header");
     size_t pos = 0;
     for (int j = 0; j < h->ncols; j++) {
-        h->ttype[j] = key_string(h->fp, "TTYPE", j + 1);
-        h->tform[j] = key_string(h->fp, "TFORM", j + 1);
         long width;
         if (!h->tform[j] || fits_binary_tform(h->tform[j], &h->typecode[j], &h->repeat[j], &width, &status))
             return pz_errf(err, "%s: column %d ('%s') has a missing or invalid TFORM%d", h->path, j + 1,

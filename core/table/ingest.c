@@ -30,16 +30,24 @@ static pz_column *band_col(const pz_table *t, const char *fmt, size_t b)
     return pz_table_col(t, name);
 }
 
-/* Shift a band's magnitude by dm (mag) and scale its flux and flux error to match. */
-static void shift_band(const pz_table *t, size_t b, size_t row, double dm, const char *mag, const char *flux,
-                       const char *fluxerr)
+/* The magnitude, flux and flux-error columns of one band (any may be NULL). */
+typedef struct {
+    pz_column *mag, *flux, *fluxerr;
+} band_cols;
+
+static band_cols find_band(const pz_table *t, size_t b, const char *mag, const char *flux, const char *fluxerr)
 {
-    pz_column *m = band_col(t, mag, b), *f = flux ? band_col(t, flux, b) : NULL;
-    pz_column *fe = fluxerr ? band_col(t, fluxerr, b) : NULL;
+    band_cols c = {band_col(t, mag, b), band_col(t, flux, b), band_col(t, fluxerr, b)};
+    return c;
+}
+
+/* Shift a band's magnitude by dm (mag) and scale its flux and flux error to match. */
+static void shift_band(const band_cols *c, size_t row, double dm)
+{
     double scale = pow(10.0, -0.4 * dm);
-    if (m) pz_col_set_f64(m, row, pz_col_f64(m, row) + dm);
-    if (f) pz_col_set_f64(f, row, pz_col_f64(f, row) * scale);
-    if (fe) pz_col_set_f64(fe, row, pz_col_f64(fe, row) * scale);
+    if (c->mag) pz_col_set_f64(c->mag, row, pz_col_f64(c->mag, row) + dm);
+    if (c->flux) pz_col_set_f64(c->flux, row, pz_col_f64(c->flux, row) * scale);
+    if (c->fluxerr) pz_col_set_f64(c->fluxerr, row, pz_col_f64(c->fluxerr, row) * scale);
 }
 
 int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err *err)
@@ -47,15 +55,18 @@ int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err 
     pz_column *ebv = NULL, *off = pz_table_col(t, "total_off");
     if (o->extinction && !(ebv = pz_table_need(t, "ebv_mw", "cosmos2020 (extinction: true)", err))) return -1;
     int total = o->aperture_to_total && off != NULL;
-    for (size_t b = 0; b < PZ_HSC_NBANDS; b++)
-        if (!band_col(t, "%s_mag", b)) return pz_errf(err, "cosmos2020: no column '%s_mag'", pz_hsc_bands[b]);
+    band_cols bands[PZ_HSC_NBANDS];
+    for (size_t b = 0; b < PZ_HSC_NBANDS; b++) {
+        bands[b] = find_band(t, b, "%s_mag", "%s_flux", "%s_fluxerr");
+        if (!bands[b].mag) return pz_errf(err, "cosmos2020: no column '%s_mag'", pz_hsc_bands[b]);
+    }
     for (size_t row = 0; row < t->nrows; row++) {
         for (size_t b = 0; b < PZ_HSC_NBANDS; b++) {
             double dm = 0;
             if (total) dm += pz_col_f64(off, row);                             /* mag + total_off */
             if (o->extinction) dm -= pz_cosmos_mw_k[b] * pz_col_f64(ebv, row); /* F * 10^(0.4 k EBV) */
             if (o->zeropoint) dm -= pz_cosmos_zp_offset[b];
-            if (dm != 0 || isnan(dm)) shift_band(t, b, row, dm, "%s_mag", "%s_flux", "%s_fluxerr");
+            if (dm != 0 || isnan(dm)) shift_band(&bands[b], row, dm);
         }
     }
     *note = pz_xasprintf("aperture-to-total %s; Milky-Way extinction %s; HSC zero-point offsets %s",
@@ -95,8 +106,8 @@ int pz_hsc_correct(pz_table *t, pz_err *err)
     for (size_t b = 0; b < PZ_HSC_NBANDS; b++) {
         pz_column *a = band_col(t, "a_%s", b);
         if (!a) return pz_errf(err, "hsc (extinction: true): no column 'a_%s'", pz_hsc_bands[b]);
-        for (size_t row = 0; row < t->nrows; row++)
-            shift_band(t, b, row, -pz_col_f64(a, row), "%s_cmodel_mag", "%s_cmodel_flux", "%s_cmodel_fluxsigma");
+        band_cols c = find_band(t, b, "%s_cmodel_mag", "%s_cmodel_flux", "%s_cmodel_fluxsigma");
+        for (size_t row = 0; row < t->nrows; row++) shift_band(&c, row, -pz_col_f64(a, row));
     }
     return 0;
 }

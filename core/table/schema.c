@@ -342,9 +342,18 @@ static int check_columns(const pz_schema *s, const char *path, const pz_colinfo 
     return pz_errf(err, "%s (schema %s): mistyped %zu column%s: %s", path, s->id, nt, nt > 1 ? "s" : "", mistyped);
 }
 
-/* Copy a file column into its canonical column, converting type and null convention. */
-static void convert(const pz_schema_col *sc, const pz_column *src, pz_column *dst, size_t nrows)
+/* Copy a file column into its canonical column, converting type and null convention. When
+ * nothing changes and no other canonical column needs the source, its buffers are moved
+ * instead of copied, so ingest holds each column once (memory ~ columns read). */
+static void convert(const pz_schema_col *sc, pz_column *src, pz_column *dst, size_t nrows, int last_use)
 {
+    if (last_use && dst->type == src->type && dst->width == src->width && sc->null != PZ_NULL_VALUE) {
+        void *d = dst->data;
+        dst->data = src->data, src->data = d;
+        free(dst->null);
+        dst->null = src->null, src->null = NULL;
+        return;
+    }
     if (dst->type == PZ_STR) {
         size_t w = src->width < dst->width ? src->width : dst->width;
         for (size_t i = 0; i < nrows; i++) memcpy((char *)dst->data + i * dst->width, (char *)src->data + i * src->width, w);
@@ -407,9 +416,11 @@ int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_tab
         pz_table *t = pz_table_new(raw->nrows);
         for (size_t i = 0; i < s->ncols; i++) {
             if (!use[i]) continue;
-            const pz_column *src = pz_table_col(raw, use[i]->name);
+            pz_column *src = pz_table_col(raw, use[i]->name);
             pz_column *dst = pz_table_add(t, s->cols[i].canonical, s->cols[i].type, src->width);
-            convert(&s->cols[i], src, dst, raw->nrows);
+            int last_use = 1;
+            for (size_t k = i + 1; k < s->ncols; k++) last_use &= use[k] != use[i];
+            convert(&s->cols[i], src, dst, raw->nrows, last_use);
             const char *unit = s->cols[i].unit ? s->cols[i].unit : src->unit;
             if (unit) dst->unit = pz_xstrdup(unit);
         }
