@@ -41,6 +41,7 @@ typedef struct runner {
     job *jobs;
     size_t njobs;
     int stop;
+    double last_index_save;
 } runner;
 
 /* Signal handlers can only talk to the loop through process-wide state: a self-pipe that
@@ -102,6 +103,11 @@ static int publish(runner *r, size_t i, const char *log, pz_err *err)
     const pz_stage *s = &pl->p->stages[i];
     index_set(pl->index, s->name, pl->current[i]->key, log, 0);
     if (pz_workspace_link(pl->p->workspace_dir, s->name, pl->cache, pl->current[i], err) < 0) return -1;
+    /* The index is saved at most once a second (and at the end): it only names records that
+     * already exist, so a crash loses at most which keys were last, and the next run finds
+     * them again by key. */
+    if (mono_s() - r->last_index_save < 1.0) return 0;
+    r->last_index_save = mono_s();
     return save_index(r, err);
 }
 
