@@ -377,10 +377,152 @@ static int read_rows(const header *h, field *fields, size_t n, pz_err *err)
     return rc;
 }
 
+/* --- header pre-check ----------------------------------------------------------------------
+ * cfitsio 4.2 (Debian 12) has two bugs that a corrupt header reaches, both found by fuzz_fits:
+ *  - a malformed mandatory integer (a stray byte in NAXIS2's value) leaves a size uninitialised
+ *    and cfitsio allocates that many bytes (tests/fuzz/fits/crash-naxis2-garbage.fits; valgrind:
+ *    "conditional jump depends on uninitialised value" in ffgext);
+ *  - an unquoted 70-character TTYPEn value overflows a 70-byte buffer in ffgtbp, and the
+ *    fortified strcpy aborts the process (tests/fuzz/fits/crash-ttype-unquoted.fits).
+ * So before cfitsio sees a file, every header up to the table's is checked: printable ASCII
+ * only (as the standard requires), structural keywords hold plain integers, column-description
+ * keywords hold quoted strings. */
+
+#define FITS_BLOCK 2880
+#define FITS_CARD 80
+
+/* BITPIX, NAXIS, NAXISn, PCOUNT, GCOUNT, TFIELDS: the keywords cfitsio sizes things by. */
+static int structural_keyword(const char *card)
+{
+    static const char *const fixed[] = {"BITPIX  ", "NAXIS   ", "PCOUNT  ", "GCOUNT  ", "TFIELDS ", NULL};
+    for (int i = 0; fixed[i]; i++)
+        if (memcmp(card, fixed[i], 8) == 0) return 1;
+    if (memcmp(card, "NAXIS", 5) != 0 || card[5] < '1' || card[5] > '9') return 0;
+    for (int i = 6; i < 8; i++)
+        if (card[i] != ' ' && (card[i] < '0' || card[i] > '9')) return 0;
+    return 1;
+}
+
+/* TTYPEn, TFORMn, TUNITn, TDISPn, TDIMn: string values cfitsio copies into fixed buffers. */
+static int string_keyword(const char *card)
+{
+    static const char *const prefixes[] = {"TTYPE", "TFORM", "TUNIT", "TDISP", "TDIM", NULL};
+    for (int i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (memcmp(card, prefixes[i], n) == 0 && card[n] >= '1' && card[n] <= '9') return 1;
+    }
+    return 0;
+}
+
+static int card_quoted(const char *card)
+{
+    if (card[8] != '=') return 1; /* not a value card (cfitsio ignores it as a column keyword) */
+    int i = 9;
+    while (i < FITS_CARD && card[i] == ' ') i++;
+    return i < FITS_CARD && card[i] == '\'';
+}
+
+static int card_printable(const char *card)
+{
+    for (int i = 0; i < FITS_CARD; i++)
+        if (card[i] < 0x20 || card[i] > 0x7e) return 0;
+    return 1;
+}
+
+/* The value of a fixed-format integer card: "KEYWORD = <spaces>[+-]digits<spaces>[/ comment]". */
+static int card_int(const char *card, long long *v)
+{
+    if (card[8] != '=' || card[9] != ' ') return -1;
+    int i = 10, neg = 0, digits = 0;
+    while (i < FITS_CARD && card[i] == ' ') i++;
+    if (i < FITS_CARD && (card[i] == '+' || card[i] == '-')) neg = card[i++] == '-';
+    long long x = 0;
+    for (; i < FITS_CARD && card[i] >= '0' && card[i] <= '9'; i++, digits++) {
+        if (digits == 18) return -1; /* keeps x and the size products below far from overflow */
+        x = 10 * x + (card[i] - '0');
+    }
+    while (i < FITS_CARD && card[i] == ' ') i++;
+    if (!digits || (i < FITS_CARD && card[i] != '/')) return -1;
+    *v = neg ? -x : x;
+    return 0;
+}
+
+typedef struct {
+    long long bitpix, naxis, pcount, gcount, axes; /* axes: product of NAXISn, NAXIS1 = 0 left out */
+    int axis1_zero, groups;                        /* NAXIS1 = 0 with GROUPS = T: random groups */
+} hdu_size;
+
+static void note_card(hdu_size *z, const char *card, long long v)
+{
+    if (!memcmp(card, "BITPIX  ", 8)) z->bitpix = v;
+    else if (!memcmp(card, "NAXIS   ", 8)) z->naxis = v;
+    else if (!memcmp(card, "PCOUNT  ", 8)) z->pcount = v;
+    else if (!memcmp(card, "GCOUNT  ", 8)) z->gcount = v;
+    else if (memcmp(card, "NAXIS", 5) != 0) return; /* TFIELDS: checked, not needed for the size */
+    else if (!memcmp(card, "NAXIS1  ", 8) && v == 0) z->axis1_zero = 1;
+    else if (v < 0 || z->axes < 0 || z->axes > (1LL << 62) / (v ? v : 1)) z->axes = -1;
+    else z->axes *= v;
+}
+
+/* Bytes of data after a header, rounded up to whole blocks; -1 if the sizes make no sense. */
+static long long data_blocks(const hdu_size *z)
+{
+    if (z->naxis == 0 || (z->axis1_zero && !z->groups)) return 0;
+    long long bytes_per = (z->bitpix < 0 ? -z->bitpix : z->bitpix) / 8;
+    if (z->axes < 0 || z->pcount < 0 || z->gcount < 0 || z->gcount > (1LL << 31) || z->naxis > 999 ||
+        bytes_per > 8 || z->axes > (1LL << 50) || z->pcount > (1LL << 50))
+        return -1;
+    long long n = bytes_per * z->gcount * (z->pcount + z->axes);
+    return (n + FITS_BLOCK - 1) / FITS_BLOCK * FITS_BLOCK;
+}
+
+/* 0 when every header up to HDU `hdu` has well-formed structural keywords (or the file ends
+ * first, which cfitsio reports better); -1 with an error naming the HDU and keyword. */
+static int check_headers(const char *path, int hdu, pz_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char block[FITS_BLOCK];
+    int rc = 0;
+    for (int h = 0; h <= hdu && rc == 0; h++) {
+        hdu_size z = {.bitpix = 8, .gcount = 1, .axes = 1};
+        int end = 0, ncards = 0;
+        while (!end && rc == 0) {
+            if (fread(block, 1, FITS_BLOCK, f) != FITS_BLOCK) goto done;
+            for (int c = 0; c < FITS_BLOCK / FITS_CARD && !end && rc == 0; c++) {
+                const char *card = block + c * FITS_CARD;
+                long long v;
+                ncards++;
+                if (!card_printable(card))
+                    rc = pz_errf(err, "%s: HDU %d: header card %d holds non-ASCII bytes (corrupt file?)", path, h,
+                                 ncards);
+                else if (memcmp(card, "END     ", 8) == 0) end = 1;
+                else if (memcmp(card, "GROUPS  = ", 10) == 0) z.groups = card[29] == 'T';
+                else if (structural_keyword(card) && card_int(card, &v) < 0)
+                    rc = pz_errf(err, "%s: HDU %d: header keyword %.8s does not hold a plain integer (corrupt file?)",
+                                 path, h, card);
+                else if (string_keyword(card) && !card_quoted(card))
+                    rc = pz_errf(err, "%s: HDU %d: header keyword %.8s does not hold a quoted string (corrupt file?)",
+                                 path, h, card);
+                else if (structural_keyword(card)) note_card(&z, card, v);
+            }
+        }
+        if (rc == 0 && h < hdu) {
+            long long skip = data_blocks(&z);
+            if (skip < 0) rc = pz_errf(err, "%s: HDU %d: impossible data size in the header (corrupt file?)", path, h);
+            else if (fseeko(f, skip, SEEK_CUR) != 0) goto done;
+        }
+    }
+done:
+    fclose(f);
+    return rc;
+}
+
 static int open_table(const char *path, int hdu, fitsfile **fp, pz_err *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) return pz_errf(err, "%s: %s", path, strerror(errno));
+    if (check_headers(path, hdu, err) < 0) return -1;
     int status = 0, type = 0;
     /* diskfile: the name is a plain path, no cfitsio extended syntax ("file.fits[1]") */
     if (fits_open_diskfile(fp, path, READONLY, &status)) {
