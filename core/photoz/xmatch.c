@@ -15,7 +15,7 @@
 #define MAX_ZONES (1L << 22)
 
 typedef struct sort_item {
-    double ra;
+    double ra, dec;    /* dec travels with the item: reading it back by row missed the cache */
     uint32_t row;
 } sort_item;
 
@@ -56,6 +56,7 @@ static long zone_of(double dec, double h) { return (long)floor((dec + 90.0) / h)
 
 static double norm_ra(double ra)
 {
+    if (ra >= 0 && ra < 360.0) return ra; /* the usual case, without fmod */
     double r = fmod(ra, 360.0);
     if (r < 0) r += 360.0;
     return r >= 360.0 ? 0.0 : r; /* fmod of -1e-20 + 360 rounds to 360 */
@@ -163,6 +164,7 @@ static void index_build(zone_index *ix, const double *ra, const double *dec, siz
         if (zone[i] < 0) continue;
         size_t at = fill[zone[i]]++;
         items[at].ra = norm_ra(ra[i]);
+        items[at].dec = dec[i];
         items[at].row = (uint32_t)i;
     }
     free(zone);
@@ -172,7 +174,35 @@ static void index_build(zone_index *ix, const double *ra, const double *dec, siz
     /* The sorted items are the index itself: no copy, fewer fresh pages to fault in. */
     ix->item = items;
     ix->xyz = big_alloc(valid * 3 * sizeof *ix->xyz);
-    for (size_t k = 0; k < valid; k++) unit_vector(items[k].ra, dec[items[k].row], ix->xyz + 3 * k);
+    for (size_t k = 0; k < valid; k++) unit_vector(items[k].ra, items[k].dec, ix->xyz + 3 * k);
+}
+
+typedef struct build_job {
+    zone_index *ix;
+    const double *ra, *dec;
+    size_t n;
+    double h;
+} build_job;
+
+static void *build_run(void *arg)
+{
+    build_job *b = arg;
+    index_build(b->ix, b->ra, b->dec, b->n, b->h);
+    return NULL;
+}
+
+/* The two indexes are independent: with two threads or more, build them at once. */
+static void build_indexes(zone_index *a, const double *ra_a, const double *dec_a, size_t na, zone_index *b,
+                          const double *ra_b, const double *dec_b, size_t nb, double h, int threads)
+{
+    build_job job = {b, ra_b, dec_b, nb, h};
+    pthread_t tid;
+    int started = threads > 1 && na + nb > 100000 && pthread_create(&tid, NULL, build_run, &job) == 0;
+    index_build(a, ra_a, dec_a, na, h);
+    if (started)
+        pthread_join(tid, NULL);
+    else
+        build_run(&job);
 }
 
 static void index_free(zone_index *ix)
@@ -226,49 +256,69 @@ static void scan(worker *w, uint32_t i, const double *v, size_t s, size_t e, dou
     }
 }
 
-static void query_one(worker *w, size_t k)
+/* Match the left sources [ks, ke) of one left zone (sorted by RA) against one right zone
+ * [s, e), with the RA half-window alpha valid for every Dec of the left zone. Because left RA
+ * only grows and alpha is the same for the whole zone, the window's lower edge only moves
+ * forward: a cursor replaces a binary search per query (a merge join). The pieces of a window
+ * that cross RA 0/360 are found by binary search; polar zones (alpha < 0) scan the whole zone. */
+static void sweep_zone(worker *w, size_t ks, size_t ke, size_t s, size_t e, double alpha)
 {
-    const zone_index *ix = w->ix;
-    uint32_t i = w->q->item[k].row;
-    const double *v = w->q->xyz + 3 * k;
-    /* Dec from the unit vector with atan2, accurate to ~1e-16 rad at any Dec (the box pad below
-     * is 1e-12 deg), so the index needs no Dec array. */
-    double ra = w->q->item[k].ra, dec = atan2(v[2], hypot(v[0], v[1])) / DEG, r = w->r_deg;
-    /* Pad the search box by a hair: the exact chord test decides, the box only prunes. */
-    double rpad = r * (1 + 1e-9) + 1e-12;
-    long zlo = zone_of(dec - rpad, ix->h), zhi = zone_of(dec + rpad, ix->h);
-    if (zlo < ix->zmin) zlo = ix->zmin;
-    if (zhi > ix->zmin + ix->nz - 1) zhi = ix->zmin + ix->nz - 1;
-    int polar = fabs(dec) + rpad > POLAR_DEC;
-    double alpha = 0;
-    if (!polar) {
-        alpha = asin(fmin(1.0, sin(rpad * DEG) / cos(dec * DEG))) / DEG * (1 + 1e-9) + 1e-12;
-        polar = alpha >= 180.0;
-    }
-    for (long z = zlo; z <= zhi; z++) {
-        size_t s = ix->start[z - ix->zmin], e = ix->start[z - ix->zmin + 1];
-        if (s == e) continue;
-        if (polar) {
+    const zone_index *q = w->q, *ix = w->ix;
+    size_t cursor = s;
+    for (size_t k = ks; k < ke; k++) {
+        uint32_t i = q->item[k].row;
+        const double *v = q->xyz + 3 * k;
+        if (alpha < 0) {
             scan(w, i, v, s, e, INFINITY);
             continue;
         }
-        double lo = ra - alpha, hi = ra + alpha;
-        if (lo < 0) { /* window crosses RA 0: [lo + 360, 360) and [0, hi] */
+        double ra = q->item[k].ra, lo = ra - alpha, hi = ra + alpha;
+        double edge = lo < 0 ? 0 : lo;
+        while (cursor < e && ix->item[cursor].ra < edge) cursor++;
+        scan(w, i, v, cursor, e, hi);
+        if (lo < 0) /* [lo + 360, 360) */
             scan(w, i, v, lower_bound(ix->item, s, e, lo + 360.0), e, INFINITY);
-            scan(w, i, v, s, e, hi);
-        } else if (hi >= 360.0) {
-            scan(w, i, v, lower_bound(ix->item, s, e, lo), e, INFINITY);
+        if (hi >= 360.0) /* [0, hi - 360] */
             scan(w, i, v, s, e, hi - 360.0);
-        } else {
-            scan(w, i, v, lower_bound(ix->item, s, e, lo), e, hi);
-        }
+    }
+}
+
+/* All left sources of left zone zq (absolute zone number) from [ks, ke). */
+static void query_zone(worker *w, long zq, size_t ks, size_t ke)
+{
+    const zone_index *ix = w->ix;
+    double h = ix->h;
+    /* Pad the search box by a hair: the exact chord test decides, the box only prunes. */
+    double rpad = w->r_deg * (1 + 1e-9) + 1e-12;
+    double dlo = (double)zq * h - 90.0, dhi = dlo + h;
+    double maxdec = fmax(fabs(dlo), fabs(dhi));
+    if (maxdec > 90.0) maxdec = 90.0;
+    /* RA half-width of a circle of radius r at Dec d: asin(sin r / cos d), largest at the
+     * zone's largest |Dec|. Near a pole the circle may contain it: scan all RA (alpha < 0). */
+    double alpha = -1;
+    if (maxdec + rpad <= POLAR_DEC) {
+        alpha = asin(fmin(1.0, sin(rpad * DEG) / cos(maxdec * DEG))) / DEG * (1 + 1e-9) + 1e-12;
+        if (alpha >= 180.0) alpha = -1;
+    }
+    long zlo = zone_of(dlo - rpad, h), zhi = zone_of(dhi + rpad, h);
+    if (zlo < ix->zmin) zlo = ix->zmin;
+    if (zhi > ix->zmin + ix->nz - 1) zhi = ix->zmin + ix->nz - 1;
+    for (long z = zlo; z <= zhi; z++) {
+        size_t s = ix->start[z - ix->zmin], e = ix->start[z - ix->zmin + 1];
+        if (s < e) sweep_zone(w, ks, ke, s, e, alpha);
     }
 }
 
 static void *worker_run(void *arg)
 {
     worker *w = arg;
-    for (size_t k = w->from; k < w->to; k++) query_one(w, k);
+    const zone_index *q = w->q;
+    /* The left zones overlapping this worker's range [from, to) of the left index. */
+    for (long z = 0; z < q->nz; z++) {
+        size_t ks = q->start[z] > w->from ? q->start[z] : w->from;
+        size_t ke = q->start[z + 1] < w->to ? q->start[z + 1] : w->to;
+        if (ks < ke) query_zone(w, q->zmin + z, ks, ke);
+    }
     return NULL;
 }
 
@@ -286,8 +336,8 @@ static pair *find_pairs(const zone_index *ix, const zone_index *q, double r_deg,
         ws[t] = (worker){.ix = ix, .q = q, .r_deg = r_deg, .d2max = chord * chord};
         ws[t].from = n * (size_t)t / (size_t)threads;
         ws[t].to = n * (size_t)(t + 1) / (size_t)threads;
-        /* Room for about one candidate per source up front: growing costs page faults. */
-        ws[t].cap = ws[t].to - ws[t].from + 16;
+        /* Room for ~1.25 candidates per source up front: growing costs copies and page faults. */
+        ws[t].cap = (ws[t].to - ws[t].from) * 5 / 4 + 1024;
         ws[t].pairs = big_alloc(ws[t].cap * sizeof *ws[t].pairs);
     }
     pthread_t *tid = pz_xcalloc((size_t)threads, sizeof *tid);
@@ -302,12 +352,16 @@ static pair *find_pairs(const zone_index *ix, const zone_index *q, double r_deg,
     }
     size_t total = 0;
     for (int t = 0; t < threads; t++) total += ws[t].n;
-    pair *all = big_alloc(total * sizeof *all);
-    size_t at = 0;
-    for (int t = 0; t < threads; t++) {
-        if (ws[t].n) memcpy(all + at, ws[t].pairs, ws[t].n * sizeof *all);
-        at += ws[t].n;
-        free(ws[t].pairs);
+    /* The first worker's buffer becomes the whole list: one thread copies nothing. */
+    pair *all = ws[0].pairs;
+    if (threads > 1) {
+        all = pz_xrealloc(all, (total ? total : 1) * sizeof *all);
+        size_t at = ws[0].n;
+        for (int t = 1; t < threads; t++) {
+            if (ws[t].n) memcpy(all + at, ws[t].pairs, ws[t].n * sizeof *all);
+            at += ws[t].n;
+            free(ws[t].pairs);
+        }
     }
     free(ws);
     free(tid);
@@ -328,6 +382,7 @@ DEFINE_SORT(sort_pairs, pair, pair_less)
 
 static double chord_to_arcsec(double d2) { return 2 * asin(fmin(1.0, sqrt(d2) / 2)) / DEG * 3600.0; }
 
+/* best_d2[i]: squared chord of left i's match so far (the caller's separation array). */
 static void resolve_nearest(const pair *p, size_t np, pz_xmatch_result *res, double *best_d2)
 {
     for (size_t k = 0; k < np; k++) {
@@ -341,7 +396,7 @@ static void resolve_nearest(const pair *p, size_t np, pz_xmatch_result *res, dou
 
 /* Greedy by separation. A pair whose two sources have no other candidate is accepted whatever
  * the order, so only the contested pairs (usually few) need sorting. */
-static void resolve_best(pair *p, size_t np, const uint32_t *nl, const uint32_t *nr, size_t n2,
+static void resolve_best(pair *p, size_t np, const uint8_t *nl, const uint8_t *nr, size_t n2,
                          pz_xmatch_result *res, double *best_d2)
 {
     uint8_t *taken = big_calloc(n2, 1);
@@ -393,7 +448,7 @@ static double select_kth(double *a, size_t n, size_t k)
     return a[k];
 }
 
-static void fill_stats(pz_xmatch_result *res, const uint32_t *nl, const uint32_t *nr, size_t n1, size_t n2)
+static void fill_stats(pz_xmatch_result *res, const uint8_t *nl, const uint8_t *nr, size_t n1, size_t n2)
 {
     pz_xmatch_stats *s = &res->stats;
     double *seps = big_alloc(n1 * sizeof *seps);
@@ -442,8 +497,7 @@ int pz_xmatch(const double *ra1, const double *dec1, size_t n1, const double *ra
     double r_deg = radius_arcsec / 3600.0;
     double h = fmax(r_deg, 180.0 / (double)MAX_ZONES);
     zone_index ix, q;
-    index_build(&ix, ra2, dec2, n2, h);
-    index_build(&q, ra1, dec1, n1, h);
+    build_indexes(&ix, ra2, dec2, n2, &q, ra1, dec1, n1, h, threads);
     size_t np = 0;
     pair *p = find_pairs(&ix, &q, r_deg, threads, &np);
     index_free(&ix);
@@ -452,12 +506,14 @@ int pz_xmatch(const double *ra1, const double *dec1, size_t n1, const double *ra
     res->nleft = n1;
     res->match = big_alloc(n1 * sizeof *res->match);
     res->sep_arcsec = big_alloc(n1 * sizeof *res->sep_arcsec);
-    double *best_d2 = big_alloc(n1 * sizeof *best_d2);
-    uint32_t *nl = big_calloc(n1, sizeof *nl), *nr = big_calloc(n2, sizeof *nr);
+    /* The separation array holds squared chords until the end, then arcsec. */
+    double *best_d2 = res->sep_arcsec;
+    /* Candidate counts, saturated at 2: only "one" versus "several" matters. */
+    uint8_t *nl = big_calloc(n1, 1), *nr = big_calloc(n2, 1);
     for (size_t i = 0; i < n1; i++) res->match[i] = -1;
     for (size_t k = 0; k < np; k++) {
-        nl[p[k].i]++;
-        nr[p[k].j]++;
+        nl[p[k].i] += nl[p[k].i] < 2;
+        nr[p[k].j] += nr[p[k].j] < 2;
     }
     if (mode == PZ_XMATCH_NEAREST)
         resolve_nearest(p, np, res, best_d2);
@@ -468,7 +524,6 @@ int pz_xmatch(const double *ra1, const double *dec1, size_t n1, const double *ra
     res->stats = st;
     fill_stats(res, nl, nr, n1, n2);
     free(p);
-    free(best_d2);
     free(nl);
     free(nr);
     return 0;
