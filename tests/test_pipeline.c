@@ -443,7 +443,7 @@ static void test_error_syntax_and_keys(void)
                  ":1:1: unknown key 'stage' in the pipeline file (did you mean 'stages'?)");
     expect_error("foo: 1\nstages:\n  a: {run: /bin/true, outputs: [x]}\n",
                  ":1:1: unknown key 'foo' in the pipeline file (allowed: cache, workspace, show, vars, stages, "
-                 "description)");
+                 "description, extends)");
     expect_error("stages:\n  a:\n    run: /bin/true\n    ouputs: [x]\n",
                  ":4:5: unknown key 'ouputs' in stage 'a' (did you mean 'outputs'?)");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    param: {}\n",
@@ -671,6 +671,43 @@ static void test_500_stages(void)
     pz_pipeline_free(p);
 }
 
+/* quick.yaml and real.yaml extend paper.yaml: maps merge, values replace, null deletes, and an
+ * error inside the base file still names the base file. */
+static void test_extends(void)
+{
+    char *base = write_pipeline("base", "vars: {seeds: [1, 2, 3], n: 10}\n"
+                                        "stages:\n"
+                                        "  gen: {run: /bin/true, params: {n: \"${n}\", layout: full}, outputs: [o]}\n"
+                                        "  train: {run: /bin/true, foreach: \"${seeds}\", inputs: {x: gen/o}, outputs: [m]}\n"
+                                        "  extra: {run: /bin/true, outputs: [e]}\n");
+    pz_err err;
+    pz_pipeline *p = load("extends: base.yaml\nvars: {seeds: [7]}\n"
+                          "stages:\n  gen: {params: {n: 5}}\n  extra: null\n", &err);
+    if (!p) fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->nstages, 2);
+    CU_ASSERT_EQUAL(pz_pipeline_find(p, "extra"), -1);
+    CU_ASSERT(pz_pipeline_find(p, "train[7]") >= 0);
+    char *j = params_json(stage(p, "gen"));
+    CU_ASSERT_STRING_EQUAL(j, "{\"layout\":\"full\",\"n\":5}");
+    free(j);
+    CU_ASSERT_STRING_EQUAL(p->name, "t");
+    pz_pipeline_free(p);
+
+    /* A dangling reference created by deleting a stage points into the base file. */
+    p = load("extends: base.yaml\nstages: {gen: null}\n", &err);
+    CU_ASSERT_PTR_NULL(p);
+    char *want = pz_xasprintf("%s:4:", base);
+    CU_ASSERT_EQUAL(strncmp(err.msg, want, strlen(want)), 0);
+    free(want);
+
+    expect_error("extends: [a]\nstages: {}\n", ":1:10: extends must be the path of another pipeline file");
+    expect_error_prefix("extends: nope.yaml\n", ":1:10: extends: ");
+    /* A file extending itself is a cycle, stopped by the depth limit. */
+    expect_error_prefix("extends: t.yaml\n", ":1:10: extends: ");
+    free(base);
+}
+
 static void test_cleanup(void)
 {
     pzt_rmtree(tmp());
@@ -700,6 +737,7 @@ int main(void)
                                        {"bin_dir first", test_bin_dir_first},
                                        {"dot", test_dot_output},
                                        {"500 stages", test_500_stages},
+                                       {"extends", test_extends},
                                        {"cleanup", test_cleanup},
                                        {0}});
     return pzt_main();

@@ -32,9 +32,22 @@ const char *pz_closest_name(const char *word, const char *const *cands, size_t n
  * and col -(k+1), so a message can quote the override instead of a bogus file position. */
 typedef struct pz_src {
     const char *file;
+    const char *const *origins;   /* file of each pz_ynode.origin (extends chain); origins[0] = file */
+    size_t norigins;
     const char *const *sets;
     size_t nsets;
 } pz_src;
+
+/* The files an `extends:` chain read, in origin order (load_extends.c). */
+typedef struct pz_load_files {
+    char **paths;
+    size_t n;
+} pz_load_files;
+
+/* Load a pipeline file, following `extends:` (merged: maps recursively, other values replace,
+ * null deletes). Nodes carry the index of their file in files->paths as their origin. */
+pz_ynode *pz_load_extended(const char *path, pz_load_files *files, pz_err *err);
+void pz_load_files_free(pz_load_files *files);
 
 /* Set err to "<position of node>: <message>". Always returns -1. */
 int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char *fmt, ...)

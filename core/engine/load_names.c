@@ -119,8 +119,11 @@ int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (node && node->line > 0)
-        return pz_errf(err, "%s:%d:%d: %s", src->file, node->line, node->col, msg);
+    if (node && node->line > 0) {
+        const char *file = node->origin > 0 && (size_t)node->origin < src->norigins ? src->origins[node->origin]
+                                                                                     : src->file;
+        return pz_errf(err, "%s:%d:%d: %s", file, node->line, node->col, msg);
+    }
     if (node && node->col < 0 && (size_t)(-node->col - 1) < src->nsets)
         return pz_errf(err, "%s: --set '%s': %s", src->file, src->sets[-node->col - 1], msg);
     return pz_errf(err, "%s:1:1: %s", src->file, msg);

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const top_keys[] = {"cache", "workspace", "show", "vars", "stages", "description"};
+static const char *const top_keys[] = {"cache", "workspace", "show", "vars", "stages", "description", "extends"};
 static const char *const stage_keys[] = {"run", "params", "inputs", "outputs", "foreach", "threads", "description"};
 #define NKEYS(a) (sizeof(a) / sizeof *(a))
 
@@ -470,13 +470,21 @@ static void loader_free(pz_loader *ld, int failed)
 pz_pipeline *pz_pipeline_load(const char *path, const char *const *sets, size_t nsets, const char *bin_dir,
                               pz_err *err)
 {
-    pz_ynode *doc = pz_yaml_load_file(path, err);
-    if (!doc) return NULL;
+    pz_load_files files = {0};
+    pz_ynode *doc = pz_load_extended(path, &files, err);
+    if (!doc) {
+        pz_load_files_free(&files);
+        return NULL;
+    }
     pz_pipeline *p = pz_xcalloc(1, sizeof *p);
     p->path = pz_xstrdup(path);
     p->doc = doc;
-    pz_loader ld = {.src = {.file = p->path, .sets = sets, .nsets = nsets}, .err = err, .p = p, .bin_dir = bin_dir};
-    if (load_document(&ld)) {
+    pz_loader ld = {.src = {.file = p->path, .origins = (const char *const *)files.paths, .norigins = files.n,
+                            .sets = sets, .nsets = nsets},
+                    .err = err, .p = p, .bin_dir = bin_dir};
+    int failed = load_document(&ld);
+    pz_load_files_free(&files);
+    if (failed) {
         loader_free(&ld, 1);
         pz_pipeline_free(p);
         return NULL;

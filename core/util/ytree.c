@@ -65,6 +65,21 @@ void pz_ymap_set(pz_ynode *map, const char *key, pz_ynode *value)
     map_append(map, pz_ynode_scalar(key, 0), value);
 }
 
+int pz_ymap_remove(pz_ynode *map, const char *key)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i]->str, key) == 0) {
+            pz_ynode_free(map->keys[i]);
+            pz_ynode_free(map->items[i]);
+            memmove(map->keys + i, map->keys + i + 1, (map->n - i - 1) * sizeof *map->keys);
+            memmove(map->items + i, map->items + i + 1, (map->n - i - 1) * sizeof *map->items);
+            map->n--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void pz_ynode_free(pz_ynode *node)
 {
     if (!node) return;
@@ -85,6 +100,7 @@ pz_ynode *pz_ynode_clone(const pz_ynode *src)
     n->line = src->line;
     n->col = src->col;
     n->quoted = src->quoted;
+    n->origin = src->origin;
     if (src->str) n->str = pz_xstrdup(src->str);
     for (size_t i = 0; i < src->n; i++) {
         if (src->kind == PZ_Y_MAP) map_append(n, pz_ynode_clone(src->keys[i]), pz_ynode_clone(src->items[i]));

@@ -16,6 +16,7 @@ typedef struct pz_ynode {
     int line, col;          /* 1-based position in the source; 0 for nodes built in memory */
     char *str;              /* scalar text (NUL-terminated), NULL for collections */
     int quoted;             /* scalar was written quoted: "5" stays a string */
+    int origin;             /* which file the node came from when files are merged (0 = the main one) */
     size_t n;               /* number of items (seq) or pairs (map) */
     struct pz_ynode **keys; /* map keys (always scalars), NULL for seq */
     struct pz_ynode **items;/* seq items or map values */
@@ -40,6 +41,8 @@ void pz_yseq_push(pz_ynode *seq, pz_ynode *item);
 /* Set key (replacing an existing value, which is freed). Takes ownership of value. */
 void pz_ymap_set(pz_ynode *map, const char *key, pz_ynode *value);
 pz_ynode *pz_ynode_clone(const pz_ynode *node);
+/* Remove key from a map (freeing its value); returns 1 if it was there. */
+int pz_ymap_remove(pz_ynode *map, const char *key);
 
 /* Lookups. NULL when absent or when `map` is not a map. */
 pz_ynode *pz_ymap_get(const pz_ynode *map, const char *key);
