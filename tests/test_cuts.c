@@ -264,6 +264,41 @@ static void test_many_rows_blocks(void)
     pz_table_free(t);
 }
 
+/* Random token soup: every input either compiles or gets a positioned message, never a crash
+ * (the ASan build runs this too). */
+static void test_random_inputs_never_crash(void)
+{
+    static const char *const toks[] = {"a", "b", "n", "flag", "s", "1", "2.5", "1e3", "(", ")", "<", "<=", "==",
+                                       "!=", ">", "&&", "||", "!", "not", "and", "or", "+", "-", "*", "/",
+                                       "abs(", "min(", ",", "isfinite(", "`a`", "`", "=", "$", " ", "1.2.3",
+                                       "true", "zz"};
+    const int ntok = sizeof toks / sizeof *toks;
+    pz_table *t = small_table();
+    unsigned long x = 12345;
+    int compiled = 0, failed_well = 0;
+    for (int it = 0; it < 20000; it++) {
+        char expr[256] = "";
+        int len = 1 + (int)(it % 12);
+        for (int k = 0; k < len; k++) {
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+            strcat(expr, toks[(x >> 33) % (unsigned long)ntok]);
+        }
+        pz_err err;
+        pz_cut *cut = pz_cut_compile(expr, t, &err);
+        if (cut) {
+            uint8_t pass[NROWS];
+            pz_cut_eval(cut, t, pass);
+            pz_cut_free(cut);
+            compiled++;
+        } else {
+            failed_well += strncmp(err.msg, "column ", 7) == 0;
+        }
+    }
+    CU_ASSERT_EQUAL(compiled + failed_well, 20000);
+    CU_ASSERT_TRUE(compiled > 100);
+    pz_table_free(t);
+}
+
 int main(void)
 {
     pzt_suite("cuts", (pzt_case[]){{"comparisons and chains", test_comparisons_and_chains},
@@ -275,6 +310,7 @@ int main(void)
                                    {"cut-flow table", test_cutflow_and_table},
                                    {"zero rows and named cuts", test_zero_rows_and_parse_errors_name_the_cut},
                                    {"block edges", test_many_rows_blocks},
+                                   {"random inputs", test_random_inputs_never_crash},
                                    {0}});
     return pzt_main();
 }
