@@ -386,7 +386,7 @@ static int read_rows(const header *h, field *fields, size_t n, pz_err *err)
  *    fortified strcpy aborts the process (tests/fuzz/fits/crash-ttype-unquoted.fits).
  * So before cfitsio sees a file, every header up to the table's is checked: printable ASCII
  * only (as the standard requires), structural keywords hold plain integers, column-description
- * keywords hold quoted strings. */
+ * keywords hold quoted strings. The same walk tells a truncated file from a corrupt one. */
 
 #define FITS_BLOCK 2880
 #define FITS_CARD 80
@@ -464,16 +464,15 @@ static void note_card(hdu_size *z, const char *card, long long v)
     else z->axes *= v;
 }
 
-/* Bytes of data after a header, rounded up to whole blocks; -1 if the sizes make no sense. */
-static long long data_blocks(const hdu_size *z)
+/* Bytes of data after a header (unpadded); -1 if the sizes make no sense. */
+static long long data_bytes(const hdu_size *z)
 {
     if (z->naxis == 0 || (z->axis1_zero && !z->groups)) return 0;
     long long bytes_per = (z->bitpix < 0 ? -z->bitpix : z->bitpix) / 8;
     if (z->axes < 0 || z->pcount < 0 || z->gcount < 0 || z->gcount > (1LL << 31) || z->naxis > 999 ||
         bytes_per > 8 || z->axes > (1LL << 50) || z->pcount > (1LL << 50))
         return -1;
-    long long n = bytes_per * z->gcount * (z->pcount + z->axes);
-    return (n + FITS_BLOCK - 1) / FITS_BLOCK * FITS_BLOCK;
+    return bytes_per * z->gcount * (z->pcount + z->axes);
 }
 
 /* 0 when every header up to HDU `hdu` has well-formed structural keywords (or the file ends
@@ -488,7 +487,13 @@ static int check_headers(const char *path, int hdu, pz_err *err)
         hdu_size z = {.bitpix = 8, .gcount = 1, .axes = 1};
         int end = 0, ncards = 0;
         while (!end && rc == 0) {
-            if (fread(block, 1, FITS_BLOCK, f) != FITS_BLOCK) goto done;
+            size_t got = fread(block, 1, FITS_BLOCK, f);
+            if (got != FITS_BLOCK) {
+                /* No HDU h at all, or a primary header cut short: cfitsio's messages say it. */
+                if (h > 0 && (ncards > 0 || got > 0))
+                    rc = pz_errf(err, "%s: truncated: the file ends inside the header of HDU %d", path, h);
+                goto done;
+            }
             for (int c = 0; c < FITS_BLOCK / FITS_CARD && !end && rc == 0; c++) {
                 const char *card = block + c * FITS_CARD;
                 long long v;
@@ -507,11 +512,15 @@ static int check_headers(const char *path, int hdu, pz_err *err)
                 else if (structural_keyword(card)) note_card(&z, card, v);
             }
         }
-        if (rc == 0 && h < hdu) {
-            long long skip = data_blocks(&z);
-            if (skip < 0) rc = pz_errf(err, "%s: HDU %d: impossible data size in the header (corrupt file?)", path, h);
-            else if (fseeko(f, skip, SEEK_CUR) != 0) goto done;
-        }
+        long long size = rc == 0 ? data_bytes(&z) : 0, at = ftello(f);
+        struct stat st;
+        if (rc == 0 && size < 0)
+            rc = pz_errf(err, "%s: HDU %d: impossible data size in the header (corrupt file?)", path, h);
+        else if (rc == 0 && h == hdu && fstat(fileno(f), &st) == 0 && st.st_size - at < size)
+            rc = pz_errf(err, "%s: truncated: the table needs %lld bytes, the file has %lld", path, at + size,
+                         (long long)st.st_size); /* read_header's wording */
+        else if (rc == 0 && h < hdu && fseeko(f, (size + FITS_BLOCK - 1) / FITS_BLOCK * FITS_BLOCK, SEEK_CUR) != 0)
+            goto done;
     }
 done:
     fclose(f);
