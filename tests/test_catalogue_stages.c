@@ -152,7 +152,7 @@ static void test_transferz_counts(void)
     const char *names[] = {"object_id", "ra", "dec", "g_cmodel_mag", "r_cmodel_mag", "i_cmodel_mag", "z_cmodel_mag",
                            "y_cmodel_mag", "g_cmodel_magsigma", "r_cmodel_magsigma", "i_cmodel_magsigma",
                            "z_cmodel_magsigma", "y_cmodel_magsigma", "lp_zPDF", "lp_zPDF_CLASSIC", "cosmos_id",
-                           "sep_arcsec"};
+                           "match_sep_arcsec"};
     CU_ASSERT_EQUAL_FATAL(t->ncols, 17);
     for (int k = 0; k < 17; k++) CU_ASSERT_STRING_EQUAL(t->cols[k].name, names[k]);
     CU_ASSERT_EQUAL(((int64_t *)pz_table_col(t, "object_id")->data)[0], 100);
@@ -160,7 +160,7 @@ static void test_transferz_counts(void)
     CU_ASSERT_EQUAL(((int64_t *)pz_table_col(t, "cosmos_id")->data)[1], 7);
     CU_ASSERT_DOUBLE_EQUAL(((double *)pz_table_col(t, "lp_zPDF_CLASSIC")->data)[1], 0.7, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(((double *)pz_table_col(t, "lp_zPDF")->data)[0], 0.1, 1e-12);
-    CU_ASSERT_DOUBLE_EQUAL(((double *)pz_table_col(t, "sep_arcsec")->data)[0], 0.2, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(((double *)pz_table_col(t, "match_sep_arcsec")->data)[0], 0.2, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(((float *)pz_table_col(t, "y_cmodel_mag")->data)[1], 26.4, 1e-5);
     pz_table_free(t);
 

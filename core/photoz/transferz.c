@@ -179,7 +179,7 @@ static pz_table *assemble(const pz_table *cosmos, const pz_table *hsc, const siz
     names[nn++] = pz_xstrdup(label2);
     names[nn++] = pz_xstrdup("cosmos_id");
     for (size_t k = 0; k < p->ncosmos_extra; k++) names[nn++] = pz_xasprintf("cosmos_%s", p->cosmos_extra[k]);
-    names[nn++] = pz_xstrdup("sep_arcsec");
+    names[nn++] = pz_xstrdup("match_sep_arcsec");
     int rc = check_unique(names, nn, err);
     if (rc == 0) {
         for (size_t k = 0; k < nh; k++) pz_column_copy_rows(out, names[k], pz_table_col(hsc, hcols[k]), hrows, n);
@@ -189,7 +189,7 @@ static pz_table *assemble(const pz_table *cosmos, const pz_table *hsc, const siz
         pz_column_copy_rows(out, names[nh + 2], pz_table_col(cosmos, p->cosmos_id), crows, n);
         for (size_t k = 0; k < p->ncosmos_extra; k++)
             pz_column_copy_rows(out, names[nh + 3 + k], pz_table_col(cosmos, p->cosmos_extra[k]), crows, n);
-        pz_column *s = pz_table_add(out, "sep_arcsec", PZ_F64, 0);
+        pz_column *s = pz_table_add(out, "match_sep_arcsec", PZ_F64, 0);
         s->unit = pz_xstrdup("arcsec");
         memcpy(s->data, sep, n * sizeof *sep);
     }

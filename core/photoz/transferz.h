@@ -9,7 +9,7 @@
  *  4. write the TransferZ layout, in COSMOS row order:
  *       hsc_columns (default object_id, ra, dec, {g,r,i,z,y}_cmodel_mag, {g,r,i,z,y}_cmodel_magsigma),
  *       <label> and <label>_CLASSIC (lp_zPDF, lp_zPDF_CLASSIC: the name the authors released),
- *       cosmos_id, cosmos_<extra> for each extra COSMOS column, sep_arcsec. */
+ *       cosmos_id, cosmos_<extra> for each extra COSMOS column, match_sep_arcsec (names as in schemas/transferz.yaml). */
 #ifndef PZ_TRANSFERZ_H
 #define PZ_TRANSFERZ_H
 
