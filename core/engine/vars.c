@@ -248,6 +248,7 @@ static pz_ynode *subst_scalar(const pz_ynode *node, const pz_scope *scope, const
         pz_ynode *out = pz_ynode_clone(val);
         out->line = node->line;
         out->col = node->col;
+        out->origin = node->origin;
         return out;
     }
     sbuf b = {0};
@@ -293,6 +294,7 @@ static pz_ynode *subst_scalar(const pz_ynode *node, const pz_scope *scope, const
     free(b.p);
     out->line = node->line;
     out->col = node->col;
+    out->origin = node->origin;
     return out;
 }
 
@@ -302,6 +304,7 @@ pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *sr
     pz_ynode *out = node->kind == PZ_Y_MAP ? pz_ynode_map() : pz_ynode_seq();
     out->line = node->line;
     out->col = node->col;
+    out->origin = node->origin;
     for (size_t i = 0; i < node->n; i++) {
         pz_ynode *v = pz_subst(node->items[i], scope, src, err);
         if (!v) {
@@ -314,6 +317,7 @@ pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *sr
             pz_ymap_set(out, node->keys[i]->str, v);
             out->keys[out->n - 1]->line = node->keys[i]->line;
             out->keys[out->n - 1]->col = node->keys[i]->col;
+            out->keys[out->n - 1]->origin = node->keys[i]->origin;
             out->keys[out->n - 1]->quoted = node->keys[i]->quoted;
         }
     }
