@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config
   libyaml-dev libhdf5-dev libgsl-dev libopenblas-dev libcunit1-dev libcfitsio-dev libxxhash-dev
   libchealpix-dev gnuplot-nox graphviz
-  python3-astropy python3-h5py python3-numpy)
+  python3-astropy python3-h5py python3-numpy
+  clang libclang-rt-14-dev valgrind)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,7 +35,7 @@ cmake --build "$build_dir" -j "$jobs"
 
 case "$mode" in
   build) ;;
-  run) exec "$build_dir/bin/pzflow" run pipelines/paper.yaml "$@" ;;
+  run) exec "$build_dir/bin/pzflow" run pipelines/paper.yaml -j "$jobs" "$@" ;;
   test|asan) cd "$build_dir" && exec ctest --output-on-failure -j "$jobs" "$@" ;;
   *) echo "setup: unknown mode '$mode' (build, run, test, asan)" >&2; exit 2 ;;
 esac
