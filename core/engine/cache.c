@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,15 +65,39 @@ char *pz_cache_statcache_path(const pz_cache *c)
     return pz_xasprintf("%s/statcache", c->dir);
 }
 
-int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_err *err)
+static void objstat_of(const struct stat *s, pz_objstat *st)
+{
+    if (!st) return;
+    st->size = (uint64_t)s->st_size;
+    st->mtime_ns = (int64_t)s->st_mtim.tv_sec * 1000000000 + s->st_mtim.tv_nsec;
+}
+
+/* An object already in the store is only as good as its bytes: before a new copy is thrown
+ * away in its favour, check that it still has the hash that names it. */
+static int object_intact(const char *path, const char *hash, const struct stat *s, uint64_t size_wanted)
+{
+    if ((uint64_t)s->st_size != size_wanted) return 0;
+    char h[PZ_HASH_HEX];
+    pz_err err;
+    return pz_hash_file(path, h, NULL, &err) == 0 && strcmp(h, hash) == 0;
+}
+
+int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_objstat *st, pz_err *err)
 {
     char *dst = pz_cache_object_path(c, hash);
     char *shard = pz_xasprintf("%s/%.2s", c->objects, hash);
     int rc = 0;
-    if (access(dst, F_OK) == 0) {
-        unlink(src); /* same bytes already stored */
+    struct stat have, mine;
+    if (stat(src, &mine) < 0) {
+        rc = pz_errf(err, "cannot store %s: %s", src, strerror(errno));
         goto done;
     }
+    if (stat(dst, &have) == 0 && object_intact(dst, hash, &have, (uint64_t)mine.st_size)) {
+        unlink(src); /* same bytes already stored */
+        objstat_of(&have, st);
+        goto done;
+    }
+    /* Missing, or damaged: then the rename below replaces the damaged copy atomically. */
     if (mkdir(shard, 0777) < 0 && errno != EEXIST) {
         rc = pz_errf(err, "cannot create %s: %s", shard, strerror(errno));
         goto done;
@@ -85,13 +110,25 @@ int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz
     }
     close(fd);
     if (rename(src, dst) < 0) {
-        rc = pz_errf(err, "cannot move %s into the cache: %s", src, strerror(errno));
+        rc = pz_errf(err, "cannot move %s to %s: %s", src, dst, strerror(errno));
         goto done;
     }
-    rc = pz_fsync_dir(shard, err);
+    if ((rc = pz_fsync_dir(shard, err)) == 0 && st) {
+        if (stat(dst, &have) < 0) rc = pz_errf(err, "%s: %s", dst, strerror(errno));
+        else objstat_of(&have, st);
+    }
 done:
     free(dst);
     free(shard);
+    return rc;
+}
+
+int pz_cache_drop_object(const pz_cache *c, const char *hash, pz_err *err)
+{
+    char *path = pz_cache_object_path(c, hash);
+    int rc = 0;
+    if (unlink(path) < 0 && errno != ENOENT) rc = pz_errf(err, "cannot remove damaged object %s: %s", path, strerror(errno));
+    free(path);
     return rc;
 }
 
@@ -135,5 +172,48 @@ int pz_cache_clean_tmp(const pz_cache *c, pz_err *err)
         free(p);
     }
     closedir(d);
+    return rc;
+}
+
+/* "<name>.tmp.<pid>": the temporary file of pz_write_atomic. */
+static long tmp_file_pid(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t || !t[5]) return -1;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    return *end || pid <= 0 ? -1 : pid;
+}
+
+static int sweep_tmp_files(const char *dir, int any_pid, int dry_run, size_t *n, pz_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        long pid = tmp_file_pid(e->d_name);
+        if (pid < 0) continue;
+        /* Without any_pid only files of dead processes: a read-only command (status) may be
+         * saving the stat cache right now, without the lock. */
+        if (!any_pid && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        (*n)++;
+        if (dry_run) continue;
+        char *p = pz_xasprintf("%s/%s", dir, e->d_name);
+        if (unlink(p) < 0 && errno != ENOENT) rc = pz_errf(err, "cannot remove %s: %s", p, strerror(errno));
+        free(p);
+    }
+    closedir(d);
+    return rc;
+}
+
+int pz_cache_clean_stale(const pz_cache *c, int dry_run, size_t *n, pz_err *err)
+{
+    size_t count = 0;
+    /* runs/ and pipelines/ are written only under the run lock, which the caller holds. */
+    int rc = sweep_tmp_files(c->runs, 1, dry_run, &count, err);
+    if (rc == 0) rc = sweep_tmp_files(c->pipelines, 1, dry_run, &count, err);
+    if (rc == 0) rc = sweep_tmp_files(c->dir, 0, dry_run, &count, err);
+    if (n) *n = count;
     return rc;
 }

@@ -30,9 +30,13 @@ char *pz_cache_index_path(const pz_cache *c, const char *pipeline_abs_path);
 char *pz_cache_statcache_path(const pz_cache *c);
 
 /* Move the finished file `src` (inside the cache's filesystem) into the object store under
- * `hash`: made read-only, fsync'ed, renamed. If the object already exists (same bytes), src is
- * removed instead. */
-int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_err *err);
+ * `hash`: made read-only, fsync'ed, renamed. If the object already exists and still has that
+ * hash, src is removed instead; a damaged stored copy is replaced. *st (optional) gets the
+ * stored object's size and mtime, for the record's cheap corruption check. */
+int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_objstat *st, pz_err *err);
+
+/* Remove a damaged object, so whatever needs it reruns its producer. */
+int pz_cache_drop_object(const pz_cache *c, const char *hash, pz_err *err);
 
 /* Write a run record atomically: the commit point of a stage run. */
 int pz_cache_write_record(const pz_cache *c, const pz_record *r, pz_err *err);
@@ -42,5 +46,9 @@ char *pz_cache_scratch(const pz_cache *c, const char *label, pz_err *err);
 /* Remove everything in tmp/: scratch of runs that died. Only called with the run lock held,
  * so no live run owns any of it. */
 int pz_cache_clean_tmp(const pz_cache *c, pz_err *err);
+/* Remove the temporary files ("<name>.tmp.<pid>") that a process killed in the middle of an
+ * atomic write left in runs/, pipelines/ and the cache directory (there only if that process
+ * is dead). Caller holds the run lock. *n gets how many there were; dry_run only counts. */
+int pz_cache_clean_stale(const pz_cache *c, int dry_run, size_t *n, pz_err *err);
 
 #endif

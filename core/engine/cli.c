@@ -379,7 +379,8 @@ static int cmd_run(session *s, const opts *o, double t0)
     pz_lock lk = {-1};
     if ((rc = take_lock(&lk, s->cache.dir, o))) return free(selected), rc;
     pz_err err;
-    if (pz_cache_clean_tmp(&s->cache, &err) < 0) fprintf(stderr, "pzflow: warning: %s\n", err.msg);
+    if (pz_cache_clean_tmp(&s->cache, &err) < 0 || pz_cache_clean_stale(&s->cache, 0, NULL, &err) < 0)
+        fprintf(stderr, "pzflow: warning: %s\n", err.msg);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     const char *term = getenv("TERM");
     pz_run_opts ro = {.jobs = o->jobs, .cores = cores > 0 ? cores : 1, .keep_going = o->keep_going,
@@ -435,9 +436,11 @@ static int cmd_gc(const opts *o)
     if (!rc) {
         char bytes[32];
         human_bytes(res.bytes_removed, bytes, sizeof bytes);
-        printf("pzflow gc: %s %zu objects (%s) and %zu run records; kept %zu objects, %zu records\n",
-               o->dry_run ? "would remove" : "removed", res.objects_removed, bytes, res.records_removed,
-               res.objects_kept, res.records_kept);
+        const char *verb = o->dry_run ? "would remove" : "removed";
+        printf("pzflow gc: %s %zu objects (%s) and %zu run records; kept %zu objects, %zu records; %s %zu "
+               "temporary files\n",
+               verb, res.objects_removed, bytes, res.records_removed, res.objects_kept, res.records_kept, verb,
+               res.tmp_removed);
     }
     pz_cache_close(&c);
     return rc;

@@ -88,7 +88,7 @@ static int sweep_runs(const pz_cache *c, const hashset *keys, int dry_run, pz_gc
     struct dirent *e;
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.")) continue; /* tmp: pz_cache_clean_stale */
         if (pz_hash_valid(e->d_name) && hs_has(keys, e->d_name)) {
             res->records_kept++;
             continue;
@@ -144,6 +144,18 @@ static int sweep_objects(const pz_cache *c, const hashset *objects, int dry_run,
     return rc;
 }
 
+static size_t count_scratch(const pz_cache *c)
+{
+    DIR *d = opendir(c->tmp);
+    if (!d) return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
 int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -156,6 +168,9 @@ int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err)
         rc = sweep_runs(c, &keys, dry_run, res, err);
     }
     if (rc == 0) rc = sweep_objects(c, &objects, dry_run, res, err);
+    size_t stale = 0;
+    if (rc == 0) rc = pz_cache_clean_stale(c, dry_run, &stale, err);
+    res->tmp_removed = stale + count_scratch(c);
     if (rc == 0 && !dry_run) rc = pz_cache_clean_tmp(c, err);
     free(keys.h);
     free(objects.h);

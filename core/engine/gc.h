@@ -15,6 +15,7 @@
 
 typedef struct pz_gc_result {
     size_t objects_kept, objects_removed, records_kept, records_removed;
+    size_t tmp_removed; /* leftovers of interrupted writes and dead scratch directories */
     uint64_t bytes_removed;
 } pz_gc_result;
 

@@ -106,13 +106,25 @@ void pz_record_input_push(pz_record_input *in, const char *hash)
     memcpy(in->hashes[in->nhashes++], hash, PZ_HASH_HEX);
 }
 
-static void add_output(pz_record *r, const char *name, const char *hash)
+void pz_record_add_output(pz_record *r, const char *name, const char *hash)
 {
-    r->out_names = pz_xrealloc(r->out_names, (r->noutputs + 1) * sizeof *r->out_names);
-    r->out_hashes = pz_xrealloc(r->out_hashes, (r->noutputs + 1) * sizeof *r->out_hashes);
-    r->out_names[r->noutputs] = pz_xstrdup(name);
-    snprintf(r->out_hashes[r->noutputs], PZ_HASH_HEX, "%s", hash ? hash : "");
+    size_t n = r->noutputs;
+    r->out_names = pz_xrealloc(r->out_names, (n + 1) * sizeof *r->out_names);
+    r->out_hashes = pz_xrealloc(r->out_hashes, (n + 1) * sizeof *r->out_hashes);
+    /* A record built by hand may have no stat array: then every stat stays unknown. */
+    if (r->out_stat || n == 0) {
+        r->out_stat = pz_xrealloc(r->out_stat, (n + 1) * sizeof *r->out_stat);
+        memset(&r->out_stat[n], 0, sizeof *r->out_stat);
+    }
+    r->out_names[n] = pz_xstrdup(name);
+    snprintf(r->out_hashes[n], PZ_HASH_HEX, "%s", hash ? hash : "");
     r->noutputs++;
+}
+
+const pz_objstat *pz_record_output_stat(const pz_record *r, size_t k)
+{
+    if (!r->out_stat || k >= r->noutputs || r->out_stat[k].mtime_ns == 0) return NULL;
+    return &r->out_stat[k];
 }
 
 char *pz_record_format(const pz_record *r)
@@ -135,7 +147,10 @@ char *pz_record_format(const pz_record *r)
     for (size_t i = 0; i < r->noutputs; i++) {
         tb_printf(&b, "output ");
         tb_escaped(&b, r->out_names[i]);
-        tb_printf(&b, " %s\n", r->out_hashes[i]);
+        tb_printf(&b, " %s", r->out_hashes[i]);
+        const pz_objstat *st = pz_record_output_stat(r, i);
+        if (st) tb_printf(&b, " %" PRIu64 " %" PRId64, st->size, st->mtime_ns);
+        tb_printf(&b, "\n");
     }
     tb_printf(&b, "start %" PRId64 "\nend %" PRId64 "\nstatus %d\nlog %s\n", r->start_ns, r->end_ns, r->status,
               r->log_hash[0] ? r->log_hash : "-");
@@ -157,6 +172,7 @@ void pz_record_free(pz_record *r)
     for (size_t i = 0; i < r->noutputs; i++) free(r->out_names[i]);
     free(r->out_names);
     free(r->out_hashes);
+    free(r->out_stat);
     free(r);
 }
 
@@ -226,8 +242,14 @@ static int parse_record_line(pz_record *r, char *line)
         char *name = token(&rest), *h = token(&rest);
         char *uname = name ? pz_unescape(name) : NULL;
         if (!uname || !pz_hash_valid(h)) return free(uname), -1;
-        add_output(r, uname, h);
+        pz_record_add_output(r, uname, h);
         free(uname);
+        /* Optional: "<size> <mtime_ns>" of the object when committed. */
+        char *size = token(&rest), *mtime = token(&rest);
+        pz_objstat st = {0};
+        if (size && (!mtime || sscanf(size, "%" SCNu64, &st.size) != 1 || sscanf(mtime, "%" SCNd64, &st.mtime_ns) != 1))
+            return -1;
+        if (r->out_stat) r->out_stat[r->noutputs - 1] = st;
         return 0;
     }
     return 0; /* unknown fields are ignored: newer versions may add some */

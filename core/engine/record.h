@@ -21,6 +21,11 @@
 /* Bumped when the meaning of a key's ingredients changes: every stage reruns once. */
 #define PZ_STAGE_FORMAT 1
 
+typedef struct pz_objstat {
+    uint64_t size;
+    int64_t mtime_ns; /* 0: unknown */
+} pz_objstat;
+
 typedef struct pz_record_input {
     char *name;
     int is_list;
@@ -42,6 +47,10 @@ typedef struct pz_record {
     size_t noutputs;
     char **out_names;          /* sorted */
     char (*out_hashes)[PZ_HASH_HEX];
+    /* Size and mtime of each output object when it was committed, or NULL / zeros when not
+     * known (records of older versions). A cheap corruption check: an object whose stat no
+     * longer matches is re-hashed before it is trusted (status.c). */
+    pz_objstat *out_stat;
     int64_t start_ns, end_ns;
     int status;
     char log_hash[PZ_HASH_HEX]; /* "" if none */
@@ -53,6 +62,10 @@ void pz_record_free(pz_record *r);
 /* Output hash by name, or NULL. */
 const char *pz_record_output(const pz_record *r, const char *name);
 void pz_record_add_input(pz_record *r, const char *name, int is_list);
+/* Append an output (hash NULL: not known yet); its stat starts unknown. */
+void pz_record_add_output(pz_record *r, const char *name, const char *hash);
+/* The committed stat of output k, or NULL when unknown. */
+const pz_objstat *pz_record_output_stat(const pz_record *r, size_t k);
 void pz_record_input_push(pz_record_input *in, const char *hash);
 
 /* Per-pipeline last-run index. */

@@ -42,6 +42,10 @@ typedef struct runner {
     size_t njobs;
     int stop;
     double last_index_save;
+    int *fresh;                      /* per stage: ran in this run (its outputs were just hashed) */
+    char **note;                     /* per stage: why it was reopened (a damaged output object) */
+    char (*verified)[PZ_HASH_HEX];   /* objects fully re-hashed in this run */
+    size_t nverified;
 } runner;
 
 /* Signal handlers can only talk to the loop through process-wide state: a self-pipe that
@@ -335,11 +339,13 @@ static void store_log(runner *r, const char *log_path, char out[PZ_HASH_HEX])
 {
     pz_err err;
     out[0] = 0;
-    if (pz_hash_file(log_path, out, NULL, &err) < 0 || pz_cache_put_object(r->pl->cache, log_path, out, &err) < 0)
+    if (pz_hash_file(log_path, out, NULL, &err) < 0 || pz_cache_put_object(r->pl->cache, log_path, out, NULL, &err) < 0)
         out[0] = 0;
 }
 
-/* Hash and store every output, then write the record: the commit. */
+/* Hash and store every output, then write the record: the commit. Returns 0, -1 when the
+ * stage broke the protocol (a declared output missing or not a file: the stage's failure), or
+ * -2 when the cache could not take the outputs (full disk, I/O error: pzflow's failure). */
 static int commit(runner *r, job *j, pz_record *rec, const char *log_path, pz_err *err)
 {
     const pz_stage *s = &r->pl->p->stages[j->stage];
@@ -351,14 +357,18 @@ static int commit(runner *r, job *j, pz_record *rec, const char *log_path, pz_er
             rc = pz_errf(err, "it exited 0 but did not write output '%s'", s->outputs[k]);
         else if (!S_ISREG(st.st_mode))
             rc = pz_errf(err, "output '%s' is not a regular file (outputs must be single files)", s->outputs[k]);
-        else if (pz_hash_file(path, rec->out_hashes[k], NULL, err) < 0 ||
-                 pz_cache_put_object(r->pl->cache, path, rec->out_hashes[k], err) < 0)
-            rc = -1;
         free(path);
         if (rc < 0) return -1;
     }
+    for (size_t k = 0; k < s->noutputs; k++) {
+        char *path = pz_xasprintf("%s/out/%s", j->scratch, s->outputs[k]);
+        int rc = pz_hash_file(path, rec->out_hashes[k], NULL, err) < 0 ||
+                 pz_cache_put_object(r->pl->cache, path, rec->out_hashes[k], &rec->out_stat[k], err) < 0;
+        free(path);
+        if (rc) return -2;
+    }
     store_log(r, log_path, rec->log_hash);
-    return pz_cache_write_record(r->pl->cache, rec, err);
+    return pz_cache_write_record(r->pl->cache, rec, err) < 0 ? -2 : 0;
 }
 
 static pz_record *record_from_candidate(const pz_record *c)
@@ -395,7 +405,7 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
     double secs = mono_s() - j->start_mono;
     char *log_path = pz_xasprintf("%s/log", j->scratch);
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    int rc = 0;
+    int rc = 0, commit_failed = 0;
     pz_err why;
     char what[PZ_ERR_MAX + 64];
     pz_record *rec = NULL;
@@ -407,22 +417,34 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
         rec->start_ns = j->start_ns;
         rec->end_ns = wall_ns();
         rec->status = 0;
-        if (commit(r, j, rec, log_path, &why) < 0) {
+        int c = commit(r, j, rec, log_path, &why);
+        if (c == -1) {
             snprintf(what, sizeof what, "%s", why.msg);
+            code = -1;
+        } else if (c == -2) {
+            /* The stage did its job; the cache could not take it (full disk, I/O error). That
+             * is not the stage's failure: stop the run with the path that failed. */
+            commit_failed = 1;
             code = -1;
         }
     }
     char log_hash[PZ_HASH_HEX];
     if (code == 0) memcpy(log_hash, rec->log_hash, PZ_HASH_HEX);
-    else store_log(r, log_path, log_hash);
+    else if (!commit_failed) store_log(r, log_path, log_hash);
     pz_display_finish(r->disp, i, code == 0, secs);
     if (code == 0) {
         pz_record_free(pl->current[i]);
         pl->current[i] = rec;
         rec = NULL;
         r->st[i] = S_DONE;
+        r->fresh[i] = 1;
         r->res->ran++;
         rc = publish(r, i, log_hash, err);
+    } else if (commit_failed) {
+        r->st[i] = S_FAILED;
+        r->res->failed++;
+        r->stop = 1;
+        rc = pz_errf(err, "cannot commit %s: %s", pl->p->stages[i].name, why.msg);
     } else {
         r->st[i] = S_FAILED;
         r->res->failed++;
@@ -437,6 +459,52 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
     free(log_path);
     *j = r->jobs[--r->njobs];
     return rc;
+}
+
+/* ---- damaged objects ---- */
+
+static int was_verified(const runner *r, const char *hash)
+{
+    for (size_t k = 0; k < r->nverified; k++)
+        if (!strcmp(r->verified[k], hash)) return 1;
+    return 0;
+}
+
+/* Before a stage reads cached objects, re-hash every one that was not written in this run:
+ * bit rot or an edit that kept size and mtime passes the cheap stat check of the judge, and
+ * must not be fed to a stage. Returns 1 and the producing stage in *bad when an object is
+ * missing or damaged (it is then removed from the store, so the producer reruns), 0 when all
+ * are sound. Each object is hashed at most once per run. */
+static int verify_inputs(runner *r, size_t i, size_t *bad)
+{
+    pz_plan *pl = r->pl;
+    const pz_stage *s = &pl->p->stages[i];
+    for (size_t k = 0; k < s->ninputs; k++) {
+        const pz_stage_input *in = &s->inputs[k];
+        for (size_t j = 0; j < in->nrefs; j++) {
+            const pz_input_ref *ref = &in->refs[j];
+            const char *want = pl->cand[i]->inputs[k].hashes[j];
+            if (ref->is_external || r->fresh[ref->stage] || was_verified(r, want)) continue;
+            char *path = pz_cache_object_path(pl->cache, want), got[PZ_HASH_HEX];
+            pz_err e;
+            int readable = pz_hash_file(path, got, NULL, &e) == 0;
+            free(path);
+            if (readable && !strcmp(got, want)) {
+                r->verified = pz_xrealloc(r->verified, (r->nverified + 1) * sizeof *r->verified);
+                memcpy(r->verified[r->nverified++], want, PZ_HASH_HEX);
+                continue;
+            }
+            const char *up = pl->p->stages[ref->stage].name;
+            free(r->note[ref->stage]);
+            r->note[ref->stage] = pz_xasprintf("object %s of %s/%s is %s", want, up, ref->output,
+                                               readable ? "corrupt (hash mismatch)" : "missing or unreadable");
+            pz_display_line(r->disp, "pzflow: %s; rerunning %s", r->note[ref->stage], up);
+            if (pz_cache_drop_object(pl->cache, want, &e) < 0) pz_display_line(r->disp, "pzflow: %s", e.msg);
+            *bad = ref->stage;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- the loop ---- */
@@ -470,11 +538,22 @@ static int advance(runner *r, pz_err *err)
                 continue;
             }
             if (pz_plan_judge(pl, i, 0, err) < 0) return -1;
+            size_t bad;
             if (pl->state[i] == PZ_UP_TO_DATE) {
                 r->st[i] = S_DONE;
                 r->res->up_to_date++;
                 if (publish(r, i, NULL, err) < 0) return -1;
+            } else if (verify_inputs(r, i, &bad)) {
+                /* Reopen the producer of the damaged input; i waits for it again. */
+                r->st[bad] = S_WAIT;
+                r->res->up_to_date--;
             } else {
+                if (r->note[i]) {
+                    free(pl->reason[i]);
+                    pl->reason[i] = pz_xstrdup(r->note[i]);
+                } else if (pl->corrupt[i]) {
+                    pz_display_line(r->disp, "pzflow: %s; rerunning %s", pl->reason[i], pl->p->stages[i].name);
+                }
                 r->st[i] = S_READY;
                 r->ready[r->nready++] = i;
             }
@@ -579,6 +658,8 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     opts.jobs = jobs;
     r.o = &opts;
     r.jobs = pz_xcalloc((size_t)jobs, sizeof *r.jobs);
+    r.fresh = pz_xcalloc(n, sizeof *r.fresh);
+    r.note = pz_xcalloc(n, sizeof *r.note);
     for (size_t i = 0; i < pl->p->nstages; i++) {
         r.st[i] = (o->selected && !o->selected[i]) ? S_SKIPPED : S_WAIT;
         if (r.st[i] == S_SKIPPED) res->skipped++;
@@ -616,6 +697,10 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     for (size_t i = 0; i < pl->p->nstages; i++)
         if (r.st[i] == S_WAIT || r.st[i] == S_READY) res->skipped++;
     pz_display_free(r.disp);
+    for (size_t i = 0; i < pl->p->nstages; i++) free(r.note[i]);
+    free(r.note);
+    free(r.fresh);
+    free(r.verified);
     free(r.st);
     free(r.ready);
     free(r.jobs);

@@ -62,6 +62,7 @@ pz_plan *pz_plan_new(const pz_pipeline *p, const pz_fs *fs, const pz_cache *cach
     pl->cand = pz_xcalloc(n, sizeof *pl->cand);
     pl->current = pz_xcalloc(n, sizeof *pl->current);
     pl->assumed = pz_xcalloc(n, sizeof *pl->assumed);
+    pl->corrupt = pz_xcalloc(n, sizeof *pl->corrupt);
     return pl;
 }
 
@@ -74,6 +75,7 @@ static void reset_stage(pz_plan *pl, size_t i)
     pl->reason[i] = NULL;
     pl->cand[i] = pl->current[i] = pl->assumed[i] = NULL;
     pl->state[i] = PZ_UNKNOWN;
+    pl->corrupt[i] = 0;
 }
 
 void pz_plan_free(pz_plan *pl)
@@ -89,6 +91,7 @@ void pz_plan_free(pz_plan *pl)
     free(pl->cand);
     free(pl->current);
     free(pl->assumed);
+    free(pl->corrupt);
     free(pl);
 }
 
@@ -174,12 +177,7 @@ static pz_record *build_candidate(pz_plan *pl, size_t i, int assume, const char 
             pz_record_input_push(rin, oh ? oh : none);
         }
     }
-    for (size_t k = 0; k < s->noutputs; k++) {
-        c->out_names = pz_xrealloc(c->out_names, (c->noutputs + 1) * sizeof *c->out_names);
-        c->out_hashes = pz_xrealloc(c->out_hashes, (c->noutputs + 1) * sizeof *c->out_hashes);
-        c->out_names[c->noutputs] = pz_xstrdup(s->outputs[k]);
-        memcpy(c->out_hashes[c->noutputs++], none, PZ_HASH_HEX); /* filled in when it runs */
-    }
+    for (size_t k = 0; k < s->noutputs; k++) pz_record_add_output(c, s->outputs[k], none); /* filled in when it runs */
     pz_record_compute_key(c);
     return c;
 fail:
@@ -187,15 +185,33 @@ fail:
     return NULL;
 }
 
-/* Name of the first output whose object is missing, or NULL. */
-static const char *missing_object(const pz_plan *pl, const pz_record *r)
+/* Why an output object of r cannot be trusted, or NULL (malloc'd). A missing object is
+ * plain. An object whose stat differs from the one recorded at commit (written to, replaced,
+ * truncated) is re-hashed before it is trusted: through the stat cache, so an object that was
+ * legitimately re-created (same bytes, new mtime) costs one hash, once. *corrupt is set when
+ * the bytes no longer have the hash that names them. Bit rot that leaves the stat alone is
+ * caught by the full re-hash of an object just before a stage reads it (run.c). */
+static char *damaged_output(const pz_plan *pl, size_t i, const pz_record *r, int *corrupt)
 {
+    *corrupt = 0;
     for (size_t k = 0; k < r->noutputs; k++) {
         char *path = pz_cache_object_path(pl->cache, r->out_hashes[k]);
         pz_fstat st;
-        int ok = pl->fs->stat(pl->fs->ctx, path, &st) == 0;
+        const pz_objstat *want = pz_record_output_stat(r, k);
+        char *why = NULL;
+        if (pl->fs->stat(pl->fs->ctx, path, &st) < 0) {
+            why = pz_xasprintf("output %s is missing from the cache", r->out_names[k]);
+        } else if (want && (st.size != want->size || st.mtime_ns != want->mtime_ns)) {
+            char h[PZ_HASH_HEX];
+            pz_err err;
+            if (pz_statcache_hash(pl->sc, path, h, &err) < 0 || strcmp(h, r->out_hashes[k])) {
+                why = pz_xasprintf("object %s of %s/%s is corrupt (%s)", r->out_hashes[k], pl->p->stages[i].name,
+                                   r->out_names[k], st.size != want->size ? "size changed" : "hash mismatch");
+                *corrupt = 1;
+            }
+        }
         free(path);
-        if (!ok) return r->out_names[k];
+        if (why) return why;
     }
     return NULL;
 }
@@ -245,8 +261,9 @@ int pz_plan_judge(pz_plan *pl, size_t i, int assume, pz_err *err)
         return 0;
     }
     pz_record *rec = pz_plan_read_record(pl, c->key);
-    const char *missing = rec ? missing_object(pl, rec) : NULL;
-    if (rec && !missing) {
+    int corrupt = 0;
+    char *damage = rec ? damaged_output(pl, i, rec, &corrupt) : NULL;
+    if (rec && !damage) {
         if (waiting) {
             pl->state[i] = PZ_MAYBE;
             pl->reason[i] = pz_xasprintf("runs only if the outputs of %s change", waiting);
@@ -259,8 +276,9 @@ int pz_plan_judge(pz_plan *pl, size_t i, int assume, pz_err *err)
     }
     pl->state[i] = PZ_STALE;
     pz_record *prev = last_run(pl, pl->p->stages[i].name);
-    if (missing) {
-        pl->reason[i] = pz_xasprintf("output %s is missing from the cache", missing);
+    if (damage) {
+        pl->reason[i] = damage;
+        pl->corrupt[i] = corrupt;
         pz_record_free(prev);
         prev = rec;
     } else {

@@ -41,6 +41,7 @@ typedef struct pz_plan {
     pz_record **cand;      /* key ingredients and key, once judged */
     pz_record **current;   /* record whose outputs are current (up to date or just run) */
     pz_record **assumed;   /* status only: outputs assumed for a stale stage (its last run) */
+    int *corrupt;          /* stale because an output object's bytes no longer match its hash */
     /* executable hashes, memoised per path for this plan */
     size_t nexe;
     char **exe_paths;

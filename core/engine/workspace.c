@@ -1,6 +1,8 @@
 #include "engine/workspace.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,24 @@ static int link_one(const char *link_path, const char *target, pz_err *err)
     return rc;
 }
 
+/* A run killed between symlink() and rename() in link_one leaves "<output>.tmp.<pid>". Such a
+ * leftover is only possible where a link was about to change, which is exactly when this
+ * stage's links are rewritten, so that is when they are swept (the run lock is held). */
+static void remove_stale_tmp_links(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strstr(e->d_name, ".tmp.")) continue;
+        char *p = pz_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) unlink(p);
+        free(p);
+    }
+    closedir(d);
+}
+
 int pz_workspace_link(const char *workspace_dir, const char *stage, const pz_cache *cache, const pz_record *r,
                       pz_err *err)
 {
@@ -59,6 +79,7 @@ int pz_workspace_link(const char *workspace_dir, const char *stage, const pz_cac
         free(dir);
         return 0;
     }
+    if (rc == 0) remove_stale_tmp_links(dir);
     for (size_t k = 0; rc == 0 && k < r->noutputs; k++) {
         char *target = pz_cache_object_path(cache, r->out_hashes[k]);
         char *link_path = pz_xasprintf("%s/%s", dir, r->out_names[k]);
