@@ -640,7 +640,9 @@ int pz_cuts_apply(const pz_table *t, const char *const *cuts, size_t ncuts, uint
     /* Compile everything first: a typo in the last cut should fail before any work is done. */
     for (size_t k = 0; k < ncuts && rc == 0; k++) {
         compiled[k] = pz_cut_compile(cuts[k], t, err);
-        if (!compiled[k]) rc = pz_err_prefix(err, "cut %zu '%s': ", k + 1, cuts[k]);
+        /* a long cut is shortened here: the whole line must fit the message with its reason */
+        if (!compiled[k])
+            rc = pz_err_prefix(err, "cut %zu '%.80s%s': ", k + 1, cuts[k], strlen(cuts[k]) > 80 ? "..." : "");
     }
     if (flow) memset(flow, 0, sizeof *flow);
     if (rc == 0) {

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Hostile input files for tests/test_bad_input.c: `hostile_inputs.py DIR`.
+
+HSC PDR2-layout FITS tables (what pzflow-ingest-hsc reads) and GalaxiesML-layout HDF5 tables
+(what pzflow-train / pzflow-predict read), each with one kind of bad content:
+  hsc_good.fits        6 clean rows
+  hsc_nonfinite.fits   g_cmodel_mag NaN, +inf, -inf in rows 1-3
+  hsc_sentinel.fits    g_cmodel_mag -99 and 99 in rows 1-2 (SQL-export style sentinels)
+  hsc_dupid.fits       rows 0 and 1 share an object_id
+  hsc_empty.fits       the layout with zero rows
+  hsc_wrongtype.fits   g_cmodel_mag stored as an 8-character string column
+  hsc_truncated.fits   hsc_good.fits cut inside the data
+  hsc_cuthead.fits     hsc_good.fits cut inside the table header
+  gml_{train,val,test,empty}.h5, gml_sentinel.h5, gml_inf.h5, gml_dupid.h5  for train/predict
+"""
+import os
+import sys
+import numpy as np
+import h5py
+from astropy.io import fits
+
+BANDS = "grizy"
+out = sys.argv[1]
+
+
+def hsc(name, n=6, g=None, ids=None, g_format="E"):
+    ids = np.arange(n, dtype=np.int64) + 43158035740000001 if ids is None else ids
+    cols = [fits.Column(name="object_id", format="K", array=ids),
+            fits.Column(name="ra", format="D", array=np.linspace(150.0, 150.1, n)),
+            fits.Column(name="dec", format="D", array=np.linspace(2.0, 2.1, n))]
+    for k, b in enumerate(BANDS):
+        mag = np.full(n, 21.0 + k * 0.1, dtype=np.float32)
+        if b == "g" and g is not None:
+            mag = g
+        fmt = g_format if b == "g" else "E"
+        cols += [fits.Column(name="a_" + b, format="E", array=np.full(n, 0.05, dtype=np.float32)),
+                 fits.Column(name=b + "_cmodel_mag", format=fmt, array=mag),
+                 fits.Column(name=b + "_cmodel_magsigma", format="E", array=np.full(n, 0.02, dtype=np.float32))]
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(
+        os.path.join(out, name), overwrite=True)
+
+
+def gml(name, n, seed, g_override=None, ids=None):
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(19.0, 25.0, size=(n, 5)).astype(np.float32)
+    if g_override:
+        for row, v in g_override.items():
+            m[row, 0] = v
+    with h5py.File(os.path.join(out, name), "w") as f:
+        f["object_id"] = np.arange(n, dtype=np.int64) + 1000 if ids is None else ids
+        for k, b in enumerate(BANDS):
+            f[b + "_cmodel_mag"] = m[:, k]
+        f["specz_redshift"] = (0.8 + 0.25 * np.tanh(m[:, 0] - m[:, 1])).astype(np.float64)
+
+
+hsc("hsc_good.fits")
+hsc("hsc_nonfinite.fits", g=np.array([21.0, np.nan, np.inf, -np.inf, 21.0, 21.0], dtype=np.float32))
+hsc("hsc_sentinel.fits", g=np.array([21.0, -99.0, 99.0, 21.0, 21.0, 21.0], dtype=np.float32))
+hsc("hsc_dupid.fits", ids=np.array([7, 7, 8, 9, 10, 11], dtype=np.int64))
+hsc("hsc_empty.fits", n=0)
+hsc("hsc_wrongtype.fits", g=np.array([b"21.0"] * 6), g_format="8A")
+good = open(os.path.join(out, "hsc_good.fits"), "rb").read()
+with open(os.path.join(out, "hsc_truncated.fits"), "wb") as f:
+    f.write(good[:len(good) - 2880 + 100])   # headers, then 100 of the 504 bytes of rows
+
+with open(os.path.join(out, "hsc_cuthead.fits"), "wb") as f:
+    f.write(good[:2880 + 1000])
+
+gml("gml_train.h5", 600, 1)
+gml("gml_val.h5", 200, 2)
+gml("gml_test.h5", 300, 3)
+gml("gml_sentinel.h5", 600, 1, g_override={5: -99.0, 6: 99.0})
+gml("gml_inf.h5", 300, 3, g_override={4: np.inf, 9: np.nan})
+gml("gml_empty.h5", 0, 4)
+gml("gml_dupid.h5", 300, 3, ids=np.array([1000, 1000] + list(range(1002, 1300)), dtype=np.int64))
