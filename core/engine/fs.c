@@ -137,6 +137,8 @@ int pz_write_atomic(const char *path, const void *data, size_t len, pz_err *err)
 
 int pz_mkdirs(const char *path, pz_err *err)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0; /* the usual case: nothing to do */
     char *p = pz_xstrdup(path);
     for (char *s = p + 1; ; s++) {
         if (*s != '/' && *s != 0) continue;

@@ -1,5 +1,6 @@
 #include "engine/record.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -295,28 +296,103 @@ pz_index *pz_index_new(const char *pipeline)
 void pz_index_free(pz_index *ix)
 {
     if (!ix) return;
-    for (size_t i = 0; i < ix->n; i++) free(ix->e[i].stage);
+    for (size_t i = 0; i < ix->n; i++) {
+        free(ix->e[i].stage);
+        pz_record_free(ix->e[i].outputs);
+    }
     free(ix->e);
+    free(ix->slots);
     free(ix->pipeline);
     free(ix);
 }
 
+static size_t name_hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Slot of `stage` in the table: its entry, or the empty slot where it would go. */
+static size_t *index_slot(const pz_index *ix, const char *stage)
+{
+    size_t i = name_hash(stage) & (ix->nslots - 1);
+    while (ix->slots[i] && strcmp(ix->e[ix->slots[i] - 1].stage, stage)) i = (i + 1) & (ix->nslots - 1);
+    return &ix->slots[i];
+}
+
+static void index_rehash(pz_index *ix)
+{
+    free(ix->slots);
+    ix->nslots = 64;
+    while (ix->nslots < ix->cap * 2) ix->nslots *= 2;
+    ix->slots = pz_xcalloc(ix->nslots, sizeof *ix->slots);
+    for (size_t i = 0; i < ix->n; i++) *index_slot(ix, ix->e[i].stage) = i + 1;
+}
+
 pz_index_entry *pz_index_get(const pz_index *ix, const char *stage)
 {
-    for (size_t i = 0; i < ix->n; i++)
-        if (!strcmp(ix->e[i].stage, stage)) return &ix->e[i];
-    return NULL;
+    if (!ix->nslots) return NULL;
+    size_t k = *index_slot(ix, stage);
+    return k ? &ix->e[k - 1] : NULL;
 }
 
 pz_index_entry *pz_index_put(pz_index *ix, const char *stage)
 {
     pz_index_entry *e = pz_index_get(ix, stage);
     if (e) return e;
-    if (ix->n == ix->cap) ix->e = pz_xrealloc(ix->e, (ix->cap = ix->cap ? ix->cap * 2 : 16) * sizeof *ix->e);
+    if (ix->n == ix->cap) {
+        ix->e = pz_xrealloc(ix->e, (ix->cap = ix->cap ? ix->cap * 2 : 16) * sizeof *ix->e);
+        index_rehash(ix);
+    }
     e = &ix->e[ix->n++];
     memset(e, 0, sizeof *e);
     e->stage = pz_xstrdup(stage);
+    *index_slot(ix, stage) = ix->n;
     return e;
+}
+
+static int same_outputs(const pz_record *a, const pz_record *b)
+{
+    if (a->noutputs != b->noutputs || strcmp(a->key, b->key)) return 0;
+    for (size_t k = 0; k < a->noutputs; k++) {
+        const pz_objstat *sa = pz_record_output_stat(a, k), *sb = pz_record_output_stat(b, k);
+        if (strcmp(a->out_names[k], b->out_names[k]) || strcmp(a->out_hashes[k], b->out_hashes[k])) return 0;
+        if (!sa != !sb || (sa && (sa->size != sb->size || sa->mtime_ns != sb->mtime_ns))) return 0;
+    }
+    return 1;
+}
+
+int pz_index_set_outputs(pz_index_entry *e, const pz_record *r, const pz_objstat *rec_stat)
+{
+    if (e->outputs && e->rec_stat.size == rec_stat->size && e->rec_stat.mtime_ns == rec_stat->mtime_ns &&
+        same_outputs(e->outputs, r))
+        return 0;
+    pz_record_free(e->outputs);
+    pz_record *o = pz_xcalloc(1, sizeof *o);
+    memcpy(o->key, r->key, PZ_HASH_HEX);
+    for (size_t k = 0; k < r->noutputs; k++) {
+        pz_record_add_output(o, r->out_names[k], r->out_hashes[k]);
+        const pz_objstat *st = pz_record_output_stat(r, k);
+        if (st) o->out_stat[k] = *st;
+    }
+    e->outputs = o;
+    e->rec_stat = *rec_stat;
+    return 1;
+}
+
+pz_record *pz_index_outputs_record(const pz_index_entry *e)
+{
+    if (!e->outputs || !e->rec_stat.mtime_ns) return NULL;
+    const pz_record *src = e->outputs;
+    pz_record *o = pz_xcalloc(1, sizeof *o);
+    memcpy(o->key, src->key, PZ_HASH_HEX);
+    for (size_t k = 0; k < src->noutputs; k++) {
+        pz_record_add_output(o, src->out_names[k], src->out_hashes[k]);
+        o->out_stat[k] = src->out_stat[k];
+    }
+    o->file_stat = e->rec_stat;
+    return o;
 }
 
 char *pz_index_format(const pz_index *ix)
@@ -329,9 +405,63 @@ char *pz_index_format(const pz_index *ix)
         const pz_index_entry *e = &ix->e[i];
         tb_printf(&b, "stage ");
         tb_escaped(&b, e->stage);
-        tb_printf(&b, " %s %s %d\n", e->key[0] ? e->key : "-", e->log_hash[0] ? e->log_hash : "-", e->failed_status);
+        tb_printf(&b, " %s %s %d", e->key[0] ? e->key : "-", e->log_hash[0] ? e->log_hash : "-", e->failed_status);
+        const pz_record *o = e->outputs;
+        if (o && e->rec_stat.mtime_ns && !strcmp(o->key, e->key)) {
+            tb_printf(&b, " %" PRIu64 " %" PRId64, e->rec_stat.size, e->rec_stat.mtime_ns);
+            for (size_t k = 0; k < o->noutputs; k++) {
+                tb_printf(&b, " ");
+                tb_escaped(&b, o->out_names[k]);
+                tb_printf(&b, " %s %" PRIu64 " %" PRId64, o->out_hashes[k], o->out_stat[k].size, o->out_stat[k].mtime_ns);
+            }
+        }
+        tb_printf(&b, "\n");
     }
     return b.p;
+}
+
+/* The optional record copy after "stage name key log status": "<size> <mtime> (<output>
+ * <hash> <size> <mtime>)...". A malformed copy is dropped (it is only a cache); 0 always. */
+static int parse_u64(const char *t, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoull(t, &end, 10);
+    return t[0] >= '0' && t[0] <= '9' && !*end && !errno;
+}
+
+static int parse_i64(const char *t, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoll(t, &end, 10);
+    return *t && !*end && !errno;
+}
+
+static void parse_index_outputs(pz_index_entry *e, char *rest)
+{
+    char *size = token(&rest), *mtime = token(&rest);
+    if (!size || !mtime || !e->key[0]) return;
+    pz_record *o = pz_xcalloc(1, sizeof *o);
+    memcpy(o->key, e->key, PZ_HASH_HEX);
+    pz_objstat rs = {0};
+    int ok = parse_u64(size, &rs.size) && parse_i64(mtime, &rs.mtime_ns);
+    for (char *name; ok && (name = token(&rest));) {
+        char *h = token(&rest), *osz = token(&rest), *omt = token(&rest), *u = pz_unescape(name);
+        pz_objstat st = {0};
+        ok = u && pz_hash_valid(h) && osz && omt && parse_u64(osz, &st.size) && parse_i64(omt, &st.mtime_ns);
+        if (ok) {
+            pz_record_add_output(o, u, h);
+            o->out_stat[o->noutputs - 1] = st;
+        }
+        free(u);
+    }
+    if (!ok) {
+        pz_record_free(o);
+        return;
+    }
+    e->outputs = o;
+    e->rec_stat = rs;
 }
 
 pz_index *pz_index_parse(const char *text, const char *src, pz_err *err)
@@ -360,6 +490,9 @@ pz_index *pz_index_parse(const char *text, const char *src, pz_err *err)
                 memcpy(e->key, tmp.key, PZ_HASH_HEX);
                 memcpy(e->log_hash, tmp.log_hash, PZ_HASH_HEX);
                 e->failed_status = atoi(st);
+                pz_record_free(e->outputs);
+                e->outputs = NULL;
+                parse_index_outputs(e, rest);
             }
             free(u);
         }

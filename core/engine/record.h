@@ -53,6 +53,7 @@ typedef struct pz_record {
     pz_objstat *out_stat;
     int64_t start_ns, end_ns;
     int status;
+    pz_objstat file_stat;      /* of the record file when read or written (not stored in it) */
     char log_hash[PZ_HASH_HEX]; /* "" if none */
 } pz_record;
 
@@ -74,12 +75,18 @@ typedef struct pz_index_entry {
     char key[PZ_HASH_HEX];      /* last successful (or found up to date) key, "" if none */
     char log_hash[PZ_HASH_HEX]; /* log of the last attempt, "" if none */
     int failed_status;          /* 0, or the exit status (128+signal) of a failed last attempt */
+    /* A copy of the outputs of the record of `key`, so a no-op check reads this one file and
+     * not one record per stage. The record stays authoritative: the copy is used only while
+     * the record file still has the size and mtime in rec_stat (mtime 0: no copy). */
+    pz_objstat rec_stat;
+    pz_record *outputs;         /* key and outputs only; NULL: no copy */
 } pz_index_entry;
 
 typedef struct pz_index {
     char *pipeline;             /* absolute pipeline path */
     size_t n, cap;
     pz_index_entry *e;
+    size_t *slots, nslots;      /* open-addressing table of entry numbers + 1, by stage name */
     int dirty;
 } pz_index;
 
@@ -89,6 +96,11 @@ char *pz_index_format(const pz_index *ix);
 void pz_index_free(pz_index *ix);
 pz_index_entry *pz_index_get(const pz_index *ix, const char *stage);
 pz_index_entry *pz_index_put(pz_index *ix, const char *stage);
+/* Keep a copy of r's outputs in e (rec_stat: the record file's size and mtime). 1 if e
+ * changed. */
+int pz_index_set_outputs(pz_index_entry *e, const pz_record *r, const pz_objstat *rec_stat);
+/* A record with e's key and outputs (malloc'd), or NULL when e holds no copy. */
+pz_record *pz_index_outputs_record(const pz_index_entry *e);
 
 /* Names and paths in these line formats are percent-escaped: bytes <= ' ', '%' and 0x7f. */
 char *pz_escape(const char *s);

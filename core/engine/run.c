@@ -91,13 +91,14 @@ static int save_index(runner *r, pz_err *err)
     return rc;
 }
 
-static void index_set(pz_index *ix, const char *stage, const char *key, const char *log, int failed)
+static pz_index_entry *index_set(pz_index *ix, const char *stage, const char *key, const char *log, int failed)
 {
     if (!pz_index_get(ix, stage)) ix->dirty = 1;
     pz_index_entry *e = pz_index_put(ix, stage);
     if (key && strcmp(e->key, key)) memcpy(e->key, key, PZ_HASH_HEX), ix->dirty = 1;
     if (log && strcmp(e->log_hash, log)) memcpy(e->log_hash, log, PZ_HASH_HEX), ix->dirty = 1;
     if (e->failed_status != failed) e->failed_status = failed, ix->dirty = 1;
+    return e;
 }
 
 /* A stage is done with a current record: expose it in the workspace and the index. */
@@ -105,7 +106,9 @@ static int publish(runner *r, size_t i, const char *log, pz_err *err)
 {
     pz_plan *pl = r->pl;
     const pz_stage *s = &pl->p->stages[i];
-    index_set(pl->index, s->name, pl->current[i]->key, log, 0);
+    pz_index_entry *e = index_set(pl->index, s->name, pl->current[i]->key, log, 0);
+    const pz_record *cur = pl->current[i];
+    if (cur->file_stat.mtime_ns && pz_index_set_outputs(e, cur, &cur->file_stat)) pl->index->dirty = 1;
     if (pz_workspace_link(pl->p->workspace_dir, s->name, pl->cache, pl->current[i], err) < 0) return -1;
     /* The index is saved at most once a second (and at the end): it only names records that
      * already exist, so a crash loses at most which keys were last, and the next run finds
@@ -368,7 +371,16 @@ static int commit(runner *r, job *j, pz_record *rec, const char *log_path, pz_er
         if (rc) return -2;
     }
     store_log(r, log_path, rec->log_hash);
-    return pz_cache_write_record(r->pl->cache, rec, err) < 0 ? -2 : 0;
+    if (pz_cache_write_record(r->pl->cache, rec, err) < 0) return -2;
+    /* For the index's copy of the outputs (valid while the record file is unchanged). */
+    char *path = pz_cache_record_path(r->pl->cache, rec->key);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        rec->file_stat.size = (uint64_t)st.st_size;
+        rec->file_stat.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    free(path);
+    return 0;
 }
 
 static pz_record *record_from_candidate(const pz_record *c)

@@ -109,6 +109,11 @@ pz_record *pz_plan_read_record(const pz_plan *pl, const char *key)
             pz_record_free(r);
             r = NULL;
         }
+        pz_fstat st;
+        if (r && pl->fs->stat(pl->fs->ctx, path, &st) == 0) {
+            r->file_stat.size = st.size;
+            r->file_stat.mtime_ns = st.mtime_ns;
+        }
     }
     free(text);
     free(path);
@@ -216,6 +221,23 @@ static char *damaged_output(const pz_plan *pl, size_t i, const pz_record *r, int
     return NULL;
 }
 
+/* The record of stage i's candidate key: from the index's copy of its outputs when the record
+ * file is unchanged since the copy was taken (one stat instead of reading and parsing a file
+ * per stage), else read from the file. */
+static pz_record *record_for_key(const pz_plan *pl, size_t i, const char *key)
+{
+    const pz_index_entry *e = pl->index ? pz_index_get(pl->index, pl->p->stages[i].name) : NULL;
+    if (e && e->outputs && !strcmp(e->key, key)) {
+        char *path = pz_cache_record_path(pl->cache, key);
+        pz_fstat st;
+        int same = pl->fs->stat(pl->fs->ctx, path, &st) == 0 && st.size == e->rec_stat.size &&
+                   st.mtime_ns == e->rec_stat.mtime_ns;
+        free(path);
+        if (same) return pz_index_outputs_record(e);
+    }
+    return pz_plan_read_record(pl, key);
+}
+
 static pz_record *last_run(const pz_plan *pl, const char *stage)
 {
     const pz_index_entry *e = pl->index ? pz_index_get(pl->index, stage) : NULL;
@@ -260,7 +282,7 @@ int pz_plan_judge(pz_plan *pl, size_t i, int assume, pz_err *err)
         if (!pl->assumed[i]) pl->assumed[i] = last_run(pl, pl->p->stages[i].name);
         return 0;
     }
-    pz_record *rec = pz_plan_read_record(pl, c->key);
+    pz_record *rec = record_for_key(pl, i, c->key);
     int corrupt = 0;
     char *damage = rec ? damaged_output(pl, i, rec, &corrupt) : NULL;
     if (rec && !damage) {
