@@ -257,6 +257,13 @@ static void test_corrupt_hdf5(void)
     free(out);
     free(f);
     expect_error(rc, predict(&rc, "pr_fits", "hsc_good.fits"), "hsc_good.fits: not an HDF5 file or truncated");
+    /* A 1.6 KB file whose dataspace claims 2^40 rows: refused before any allocation (it used to
+     * abort the stage asking for 4 TB). */
+    f = pz_xasprintf("%s/tests/fuzz/hdf5/crash-rows-2e40.h5", pzt_source_dir());
+    expect_error(rc, cuts(&rc, "qc_huge", f, "[\"i_cmodel_mag < 30\"]"),
+                 "crash-rows-2e40.h5: dataset 'i_cmodel_mag' declares 1099511627776 rows of 4 bytes that the file "
+                 "does not hold (corrupt, truncated or never written)");
+    free(f);
 }
 
 int main(void)

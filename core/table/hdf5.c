@@ -402,6 +402,23 @@ static int read_vlen_strings(hid_t ds, hid_t fsp, hid_t msp, size_t n, pz_table 
     return rc;
 }
 
+/* 0 when the file holds the data the dataset declares. A corrupt or hostile dataspace can claim
+ * 2^40 rows in a 2 KB file, and the reader would ask for terabytes before HDF5 saw anything
+ * wrong (found while fuzzing: pz_xcalloc aborted the stage). Unfiltered data must be stored in
+ * full; filtered (compressed) data must at least be stored, since its size in the file says
+ * little about its size in memory. */
+static int data_in_file(hid_t ds, hid_t ft, hsize_t rows)
+{
+    size_t elem = H5Tget_size(ft);
+    if (rows == 0) return 0;
+    if (elem == 0 || rows > (hsize_t)-1 / elem) return -1;
+    hsize_t stored = H5Dget_storage_size(ds);
+    hid_t dcpl = H5Dget_create_plist(ds);
+    int filters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return stored == 0 || (filters == 0 && stored < rows * elem) ? -1 : 0;
+}
+
 static int read_column(hid_t f, const char *path, const char *name, hsize_t nfile, size_t start, size_t n,
                        pz_table *t, pz_err *err)
 {
@@ -420,6 +437,9 @@ static int read_column(hid_t f, const char *path, const char *name, hsize_t nfil
                      (unsigned long long)rows, (unsigned long long)nfile);
     else if (column_type_of(ft, &type) < 0)
         rc = pz_errf(err, "%s: dataset '%s' has an unsupported data type", path, name);
+    else if (data_in_file(ds, ft, rows) < 0)
+        rc = pz_errf(err, "%s: dataset '%s' declares %llu rows of %zu bytes that the file does not hold "
+                          "(corrupt, truncated or never written)", path, name, (unsigned long long)rows, H5Tget_size(ft));
     if (rc < 0) {
         H5Tclose(ft);
         H5Dclose(ds);
