@@ -557,5 +557,9 @@ size_t pz_pipeline_match(const pz_pipeline *p, const char *name, size_t **out)
     *out = pz_xmalloc((p->nstages ? p->nstages : 1) * sizeof **out);
     for (size_t i = 0; i < p->nstages; i++)
         if (!strcmp(p->stages[i].name, name) || !strcmp(p->stages[i].base_name, name)) (*out)[n++] = i;
+    if (!n) {
+        free(*out); /* callers free the list only when something matched */
+        *out = NULL;
+    }
     return n;
 }
