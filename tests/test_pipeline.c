@@ -632,6 +632,15 @@ static void test_dot_output(void)
         free(path);
     }
     free(dot);
+    /* Collapsed: one node per declared stage, the two instance edges merged into one. */
+    dot = pz_pipeline_dag_dot_collapsed(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"fit\" [label=\"fit ×2\""));
+    CU_ASSERT_PTR_NULL(strstr(dot, "fit[1]"));
+    const char *edge = "\"fit\" -> \"sum\" [label=\"m → m\"];";
+    const char *first = strstr(dot, edge);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NULL(strstr(first + 1, edge));
+    free(dot);
     pz_pipeline_free(p);
 }
 

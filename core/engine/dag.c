@@ -85,53 +85,110 @@ static void put_quoted(sbuf *b, const char *prefix, const char *s)
     sb_puts(b, "\"");
 }
 
-char *pz_pipeline_dag_dot(const pz_pipeline *p)
+/* Node id of a stage: its instance name, or its declared name when foreach is collapsed. */
+static const char *node_name(const pz_stage *s, int collapse)
+{
+    return collapse ? s->base_name : s->name;
+}
+
+static void put_stage_nodes(sbuf *b, const pz_pipeline *p, int collapse)
+{
+    pz_name_index seen;
+    pz_nidx_init(&seen, p->nstages);
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        const char *name = node_name(s, collapse);
+        if (pz_nidx_put(&seen, name, i)) continue;
+        size_t instances = 0;
+        for (size_t j = i; j < p->nstages && collapse; j++) instances += !strcmp(p->stages[j].base_name, name);
+        char *label = instances > 1 ? pz_xasprintf("%s ×%zu", name, instances) : pz_xstrdup(name);
+        sb_puts(b, "  ");
+        put_quoted(b, "", name);
+        sb_puts(b, " [label=");
+        put_quoted(b, "", label);
+        sb_puts(b, ", tooltip=");
+        put_quoted(b, "", s->run);
+        sb_puts(b, "];\n");
+        free(label);
+    }
+    pz_nidx_free(&seen);
+}
+
+static void put_file_nodes(sbuf *b, const pz_pipeline *p)
+{
+    pz_name_index files;
+    pz_nidx_init(&files, 16);
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        for (size_t k = 0; k < s->ninputs; k++)
+            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
+                const pz_input_ref *r = &s->inputs[k].refs[j];
+                if (!r->is_external || pz_nidx_put(&files, r->path, 0)) continue;
+                sb_puts(b, "  ");
+                put_quoted(b, "file:", r->path);
+                sb_puts(b, " [shape=box, label=");
+                put_quoted(b, "", shown_path(p, r->path));
+                sb_puts(b, "];\n");
+            }
+    }
+    pz_nidx_free(&files);
+}
+
+static void put_edges(sbuf *b, const pz_pipeline *p, int collapse)
+{
+    /* The index keeps pointers to its keys, so the edge strings live until it is freed. */
+    pz_name_index seen;
+    pz_nidx_init(&seen, p->nstages * 2);
+    char **edges = NULL;
+    size_t nedges = 0;
+    for (size_t i = 0; i < p->nstages; i++) {
+        const pz_stage *s = &p->stages[i];
+        for (size_t k = 0; k < s->ninputs; k++)
+            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
+                const pz_input_ref *r = &s->inputs[k].refs[j];
+                const char *from = r->is_external ? r->path : node_name(&p->stages[r->stage], collapse);
+                char *label = r->is_external ? pz_xstrdup(s->inputs[k].name)
+                                             : pz_xasprintf("%s → %s", r->output, s->inputs[k].name);
+                /* Collapsed instances repeat the same edge; draw it once. */
+                char *edge = pz_xasprintf("%s\x01%s\x01%s", from, node_name(s, collapse), label);
+                if (!pz_nidx_put(&seen, edge, 0)) {
+                    sb_puts(b, "  ");
+                    put_quoted(b, r->is_external ? "file:" : "", from);
+                    sb_puts(b, " -> ");
+                    put_quoted(b, "", node_name(s, collapse));
+                    sb_puts(b, " [label=");
+                    put_quoted(b, "", label);
+                    sb_puts(b, "];\n");
+                }
+                edges = pz_xrealloc(edges, (nedges + 1) * sizeof *edges);
+                edges[nedges++] = edge;
+                free(label);
+            }
+    }
+    pz_nidx_free(&seen);
+    for (size_t i = 0; i < nedges; i++) free(edges[i]);
+    free(edges);
+}
+
+static char *dag_dot(const pz_pipeline *p, int collapse)
 {
     sbuf b = {0};
     sb_puts(&b, "digraph ");
     put_quoted(&b, "", p->name ? p->name : "pipeline");
     sb_puts(&b, " {\n  rankdir=LR;\n  node [shape=ellipse];\n");
-    pz_name_index files;
-    pz_nidx_init(&files, 16);
-    for (size_t i = 0; i < p->nstages; i++) {
-        const pz_stage *s = &p->stages[i];
-        sb_puts(&b, "  ");
-        put_quoted(&b, "", s->name);
-        sb_puts(&b, " [label=");
-        put_quoted(&b, "", s->name);
-        sb_puts(&b, ", tooltip=");
-        put_quoted(&b, "", s->run);
-        sb_puts(&b, "];\n");
-        for (size_t k = 0; k < s->ninputs; k++)
-            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
-                const pz_input_ref *r = &s->inputs[k].refs[j];
-                if (!r->is_external || pz_nidx_put(&files, r->path, 0)) continue;
-                sb_puts(&b, "  ");
-                put_quoted(&b, "file:", r->path);
-                sb_puts(&b, " [shape=box, label=");
-                put_quoted(&b, "", shown_path(p, r->path));
-                sb_puts(&b, "];\n");
-            }
-    }
-    pz_nidx_free(&files);
-    for (size_t i = 0; i < p->nstages; i++) {
-        const pz_stage *s = &p->stages[i];
-        for (size_t k = 0; k < s->ninputs; k++)
-            for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
-                const pz_input_ref *r = &s->inputs[k].refs[j];
-                sb_puts(&b, "  ");
-                if (r->is_external) put_quoted(&b, "file:", r->path);
-                else put_quoted(&b, "", p->stages[r->stage].name);
-                sb_puts(&b, " -> ");
-                put_quoted(&b, "", s->name);
-                sb_puts(&b, " [label=");
-                char *label = r->is_external ? pz_xstrdup(s->inputs[k].name)
-                                             : pz_xasprintf("%s → %s", r->output, s->inputs[k].name);
-                put_quoted(&b, "", label);
-                free(label);
-                sb_puts(&b, "];\n");
-            }
-    }
+    put_stage_nodes(&b, p, collapse);
+    put_file_nodes(&b, p);
+    put_edges(&b, p, collapse);
     sb_puts(&b, "}\n");
     return b.p;
+}
+
+char *pz_pipeline_dag_dot(const pz_pipeline *p)
+{
+    return dag_dot(p, 0);
+}
+
+char *pz_pipeline_dag_dot_collapsed(const pz_pipeline *p)
+{
+    return dag_dot(p, 1);
 }

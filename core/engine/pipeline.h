@@ -77,5 +77,8 @@ size_t pz_pipeline_match(const pz_pipeline *p, const char *name, size_t **out);
 /* Graph output: text (one line per stage with its inputs) or Graphviz DOT. malloc'd. */
 char *pz_pipeline_dag_text(const pz_pipeline *p);
 char *pz_pipeline_dag_dot(const pz_pipeline *p);
+/* DOT with each foreach stage drawn once ("train-base ×10") and repeated edges merged: the
+ * flow chart of the study rather than every instance (the paper's Figure 4). */
+char *pz_pipeline_dag_dot_collapsed(const pz_pipeline *p);
 
 #endif
