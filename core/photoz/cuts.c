@@ -721,8 +721,8 @@ pz_table *pz_quality_cuts(const pz_table *t, const char *const *cuts, size_t ncu
         if (n == 0) {
             size_t k = 0;
             while (k < ncuts && f->left[k] > 0) k++;
-            if (ncuts == 0 || k == ncuts)
-                pz_errf(err, "the input table has no rows");
+            if (t->nrows == 0 || ncuts == 0 || k == ncuts) /* an empty input, not an over-tight cut */
+                pz_errf(err, "the input table has no rows (nothing to cut)");
             else
                 pz_errf(err, "no rows left after cut %zu '%s' (%zu rows before it)", k + 1, cuts[k],
                         k ? f->left[k - 1] : f->nrows);

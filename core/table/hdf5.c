@@ -43,11 +43,13 @@ static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
-/* HDF5's own description of the innermost error, for context ("" if none). */
-static const char *hdf5_reason(char buf[200])
+/* HDF5's own description of the innermost error, for context: ": reason", or "" when HDF5
+ * gives none (so messages never end in an empty ": " or "()"). */
+static const char *hdf5_reason(char buf[204])
 {
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, buf);
+    char desc[200] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, desc);
+    snprintf(buf, 204, "%s%s", desc[0] ? ": " : "", desc);
     return buf;
 }
 
@@ -212,18 +214,18 @@ int pz_table_write_hdf5(const char *path, const pz_table *t, pz_err *err)
     H5Pclose(fcpl);
     H5Pclose(fapl);
     int rc = 0;
-    char why[200];
+    char why[204];
     if (f < 0) {
-        rc = pz_errf(err, "%s: cannot create HDF5 file: %s", path, hdf5_reason(why));
+        rc = pz_errf(err, "%s: cannot create HDF5 file%s", path, hdf5_reason(why));
         quiet_end(&q);
         return rc;
     }
     for (size_t j = 0; j < t->ncols && rc == 0; j++)
         if (write_column(f, t, &t->cols[j]) < 0)
-            rc = pz_errf(err, "%s: writing column '%s' failed: %s", path, t->cols[j].name, hdf5_reason(why));
+            rc = pz_errf(err, "%s: writing column '%s' failed%s", path, t->cols[j].name, hdf5_reason(why));
     for (size_t i = 0; i < t->nattrs && rc == 0; i++)
         if (write_string_attr(f, t->attr_keys[i], t->attr_vals[i]) < 0)
-            rc = pz_errf(err, "%s: writing attribute '%s' failed: %s", path, t->attr_keys[i], hdf5_reason(why));
+            rc = pz_errf(err, "%s: writing attribute '%s' failed%s", path, t->attr_keys[i], hdf5_reason(why));
     if (H5Fclose(f) < 0 && rc == 0) rc = pz_errf(err, "%s: closing HDF5 file failed (disk full?)", path);
     quiet_end(&q);
     return rc;
@@ -286,8 +288,10 @@ static hid_t open_file(const char *path, pz_err *err)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     if (f < 0) {
-        char why[200];
-        pz_errf(err, "%s: not an HDF5 file or truncated (%s)", path, hdf5_reason(why));
+        char why[204];
+        const char *reason = hdf5_reason(why); /* ": desc" or "" */
+        if (reason[0]) pz_errf(err, "%s: not an HDF5 file or truncated (%s)", path, reason + 2);
+        else pz_errf(err, "%s: not an HDF5 file or truncated", path);
     }
     return f;
 }
@@ -422,9 +426,9 @@ static int data_in_file(hid_t ds, hid_t ft, hsize_t rows)
 static int read_column(hid_t f, const char *path, const char *name, hsize_t nfile, size_t start, size_t n,
                        pz_table *t, pz_err *err)
 {
-    char why[200];
+    char why[204];
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
-    if (ds < 0) return pz_errf(err, "%s: cannot open dataset '%s': %s", path, name, hdf5_reason(why));
+    if (ds < 0) return pz_errf(err, "%s: cannot open dataset '%s'%s", path, name, hdf5_reason(why));
     hsize_t rows = 0;
     int rank = column_shape(ds, &rows);
     hid_t ft = H5Dget_type(ds);
@@ -459,7 +463,7 @@ static int read_column(hid_t f, const char *path, const char *name, hsize_t nfil
         if (rc == 0 && apply_null_attr(ds, c, n) < 0) rc = -1;
         if (rc == 0) c->unit = string_attr(ds, UNIT_ATTR);
     }
-    if (rc < 0) pz_errf(err, "%s: reading dataset '%s' failed (file corrupt or truncated?): %s", path, name, hdf5_reason(why));
+    if (rc < 0) pz_errf(err, "%s: reading dataset '%s' failed (file corrupt or truncated?)%s", path, name, hdf5_reason(why));
     H5Sclose(msp);
     H5Sclose(fsp);
     H5Tclose(ft);
@@ -533,8 +537,8 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             H5O_info_t oi;
             if (H5Oget_info_by_name2(f, l.names[i], &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
-                char why[200];
-                rc = pz_errf(err, "%s: cannot read object '%s' (file corrupt or truncated?): %s", path, l.names[i],
+                char why[204];
+                rc = pz_errf(err, "%s: cannot read object '%s' (file corrupt or truncated?)%s", path, l.names[i],
                              hdf5_reason(why));
                 break;
             }

@@ -2,6 +2,7 @@
 #include "table/ingest.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,137 @@ static void shift_band(const band_cols *c, size_t row, double dm)
     if (c->fluxerr) pz_col_set_f64(c->fluxerr, row, pz_col_f64(c->fluxerr, row) * scale);
 }
 
+/* --- bad-value checks --------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id;
+    size_t row;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* An integer id as int64 (exact: HSC ids have 17 digits, more than a double holds); 0 when
+ * the row is null. */
+static int id_value(const pz_column *c, size_t row, int64_t *v)
+{
+    if (c->null && c->null[row]) return 0;
+    switch (c->type) {
+    case PZ_I64: *v = ((const int64_t *)c->data)[row]; return 1;
+    case PZ_I32: *v = ((const int32_t *)c->data)[row]; return 1;
+    case PZ_I16: *v = ((const int16_t *)c->data)[row]; return 1;
+    case PZ_U8: case PZ_BOOL: *v = ((const uint8_t *)c->data)[row]; return 1;
+    default: return 0;
+    }
+}
+
+static const pz_column *id_column(const pz_table *t)
+{
+    const pz_column *c = pz_table_col(t, "object_id");
+    if (!c) c = pz_table_col(t, "id");
+    return c && c->type != PZ_STR && c->type != PZ_F32 && c->type != PZ_F64 ? c : NULL;
+}
+
+/* Duplicated ids: sort (id, row) pairs, O(n log n). Each group of equal ids keeps its first
+ * row; the repeats are cleared in keep[]. Returns the number of repeated rows; *nvalues = ids
+ * that repeat, *first = the group whose first row comes earliest (its first two rows). */
+static size_t find_duplicates(const pz_column *c, size_t nrows, uint8_t *keep, size_t *nvalues, id_row first[2])
+{
+    id_row *p = pz_xmalloc((nrows ? nrows : 1) * sizeof *p);
+    size_t n = 0, repeats = 0;
+    for (size_t r = 0; r < nrows; r++)
+        if (id_value(c, r, &p[n].id)) p[n++].row = r;
+    qsort(p, n, sizeof *p, cmp_id_row);
+    *nvalues = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && p[j].id == p[i].id; j++) keep[p[j].row] = 0;
+        if (j - i < 2) continue;
+        if (!*nvalues || p[i].row < first[0].row) first[0] = p[i], first[1] = p[i + 1];
+        (*nvalues)++;
+        repeats += j - i - 1;
+    }
+    free(p);
+    return repeats;
+}
+
+static int check_duplicates(pz_table **t, const char *path, const pz_ingest_checks *c, char **report,
+                            pz_err *err)
+{
+    const pz_column *col = id_column(*t);
+    if (!col) return 0;
+    size_t nrows = (*t)->nrows, nvalues = 0;
+    uint8_t *keep = pz_xmalloc(nrows ? nrows : 1);
+    memset(keep, 1, nrows);
+    id_row first[2] = {{0, 0}, {0, 0}};
+    size_t repeats = find_duplicates(col, nrows, keep, &nvalues, first);
+    int rc = 0;
+    if (repeats && !c->drop_duplicates) {
+        rc = pz_errf(err, "%s: column %s has %zu duplicated value%s (first: %lld at rows %zu and %zu); "
+                     "set duplicates: drop to keep the first occurrence",
+                     path, col->name, nvalues, nvalues == 1 ? "" : "s", (long long)first[0].id, first[0].row,
+                     first[1].row);
+    } else if (repeats) {
+        *report = pz_xasprintf("dropped %zu rows repeating an earlier %s (%zu duplicated value%s, first: %lld)",
+                               repeats, col->name, nvalues, nvalues == 1 ? "" : "s", (long long)first[0].id);
+        size_t *rows = pz_xmalloc(nrows * sizeof *rows), n = 0;
+        for (size_t r = 0; r < nrows; r++)
+            if (keep[r]) rows[n++] = r;
+        pz_table *kept = pz_table_take(*t, rows, n);
+        free(rows);
+        pz_table_free(*t);
+        *t = kept;
+    }
+    free(keep);
+    return rc;
+}
+
+static int is_magnitude(const pz_column *c)
+{
+    size_t n = strlen(c->name);
+    return (c->type == PZ_F32 || c->type == PZ_F64) && n > 4 && strcmp(c->name + n - 4, "_mag") == 0;
+}
+
+/* Magnitudes outside (lo, hi): "g_mag 2, r_mag 1" appended to *report (NULL if none). */
+static void check_magnitudes(pz_table *t, const pz_ingest_checks *c, char **report)
+{
+    char *list = NULL;
+    for (size_t j = 0; j < t->ncols; j++) {
+        pz_column *col = &t->cols[j];
+        if (!is_magnitude(col)) continue;
+        size_t n = 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            double v = pz_col_f64(col, r);
+            if (!isfinite(v) || (v > c->mag_lo && v < c->mag_hi)) continue;
+            n++;
+            if (!c->keep_sentinels) pz_col_set_f64(col, r, NAN);
+        }
+        if (!n) continue;
+        char *more = pz_xasprintf("%s%s%s %zu", list ? list : "", list ? ", " : "", col->name, n);
+        free(list);
+        list = more;
+    }
+    if (!list) return;
+    char *more = pz_xasprintf("%s%smagnitudes outside (%g, %g) %s: %s", *report ? *report : "", *report ? "; " : "",
+                              c->mag_lo, c->mag_hi, c->keep_sentinels ? "kept" : "set to NaN", list);
+    free(*report);
+    free(list);
+    *report = more;
+}
+
+int pz_ingest_check(pz_table **t, const char *path, const pz_ingest_checks *c, pz_err *err)
+{
+    char *report = NULL;
+    if (check_duplicates(t, path, c, &report, err) < 0) return -1;
+    check_magnitudes(*t, c, &report);
+    pz_table_set_attr(*t, "pzflow_ingest_checks", report ? report : "none");
+    free(report);
+    return 0;
+}
+
 int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err *err)
 {
     pz_column *ebv = NULL, *off = pz_table_col(t, "total_off");
@@ -83,6 +215,7 @@ int pz_ingest_cosmos2020(const char *path, const pz_cosmos_opts *o, pz_table **o
     pz_table *t = NULL;
     char *note = NULL;
     int rc = pz_schema_read(s, path, 0, &t, err);
+    if (rc == 0 && o->checks) rc = pz_ingest_check(&t, path, o->checks, err);
     if (rc == 0 && o->aperture_to_total && s->variant && strcmp(s->variant, "auto") && !pz_table_col(t, "total_off"))
         rc = pz_errf(err, "%s: aperture %s needs its total_off column for aperture_to_total", path, s->variant);
     if (rc == 0) rc = pz_cosmos_correct(t, o, &note, err);
@@ -112,12 +245,14 @@ int pz_hsc_correct(pz_table *t, pz_err *err)
     return 0;
 }
 
-int pz_ingest_hsc(const char *path, const char *schema, int extinction, pz_table **out, pz_err *err)
+int pz_ingest_hsc(const char *path, const char *schema, int extinction, const pz_ingest_checks *checks,
+                  pz_table **out, pz_err *err)
 {
     pz_schema *s = pz_schema_load(schema_alias(schema ? schema : "pdr2"), NULL, err);
     if (!s) return -1;
     pz_table *t = NULL;
     int rc = pz_schema_read(s, path, 0, &t, err);
+    if (rc == 0 && checks) rc = pz_ingest_check(&t, path, checks, err);
     if (rc == 0 && extinction) rc = pz_hsc_correct(t, err);
     if (rc == 0) {
         pz_table_set_attr(t, "pzflow_schema", s->id);
@@ -135,7 +270,7 @@ static size_t count_missing(const pz_column *c, size_t nrows)
 {
     size_t n = 0;
     if (c->type == PZ_STR) return 0;
-    for (size_t i = 0; i < nrows; i++) n += isnan(pz_col_f64(c, i));
+    for (size_t i = 0; i < nrows; i++) n += !isfinite(pz_col_f64(c, i));
     return n;
 }
 
@@ -154,6 +289,12 @@ char *pz_ingest_summary(const pz_table *t)
         any = 1;
     }
     if (!any) snprintf(s + len, cap - len, " none");
+    const char *checks = pz_table_attr(t, "pzflow_ingest_checks");
+    if (checks && strcmp(checks, "none") != 0) {
+        char *line = pz_xasprintf("%s; %s", s, checks);
+        free(s);
+        s = line;
+    }
     return s;
 }
 
@@ -184,6 +325,26 @@ static int get_bool(const pz_spec *spec, const char *key, int dflt, int *out, pz
     return pz_spec_bool(spec, key, out, err) < 0 ? -1 : 0;
 }
 
+/* Params duplicates, mag_range, sentinels (see pz_ingest_checks). */
+static int get_checks(const pz_spec *spec, pz_ingest_checks *c, pz_err *err)
+{
+    const char *dup = "error", *sent = "nan";
+    *c = (pz_ingest_checks)PZ_INGEST_CHECKS_DEFAULT;
+    if (pz_spec_str(spec, "duplicates", &dup, err) < 0 || pz_spec_str(spec, "sentinels", &sent, err) < 0) return -1;
+    if (strcmp(dup, "error") && strcmp(dup, "drop"))
+        return pz_errf(err, "param 'duplicates': expected error or drop, got '%s'", dup);
+    if (strcmp(sent, "nan") && strcmp(sent, "keep"))
+        return pz_errf(err, "param 'sentinels': expected nan or keep, got '%s'", sent);
+    c->drop_duplicates = strcmp(dup, "drop") == 0;
+    c->keep_sentinels = strcmp(sent, "keep") == 0;
+    const pz_ynode *range = pz_spec_param(spec, "mag_range");
+    if (!range) return 0;
+    if (range->kind != PZ_Y_SEQ || range->n != 2 || pz_spec_double(spec, "mag_range.0", &c->mag_lo, err) < 0 ||
+        pz_spec_double(spec, "mag_range.1", &c->mag_hi, err) < 0 || !(c->mag_lo < c->mag_hi))
+        return pz_errf(err, "param 'mag_range': expected [low, high] with low < high, e.g. [0, 50]");
+    return 0;
+}
+
 static char *stage_summary(const char *stage, const char *label, const char *path, const pz_table *t)
 {
     char *body = pz_ingest_summary(t);
@@ -194,13 +355,17 @@ static char *stage_summary(const char *stage, const char *label, const char *pat
 
 int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema", "aperture", "extinction", "aperture_to_total", "zeropoint", NULL};
+    static const char *const params[] = {"schema",    "aperture", "extinction", "aperture_to_total",
+                                         "zeropoint", "duplicates", "mag_range", "sentinels", NULL};
     pz_cosmos_opts o = {0};
+    pz_ingest_checks checks;
+    o.checks = &checks;
     const char *in;
     if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "classic", &o.schema, err) < 0 ||
         pz_spec_str(spec, "aperture", &o.aperture, err) < 0 || get_bool(spec, "extinction", 1, &o.extinction, err) < 0 ||
         get_bool(spec, "aperture_to_total", 1, &o.aperture_to_total, err) < 0 ||
-        get_bool(spec, "zeropoint", 0, &o.zeropoint, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
+        get_bool(spec, "zeropoint", 0, &o.zeropoint, err) < 0 || get_checks(spec, &checks, err) < 0 ||
+        pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
     pz_table *t = NULL;
@@ -215,15 +380,17 @@ int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
 
 int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema", "extinction", NULL};
+    static const char *const params[] = {"schema", "extinction", "duplicates", "mag_range", "sentinels", NULL};
     const char *schema, *in;
     int ext;
+    pz_ingest_checks checks;
     if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "pdr2", &schema, err) < 0 ||
-        get_bool(spec, "extinction", 0, &ext, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
+        get_bool(spec, "extinction", 0, &ext, err) < 0 ||
+        get_checks(spec, &checks, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
     pz_table *t = NULL;
-    if (pz_ingest_hsc(in, schema, ext, &t, err) < 0) return -1;
+    if (pz_ingest_hsc(in, schema, ext, &checks, &t, err) < 0) return -1;
     int rc = write_output(spec, "catalog", t, err);
     if (rc == 0) *summary = stage_summary("ingest-hsc", NULL, in, t);
     pz_table_free(t);
@@ -257,10 +424,14 @@ static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
 
 int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema", "mapping", "passthrough", NULL};
+    static const char *const params[] = {"schema",     "mapping",   "passthrough",
+                                         "duplicates", "mag_range", "sentinels", NULL};
     static const char *const splits[] = {"training", "validation", "testing", "catalog"};
     int passthrough;
-    if (pz_spec_check_params(spec, params, err) < 0 || get_bool(spec, "passthrough", 0, &passthrough, err) < 0) return -1;
+    pz_ingest_checks checks;
+    if (pz_spec_check_params(spec, params, err) < 0 || get_bool(spec, "passthrough", 0, &passthrough, err) < 0 ||
+        get_checks(spec, &checks, err) < 0)
+        return -1;
     pz_schema *s = galaxiesml_schema(spec, err);
     if (!s) return -1;
     size_t cap = 64, len = 0, done = 0;
@@ -273,6 +444,7 @@ int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
         pz_progress((double)done / 3, "reading %s", in);
         pz_table *t = NULL;
         rc = pz_schema_read(s, in, passthrough, &t, err);
+        if (rc == 0) rc = pz_ingest_check(&t, in, &checks, err);
         if (rc == 0) {
             pz_table_set_attr(t, "pzflow_schema", s->id);
             rc = write_output(spec, splits[k], t, err);

@@ -6,7 +6,7 @@ HSC PDR2-layout FITS tables (what pzflow-ingest-hsc reads) and GalaxiesML-layout
   hsc_good.fits        6 clean rows
   hsc_nonfinite.fits   g_cmodel_mag NaN, +inf, -inf in rows 1-3
   hsc_sentinel.fits    g_cmodel_mag -99 and 99 in rows 1-2 (SQL-export style sentinels)
-  hsc_dupid.fits       rows 0 and 1 share an object_id
+  hsc_dupid.fits       object_id 7 in rows 1 and 4, 9 in rows 3 and 5
   hsc_empty.fits       the layout with zero rows
   hsc_wrongtype.fits   g_cmodel_mag stored as an 8-character string column
   hsc_truncated.fits   hsc_good.fits cut inside the data
@@ -56,7 +56,7 @@ def gml(name, n, seed, g_override=None, ids=None):
 hsc("hsc_good.fits")
 hsc("hsc_nonfinite.fits", g=np.array([21.0, np.nan, np.inf, -np.inf, 21.0, 21.0], dtype=np.float32))
 hsc("hsc_sentinel.fits", g=np.array([21.0, -99.0, 99.0, 21.0, 21.0, 21.0], dtype=np.float32))
-hsc("hsc_dupid.fits", ids=np.array([7, 7, 8, 9, 10, 11], dtype=np.int64))
+hsc("hsc_dupid.fits", ids=np.array([6, 7, 8, 9, 7, 9], dtype=np.int64))
 hsc("hsc_empty.fits", n=0)
 hsc("hsc_wrongtype.fits", g=np.array([b"21.0"] * 6), g_format="8A")
 good = open(os.path.join(out, "hsc_good.fits"), "rb").read()
