@@ -111,83 +111,365 @@ pz_ynode *pz_ynode_clone(const pz_ynode *src)
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
-typedef struct loader {
-    yaml_document_t doc;
-    const char *name;
-    size_t nodes_made;
-    pz_err *err;
-} loader;
+/* The tree is built straight from libyaml's event stream: no intermediate yaml_document_t, no
+ * recursion on input depth (an explicit stack of open collections), scalar text taken over from
+ * the event rather than copied. Semantic errors (duplicate or non-scalar keys, NUL in a scalar,
+ * nesting, alias expansion) are reported in document order, but a syntax error anywhere in the
+ * first document still wins over them, as it did when the whole document was composed first. */
 
-static pz_ynode *convert(loader *ld, yaml_node_t *yn, int depth)
+/* Maps with more keys than this get a hash index for the duplicate-key check. */
+#define DUP_LINEAR_MAX 8
+
+typedef struct anchor {
+    char *name;
+    pz_ynode *node;     /* NULL once building has stopped after an error */
+    yaml_mark_t mark;   /* start of the anchored node (for libyaml's duplicate-anchor message) */
+    size_t size;        /* nodes in the subtree, aliases expanded: what one more alias costs */
+    int height;         /* levels below the anchored node */
+    int open;           /* still being built: an alias to it would be a cycle */
+} anchor;
+
+typedef struct frame {
+    pz_ynode *node;     /* open sequence or mapping */
+    pz_ynode *key;      /* map only: key read, value not yet */
+    int key_line, key_col;
+    int depth;          /* depth of node (root = 0) */
+    int max_depth;      /* deepest descendant seen so far */
+    size_t made_before; /* nodes_made before this node was counted */
+    long anchor_idx;    /* anchor naming this node, or -1 */
+    size_t *slots;      /* map key index (open addressing, index + 1; 0 = empty) */
+    size_t nslots;
+} frame;
+
+typedef struct builder {
+    const char *name;
+    pz_err *err;
+    frame *stack;
+    size_t top, cap;
+    anchor *anchors;
+    size_t nanchors, anchors_cap;
+    size_t nodes_made;
+    pz_ynode *root;
+    int failed;         /* a semantic error is in err: stop building, keep parsing for syntax errors */
+    int composer_error; /* libyaml-style composer error (undefined alias, duplicate anchor) */
+    yaml_mark_t problem_mark, context_mark;
+    const char *problem, *context;
+} builder;
+
+/* The error named by `what` at line:col; key is only used by the duplicate-key message. */
+enum { E_KEY_KIND, E_DEPTH, E_NODES, E_NUL, E_DUP_KEY };
+
+static int semantic_error(builder *b, int line, int col, int what, const char *key)
 {
-    int line = (int)yn->start_mark.line + 1, col = (int)yn->start_mark.column + 1;
-    if (depth > PZ_YAML_MAX_DEPTH) {
-        pz_errf(ld->err, "%s:%d:%d: nesting deeper than %d levels", ld->name, line, col, PZ_YAML_MAX_DEPTH);
-        return NULL;
-    }
-    if (++ld->nodes_made > PZ_YAML_MAX_NODES) {
-        pz_errf(ld->err, "%s:%d:%d: document expands to more than %d nodes (alias bomb?)", ld->name, line, col,
+    const char *name = b->name;
+    switch (what) {
+    case E_KEY_KIND: pz_errf(b->err, "%s:%d:%d: mapping keys must be plain strings", name, line, col); break;
+    case E_DEPTH:
+        pz_errf(b->err, "%s:%d:%d: nesting deeper than %d levels", name, line, col, PZ_YAML_MAX_DEPTH);
+        break;
+    case E_NODES:
+        pz_errf(b->err, "%s:%d:%d: document expands to more than %d nodes (alias bomb?)", name, line, col,
                 PZ_YAML_MAX_NODES);
-        return NULL;
-    }
-    pz_ynode *out = NULL;
-    switch (yn->type) {
-    case YAML_SCALAR_NODE: {
-        out = node_new(PZ_Y_SCALAR);
-        out->str = pz_xmalloc(yn->data.scalar.length + 1);
-        memcpy(out->str, yn->data.scalar.value, yn->data.scalar.length);
-        out->str[yn->data.scalar.length] = 0;
-        if (strlen(out->str) != yn->data.scalar.length) {
-            pz_errf(ld->err, "%s:%d:%d: scalar contains a NUL character", ld->name, line, col);
-            pz_ynode_free(out);
-            return NULL;
-        }
-        out->quoted = yn->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         break;
+    case E_NUL: pz_errf(b->err, "%s:%d:%d: scalar contains a NUL character", name, line, col); break;
+    default: pz_errf(b->err, "%s:%d:%d: duplicate key '%s'", name, line, col, key); break;
     }
-    case YAML_SEQUENCE_NODE:
-        out = node_new(PZ_Y_SEQ);
-        for (yaml_node_item_t *it = yn->data.sequence.items.start; it < yn->data.sequence.items.top; it++) {
-            pz_ynode *child = convert(ld, yaml_document_get_node(&ld->doc, *it), depth + 1);
-            if (!child) { pz_ynode_free(out); return NULL; }
-            pz_yseq_push(out, child);
+    b->failed = 1;
+    return -1;
+}
+
+static size_t hash_key(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static void index_put(frame *f, size_t idx)
+{
+    size_t mask = f->nslots - 1, i = hash_key(f->node->keys[idx]->str) & mask;
+    while (f->slots[i]) i = (i + 1) & mask;
+    f->slots[i] = idx + 1;
+}
+
+/* Is key already in the open map f->node? Keeps the hash index (if any) big enough. */
+static int map_has_key(frame *f, const char *key)
+{
+    pz_ynode *m = f->node;
+    if (m->n <= DUP_LINEAR_MAX) {
+        for (size_t i = 0; i < m->n; i++)
+            if (strcmp(m->keys[i]->str, key) == 0) return 1;
+        return 0;
+    }
+    if (m->n * 2 >= f->nslots) { /* (re)build at half load */
+        free(f->slots);
+        f->nslots = f->nslots ? f->nslots * 2 : 64;
+        while (m->n * 2 >= f->nslots) f->nslots *= 2;
+        f->slots = pz_xcalloc(f->nslots, sizeof *f->slots);
+        for (size_t i = 0; i < m->n; i++) index_put(f, i);
+    }
+    size_t mask = f->nslots - 1;
+    for (size_t i = hash_key(key) & mask; f->slots[i]; i = (i + 1) & mask)
+        if (strcmp(m->keys[f->slots[i] - 1]->str, key) == 0) return 1;
+    return 0;
+}
+
+static void map_add_pair(frame *f, pz_ynode *key, pz_ynode *value)
+{
+    map_append(f->node, key, value);
+    if (f->slots) index_put(f, f->node->n - 1);
+}
+
+/* A node of this kind cannot go here: an open map is waiting for a key and it is no scalar.
+ * Checked before the limits, as the tree-walking loader did. */
+static int bad_key(const builder *b, pz_ykind kind)
+{
+    const frame *f = b->top ? &b->stack[b->top - 1] : NULL;
+    return f && f->node->kind == PZ_Y_MAP && !f->key && kind != PZ_Y_SCALAR;
+}
+
+/* Counts one node at `depth` against the limits. */
+static int admit(builder *b, int line, int col, int depth)
+{
+    if (depth > PZ_YAML_MAX_DEPTH) return semantic_error(b, line, col, E_DEPTH, NULL);
+    if (b->nodes_made >= PZ_YAML_MAX_NODES) return semantic_error(b, line, col, E_NODES, NULL);
+    b->nodes_made++;
+    return 0;
+}
+
+/* Hangs a finished (or just opened) node under the innermost open collection. */
+static int attach(builder *b, pz_ynode *node)
+{
+    if (!b->top) {
+        b->root = node;
+        return 0;
+    }
+    frame *f = &b->stack[b->top - 1];
+    if (f->node->kind == PZ_Y_SEQ) {
+        pz_yseq_push(f->node, node);
+    } else if (!f->key) {
+        if (map_has_key(f, node->str)) {
+            semantic_error(b, node->line, node->col, E_DUP_KEY, node->str);
+            pz_ynode_free(node);
+            return -1;
         }
-        break;
-    case YAML_MAPPING_NODE:
-        out = node_new(PZ_Y_MAP);
-        for (yaml_node_pair_t *p = yn->data.mapping.pairs.start; p < yn->data.mapping.pairs.top; p++) {
-            yaml_node_t *yk = yaml_document_get_node(&ld->doc, p->key);
-            int kl = (int)yk->start_mark.line + 1, kc = (int)yk->start_mark.column + 1;
-            if (yk->type != YAML_SCALAR_NODE) {
-                pz_errf(ld->err, "%s:%d:%d: mapping keys must be plain strings", ld->name, kl, kc);
-                pz_ynode_free(out);
-                return NULL;
+        f->key = node;
+    } else {
+        map_add_pair(f, f->key, node);
+        f->key = NULL;
+    }
+    return 0;
+}
+
+static int current_depth(const builder *b) { return b->top ? b->stack[b->top - 1].depth + 1 : 0; }
+
+static void note_depth(builder *b, int depth)
+{
+    if (b->top && b->stack[b->top - 1].max_depth < depth) b->stack[b->top - 1].max_depth = depth;
+}
+
+/* Records an anchor (taking over the name); returns its index or -1 on a duplicate. */
+static long anchor_add(builder *b, yaml_char_t **name, pz_ynode *node, yaml_mark_t mark)
+{
+    if (!*name) return -1;
+    for (size_t i = 0; i < b->nanchors; i++) {
+        if (strcmp(b->anchors[i].name, (char *)*name) == 0) {
+            /* libyaml 0.2 refuses a redefined anchor while composing; keep its message. */
+            b->composer_error = 1;
+            b->context = "found duplicate anchor; first occurrence";
+            b->context_mark = b->anchors[i].mark;
+            b->problem = "second occurrence";
+            b->problem_mark = mark;
+            return -2;
+        }
+    }
+    if (b->nanchors == b->anchors_cap) {
+        b->anchors_cap = b->anchors_cap ? b->anchors_cap * 2 : 8;
+        b->anchors = pz_xrealloc(b->anchors, b->anchors_cap * sizeof *b->anchors);
+    }
+    b->anchors[b->nanchors] = (anchor){.name = (char *)*name, .node = node, .mark = mark, .size = 1};
+    *name = NULL;
+    return (long)b->nanchors++;
+}
+
+static pz_ynode *node_at(pz_ykind kind, yaml_mark_t m)
+{
+    pz_ynode *n = node_new(kind);
+    n->line = (int)m.line + 1;
+    n->col = (int)m.column + 1;
+    return n;
+}
+
+static int on_scalar(builder *b, yaml_event_t *ev)
+{
+    int depth = current_depth(b);
+    pz_ynode *n = NULL;
+    if (!b->failed) {
+        int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+        if (admit(b, line, col, depth)) goto anchor_only;
+        char *text = (char *)ev->data.scalar.value;
+        if (strlen(text) != ev->data.scalar.length) {
+            semantic_error(b, line, col, E_NUL, NULL);
+            goto anchor_only;
+        }
+        n = node_at(PZ_Y_SCALAR, ev->start_mark);
+        n->str = text; /* libyaml allocates it with malloc and NUL-terminates it */
+        ev->data.scalar.value = NULL;
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        note_depth(b, depth);
+    }
+anchor_only:
+    if (anchor_add(b, &ev->data.scalar.anchor, n, ev->start_mark) == -2) {
+        pz_ynode_free(n);
+        return -1;
+    }
+    return n ? attach(b, n) : 0;
+}
+
+static int on_collection_start(builder *b, yaml_event_t *ev, pz_ykind kind)
+{
+    yaml_char_t **name = kind == PZ_Y_SEQ ? &ev->data.sequence_start.anchor : &ev->data.mapping_start.anchor;
+    int depth = current_depth(b);
+    pz_ynode *n = NULL;
+    size_t made_before = b->nodes_made;
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    if (!b->failed && bad_key(b, kind)) semantic_error(b, line, col, E_KEY_KIND, NULL);
+    if (!b->failed && !admit(b, line, col, depth)) {
+        n = node_at(kind, ev->start_mark);
+        note_depth(b, depth);
+        attach(b, n); /* cannot fail: only scalar keys are checked for duplicates */
+    }
+    long a = anchor_add(b, name, n, ev->start_mark);
+    if (a == -2) return -1;
+    if (a >= 0) b->anchors[a].open = 1;
+    if (b->top == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->stack = pz_xrealloc(b->stack, b->cap * sizeof *b->stack);
+    }
+    b->stack[b->top++] = (frame){.node = n, .depth = depth, .max_depth = depth, .made_before = made_before,
+                                 .anchor_idx = a};
+    return 0;
+}
+
+static void on_collection_end(builder *b)
+{
+    frame *f = &b->stack[--b->top];
+    if (f->anchor_idx >= 0) {
+        anchor *a = &b->anchors[f->anchor_idx];
+        a->open = 0;
+        a->size = b->nodes_made - f->made_before;
+        a->height = f->max_depth - f->depth;
+    }
+    note_depth(b, f->max_depth);
+    free(f->slots);
+}
+
+/* Finds the node where expanding `src` at `depth` first breaks a limit, walking in the same
+ * order the recursive loader did, and reports it. Iterative: src may be 64 levels deep. */
+static int report_expansion_limit(builder *b, const pz_ynode *src, int depth)
+{
+    struct { const pz_ynode *n; size_t next; } path[PZ_YAML_MAX_DEPTH + 2];
+    int top = 0, base = depth;
+    const pz_ynode *n = src;
+    for (;;) {
+        if (admit(b, n->line, n->col, base + top)) return -1;
+        if (n->n) {
+            path[top].n = n;
+            path[top].next = 0;
+            top++;
+        } else {
+            while (top && path[top - 1].next == path[top - 1].n->n * (path[top - 1].n->kind == PZ_Y_MAP ? 2 : 1))
+                top--;
+            if (!top) { /* cannot happen: the caller saw a limit broken */
+                b->failed = 1;
+                return pz_errf(b->err, "%s: internal error expanding an alias", b->name);
             }
-            pz_ynode *key = convert(ld, yk, depth + 1);
-            if (!key) { pz_ynode_free(out); return NULL; }
-            if (pz_ymap_get(out, key->str)) {
-                pz_errf(ld->err, "%s:%d:%d: duplicate key '%s'", ld->name, kl, kc, key->str);
-                pz_ynode_free(key);
-                pz_ynode_free(out);
-                return NULL;
-            }
-            pz_ynode *val = convert(ld, yaml_document_get_node(&ld->doc, p->value), depth + 1);
-            if (!val) { pz_ynode_free(key); pz_ynode_free(out); return NULL; }
-            map_append(out, key, val);
         }
-        break;
-    default:
-        pz_errf(ld->err, "%s:%d:%d: empty YAML node", ld->name, line, col);
-        return NULL;
+        const pz_ynode *p = path[top - 1].n;
+        size_t k = path[top - 1].next++;
+        n = p->kind == PZ_Y_MAP ? (k % 2 ? p->items[k / 2] : p->keys[k / 2]) : p->items[k];
     }
-    out->line = line;
-    out->col = col;
-    return out;
+}
+
+static int on_alias(builder *b, yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    anchor *a = NULL;
+    for (size_t i = b->nanchors; i-- > 0;)
+        if (strcmp(b->anchors[i].name, name) == 0) { a = &b->anchors[i]; break; }
+    if (!a) {
+        b->composer_error = 1;
+        b->problem = "found undefined alias";
+        b->problem_mark = ev->start_mark;
+        return -1;
+    }
+    if (b->failed) return 0;
+    int depth = current_depth(b);
+    if (a->open) /* an alias inside its own anchor expands forever */
+        return semantic_error(b, a->node->line, a->node->col, E_DEPTH, NULL);
+    const pz_ynode *src = a->node;
+    if (bad_key(b, src->kind)) return semantic_error(b, src->line, src->col, E_KEY_KIND, NULL);
+    if (depth + a->height > PZ_YAML_MAX_DEPTH || a->size > PZ_YAML_MAX_NODES - b->nodes_made)
+        return report_expansion_limit(b, src, depth);
+    b->nodes_made += a->size;
+    note_depth(b, depth + a->height);
+    return attach(b, pz_ynode_clone(src));
+}
+
+static void builder_free(builder *b)
+{
+    for (size_t i = 0; i < b->top; i++) {
+        pz_ynode_free(b->stack[i].key);
+        free(b->stack[i].slots);
+    }
+    free(b->stack);
+    for (size_t i = 0; i < b->nanchors; i++) free(b->anchors[i].name);
+    free(b->anchors);
 }
 
 static const char *problem_text(const yaml_parser_t *p)
 {
     return p->problem ? p->problem : "malformed YAML";
+}
+
+static void syntax_error(pz_err *err, const char *name, yaml_mark_t m, const char *problem, const char *context)
+{
+    if (context)
+        pz_errf(err, "%s:%zu:%zu: YAML syntax error: %s %s", name, m.line + 1, m.column + 1, problem, context);
+    else
+        pz_errf(err, "%s:%zu:%zu: YAML syntax error: %s", name, m.line + 1, m.column + 1, problem);
+}
+
+/* Reads events up to the end of the first document (or of the stream). Returns 0 when libyaml
+ * accepted the document; semantic errors are left in b->failed / err. */
+static int build_first_document(builder *b, yaml_parser_t *parser)
+{
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(parser, &ev)) {
+            syntax_error(b->err, b->name, parser->problem_mark, problem_text(parser), parser->context);
+            return -1;
+        }
+        int rc = 0, done = 0;
+        switch (ev.type) {
+        case YAML_SCALAR_EVENT: rc = on_scalar(b, &ev); break;
+        case YAML_SEQUENCE_START_EVENT: rc = on_collection_start(b, &ev, PZ_Y_SEQ); break;
+        case YAML_MAPPING_START_EVENT: rc = on_collection_start(b, &ev, PZ_Y_MAP); break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: on_collection_end(b); break;
+        case YAML_ALIAS_EVENT: rc = on_alias(b, &ev); break;
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_STREAM_END_EVENT: done = 1; break;
+        default: break;
+        }
+        yaml_event_delete(&ev);
+        if (b->composer_error) {
+            syntax_error(b->err, b->name, b->problem_mark, b->problem, b->context);
+            return -1;
+        }
+        (void)rc; /* semantic errors set b->failed; parsing goes on so a syntax error can win */
+        if (done) return 0;
+    }
 }
 
 pz_ynode *pz_yaml_load_string(const char *text, size_t len, const char *name, pz_err *err)
@@ -198,45 +480,36 @@ pz_ynode *pz_yaml_load_string(const char *text, size_t len, const char *name, pz
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    loader ld = {.name = name, .err = err};
-    if (!yaml_parser_load(&parser, &ld.doc)) {
-        yaml_mark_t m = parser.problem_mark;
-        if (parser.context)
-            pz_errf(err, "%s:%zu:%zu: YAML syntax error: %s %s", name, m.line + 1, m.column + 1, problem_text(&parser),
-                    parser.context);
-        else
-            pz_errf(err, "%s:%zu:%zu: YAML syntax error: %s", name, m.line + 1, m.column + 1, problem_text(&parser));
+    builder b = {.name = name, .err = err};
+    int rc = build_first_document(&b, &parser);
+    pz_ynode *out = b.root;
+    builder_free(&b);
+    if (rc || b.failed) {
+        pz_ynode_free(out);
         yaml_parser_delete(&parser);
         return NULL;
     }
-    pz_ynode *out;
-    yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
-    if (!root) {
+    if (!out) {
         out = pz_ynode_map();
         out->line = out->col = 1;
-    } else {
-        out = convert(&ld, root, 0);
     }
-    /* A second document in the stream is almost always a mistake (a stray '---'). */
-    if (out) {
-        yaml_document_t extra;
-        if (yaml_parser_load(&parser, &extra)) {
-            yaml_node_t *r2 = yaml_document_get_root_node(&extra);
-            if (r2) {
-                pz_errf(err, "%s:%zu:%zu: only one YAML document is allowed", name, r2->start_mark.line + 1,
-                        r2->start_mark.column + 1);
-                pz_ynode_free(out);
-                out = NULL;
-            }
-            yaml_document_delete(&extra);
-        } else {
-            yaml_mark_t m = parser.problem_mark;
-            pz_errf(err, "%s:%zu:%zu: YAML syntax error: %s", name, m.line + 1, m.column + 1, problem_text(&parser));
+    /* A second document in the stream is almost always a mistake (a stray '---'). This is the
+     * rare path, so libyaml's own composer checks the rest. */
+    yaml_document_t extra;
+    if (yaml_parser_load(&parser, &extra)) {
+        yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+        if (r2) {
+            pz_errf(err, "%s:%zu:%zu: only one YAML document is allowed", name, r2->start_mark.line + 1,
+                    r2->start_mark.column + 1);
             pz_ynode_free(out);
             out = NULL;
         }
+        yaml_document_delete(&extra);
+    } else {
+        syntax_error(err, name, parser.problem_mark, problem_text(&parser), NULL);
+        pz_ynode_free(out);
+        out = NULL;
     }
-    yaml_document_delete(&ld.doc);
     yaml_parser_delete(&parser);
     return out;
 }
