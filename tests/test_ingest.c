@@ -194,6 +194,83 @@ static void test_galaxiesml(void)
     free(in);
 }
 
+/* pz_ingest_check on in-memory tables: duplicated ids compared exactly as int64 (17-digit HSC
+ * ids differing in the last digit are distinct, a double would merge them), `id` used when
+ * there is no `object_id`, null ids ignored, the reported "first" being the duplicate whose
+ * first row comes earliest, drop keeping each id's first row. */
+static void test_check_duplicates(void)
+{
+    const int64_t ids[] = {43158035740000001LL, 43158035740000002LL, 5, 9, 5, 9, 43158035740000002LL, 77, 77};
+    size_t n = sizeof ids / sizeof ids[0];
+    pz_table *t = pz_table_new(n);
+    pz_column *c = pz_table_add(t, "id", PZ_I64, 0);
+    memcpy(c->data, ids, sizeof ids);
+    c->null = pz_xcalloc(n, 1);
+    c->null[7] = c->null[8] = 1; /* 77 twice, but null: not a value */
+    pz_column *g = pz_table_add(t, "g_mag", PZ_F32, 0);
+    for (size_t r = 0; r < n; r++) pz_col_set_f64(g, r, 20.0 + (double)r);
+    pz_ingest_checks chk = PZ_INGEST_CHECKS_DEFAULT;
+    pz_err err = {{0}};
+    CU_ASSERT_EQUAL(pz_ingest_check(&t, "cat.fits", &chk, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "cat.fits: column id has 3 duplicated values (first: 43158035740000002 at rows 1 "
+                                    "and 6); set duplicates: drop to keep the first occurrence");
+    CU_ASSERT_EQUAL(t->nrows, n);
+    chk.drop_duplicates = 1;
+    CU_ASSERT_EQUAL_FATAL(pz_ingest_check(&t, "cat.fits", &chk, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(t->nrows, 6);
+    const double want_g[] = {20, 21, 22, 23, 27, 28}; /* rows 4, 5, 6 dropped, in order */
+    for (size_t r = 0; r < 6; r++) CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "g_mag"), r), want_g[r], 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "pzflow_ingest_checks"),
+                           "dropped 3 rows repeating an earlier id (3 duplicated values, first: 43158035740000002)");
+    /* the result has unique ids: a second pass finds nothing */
+    chk.drop_duplicates = 0;
+    CU_ASSERT_EQUAL(pz_ingest_check(&t, "cat.fits", &chk, &err), 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "pzflow_ingest_checks"), "none");
+    pz_table_free(t);
+}
+
+/* Magnitudes (names ending in _mag) outside (0, 50): counted per column, NaN by default, kept
+ * with keep_sentinels; *_magerr and other columns untouched; NaN/inf not counted again. */
+static void test_check_sentinels(void)
+{
+    const double g[] = {-99, 99, 21, 0, 50, NAN, INFINITY, 49.9};
+    size_t n = sizeof g / sizeof g[0];
+    pz_table *t = pz_table_new(n);
+    pz_column *gm = pz_table_add(t, "g_cmodel_mag", PZ_F32, 0);
+    pz_column *ge = pz_table_add(t, "g_magerr", PZ_F32, 0);
+    pz_column *rm = pz_table_add(t, "r_mag", PZ_F64, 0);
+    for (size_t r = 0; r < n; r++) {
+        pz_col_set_f64(gm, r, g[r]);
+        pz_col_set_f64(ge, r, -99);
+        pz_col_set_f64(rm, r, r == 2 ? 99 : 22);
+    }
+    pz_ingest_checks chk = PZ_INGEST_CHECKS_DEFAULT;
+    chk.keep_sentinels = 1;
+    pz_err err = {{0}};
+    CU_ASSERT_EQUAL_FATAL(pz_ingest_check(&t, "x.h5", &chk, &err), 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "pzflow_ingest_checks"),
+                           "magnitudes outside (0, 50) kept: g_cmodel_mag 4, r_mag 1");
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "g_cmodel_mag"), 0), -99, 0);
+    chk.keep_sentinels = 0;
+    CU_ASSERT_EQUAL_FATAL(pz_ingest_check(&t, "x.h5", &chk, &err), 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "pzflow_ingest_checks"),
+                           "magnitudes outside (0, 50) set to NaN: g_cmodel_mag 4, r_mag 1");
+    gm = pz_table_col(t, "g_cmodel_mag");
+    for (size_t r = 0; r < n; r++) {
+        double v = pz_col_f64(gm, r);
+        if (r == 2 || r == 7) CU_ASSERT_DOUBLE_EQUAL(v, g[r], 1e-5);
+        if (r < 2 || r == 3 || r == 4 || r == 5) CU_ASSERT_TRUE(isnan(v));
+    }
+    CU_ASSERT_TRUE(isinf(pz_col_f64(gm, 6)));
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "g_magerr"), 0), -99, 0);
+    CU_ASSERT_TRUE(isnan(pz_col_f64(pz_table_col(t, "r_mag"), 2)));
+    char *line = pz_ingest_summary(t);
+    CU_ASSERT_STRING_EQUAL(line, "8 rows, 3 columns; missing values: g_cmodel_mag 6, r_mag 1; "
+                                 "magnitudes outside (0, 50) set to NaN: g_cmodel_mag 4, r_mag 1");
+    free(line);
+    pz_table_free(t);
+}
+
 int main(void)
 {
     dir = pzt_mkdtemp("ingest");
@@ -201,6 +278,8 @@ int main(void)
                                      {"cosmos_options", test_cosmos_options},
                                      {"hsc", test_hsc},
                                      {"galaxiesml", test_galaxiesml},
+                                     {"check_duplicates", test_check_duplicates},
+                                     {"check_sentinels", test_check_sentinels},
                                      {0}});
     int rc = pzt_main();
     if (rc == 0) pzt_rmtree(dir);
