@@ -58,6 +58,61 @@ static void test_alias_bomb_is_refused(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "alias bomb"));
 }
 
+static void test_aliases_keys_and_limits(void)
+{
+    pz_err err;
+    /* Aliases expand into copies that keep the anchored node's position. */
+    pz_ynode *r = load("x: &a {k: [1, 2]}\ny: *a\nz: [*a]\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    pz_ynode *y = pz_ymap_get(r, "y"), *z0 = pz_ynode_path(r, "z.0");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    CU_ASSERT_PTR_NOT_EQUAL(y, pz_ymap_get(r, "x"));
+    CU_ASSERT_EQUAL(y->line, 1);
+    CU_ASSERT_EQUAL(y->col, 4); /* the anchor starts the node */
+    CU_ASSERT_STRING_EQUAL(pz_ynode_path(z0, "k.1")->str, "2");
+    pz_ynode_free(r);
+    /* Hashed duplicate check in a big map, and a duplicate coming from an aliased key. */
+    char big[4096] = "";
+    for (int i = 0; i < 40; i++) snprintf(big + strlen(big), sizeof big - strlen(big), "k%d: %d\n", i, i);
+    r = load(big, &err);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    CU_ASSERT_EQUAL(r ? r->n : 0, 40);
+    pz_ynode_free(r);
+    strcat(big, "k17: again\n");
+    CU_ASSERT_PTR_NULL(load(big, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:41:1: duplicate key 'k17'");
+    CU_ASSERT_PTR_NULL(load("&k key: 1\n*k : 2\n", &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:1: duplicate key 'key'");
+    CU_ASSERT_PTR_NULL(load("? [1]\n: 2\n", &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:3: mapping keys must be plain strings");
+    CU_ASSERT_PTR_NULL(pz_yaml_load_string("a: \"x\\0y\"\n", 10, "t.yaml", &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:4: scalar contains a NUL character");
+    CU_ASSERT_PTR_NULL(load("a: *nope\n", &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:4: YAML syntax error: found undefined alias");
+    /* A syntax error later in the document wins over an earlier duplicate key. */
+    CU_ASSERT_PTR_NULL(load("a: 1\na: 2\nb: [1, 2\n", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "YAML syntax error"));
+    /* Nesting: 64 levels below the root load, 65 do not; an alias to its own anchor neither. */
+    char deep[512] = "a: ";
+    for (int i = 0; i < 65; i++) strcat(deep, "[");
+    for (int i = 0; i < 65; i++) strcat(deep, "]");
+    CU_ASSERT_PTR_NULL(load(deep, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:68: nesting deeper than 64 levels");
+    deep[3] = ' ';
+    deep[strlen(deep) - 1] = ' ';
+    r = load(deep, &err);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    pz_ynode_free(r);
+    CU_ASSERT_PTR_NULL(load("a: &a [*a]\n", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nesting deeper than 64 levels"));
+    /* Empty documents are empty maps. */
+    r = load("# nothing\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->kind, PZ_Y_MAP);
+    CU_ASSERT_EQUAL(r->n, 0);
+    pz_ynode_free(r);
+}
+
 static void test_json_roundtrip_canonical(void)
 {
     pz_err err;
@@ -121,6 +176,7 @@ int main(void)
     pzt_suite("ytree", (pzt_case[]){{"positions and types", test_positions_and_types},
                                     {"errors name position", test_errors_name_position},
                                     {"alias bomb refused", test_alias_bomb_is_refused},
+                                    {"aliases keys limits", test_aliases_keys_and_limits},
                                     {"canonical json", test_json_roundtrip_canonical},
                                     {"spec accessors", test_spec_accessors},
                                     {0}});
