@@ -361,6 +361,7 @@ static void on_collection_end(builder *b)
         a->height = f->max_depth - f->depth;
     }
     note_depth(b, f->max_depth);
+    pz_ynode_free(f->key); /* a key whose value failed to load */
     free(f->slots);
 }
 
