@@ -128,6 +128,22 @@ static void test_json_roundtrip_canonical(void)
     pz_ynode_free(a); pz_ynode_free(b); pz_ynode_free(c);
 }
 
+static void test_json_escapes_yaml_line_breaks(void)
+{
+    /* NEL, LS, PS, C1 controls, DEL and U+FFFE would not survive a reload if written raw. */
+    pz_err err;
+    pz_ynode *a = load("s: \"a\\Nb\\Lc\\Pd\\x80e\\x7ff\\uFFFEg\\u00e9\"\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    char *ja = pz_yaml_to_json(a, 1, -1);
+    CU_ASSERT_STRING_EQUAL(ja, "{\"s\":\"a\\u0085b\\u2028c\\u2029d\\u0080e\\u007ff\\ufffeg\xc3\xa9\"}");
+    pz_ynode *b = load(ja, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_STRING_EQUAL(pz_ymap_get(a, "s")->str, pz_ymap_get(b, "s")->str);
+    free(ja);
+    pz_ynode_free(a);
+    pz_ynode_free(b);
+}
+
 static void test_spec_accessors(void)
 {
     char *dir = pzt_mkdtemp("ytree");
@@ -178,6 +194,7 @@ int main(void)
                                     {"alias bomb refused", test_alias_bomb_is_refused},
                                     {"aliases keys limits", test_aliases_keys_and_limits},
                                     {"canonical json", test_json_roundtrip_canonical},
+                                    {"json escapes line breaks", test_json_escapes_yaml_line_breaks},
                                     {"spec accessors", test_spec_accessors},
                                     {0}});
     return pzt_main();

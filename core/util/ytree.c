@@ -683,15 +683,40 @@ static int is_bare_scalar(const pz_ynode *n)
     return *p == 0;
 }
 
+/* Code point of a UTF-8 sequence that YAML would not read back verbatim inside quotes: C1
+ * controls (U+0085 is a line break to YAML, the rest are not printable), the line and paragraph
+ * separators U+2028/U+2029 (folded like newlines) and the non-characters U+FFFE/U+FFFF. Sets
+ * *len to the sequence length; returns 0 for anything that can be written as is. */
+static unsigned needs_escape_utf8(const unsigned char *p, size_t *len)
+{
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) { *len = 2; return p[1]; }
+    if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+        *len = 3;
+        return 0x2000u + (p[2] - 0x80u);
+    }
+    if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) {
+        *len = 3;
+        return 0xFFC0u + (p[2] - 0x80u);
+    }
+    return 0;
+}
+
 static void emit_string(sbuf *b, const char *s)
 {
     sb_put(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
+        size_t len;
+        unsigned cp;
         if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; sb_put(b, esc, 2); }
         else if (*p == '\n') sb_puts(b, "\\n");
         else if (*p == '\t') sb_puts(b, "\\t");
-        else if (*p < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", *p); sb_puts(b, esc); }
+        else if (*p < 0x20 || *p == 0x7F) { snprintf(esc, sizeof esc, "\\u%04x", *p); sb_puts(b, esc); }
+        else if (*p >= 0xC2 && (cp = needs_escape_utf8(p, &len)) != 0) {
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+            sb_puts(b, esc);
+            p += len - 1;
+        }
         else sb_put(b, (const char *)p, 1);
     }
     sb_put(b, "\"", 1);
