@@ -142,6 +142,20 @@ static void test_json_escapes_yaml_line_breaks(void)
     free(ja);
     pz_ynode_free(a);
     pz_ynode_free(b);
+    /* A key too long for libyaml to read back from JSON is refused when loading. */
+    char text[1100] = "{";
+    memset(text + 1, 'k', 1001);
+    strcpy(text + 1002, ": 1}");
+    CU_ASSERT_PTR_NULL(load(text, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.yaml:1:2: mapping key longer than 1000 characters");
+    text[1001] = ':';
+    text[1002] = ' ';
+    text[1003] = '1';
+    text[1004] = '}';
+    text[1005] = 0;
+    a = load(text, &err);
+    CU_ASSERT_PTR_NOT_NULL(a);
+    pz_ynode_free(a);
 }
 
 static void test_spec_accessors(void)

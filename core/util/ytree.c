@@ -157,7 +157,11 @@ typedef struct builder {
 } builder;
 
 /* The error named by `what` at line:col; key is only used by the duplicate-key message. */
-enum { E_KEY_KIND, E_DEPTH, E_NODES, E_NUL, E_DUP_KEY };
+enum { E_KEY_KIND, E_DEPTH, E_NODES, E_NUL, E_KEY_LONG, E_DUP_KEY };
+
+/* libyaml reads a key of a flow mapping only within 1024 characters of where it starts, so a
+ * longer key could not be read back from the JSON we emit (escapes count: \u0085 is 6). */
+#define KEY_MAX_JSON 1000
 
 static int semantic_error(builder *b, int line, int col, int what, const char *key)
 {
@@ -172,6 +176,9 @@ static int semantic_error(builder *b, int line, int col, int what, const char *k
                 PZ_YAML_MAX_NODES);
         break;
     case E_NUL: pz_errf(b->err, "%s:%d:%d: scalar contains a NUL character", name, line, col); break;
+    case E_KEY_LONG:
+        pz_errf(b->err, "%s:%d:%d: mapping key longer than %d characters", name, line, col, KEY_MAX_JSON);
+        break;
     default: pz_errf(b->err, "%s:%d:%d: duplicate key '%s'", name, line, col, key); break;
     }
     b->failed = 1;
@@ -237,6 +244,21 @@ static int admit(builder *b, int line, int col, int depth)
     return 0;
 }
 
+static unsigned needs_escape_utf8(const unsigned char *p, size_t *len);
+
+/* Length of s written as a JSON string by emit_string (without the quotes). */
+static size_t json_string_len(const char *s)
+{
+    size_t n = 0, len;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '\n' || *p == '\t') n += 2;
+        else if (*p < 0x20 || *p == 0x7F) n += 6;
+        else if (*p >= 0xC2 && needs_escape_utf8(p, &len)) { n += 6; p += len - 1; }
+        else n++;
+    }
+    return n;
+}
+
 /* Hangs a finished (or just opened) node under the innermost open collection. */
 static int attach(builder *b, pz_ynode *node)
 {
@@ -248,6 +270,11 @@ static int attach(builder *b, pz_ynode *node)
     if (f->node->kind == PZ_Y_SEQ) {
         pz_yseq_push(f->node, node);
     } else if (!f->key) {
+        if (json_string_len(node->str) > KEY_MAX_JSON) {
+            semantic_error(b, node->line, node->col, E_KEY_LONG, NULL);
+            pz_ynode_free(node);
+            return -1;
+        }
         if (map_has_key(f, node->str)) {
             semantic_error(b, node->line, node->col, E_DUP_KEY, node->str);
             pz_ynode_free(node);
