@@ -241,7 +241,7 @@ static void test_empty(void)
     int rc;
     expect_ok(rc, ingest(&rc, "ing_empty", "hsc_empty.fits"), "hsc_empty.fits: 0 rows, 18 columns");
     expect_error(rc, cuts(&rc, "qc_empty", "ing_empty.h5", "[\"isfinite(g_cmodel_mag)\"]"),
-                 "pzflow-quality-cuts: the input table has no rows (nothing to cut)");
+                 "ing_empty.h5: the input table has no rows (nothing to cut)");
     expect_error(rc, train(&rc, "tr_empty", "gml_empty.h5", ""), "gml_empty.h5: no usable rows");
 }
 

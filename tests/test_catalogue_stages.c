@@ -293,7 +293,7 @@ static void test_stage_quality_cuts(void)
                    "{\"table\": \"cosmos.h5\"}", "{\"table\": \"cut0.h5\", \"cutflow\": \"cutflow0.md\"}", &out);
     CU_ASSERT_NOT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "| 2 | `lp_zPDF > 5` | 0 | 6 | 0.00 |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "pzflow-quality-cuts: no rows left after cut 2 'lp_zPDF > 5' (6 rows before it)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "pzflow-quality-cuts: input 'table' cosmos.h5: no rows left after cut 2 'lp_zPDF > 5' (6 rows before it)"));
     free(out);
     /* Parse error names the cut and the column. */
     rc = run_stage("quality-cuts", "qc1.json", 1, "{\"cuts\": [\"lp_type == 0\", \"lp_zPDF <= \"]}",

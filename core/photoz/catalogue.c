@@ -99,6 +99,9 @@ int pz_stage_quality_cuts(const pz_spec *spec, char **summary, pz_err *err)
         pz_progress(0.4, "applying %zu cuts to %zu rows", ncuts, in->nrows);
         out = pz_quality_cuts(in, cuts, ncuts, &flow, err);
         if (flow.cuts) *summary = pz_cutflow_markdown(&flow);
+        const char *path = NULL;
+        if (!out && pz_spec_input(spec, "table", &path, NULL) == 0) /* say which file ran dry */
+            pz_err_prefix(err, "input 'table' %s: ", path);
         if (out) {
             pz_progress(0.7, "writing %zu rows", out->nrows);
             char *prov = pz_spec_provenance_json(spec);
