@@ -269,21 +269,25 @@ static void test_ctrl_c(void)
 static void test_lock_between_runs(void)
 {
     env e = setup(chain_yaml);
-    long pid = start_background(&e, "--set vars.sleep=1500");
+    /* The first run must still hold the lock when the waiting run starts, several pzflow calls
+       later: under valgrind each call takes seconds, so the sleep scales. */
+    char sleep[64];
+    snprintf(sleep, sizeof sleep, "--set vars.sleep=%d", 1500 * pzt_time_scale());
+    long pid = start_background(&e, sleep);
     CU_ASSERT_TRUE_FATAL(wait_for_stage(&e, pid) > 0);
-    char *out;
-    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --no-wait --set vars.sleep=1500"), 3);
+    char *out, *nowait = pz_xasprintf("run p.yaml --no-wait %s", sleep), *waiting = pz_xasprintf("run p.yaml %s", sleep);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, nowait), 3);
     char *msg = pz_xasprintf("is in use by another pzflow run (pid %ld)", pid);
     CU_ASSERT_TRUE(has(out, msg));
     free(out), free(msg);
     /* Read-only commands do not wait. */
     CU_ASSERT_EQUAL(pzflow(&e, NULL, "status p.yaml"), 0);
     /* A second run waits, then finds everything done. */
-    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set vars.sleep=1500"), 0);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, waiting), 0);
     msg = pz_xasprintf("waiting for lock held by pid %ld", pid);
     CU_ASSERT_TRUE(has(out, msg));
     CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
-    free(out), free(msg);
+    free(out), free(msg), free(nowait), free(waiting);
     teardown(&e);
 }
 

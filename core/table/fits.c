@@ -496,7 +496,7 @@ static int check_headers(const char *path, int hdu, pz_err *err)
             }
             for (int c = 0; c < FITS_BLOCK / FITS_CARD && !end && rc == 0; c++) {
                 const char *card = block + c * FITS_CARD;
-                long long v;
+                long long v = 0;
                 ncards++;
                 if (!card_printable(card))
                     rc = pz_errf(err, "%s: HDU %d: header card %d holds non-ASCII bytes (corrupt file?)", path, h,

@@ -23,6 +23,13 @@ const char *pzt_source_dir(void)
     return d ? d : ".";
 }
 
+int pzt_time_scale(void)
+{
+    const char *s = getenv("PZT_TIME_SCALE");
+    int k = s ? atoi(s) : 1;
+    return k < 1 ? 1 : k > 100 ? 100 : k;
+}
+
 const char *pzt_python(void)
 {
     return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";

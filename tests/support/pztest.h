@@ -35,4 +35,8 @@ void pzt_suite(const char *name, const pzt_case *cases);
 /* The python interpreter with astropy/h5py (Debian's), for format cross-checks. */
 const char *pzt_python(void);
 
+/* PZT_TIME_SCALE (default 1): how much longer to make the sleeps of tests that race one pzflow
+   run against another, for slow runners such as valgrind (scripts/valgrind.sh sets 10). */
+int pzt_time_scale(void);
+
 #endif
