@@ -1,23 +1,8 @@
-/* pzflow-ingest-hsc spec.json: see core/table/ingest.h and docs/tables.md. */
-#include <stdio.h>
-#include <stdlib.h>
-
+/* pzflow-ingest-hsc SPEC.json: see docs/tables.md; the work is pz_ingest_stage_hsc in
+ * core/table/ingest.c. */
 #include "table/ingest.h"
 
 int main(int argc, char **argv)
 {
-    const char *prog = "pzflow-ingest-hsc";
-    pz_err err;
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s spec.json\n", prog);
-        return 2;
-    }
-    pz_spec *spec = pz_spec_load(argv[1], &err);
-    if (!spec) pz_die(prog, &err, 1);
-    char *summary = NULL;
-    if (pz_ingest_stage_hsc(spec, &summary, &err) < 0) pz_die(prog, &err, 1);
-    printf("%s\n", summary);
-    free(summary);
-    pz_spec_free(spec);
-    return 0;
+    return pz_stage_main(argc, argv, "pzflow-ingest-hsc", pz_ingest_stage_hsc);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "table/h5util.h"
+
 #define MODEL_FORMAT "pzflow-nn-model"
 #define MODEL_VERSION 1
 
@@ -69,24 +71,6 @@ void pz_history_free(pz_history *h)
     free(h->val_loss);
     free(h->lr);
     memset(h, 0, sizeof *h);
-}
-
-/* HDF5 prints its error stack by default; a library reports through pz_err instead, so the
- * handler is switched off for the duration of a call and restored after. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} quiet_errors;
-
-static void quiet_begin(quiet_errors *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const quiet_errors *q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
 }
 
 /* ---- HDF5 writing: every object without timestamps, fixed format versions ---- */
@@ -259,8 +243,8 @@ static int write_history(hid_t f, const pz_history *h, const h5_props *p)
 
 int pz_model_save(const char *path, const pz_model *m, pz_err *err)
 {
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
     h5_props p = {H5Pcreate(H5P_GROUP_CREATE), H5Pcreate(H5P_DATASET_CREATE)};
@@ -279,7 +263,7 @@ int pz_model_save(const char *path, const pz_model *m, pz_err *err)
     H5Pclose(p.dcpl);
     H5Pclose(fcpl);
     H5Pclose(fapl);
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     return rc;
 }
 
@@ -505,8 +489,8 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
 
 pz_model *pz_model_load(const char *path, pz_err *err)
 {
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     pz_model *m = NULL;
     hid_t f = -1;
     if (access(path, R_OK) != 0) pz_errf(err, "%s: cannot read model file: %s", path, strerror(errno));
@@ -514,6 +498,6 @@ pz_model *pz_model_load(const char *path, pz_err *err)
     else if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) pz_errf(err, "%s: cannot open model file", path);
     else m = load_open(f, path, err);
     if (f >= 0) H5Fclose(f);
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     return m;
 }

@@ -9,6 +9,7 @@
 
 #include "nn/train.h"
 #include "table/table.h"
+#include "table/h5util.h"
 
 #define DEFAULT_READ_ROWS 65536
 
@@ -56,20 +57,6 @@ static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
     return d;
 }
 
-static int out_attr(hid_t obj, const char *key, const char *value)
-{
-    hid_t st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, H5T_VARIABLE);
-    H5Tset_cset(st, H5T_CSET_UTF8);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, key, st, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, st, &value) < 0 ? -1 : 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(st);
-    return rc;
-}
-
 static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows,
                     const char *provenance, pz_err *err)
 {
@@ -86,7 +73,7 @@ static int out_open(pred_out *o, const char *path, const char *id_name, int with
     o->zpred = out_dataset(o->file, "z_pred", H5T_IEEE_F32LE, rows);
     if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
     if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0) ||
-        out_attr(o->file, "pzflow_provenance", provenance ? provenance : "{}") < 0)
+        pz_h5_write_string_attr(o->file, "pzflow_provenance", provenance ? provenance : "{}") < 0)
         return pz_errf(err, "%s: cannot create the predictions datasets", path);
     return 0;
 }

@@ -306,26 +306,3 @@ int pz_stage_split(const pz_spec *spec, char **summary, pz_err *err)
     if (rc == 0) pz_progress(1.0, "done");
     return rc;
 }
-
-/* ---- main ---- */
-
-int pz_catalogue_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *, char **, pz_err *))
-{
-    pz_err err;
-    if (argc != 2) {
-        pz_errf(&err, "usage: %s SPEC.json", prog);
-        pz_die(prog, &err, 2);
-    }
-    pz_spec *spec = pz_spec_load(argv[1], &err);
-    if (!spec) pz_die(prog, &err, 1);
-    char *summary = NULL;
-    int rc = run(spec, &summary, &err);
-    if (summary) {
-        fputs(summary, rc == 0 ? stdout : stderr);
-        fflush(rc == 0 ? stdout : stderr);
-    }
-    free(summary);
-    pz_spec_free(spec);
-    if (rc < 0) pz_die(prog, &err, 1);
-    return 0;
-}

@@ -14,8 +14,4 @@ int pz_stage_cross_match(const pz_spec *spec, char **summary, pz_err *err);
 int pz_stage_build_transferz(const pz_spec *spec, char **summary, pz_err *err);
 int pz_stage_split(const pz_spec *spec, char **summary, pz_err *err);
 
-/* The shared main of the four stage executables. */
-int pz_catalogue_main(int argc, char **argv, const char *prog,
-                      int (*run)(const pz_spec *, char **, pz_err *));
-
 #endif

@@ -7,6 +7,7 @@
  * HDF5 prints its error stack to stderr by default; every entry point switches that off for its
  * duration and turns failures into one pz_err line naming the file and dataset. */
 #include "table/table.h"
+#include "table/h5util.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -20,22 +21,6 @@
  * dataset attribute `null_value` holding it, so the mask survives a round trip. */
 #define NULL_ATTR "null_value"
 #define UNIT_ATTR "unit"
-
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} quiet_errors;
-
-static void quiet_begin(quiet_errors *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const quiet_errors *q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
 
 static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
 {
@@ -136,20 +121,6 @@ static void store_sentinel(void *p, pz_coltype t, int64_t v)
     }
 }
 
-static int write_string_attr(hid_t obj, const char *key, const char *value)
-{
-    hid_t st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, H5T_VARIABLE);
-    H5Tset_cset(st, H5T_CSET_UTF8);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, key, st, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, st, &value) < 0 ? -1 : 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(st);
-    return rc;
-}
-
 static int has_nulls(const pz_column *c, size_t nrows)
 {
     if (!c->null || c->type == PZ_F64 || c->type == PZ_F32 || c->type == PZ_STR) return 0;
@@ -180,7 +151,7 @@ static int write_column(hid_t file, const pz_table *t, const pz_column *c)
         data = copy;
     }
     if (rc == 0 && t->nrows > 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) rc = -1;
-    if (rc == 0 && c->unit && write_string_attr(ds, UNIT_ATTR, c->unit) < 0) rc = -1;
+    if (rc == 0 && c->unit && pz_h5_write_string_attr(ds, UNIT_ATTR, c->unit) < 0) rc = -1;
     if (rc == 0 && nulls) {
         hid_t asp = H5Screate(H5S_SCALAR);
         char buf[8];
@@ -203,8 +174,8 @@ int pz_table_write_hdf5(const char *path, const pz_table *t, pz_err *err)
     for (size_t j = 0; j < t->ncols; j++)
         if (!t->cols[j].name[0] || strchr(t->cols[j].name, '/') || !strcmp(t->cols[j].name, "."))
             return pz_errf(err, "%s: column name '%s' cannot be an HDF5 dataset name", path, t->cols[j].name);
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0);
     H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
@@ -217,17 +188,17 @@ int pz_table_write_hdf5(const char *path, const pz_table *t, pz_err *err)
     char why[204];
     if (f < 0) {
         rc = pz_errf(err, "%s: cannot create HDF5 file%s", path, hdf5_reason(why));
-        quiet_end(&q);
+        pz_h5_quiet_end(&q);
         return rc;
     }
     for (size_t j = 0; j < t->ncols && rc == 0; j++)
         if (write_column(f, t, &t->cols[j]) < 0)
             rc = pz_errf(err, "%s: writing column '%s' failed%s", path, t->cols[j].name, hdf5_reason(why));
     for (size_t i = 0; i < t->nattrs && rc == 0; i++)
-        if (write_string_attr(f, t->attr_keys[i], t->attr_vals[i]) < 0)
+        if (pz_h5_write_string_attr(f, t->attr_keys[i], t->attr_vals[i]) < 0)
             rc = pz_errf(err, "%s: writing attribute '%s' failed%s", path, t->attr_keys[i], hdf5_reason(why));
     if (H5Fclose(f) < 0 && rc == 0) rc = pz_errf(err, "%s: closing HDF5 file failed (disk full?)", path);
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     return rc;
 }
 
@@ -571,19 +542,19 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
 int pz_table_read_hdf5(const char *path, const char *const *columns, size_t ncolumns, size_t start, size_t count,
                        pz_table **out, pz_err *err)
 {
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     hid_t f = open_file(path, err);
     int rc = f < 0 ? -1 : read_table(f, path, columns, ncolumns, start, count, out, err);
     if (f >= 0) H5Fclose(f);
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     return rc;
 }
 
 long pz_hdf5_nrows(const char *path, pz_err *err)
 {
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     hid_t f = open_file(path, err);
     long rows = -1;
     if (f >= 0) {
@@ -596,14 +567,14 @@ long pz_hdf5_nrows(const char *path, pz_err *err)
         free_names(&l);
         H5Fclose(f);
     }
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     return rows;
 }
 
 int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err)
 {
-    quiet_errors q;
-    quiet_begin(&q);
+    pz_h5_quiet q;
+    pz_h5_quiet_begin(&q);
     hid_t f = open_file(path, err);
     int rc = f < 0 ? -1 : 0;
     name_list l = {0};
@@ -632,7 +603,7 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
     }
     free_names(&l);
     if (f >= 0) H5Fclose(f);
-    quiet_end(&q);
+    pz_h5_quiet_end(&q);
     if (rc < 0) {
         pz_colinfo_free(info, n);
         return -1;

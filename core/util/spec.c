@@ -176,3 +176,26 @@ char *pz_spec_provenance_json(const pz_spec *spec)
     pz_ynode_free(p);
     return s;
 }
+
+int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *spec, char **summary, pz_err *err))
+{
+    pz_err err;
+    if (argc != 2) {
+        pz_errf(&err, "usage: %s SPEC.json", prog);
+        pz_die(prog, &err, 2);
+    }
+    pz_spec *spec = pz_spec_load(argv[1], &err);
+    if (!spec) pz_die(prog, &err, 1);
+    char *summary = NULL;
+    int rc = run(spec, &summary, &err);
+    if (summary && *summary) {
+        FILE *to = rc == 0 ? stdout : stderr;
+        fputs(summary, to);
+        if (summary[strlen(summary) - 1] != '\n') fputc('\n', to);
+        fflush(to);
+    }
+    free(summary);
+    pz_spec_free(spec);
+    if (rc < 0) pz_die(prog, &err, 1);
+    return 0;
+}

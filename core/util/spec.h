@@ -51,4 +51,9 @@ int pz_spec_has_input(const pz_spec *spec, const char *name);
 /* Provenance as one-line JSON (malloc'd), for writing into output file attributes. */
 char *pz_spec_provenance_json(const pz_spec *spec);
 
+/* The whole main of a stage executable whose work is one library call: `prog SPEC.json`, load the
+   spec, run, print the summary the run leaves (stdout on success; stderr on failure, where it
+   explains the error, e.g. a cut-flow table), and exit 0, 1 (error) or 2 (usage). */
+int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *spec, char **summary, pz_err *err));
+
 #endif
