@@ -4,22 +4,7 @@
 #include <string.h>
 
 #include "engine/load.h"
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 1024;
-        b->p = pz_xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n + 1);
-    b->len += n;
-}
+#include "util/sbuf.h"
 
 static const char *shown_path(const pz_pipeline *p, const char *path)
 {
@@ -28,50 +13,50 @@ static const char *shown_path(const pz_pipeline *p, const char *path)
     return path;
 }
 
-static void put_ref(sbuf *b, const pz_pipeline *p, const pz_input_ref *r)
+static void put_ref(pz_sbuf *b, const pz_pipeline *p, const pz_input_ref *r)
 {
     if (r->is_external) {
-        sb_puts(b, shown_path(p, r->path));
+        pz_sb_puts(b, shown_path(p, r->path));
         return;
     }
-    sb_puts(b, p->stages[r->stage].name);
-    sb_puts(b, "/");
-    sb_puts(b, r->output);
+    pz_sb_puts(b, p->stages[r->stage].name);
+    pz_sb_puts(b, "/");
+    pz_sb_puts(b, r->output);
 }
 
 char *pz_pipeline_dag_text(const pz_pipeline *p)
 {
-    sbuf b = {0};
-    sb_puts(&b, "");
+    pz_sbuf b = {0};
+    pz_sb_puts(&b, "");
     for (size_t i = 0; i < p->nstages; i++) {
         const pz_stage *s = &p->stages[i];
-        sb_puts(&b, s->name);
+        pz_sb_puts(&b, s->name);
         for (size_t k = 0; k < s->ninputs; k++) {
             const pz_stage_input *in = &s->inputs[k];
-            sb_puts(&b, k ? " " : " <- ");
-            sb_puts(&b, in->name);
-            sb_puts(&b, in->is_list ? "=[" : "=");
+            pz_sb_puts(&b, k ? " " : " <- ");
+            pz_sb_puts(&b, in->name);
+            pz_sb_puts(&b, in->is_list ? "=[" : "=");
             for (size_t j = 0; j < in->nrefs; j++) {
-                if (j) sb_puts(&b, ", ");
+                if (j) pz_sb_puts(&b, ", ");
                 put_ref(&b, p, &in->refs[j]);
             }
-            if (in->is_list) sb_puts(&b, "]");
+            if (in->is_list) pz_sb_puts(&b, "]");
         }
-        sb_puts(&b, " -> ");
+        pz_sb_puts(&b, " -> ");
         for (size_t k = 0; k < s->noutputs; k++) {
-            if (k) sb_puts(&b, ", ");
-            sb_puts(&b, s->outputs[k]);
+            if (k) pz_sb_puts(&b, ", ");
+            pz_sb_puts(&b, s->outputs[k]);
         }
-        sb_puts(&b, "\n");
+        pz_sb_puts(&b, "\n");
     }
     return b.p;
 }
 
 /* A DOT double-quoted string: only '"' and '\' need escaping. */
-static void put_quoted(sbuf *b, const char *prefix, const char *s)
+static void put_quoted(pz_sbuf *b, const char *prefix, const char *s)
 {
-    sb_puts(b, "\"");
-    sb_puts(b, prefix);
+    pz_sb_puts(b, "\"");
+    pz_sb_puts(b, prefix);
     for (const char *c = s; *c; c++) {
         char one[3] = {*c, 0, 0};
         if (*c == '"' || *c == '\\') {
@@ -80,9 +65,9 @@ static void put_quoted(sbuf *b, const char *prefix, const char *s)
         } else if (*c == '\n') {
             one[0] = ' ';
         }
-        sb_puts(b, one);
+        pz_sb_puts(b, one);
     }
-    sb_puts(b, "\"");
+    pz_sb_puts(b, "\"");
 }
 
 /* Node id of a stage: its instance name, or its declared name when foreach is collapsed. */
@@ -91,7 +76,7 @@ static const char *node_name(const pz_stage *s, int collapse)
     return collapse ? s->base_name : s->name;
 }
 
-static void put_stage_nodes(sbuf *b, const pz_pipeline *p, int collapse)
+static void put_stage_nodes(pz_sbuf *b, const pz_pipeline *p, int collapse)
 {
     pz_name_index seen;
     pz_nidx_init(&seen, p->nstages);
@@ -102,19 +87,19 @@ static void put_stage_nodes(sbuf *b, const pz_pipeline *p, int collapse)
         size_t instances = 0;
         for (size_t j = i; j < p->nstages && collapse; j++) instances += !strcmp(p->stages[j].base_name, name);
         char *label = instances > 1 ? pz_xasprintf("%s ×%zu", name, instances) : pz_xstrdup(name);
-        sb_puts(b, "  ");
+        pz_sb_puts(b, "  ");
         put_quoted(b, "", name);
-        sb_puts(b, " [label=");
+        pz_sb_puts(b, " [label=");
         put_quoted(b, "", label);
-        sb_puts(b, ", tooltip=");
+        pz_sb_puts(b, ", tooltip=");
         put_quoted(b, "", s->run);
-        sb_puts(b, "];\n");
+        pz_sb_puts(b, "];\n");
         free(label);
     }
     pz_nidx_free(&seen);
 }
 
-static void put_file_nodes(sbuf *b, const pz_pipeline *p)
+static void put_file_nodes(pz_sbuf *b, const pz_pipeline *p)
 {
     pz_name_index files;
     pz_nidx_init(&files, 16);
@@ -124,17 +109,17 @@ static void put_file_nodes(sbuf *b, const pz_pipeline *p)
             for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
                 const pz_input_ref *r = &s->inputs[k].refs[j];
                 if (!r->is_external || pz_nidx_put(&files, r->path, 0)) continue;
-                sb_puts(b, "  ");
+                pz_sb_puts(b, "  ");
                 put_quoted(b, "file:", r->path);
-                sb_puts(b, " [shape=box, label=");
+                pz_sb_puts(b, " [shape=box, label=");
                 put_quoted(b, "", shown_path(p, r->path));
-                sb_puts(b, "];\n");
+                pz_sb_puts(b, "];\n");
             }
     }
     pz_nidx_free(&files);
 }
 
-static void put_edges(sbuf *b, const pz_pipeline *p, int collapse)
+static void put_edges(pz_sbuf *b, const pz_pipeline *p, int collapse)
 {
     /* The index keeps pointers to its keys, so the edge strings live until it is freed. */
     pz_name_index seen;
@@ -152,13 +137,13 @@ static void put_edges(sbuf *b, const pz_pipeline *p, int collapse)
                 /* Collapsed instances repeat the same edge; draw it once. */
                 char *edge = pz_xasprintf("%s\x01%s\x01%s", from, node_name(s, collapse), label);
                 if (!pz_nidx_put(&seen, edge, 0)) {
-                    sb_puts(b, "  ");
+                    pz_sb_puts(b, "  ");
                     put_quoted(b, r->is_external ? "file:" : "", from);
-                    sb_puts(b, " -> ");
+                    pz_sb_puts(b, " -> ");
                     put_quoted(b, "", node_name(s, collapse));
-                    sb_puts(b, " [label=");
+                    pz_sb_puts(b, " [label=");
                     put_quoted(b, "", label);
-                    sb_puts(b, "];\n");
+                    pz_sb_puts(b, "];\n");
                 }
                 edges = pz_xrealloc(edges, (nedges + 1) * sizeof *edges);
                 edges[nedges++] = edge;
@@ -172,14 +157,14 @@ static void put_edges(sbuf *b, const pz_pipeline *p, int collapse)
 
 static char *dag_dot(const pz_pipeline *p, int collapse)
 {
-    sbuf b = {0};
-    sb_puts(&b, "digraph ");
+    pz_sbuf b = {0};
+    pz_sb_puts(&b, "digraph ");
     put_quoted(&b, "", p->name ? p->name : "pipeline");
-    sb_puts(&b, " {\n  rankdir=LR;\n  node [shape=ellipse];\n");
+    pz_sb_puts(&b, " {\n  rankdir=LR;\n  node [shape=ellipse];\n");
     put_stage_nodes(&b, p, collapse);
     put_file_nodes(&b, p);
     put_edges(&b, p, collapse);
-    sb_puts(&b, "}\n");
+    pz_sb_puts(&b, "}\n");
     return b.p;
 }
 

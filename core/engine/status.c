@@ -8,39 +8,19 @@
 #include <time.h>
 
 #include "engine/key.h"
-
-/* ---- small string builder ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (b->len + (size_t)n + 1 > b->cap) b->p = pz_xrealloc(b->p, b->cap = (b->len + (size_t)n + 1) * 2);
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
+#include "util/sbuf.h"
 
 /* Append one clause, separated by "; ". */
-static void sb_clause(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_clause(sbuf *b, const char *fmt, ...)
+static void sb_clause(pz_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_clause(pz_sbuf *b, const char *fmt, ...)
 {
-    if (b->len) sb_printf(b, "; ");
+    if (b->len) pz_sb_printf(b, "; ");
     va_list ap;
     va_start(ap, fmt);
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0) abort();
     va_end(ap);
-    sb_printf(b, "%s", s);
+    pz_sb_printf(b, "%s", s);
     free(s);
 }
 
@@ -247,7 +227,7 @@ static pz_record *last_run(const pz_plan *pl, const char *stage)
 static char *stale_reason(const pz_plan *pl, size_t i, const pz_record *cand, const pz_record *prev)
 {
     const pz_index_entry *e = pl->index ? pz_index_get(pl->index, pl->p->stages[i].name) : NULL;
-    sbuf b = {0};
+    pz_sbuf b = {0};
     if (e && e->failed_status) {
         if (e->failed_status > 128) sb_clause(&b, "last run was killed by signal %d", e->failed_status - 128);
         else sb_clause(&b, "last run failed (exit status %d)", e->failed_status);
@@ -342,7 +322,7 @@ static int same_value(const pz_ynode *a, const pz_ynode *b)
 }
 
 /* Compare canonical trees a (old) and b (new); print values from the as-written trees. */
-static void diff_params(sbuf *out, const char *prefix, const pz_ynode *a, const pz_ynode *b, const pz_ynode *at,
+static void diff_params(pz_sbuf *out, const char *prefix, const pz_ynode *a, const pz_ynode *b, const pz_ynode *at,
                         const pz_ynode *bt)
 {
     if (a && b && a->kind == PZ_Y_MAP && b->kind == PZ_Y_MAP) {
@@ -374,7 +354,7 @@ static pz_ynode *parse_json(const char *text)
     return text ? pz_yaml_load_string(text, strlen(text), "params", &err) : NULL;
 }
 
-static void explain_params(sbuf *b, const pz_record *cand, const pz_record *prev)
+static void explain_params(pz_sbuf *b, const pz_record *cand, const pz_record *prev)
 {
     if (!strcmp(cand->params ? cand->params : "{}", prev->params ? prev->params : "{}")) return;
     pz_ynode *a = parse_json(prev->params), *bn = parse_json(cand->params);
@@ -403,7 +383,7 @@ static int same_input(const pz_record_input *a, const pz_record_input *b)
     return 1;
 }
 
-static void explain_inputs(sbuf *b, const pz_record *cand, const pz_record *prev)
+static void explain_inputs(pz_sbuf *b, const pz_record *cand, const pz_record *prev)
 {
     for (size_t i = 0; i < cand->ninputs; i++) {
         const pz_record_input *now = &cand->inputs[i], *was = find_input(prev, now->name);
@@ -425,7 +405,7 @@ static int same_output_names(const pz_record *a, const pz_record *b)
 char *pz_explain_change(const pz_record *cand, const pz_record *prev)
 {
     if (!prev) return pz_xstrdup("never run");
-    sbuf b = {0};
+    pz_sbuf b = {0};
     if (cand->format != prev->format) sb_clause(&b, "pzflow's stage format changed");
     if (strcmp(cand->exe_hash, prev->exe_hash)) sb_clause(&b, "executable changed");
     explain_params(&b, cand, prev);
@@ -448,18 +428,18 @@ static const char *state_name(pz_state s)
     }
 }
 
-static void why_inputs(sbuf *b, const pz_record *c, const pz_record *prev)
+static void why_inputs(pz_sbuf *b, const pz_record *c, const pz_record *prev)
 {
     for (size_t k = 0; k < c->ninputs; k++) {
         const pz_record_input *in = &c->inputs[k];
         const pz_record_input *was = prev ? find_input(prev, in->name) : NULL;
-        sb_printf(b, "  input %s:", in->name);
-        for (size_t h = 0; h < in->nhashes; h++) sb_printf(b, " %s", in->hashes[h]);
-        sb_printf(b, "%s\n", !prev ? "" : !was ? "  (new)" : same_input(in, was) ? "  (unchanged)" : "  (changed)");
+        pz_sb_printf(b, "  input %s:", in->name);
+        for (size_t h = 0; h < in->nhashes; h++) pz_sb_printf(b, " %s", in->hashes[h]);
+        pz_sb_printf(b, "%s\n", !prev ? "" : !was ? "  (new)" : same_input(in, was) ? "  (unchanged)" : "  (changed)");
         if (was && !same_input(in, was)) {
-            sb_printf(b, "    was:");
-            for (size_t h = 0; h < was->nhashes; h++) sb_printf(b, " %s", was->hashes[h]);
-            sb_printf(b, "\n");
+            pz_sb_printf(b, "    was:");
+            for (size_t h = 0; h < was->nhashes; h++) pz_sb_printf(b, " %s", was->hashes[h]);
+            pz_sb_printf(b, "\n");
         }
     }
 }
@@ -468,30 +448,30 @@ char *pz_plan_why(const pz_plan *pl, size_t i)
 {
     const pz_stage *s = &pl->p->stages[i];
     const pz_record *c = pl->cand[i];
-    sbuf b = {0};
-    sb_printf(&b, "%s: %s%s%s\n", s->name, state_name(pl->state[i]), pl->reason[i] ? ": " : "",
+    pz_sbuf b = {0};
+    pz_sb_printf(&b, "%s: %s%s%s\n", s->name, state_name(pl->state[i]), pl->reason[i] ? ": " : "",
               pl->reason[i] ? pl->reason[i] : "");
     if (!c) return b.p;
     pz_record *prev = last_run(pl, s->name);
-    sb_printf(&b, "  key:        %s\n", c->key);
+    pz_sb_printf(&b, "  key:        %s\n", c->key);
     if (prev) {
         time_t t = (time_t)(prev->end_ns / 1000000000);
         char when[64];
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-        sb_printf(&b, "  last run:   %s at %s, %.2fs, exit status %d\n", prev->key, when,
+        pz_sb_printf(&b, "  last run:   %s at %s, %.2fs, exit status %d\n", prev->key, when,
                   (prev->end_ns - prev->start_ns) / 1e9, prev->status);
     } else {
-        sb_printf(&b, "  last run:   none\n");
+        pz_sb_printf(&b, "  last run:   none\n");
     }
-    sb_printf(&b, "  executable: %s %s%s\n", c->exe_path, c->exe_hash,
+    pz_sb_printf(&b, "  executable: %s %s%s\n", c->exe_path, c->exe_hash,
               !prev ? "" : strcmp(c->exe_hash, prev->exe_hash) ? "  (changed)" : "  (unchanged)");
-    sb_printf(&b, "  threads:    %ld\n", c->threads);
-    sb_printf(&b, "  params:     %s\n", c->params_text);
-    if (prev && strcmp(prev->params, c->params)) sb_printf(&b, "    was:      %s\n", prev->params_text);
+    pz_sb_printf(&b, "  threads:    %ld\n", c->threads);
+    pz_sb_printf(&b, "  params:     %s\n", c->params_text);
+    if (prev && strcmp(prev->params, c->params)) pz_sb_printf(&b, "    was:      %s\n", prev->params_text);
     why_inputs(&b, c, prev);
     const pz_record *out = pl->current[i] ? pl->current[i] : prev;
     for (size_t k = 0; out && k < out->noutputs; k++)
-        sb_printf(&b, "  output %s: %s%s\n", out->out_names[k], out->out_hashes[k],
+        pz_sb_printf(&b, "  output %s: %s%s\n", out->out_names[k], out->out_hashes[k],
                   pl->current[i] ? "" : "  (from the last run)");
     pz_record_free(prev);
     return b.p;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sbuf.h"
+
 static char *pz_xstrndup_local(const char *s, size_t n)
 {
     char *out = pz_xmalloc(n + 1);
@@ -208,22 +210,6 @@ static const pz_ynode *lookup(const char *expr, const pz_ynode *at, const pz_sco
     return val;
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 64;
-        b->p = pz_xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
 /* If s is exactly one "${expr}", return a copy of expr, else NULL. */
 static char *sole_reference(const char *s)
 {
@@ -251,23 +237,23 @@ static pz_ynode *subst_scalar(const pz_ynode *node, const pz_scope *scope, const
         out->origin = node->origin;
         return out;
     }
-    sbuf b = {0};
-    sb_put(&b, "", 0);
+    pz_sbuf b = {0};
+    pz_sb_put(&b, "", 0);
     const char *p = s;
     while (*p) {
         const char *d = strstr(p, "${");
         if (!d) {
-            sb_put(&b, p, strlen(p));
+            pz_sb_put(&b, p, strlen(p));
             break;
         }
         if (d > p && d[-1] == '$') {
             /* "$${" is a literal "${". */
-            sb_put(&b, p, (size_t)(d - p) - 1);
-            sb_put(&b, "${", 2);
+            pz_sb_put(&b, p, (size_t)(d - p) - 1);
+            pz_sb_put(&b, "${", 2);
             p = d + 2;
             continue;
         }
-        sb_put(&b, p, (size_t)(d - p));
+        pz_sb_put(&b, p, (size_t)(d - p));
         const char *close = strchr(d + 2, '}');
         if (!close) {
             pz_src_err(src, node, err, "unterminated '${' in '%s'", s);
@@ -286,7 +272,7 @@ static pz_ynode *subst_scalar(const pz_ynode *node, const pz_scope *scope, const
             free(b.p);
             return NULL;
         }
-        sb_put(&b, val->str, strlen(val->str));
+        pz_sb_put(&b, val->str, strlen(val->str));
         p = close + 1;
     }
     /* Textual substitution: the result reads as if it had been typed in place. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sbuf.h"
+
 /* Rows evaluated per pass: big enough to amortise the tree walk, small enough that every
  * node's buffer stays in cache. */
 #define CUT_BLOCK 1024
@@ -672,38 +674,21 @@ void pz_cutflow_free(pz_cutflow *flow)
     memset(flow, 0, sizeof *flow);
 }
 
-static void sb_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (*len + (size_t)need + 1 > *cap) {
-        *cap = (*len + (size_t)need + 1) * 2;
-        *buf = pz_xrealloc(*buf, *cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-    va_end(ap);
-    *len += (size_t)need;
-}
-
 char *pz_cutflow_markdown(const pz_cutflow *flow)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    sb_printf(&buf, &len, &cap, "| # | cut | rows left | removed | kept %% |\n|---|---|---:|---:|---:|\n");
-    sb_printf(&buf, &len, &cap, "| 0 | (input) | %zu | | 100.00 |\n", flow->nrows);
+    pz_sbuf b = {0};
+    pz_sb_printf(&b, "| # | cut | rows left | removed | kept %% |\n|---|---|---:|---:|---:|\n");
+    pz_sb_printf(&b, "| 0 | (input) | %zu | | 100.00 |\n", flow->nrows);
     size_t before = flow->nrows;
     for (size_t k = 0; k < flow->ncuts; k++) {
         double pct = flow->nrows ? 100.0 * (double)flow->left[k] / (double)flow->nrows : 0.0;
-        sb_printf(&buf, &len, &cap, "| %zu | `", k + 1);
+        pz_sb_printf(&b, "| %zu | `", k + 1);
         for (const char *c = flow->cuts[k]; *c; c++) /* keep the table one line per cut */
-            sb_printf(&buf, &len, &cap, "%s", *c == '|' ? "\\|" : (unsigned char)*c < 32 ? " " : (char[]){*c, 0});
-        sb_printf(&buf, &len, &cap, "` | %zu | %zu | %.2f |\n", flow->left[k], before - flow->left[k], pct);
+            pz_sb_printf(&b, "%s", *c == '|' ? "\\|" : (unsigned char)*c < 32 ? " " : (char[]){*c, 0});
+        pz_sb_printf(&b, "` | %zu | %zu | %.2f |\n", flow->left[k], before - flow->left[k], pct);
         before = flow->left[k];
     }
-    return buf;
+    return b.p;
 }
 
 pz_table *pz_quality_cuts(const pz_table *t, const char *const *cuts, size_t ncuts, pz_cutflow *flow,

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util/sbuf.h"
+
 /* ---- building ---------------------------------------------------------------------------- */
 
 static pz_ynode *node_new(pz_ykind kind)
@@ -666,23 +668,6 @@ int pz_yscalar_bool(const pz_ynode *node, const char *src, int *out, pz_err *err
 
 /* ---- emitting ---------------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = pz_xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 static int is_bare_scalar(const pz_ynode *n)
 {
@@ -728,32 +713,32 @@ static unsigned needs_escape_utf8(const unsigned char *p, size_t *len)
     return 0;
 }
 
-static void emit_string(sbuf *b, const char *s)
+static void emit_string(pz_sbuf *b, const char *s)
 {
-    sb_put(b, "\"", 1);
+    pz_sb_put(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         size_t len;
         unsigned cp;
-        if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; sb_put(b, esc, 2); }
-        else if (*p == '\n') sb_puts(b, "\\n");
-        else if (*p == '\t') sb_puts(b, "\\t");
-        else if (*p < 0x20 || *p == 0x7F) { snprintf(esc, sizeof esc, "\\u%04x", *p); sb_puts(b, esc); }
+        if (*p == '"' || *p == '\\') { esc[0] = '\\'; esc[1] = (char)*p; pz_sb_put(b, esc, 2); }
+        else if (*p == '\n') pz_sb_puts(b, "\\n");
+        else if (*p == '\t') pz_sb_puts(b, "\\t");
+        else if (*p < 0x20 || *p == 0x7F) { snprintf(esc, sizeof esc, "\\u%04x", *p); pz_sb_puts(b, esc); }
         else if (*p >= 0xC2 && (cp = needs_escape_utf8(p, &len)) != 0) {
             snprintf(esc, sizeof esc, "\\u%04x", cp);
-            sb_puts(b, esc);
+            pz_sb_puts(b, esc);
             p += len - 1;
         }
-        else sb_put(b, (const char *)p, 1);
+        else pz_sb_put(b, (const char *)p, 1);
     }
-    sb_put(b, "\"", 1);
+    pz_sb_put(b, "\"", 1);
 }
 
-static void newline(sbuf *b, int indent, int depth)
+static void newline(pz_sbuf *b, int indent, int depth)
 {
     if (indent < 0) return;
-    sb_put(b, "\n", 1);
-    for (int i = 0; i < indent * depth; i++) sb_put(b, " ", 1);
+    pz_sb_put(b, "\n", 1);
+    for (int i = 0; i < indent * depth; i++) pz_sb_put(b, " ", 1);
 }
 
 static int cmp_key_index(const void *a, const void *b, void *ctx)
@@ -762,37 +747,37 @@ static int cmp_key_index(const void *a, const void *b, void *ctx)
     return strcmp(m->keys[*(const size_t *)a]->str, m->keys[*(const size_t *)b]->str);
 }
 
-static void emit(sbuf *b, const pz_ynode *n, int sort_keys, int indent, int depth)
+static void emit(pz_sbuf *b, const pz_ynode *n, int sort_keys, int indent, int depth)
 {
     if (n->kind == PZ_Y_SCALAR) {
-        if (is_bare_scalar(n)) sb_puts(b, n->str);
+        if (is_bare_scalar(n)) pz_sb_puts(b, n->str);
         else emit_string(b, n->str);
         return;
     }
     int is_map = n->kind == PZ_Y_MAP;
-    sb_put(b, is_map ? "{" : "[", 1);
+    pz_sb_put(b, is_map ? "{" : "[", 1);
     size_t *order = pz_xmalloc((n->n ? n->n : 1) * sizeof *order);
     for (size_t i = 0; i < n->n; i++) order[i] = i;
     if (is_map && sort_keys) qsort_r(order, n->n, sizeof *order, cmp_key_index, (void *)n);
     for (size_t k = 0; k < n->n; k++) {
         size_t i = order[k];
-        if (k) sb_put(b, ",", 1);
+        if (k) pz_sb_put(b, ",", 1);
         newline(b, indent, depth + 1);
         if (is_map) {
             emit_string(b, n->keys[i]->str);
-            sb_puts(b, indent < 0 ? ":" : ": ");
+            pz_sb_puts(b, indent < 0 ? ":" : ": ");
         }
         emit(b, n->items[i], sort_keys, indent, depth + 1);
     }
     free(order);
     if (n->n) newline(b, indent, depth);
-    sb_put(b, is_map ? "}" : "]", 1);
+    pz_sb_put(b, is_map ? "}" : "]", 1);
 }
 
 char *pz_yaml_to_json(const pz_ynode *node, int sort_keys, int indent)
 {
-    sbuf b = {0};
+    pz_sbuf b = {0};
     emit(&b, node, sort_keys, indent, 0);
-    if (indent >= 0) sb_put(&b, "\n", 1);
+    if (indent >= 0) pz_sb_put(&b, "\n", 1);
     return b.p;
 }
