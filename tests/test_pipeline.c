@@ -451,6 +451,26 @@ static void test_error_syntax_and_keys(void)
     expect_error("- a\n- b\n", ":1:1: a pipeline file must be a mapping with 'stages:', got a list");
 }
 
+/* `timeout:` takes seconds or a unit; it is not part of the key, so changing it reruns nothing. */
+static void test_timeout_units(void)
+{
+    const char *forms[][2] = {{"90", "90"}, {"1.5", "1.5"}, {"90s", "90"}, {"20m", "1200"}, {"2h", "7200"}, {"1d", "86400"}};
+    for (size_t k = 0; k < sizeof forms / sizeof *forms; k++) {
+        char *text = pz_xasprintf("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    timeout: %s\n", forms[k][0]);
+        pz_err err;
+        pz_pipeline *p = load(text, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT_DOUBLE_EQUAL(p->stages[0].timeout_s, atof(forms[k][1]), 1e-9);
+        pz_pipeline_free(p);
+        free(text);
+    }
+    pz_err err;
+    pz_pipeline *p = load("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->stages[0].timeout_s, 0); /* no limit unless asked */
+    pz_pipeline_free(p);
+}
+
 static void test_error_types(void)
 {
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: x\n",
@@ -462,6 +482,15 @@ static void test_error_types(void)
                  ":5:14: threads must be a positive integer, got '0'");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    threads: two\n",
                  ":5:14: threads must be a positive integer, got 'two'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    timeout: 0\n",
+                 ":5:14: timeout must be a positive number of seconds, optionally with a unit (90, 90s, 20m, 2h, 1d), "
+                 "got '0'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    timeout: 2 h\n",
+                 ":5:14: timeout must be a positive number of seconds, optionally with a unit (90, 90s, 20m, 2h, 1d), "
+                 "got '2 h'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    timeout: [1]\n",
+                 ":5:14: timeout must be a positive number of seconds, optionally with a unit (90, 90s, 20m, 2h, 1d), "
+                 "got a list");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    params: [1, 2]\n",
                  ":5:13: params of stage 'a' must be a mapping, got a list");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    inputs: [data/a.txt]\n",
@@ -738,6 +767,7 @@ int main(void)
                                        {"--set errors", test_set_errors},
                                        {"syntax and keys", test_error_syntax_and_keys},
                                        {"types", test_error_types},
+                                       {"timeout units", test_timeout_units},
                                        {"structure", test_error_structure},
                                        {"missing executable", test_error_missing_executable},
                                        {"references", test_error_references},

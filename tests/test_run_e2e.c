@@ -291,6 +291,28 @@ static void test_lock_between_runs(void)
     teardown(&e);
 }
 
+/* A hung stage (the known HDF5 1.10.8 loop on a corrupt heap, a stuck network mount) is killed at
+ * its `timeout:` and reported like any failure; what was committed before stays current. */
+static void test_timeout_kills_a_hung_stage(void)
+{
+    env e = setup(chain_yaml);
+    CU_ASSERT_EQUAL(pzflow(&e, NULL, "run p.yaml"), 0);
+    char *out;
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set vars.sleep=60000 --set stages.mid.timeout=0.5"), 1);
+    CU_ASSERT_TRUE(has(out, "pzflow: stage mid failed: timed out after "));
+    CU_ASSERT_TRUE(has(out, " s (timeout: 0.5 s); killed\n  log: "));
+    CU_ASSERT_FALSE(has(out, "] done mid")); /* the 60 s sleep never finished */
+    free(out);
+    char *tmp = pz_xasprintf("%s/cache/tmp", e.dir);
+    CU_ASSERT_EQUAL(count_entries(tmp), 0); /* its scratch went with it */
+    free(tmp);
+    /* The timeout is not in the key: the earlier results are current for the old params. */
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.mid.timeout=1h"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    free(out);
+    teardown(&e);
+}
+
 static void test_failure_report_and_log(void)
 {
     env e = setup("stages:\n"
@@ -367,6 +389,7 @@ int main(void)
                                       {"Ctrl-C", test_ctrl_c},
                                       {"lock between concurrent runs", test_lock_between_runs},
                                       {"failure report and log", test_failure_report_and_log},
+                                      {"timeout", test_timeout_kills_a_hung_stage},
                                       {"gc", test_gc},
                                       {"parallel, dag, force", test_parallel_and_dag},
                                       {0}});

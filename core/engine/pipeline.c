@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 static const char *const top_keys[] = {"cache", "workspace", "show", "vars", "stages", "description", "extends"};
-static const char *const stage_keys[] = {"run", "params", "inputs", "outputs", "foreach", "threads", "description"};
+static const char *const stage_keys[] = {"run",     "params",  "inputs", "outputs",
+                                         "foreach", "threads", "timeout", "description"};
 #define NKEYS(a) (sizeof(a) / sizeof *(a))
 
 /* ---- small checks --------------------------------------------------------------------------- */
@@ -181,6 +182,31 @@ static int parse_threads(pz_loader *ld, pz_stage *s, const pz_ynode *n)
     return 0;
 }
 
+/* `timeout: 90`, `90s`, `20m`, `2h` or `1d`: a positive wall-clock limit. */
+static int parse_timeout(pz_loader *ld, pz_stage *s, const pz_ynode *n)
+{
+    char *end = NULL;
+    double v = 0, unit = 1;
+    if (n->kind == PZ_Y_SCALAR) {
+        errno = 0;
+        v = strtod(n->str, &end);
+        if (end != n->str && end[0] && !end[1]) {
+            const char *units = "smhd";
+            const double secs[] = {1, 60, 3600, 86400};
+            const char *u = strchr(units, end[0]);
+            if (u) unit = secs[u - units], end++;
+        }
+    }
+    if (n->kind != PZ_Y_SCALAR || end == n->str || *end || errno || !(v > 0) || v * unit > 1e9)
+        return pz_src_err(&ld->src, n, ld->err,
+                          "timeout must be a positive number of seconds, optionally with a unit (90, 90s, 20m, 2h, 1d), "
+                          "got %s%s%s",
+                          n->kind == PZ_Y_SCALAR ? "'" : "", n->kind == PZ_Y_SCALAR ? n->str : pz_ykind_name(n->kind),
+                          n->kind == PZ_Y_SCALAR ? "'" : "");
+    s->timeout_s = v * unit;
+    return 0;
+}
+
 /* Substitute one key of the raw stage map for this instance; NULL value with *v unset if absent. */
 static int subst_key(pz_loader *ld, const pz_ynode *raw, const char *key, const pz_scope *scope, pz_ynode **v)
 {
@@ -223,6 +249,11 @@ static int fill_instance(pz_loader *ld, pz_stage *s, const pz_base_stage *b, con
 
     if (subst_key(ld, b->node, "threads", scope, &v)) return -1;
     rc = v ? parse_threads(ld, s, v) : 0;
+    pz_ynode_free(v);
+    if (rc) return -1;
+
+    if (subst_key(ld, b->node, "timeout", scope, &v)) return -1;
+    rc = v ? parse_timeout(ld, s, v) : 0;
     pz_ynode_free(v);
     if (rc) return -1;
 

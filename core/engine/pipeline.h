@@ -44,6 +44,8 @@ typedef struct pz_stage {
     size_t *deps;            /* distinct upstream stage indices, ascending */
     int line, col;           /* where the stage is declared */
     long threads;            /* requested threads (param-independent `threads:` key), default 1 */
+    double timeout_s;        /* `timeout:` wall-clock limit in seconds; 0 = none. Not in the key:
+                                it cannot change what a stage writes, only whether it finishes */
 } pz_stage;
 
 typedef struct pz_pipeline {

@@ -26,6 +26,8 @@ typedef struct job {
     char *scratch;
     int64_t start_ns;
     double start_mono;
+    double deadline;   /* monotonic seconds after which the stage is killed; 0 = no timeout */
+    int timed_out;     /* killed for passing its deadline */
     char buf[1024]; /* partial progress line */
     size_t blen;
 } job;
@@ -258,6 +260,8 @@ static int start_stage(runner *r, size_t i, pz_err *err)
     scratch = NULL;
     j->start_ns = wall_ns();
     j->start_mono = mono_s();
+    j->deadline = s->timeout_s > 0 ? j->start_mono + s->timeout_s : 0;
+    j->timed_out = 0;
     r->st[i] = S_RUNNING;
     pz_display_start(r->disp, i, s->name, pl->reason[i]);
     rc = 0;
@@ -421,7 +425,11 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
     pz_err why;
     char what[PZ_ERR_MAX + 64];
     pz_record *rec = NULL;
-    if (code != 0) {
+    if (j->timed_out) {
+        snprintf(what, sizeof what, "timed out after %.1f s (timeout: %g s); killed", secs,
+                 pl->p->stages[i].timeout_s);
+        code = 128 + SIGKILL;
+    } else if (code != 0) {
         if (WIFEXITED(wstatus)) snprintf(what, sizeof what, "exit status %d", code);
         else snprintf(what, sizeof what, "killed by signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
     } else {
@@ -588,7 +596,12 @@ static void wait_for_event(runner *r)
     size_t n = 0;
     fds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
     for (size_t k = 0; k < r->njobs && n < 65; k++) fds[n++] = (struct pollfd){.fd = r->jobs[k].progress_fd, .events = POLLIN};
-    int rc = poll(fds, n, r->o->live ? 100 : 1000);
+    int ms = r->o->live ? 100 : 1000;
+    double now = mono_s();
+    for (size_t k = 0; k < r->njobs; k++) /* wake in time for the nearest timeout */
+        if (r->jobs[k].deadline > 0 && (r->jobs[k].deadline - now) * 1000 + 1 < ms)
+            ms = r->jobs[k].deadline > now ? (int)((r->jobs[k].deadline - now) * 1000) + 1 : 0;
+    int rc = poll(fds, n, ms);
     if (rc > 0 && (fds[0].revents & POLLIN)) {
         char buf[64];
         while (read(wake_pipe[0], buf, sizeof buf) > 0) {
@@ -596,6 +609,20 @@ static void wait_for_event(runner *r)
     }
     for (size_t k = 0; k < r->njobs; k++) drain_progress(r, &r->jobs[k]);
     pz_display_tick(r->disp);
+}
+
+/* A stage past its `timeout:` is killed with its whole process group (a hung library call
+ * ignores SIGTERM as readily as anything else); reap() then reports it as timed out. */
+static void enforce_timeouts(runner *r)
+{
+    double now = mono_s();
+    for (size_t k = 0; k < r->njobs; k++) {
+        job *j = &r->jobs[k];
+        if (j->deadline > 0 && !j->timed_out && now > j->deadline) {
+            kill(-j->pid, SIGKILL);
+            j->timed_out = 1;
+        }
+    }
 }
 
 static int reap(runner *r, pz_err *err)
@@ -653,6 +680,7 @@ static int loop(runner *r, pz_err *err)
         }
         if (!r->njobs) break;
         wait_for_event(r);
+        enforce_timeouts(r);
         if (reap(r, err) < 0) return PZ_RUN_ERROR;
     }
     return r->res->failed ? PZ_RUN_FAILED : PZ_RUN_OK;
