@@ -137,6 +137,26 @@ static void test_chunk_boundaries(void)
     pz_table_free(t);
 }
 
+/* Row ranges (predict's chunked pass): a range across the reader's internal chunks, a range
+ * running past the end (clamped), and one starting past it (empty, not an error). */
+static void test_row_ranges(void)
+{
+    pz_err err;
+    const char *cols[] = {"row", "val"};
+    const size_t ranges[][3] = {{1234, 2000, 2000}, {4990, 100, 10}, {6000, 5, 0}, {0, 0, 0}};
+    for (size_t k = 0; k < 4; k++) {
+        pz_table *t = NULL;
+        CU_ASSERT_EQUAL_FATAL(pz_table_read_fits_rows(wide_path, 1, cols, 2, ranges[k][0], ranges[k][1], &t, &err), 0);
+        CU_ASSERT_EQUAL(t->nrows, ranges[k][2]);
+        int ok = 1;
+        for (size_t i = 0; i < t->nrows; i++)
+            ok &= pz_col_f64(&t->cols[0], i) == (double)(ranges[k][0] + i) &&
+                  pz_col_f64(&t->cols[1], i) == 0.5 * (double)(ranges[k][0] + i);
+        CU_ASSERT_TRUE(ok);
+        pz_table_free(t);
+    }
+}
+
 static void test_bad_files(void)
 {
     pz_table *t = NULL;
@@ -186,6 +206,7 @@ int main(void)
     pzt_suite("fits", (pzt_case[]){{"types_and_nulls", test_types_and_nulls},
                                    {"names", test_names},
                                    {"chunk_boundaries", test_chunk_boundaries},
+                                   {"row ranges", test_row_ranges},
                                    {"bad_files", test_bad_files},
                                    {0}});
     int rc = pzt_main();

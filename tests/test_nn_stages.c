@@ -118,6 +118,45 @@ static void test_train_then_predict(void)
     free(path);
 }
 
+/* Survey catalogues come as FITS: predict reads the same table from a FITS file (written here by
+ * astropy, big-endian, NaN kept) in chunks and must give exactly the HDF5 run's predictions. */
+static void test_predict_from_fits(void)
+{
+    char *out = NULL;
+    int rc = pzt_run(dir, &out,
+                     "'%s' -c \"import h5py, numpy as np; from astropy.table import Table; f = h5py.File('te.h5', 'r'); "
+                     "Table({k: np.asarray(f[k]) for k in f.keys()}).write('te.fits', overwrite=True)\" 2>&1",
+                     pzt_python());
+    if (rc) fprintf(stderr, "\n%s\n", out);
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    rc = run_stage("predict", "predict-fits", &out,
+                   "\"params\": {\"label\": \"specz_redshift\", \"chunk_rows\": 700}, \"inputs\": {\"model\": "
+                   "\"base.h5\", \"table\": \"te.fits\"}, \"outputs\": {\"predictions\": \"pred_fits.h5\"}");
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "2500 rows predicted (3 with non-finite features"));
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    pz_table *a = NULL, *b = NULL;
+    pz_err err;
+    char *pa = pz_xasprintf("%s/pred.h5", dir), *pb = pz_xasprintf("%s/pred_fits.h5", dir);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(pa, NULL, 0, 0, (size_t)-1, &a, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(pb, NULL, 0, 0, (size_t)-1, &b, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(a->nrows, b->nrows);
+    const char *cols[] = {"object_id", "z_pred", "z_true"};
+    for (size_t k = 0; k < 3; k++) {
+        pz_column *ca = pz_table_col(a, cols[k]), *cb = pz_table_col(b, cols[k]);
+        CU_ASSERT_FATAL(ca && cb && ca->type == cb->type);
+        CU_ASSERT_EQUAL(memcmp(ca->data, cb->data, a->nrows * pz_coltype_size(ca->type)), 0);
+    }
+    pz_table_free(a), pz_table_free(b);
+    free(pa), free(pb);
+    /* A file that is neither format gets one line naming it. */
+    CU_ASSERT_TRUE(expect_error("predict", "bad-format", "predict.json: neither a FITS nor an HDF5 file",
+                                "\"inputs\": {\"model\": \"base.h5\", \"table\": \"%s\"}, \"outputs\": "
+                                "{\"predictions\": \"p.h5\"}",
+                                "predict.json"));
+}
+
 static void test_deterministic(void)
 {
     const char *fmt = "\"params\": {\"label\": \"specz_redshift\", \"epochs\": 2, \"seed\": 5}, " TRAIN_IO;
@@ -222,6 +261,7 @@ int main(void)
     make_table("nor.h5", 100, 5, "specz_redshift", 0, "r_cmodel_mag");
     make_table("empty.h5", 0, 6, "specz_redshift", 0, NULL);
     pzt_suite("nn_stages", (pzt_case[]){{"train then predict", test_train_then_predict},
+                                        {"predict from a FITS table", test_predict_from_fits},
                                         {"deterministic model bytes", test_deterministic},
                                         {"combo: several tables, own labels", test_combo},
                                         {"fine-tune with frozen layers", test_fine_tune},

@@ -107,18 +107,29 @@ typedef struct {
     size_t ncols;
     const char *id, *label;
     size_t rows;
+    int hdu;
 } pred_plan;
 
-/* Check the table against the model before any work: every model feature, the label and an
- * explicitly named id column must be there; all missing features are listed at once. */
+static const pz_colinfo *info_col(const pz_colinfo *info, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(info[i].name, name)) return &info[i];
+    return NULL;
+}
+
+/* Check the table against the model before any work, from its header alone (FITS or HDF5):
+ * every model feature, the label and an explicitly named id column must be there; all missing
+ * features are listed at once. */
 static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, pred_plan *p, pz_err *err)
 {
-    pz_table *probe = NULL;
-    if (pz_table_read_hdf5(path, NULL, 0, 0, 0, &probe, err)) return -1;
+    pz_colinfo *info = NULL;
+    size_t ninfo = 0;
+    long rows = 0;
+    if (pz_table_info_any(path, o->hdu ? o->hdu : 1, &info, &ninfo, &rows, err)) return -1;
     char missing[PZ_ERR_MAX / 2] = "";
     size_t nmiss = 0, used = 0;
     for (size_t j = 0; j < m->nfeat; j++) {
-        if (pz_table_col(probe, m->features[j])) continue;
+        if (info_col(info, ninfo, m->features[j])) continue;
         if (used < sizeof missing)
             used += snprintf(missing + used, sizeof missing - used, "%s'%s'", nmiss ? ", " : "", m->features[j]);
         nmiss++;
@@ -128,26 +139,24 @@ static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, p
         rc = pz_errf(err, "%s: the model's feature%s %s %s not in the table (model features must all be columns)",
                      path, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is");
     const char *id = o->id_column ? o->id_column : "object_id";
-    const pz_column *idc = pz_table_col(probe, id);
-    if (!rc && o->label && !pz_table_col(probe, o->label))
+    const pz_colinfo *idc = info_col(info, ninfo, id);
+    if (!rc && o->label && !info_col(info, ninfo, o->label))
         rc = pz_errf(err, "%s: label column '%s' not in the table", path, o->label);
     if (!rc && !idc && o->id_required) rc = pz_errf(err, "%s: id column '%s' not in the table", path, id);
     if (!rc && idc && (idc->type == PZ_F32 || idc->type == PZ_F64 || idc->type == PZ_STR))
         rc = pz_errf(err, "%s: id column '%s' is %s; an integer column is needed", path, id,
                      pz_coltype_name(idc->type));
-    pz_table_free(probe);
-    if (rc) return rc;
+    if (!rc && rows == 0) rc = pz_errf(err, "%s: the table has no rows", path);
     p->ncols = 0;
     for (size_t j = 0; j < m->nfeat; j++) p->cols[p->ncols++] = m->features[j];
     p->id = idc ? id : NULL;
     p->label = o->label;
     if (p->id) p->cols[p->ncols++] = p->id;
     if (p->label) p->cols[p->ncols++] = p->label;
-    long rows = pz_hdf5_nrows(path, err);
-    if (rows < 0) return -1;
-    if (rows == 0) return pz_errf(err, "%s: the table has no rows", path);
-    p->rows = (size_t)rows;
-    return 0;
+    p->rows = rows > 0 ? (size_t)rows : 0;
+    p->hdu = o->hdu ? o->hdu : 1;
+    pz_colinfo_free(info, ninfo);
+    return rc;
 }
 
 /* Copy the id column of a chunk as int64 (exact for int64 inputs, no detour through double). */
@@ -169,7 +178,7 @@ static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p
                          pred_buffers *b, pred_out *out, pz_predict_stats *st, pz_err *err)
 {
     pz_table *t = NULL;
-    if (pz_table_read_hdf5(path, p->cols, p->ncols, start, want, &t, err)) return -1;
+    if (pz_table_read_any(path, p->hdu, p->cols, p->ncols, start, want, &t, err)) return -1;
     size_t n = t->nrows;
     int rc = pz_table_matrix_f32(t, (const char *const *)p->cols, m->nfeat, b->x, 1, err);
     if (!rc) {

@@ -29,6 +29,7 @@ typedef struct pz_predict_opts {
     const char *id_column;   /* NULL: "object_id" if the table has it, else no id */
     int id_required;         /* the id column was asked for explicitly: missing is an error */
     size_t read_rows;        /* rows per read; 0 = default 65536 */
+    int hdu;                 /* FITS tables: the HDU (0 = the default, 1, the first extension) */
     const char *provenance;  /* JSON stored as the pzflow_provenance attribute */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;

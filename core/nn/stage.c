@@ -312,7 +312,7 @@ int pz_nn_fine_tune_stage(const pz_spec *spec, pz_err *err)
 
 /* ---- predict ---- */
 
-static const char *const PREDICT_PARAMS[] = {"label", "id", "chunk_rows", NULL};
+static const char *const PREDICT_PARAMS[] = {"label", "id", "chunk_rows", "hdu", NULL};
 
 static void on_rows(void *ctx, size_t done, size_t total)
 {
@@ -328,10 +328,13 @@ int pz_nn_predict_stage(const pz_spec *spec, pz_err *err)
         pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err) ||
         pz_spec_str(spec, "label", &o.label, err) < 0 || param_long_min(spec, "chunk_rows", &chunk, 1, err))
         return -1;
+    long hdu = 1;
+    if (param_long_min(spec, "hdu", &hdu, 1, err)) return -1;
     int rc = pz_spec_str(spec, "id", &o.id_column, err);
     if (rc < 0) return -1;
     o.id_required = rc == 0;
     o.read_rows = (size_t)chunk;
+    o.hdu = (int)(hdu > 1000 ? 1000 : hdu);
     pz_model *m = pz_model_load(model_path, err);
     if (!m) return -1;
     openblas_set_num_threads((int)spec->threads);

@@ -351,7 +351,8 @@ static int setup_fields(const header *h, field *fields, size_t n, pz_table *t, p
     return 0;
 }
 
-static int read_rows(const header *h, field *fields, size_t n, pz_err *err)
+/* File rows [start, start + count) into table rows [0, count). */
+static int read_rows(const header *h, field *fields, size_t n, size_t start, size_t count, pz_err *err)
 {
     long optimal = 1;
     int status = 0;
@@ -359,19 +360,18 @@ static int read_rows(const header *h, field *fields, size_t n, pz_err *err)
     size_t rowlen = (size_t)h->rowlen, chunk = rowlen ? CHUNK_BYTES / rowlen : 1;
     if (chunk < (size_t)optimal) chunk = (size_t)optimal;
     if (chunk < 1) chunk = 1;
-    size_t nrows = (size_t)h->nrows;
     unsigned char *buf = pz_xmalloc(chunk * rowlen + 1);
     int rc = 0;
-    for (size_t first = 0; first < nrows && rc == 0; first += chunk) {
-        size_t m = nrows - first < chunk ? nrows - first : chunk;
+    for (size_t first = 0; first < count && rc == 0; first += chunk) {
+        size_t m = count - first < chunk ? count - first : chunk;
         status = 0;
-        if (fits_read_tblbytes(h->fp, (LONGLONG)first + 1, 1, (LONGLONG)(m * rowlen), buf, &status)) {
+        if (fits_read_tblbytes(h->fp, (LONGLONG)(start + first) + 1, 1, (LONGLONG)(m * rowlen), buf, &status)) {
             char what[64];
-            snprintf(what, sizeof what, "reading rows %zu..%zu", first + 1, first + m);
+            snprintf(what, sizeof what, "reading rows %zu..%zu", start + first + 1, start + first + m);
             rc = fits_fail(err, h->path, status, what);
             break;
         }
-        for (size_t k = 0; k < n; k++) decode_chunk(&fields[k], buf, rowlen, first, m, nrows);
+        for (size_t k = 0; k < n; k++) decode_chunk(&fields[k], buf, rowlen, first, m, count);
     }
     free(buf);
     return rc;
@@ -547,6 +547,12 @@ static int open_table(const char *path, int hdu, fitsfile **fp, pz_err *err)
 int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
                        pz_err *err)
 {
+    return pz_table_read_fits_rows(path, hdu, columns, ncolumns, 0, (size_t)-1, out, err);
+}
+
+int pz_table_read_fits_rows(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
+                            size_t count, pz_table **out, pz_err *err)
+{
     header h = {0};
     h.path = path;
     int status = 0, rc = open_table(path, hdu, &h.fp, err);
@@ -560,11 +566,14 @@ int pz_table_read_fits(const char *path, int hdu, const char *const *columns, si
     field *fields = pz_xcalloc(ncolumns + 1, sizeof *fields);
     pz_table *t = NULL;
     if (rc == 0) rc = match_fields(&h, columns, ncolumns, fields, err);
+    size_t nrows = rc == 0 ? (size_t)h.nrows : 0;
+    if (start > nrows) start = nrows;
+    if (count > nrows - start) count = nrows - start;
     if (rc == 0) {
-        t = pz_table_new((size_t)h.nrows);
+        t = pz_table_new(count);
         rc = setup_fields(&h, fields, ncolumns, t, err);
     }
-    if (rc == 0) rc = read_rows(&h, fields, ncolumns, err);
+    if (rc == 0) rc = read_rows(&h, fields, ncolumns, start, count, err);
     if (h.fp) fits_close_file(h.fp, &status);
     fits_clear_errmsg();
     header_free(&h);

@@ -281,18 +281,6 @@ static int compatible(pz_coltype want, pz_coltype have)
     return !is_float(have);
 }
 
-static int file_is_fits(const char *path, int *is_fits, pz_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return pz_errf(err, "%s: cannot open: %m", path);
-    char head[9] = {0};
-    size_t n = fread(head, 1, 8, f);
-    fclose(f);
-    if (n >= 6 && memcmp(head, "SIMPLE", 6) == 0) return *is_fits = 1, 0;
-    if (n >= 8 && memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return *is_fits = 0, 0;
-    return pz_errf(err, "%s: neither a FITS nor an HDF5 file", path);
-}
-
 static const pz_colinfo *find_info(const pz_colinfo *info, size_t n, const char *name)
 {
     const pz_colinfo *found = NULL;
@@ -388,13 +376,10 @@ static size_t passthrough_names(const pz_schema *s, const pz_colinfo *info, size
 
 int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err)
 {
-    int is_fits;
-    if (file_is_fits(path, &is_fits, err) < 0) return -1;
     pz_colinfo *info = NULL;
     size_t ninfo = 0;
     long nrows = 0;
-    int rc = is_fits ? pz_table_info_fits(path, s->hdu, &info, &ninfo, &nrows, err)
-                     : pz_table_info_hdf5(path, &info, &ninfo, &nrows, err);
+    int rc = pz_table_info_any(path, s->hdu, &info, &ninfo, &nrows, err);
     if (rc < 0) return -1;
     const pz_colinfo **use = pz_xcalloc(s->ncols + 1, sizeof *use);
     const char **names = pz_xcalloc(s->ncols + ninfo + 1, sizeof *names);
@@ -410,8 +395,7 @@ int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_tab
     if (passthrough) nnames = passthrough_names(s, info, ninfo, use, names, nnames);
     pz_table *raw = NULL;
     if (rc == 0)
-        rc = is_fits ? pz_table_read_fits(path, s->hdu, names, nnames, &raw, err)
-                     : pz_table_read_hdf5(path, names, nnames, 0, (size_t)-1, &raw, err);
+        rc = pz_table_read_any(path, s->hdu, names, nnames, 0, (size_t)-1, &raw, err);
     if (rc == 0) {
         pz_table *t = pz_table_new(raw->nrows);
         for (size_t i = 0; i < s->ncols; i++) {

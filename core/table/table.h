@@ -81,6 +81,10 @@ long pz_hdf5_nrows(const char *path, pz_err *err);
  * integers set the null mask. Errors list every missing column at once. */
 int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
                        pz_err *err);
+/* The same for file rows [start, start + count) only (clamped to the table; count (size_t)-1 =
+ * to the end), for chunked passes over catalogues larger than memory. */
+int pz_table_read_fits_rows(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
+                            size_t count, pz_table **out, pz_err *err);
 
 /* Column names and types of a file without reading any data, so a schema can check a 6 GB
  * catalogue before reading it. Types are what the readers above would produce. */
@@ -92,5 +96,13 @@ typedef struct pz_colinfo {
 int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
 int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
 void pz_colinfo_free(pz_colinfo *cols, size_t ncols);
+
+/* Either format, told from the first bytes (core/table/format.c); `hdu` applies to FITS only.
+ * pz_table_read_any reads rows [start, start + count) of the named columns (NULL = all). */
+typedef enum { PZ_FMT_FITS, PZ_FMT_HDF5 } pz_format;
+int pz_table_format(const char *path, pz_format *fmt, pz_err *err);
+int pz_table_info_any(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
+int pz_table_read_any(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
+                      size_t count, pz_table **out, pz_err *err);
 
 #endif
