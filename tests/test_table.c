@@ -281,6 +281,102 @@ static void test_hdf5_bad_files(void)
     free(missing);
 }
 
+/* Offset of the first global heap collection ("GCOL", version 1) in a file's bytes. */
+static size_t find_collection(const char *bytes, size_t len)
+{
+    for (size_t i = 0; i + 5 <= len; i++)
+        if (memcmp(bytes + i, "GCOL\1", 5) == 0) return i;
+    return (size_t)-1;
+}
+
+/* HDF5 1.10.8 loops forever decoding a heap object of size 0, and overruns on one larger than
+ * its collection; both must become an error before any variable-length string is read. */
+static void test_hdf5_corrupt_global_heap(void)
+{
+    pz_err err;
+    pz_table *s = sample(), *t = NULL;
+    char *good = tmp("heap.h5"), *bad = tmp("heap_bad.h5");
+    CU_ASSERT_EQUAL_FATAL(pz_table_write_hdf5(good, s, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(good, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_col(t, "i_mag")->unit, "mag"); /* read from the heap */
+    pz_table_free(t);
+    size_t len;
+    char *bytes = pzt_read_file(good, &len);
+    size_t at = find_collection(bytes, len);
+    CU_ASSERT_FATAL(at != (size_t)-1);
+    size_t obj = at + 16; /* 8-byte lengths: 16-byte collection header */
+    static const unsigned char zero_obj[16] = {0};
+    static const unsigned char huge_obj[16] = {1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40};
+    const unsigned char *edits[] = {zero_obj, huge_obj};
+    for (size_t k = 0; k < 2; k++) {
+        char *copy = pz_xmalloc(len);
+        memcpy(copy, bytes, len);
+        memcpy(copy + obj, edits[k], 16);
+        FILE *f = fopen(bad, "wb");
+        fwrite(copy, 1, len, f);
+        fclose(f);
+        free(copy);
+        char *want = pz_xasprintf("heap_bad.h5: corrupt global heap collection at byte %zu (an object at byte %zu", at, obj);
+        CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, NULL, 0, 0, (size_t)-1, &t, &err), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
+        free(want);
+    }
+    /* the file fuzz_hdf5 found: H5Aread of its `unit` attribute never returned */
+    char *found = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-global-heap-hang.h5", PZ_SOURCE_DIR);
+    const char *col[] = {"i_cmodel_mag"};
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(found, col, 1, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "hdf5-global-heap-hang.h5: corrupt global heap collection at byte 2084"));
+    free(found);
+    free(bytes);
+    free(good);
+    free(bad);
+    pz_table_free(s);
+}
+
+/* HDF5 1.10.8 copies an enumeration's values with the enumeration's size: one that differs from
+ * its base type's makes H5Dopen2 read gigabytes past a buffer (SIGSEGV). */
+static void test_hdf5_corrupt_enum_type(void)
+{
+    pz_err err;
+    pz_table *t = NULL;
+    char *good = tmp("enum.h5"), *bad = tmp("enum_bad.h5"), *out = NULL;
+    /* h5py writes numpy bools as a version 1 enumeration, as the file fuzz_hdf5 found */
+    int rc = pzt_run(NULL, &out,
+                     "%s -c \"import h5py,sys; f=h5py.File(sys.argv[1],'w'); f['good']=[True,False,True];"
+                     "f['z']=[0.5,1.5,2.5]\" %s", pzt_python(), good);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(good, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    pz_table_free(t);
+    size_t len, at = (size_t)-1;
+    char *bytes = pzt_read_file(good, &len);
+    /* the bool column's type: enum (class 8) of 2 members, size 1, then its 1-byte base */
+    for (size_t i = 0; i + 9 <= len && at == (size_t)-1; i++)
+        if ((bytes[i] & 0x0f) == 8 && memcmp(bytes + i + 1, "\2\0\0\1\0\0\0", 7) == 0 && (bytes[i + 8] & 0x0f) == 0) at = i;
+    CU_ASSERT_FATAL(at != (size_t)-1);
+    memcpy(bytes + at + 4, "\1\0\0\x40", 4); /* size 1 GB + 1, as found */
+    FILE *f = fopen(bad, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+    const char *col[] = {"good"};
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, col, 1, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "enum_bad.h5: object 'good' has a corrupt enumeration datatype"));
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, NULL, 0, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' has a corrupt enumeration datatype"));
+    pz_colinfo *cols = NULL;
+    size_t ncols;
+    long nrows;
+    CU_ASSERT_EQUAL(pz_table_info_hdf5(bad, &cols, &ncols, &nrows, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' has a corrupt enumeration datatype"));
+    /* the other column of the same file still reads */
+    const char *other[] = {"z"};
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, other, 1, 0, (size_t)-1, &t, &err), 0);
+    if (t) pz_table_free(t);
+    free(bytes);
+    free(good);
+    free(bad);
+}
+
 int main(void)
 {
     tmpdir = pzt_mkdtemp("table");
@@ -288,6 +384,8 @@ int main(void)
                                     {"hdf5_round_trip", test_hdf5_round_trip},
                                     {"hdf5_from_h5py", test_hdf5_from_h5py},
                                     {"hdf5_bad_files", test_hdf5_bad_files},
+                                    {"hdf5_corrupt_global_heap", test_hdf5_corrupt_global_heap},
+                                    {"hdf5_corrupt_enum_type", test_hdf5_corrupt_enum_type},
                                     {0}});
     int rc = pzt_main();
     if (rc == 0) pzt_rmtree(tmpdir);

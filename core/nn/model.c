@@ -269,39 +269,6 @@ int pz_model_save(const char *path, const pz_model *m, pz_err *err)
 
 /* ---- HDF5 reading ---- */
 
-static char *attr_read_str(hid_t loc, const char *name)
-{
-    if (H5Aexists(loc, name) <= 0) return NULL;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ft = H5Aget_type(a);
-    char *out = NULL;
-    if (H5Tget_class(ft) == H5T_STRING) {
-        if (H5Tis_variable_str(ft) > 0) {
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, H5T_VARIABLE);
-            H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 converts no character sets */
-            char *v = NULL;
-            if (H5Aread(a, mt, &v) >= 0 && v) {
-                out = pz_xstrdup(v);
-                H5free_memory(v);
-            }
-            H5Tclose(mt);
-        } else {
-            size_t n = H5Tget_size(ft);
-            out = pz_xcalloc(n + 1, 1);
-            hid_t mt = H5Tcopy(ft); /* same size, padding and character set */
-            if (H5Aread(a, mt, out) < 0) {
-                free(out);
-                out = NULL;
-            }
-            H5Tclose(mt);
-        }
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return out;
-}
-
 /* An integer attribute's values (scalar or 1-D); returns the count, -1 if absent/wrong. */
 static long attr_read_i64(hid_t loc, const char *name, int64_t *out, size_t cap)
 {
@@ -330,7 +297,9 @@ static int dset_read(hid_t loc, const char *name, hid_t mtype, int rank, const h
                      size_t *n, const char *path, pz_err *err)
 {
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return pz_errf(err, "%s: model file has no dataset '%s'", path, name);
+    if (pz_h5_check_types(loc, name, path, err) < 0) return -1;
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return pz_errf(err, "%s: cannot open dataset '%s' (file corrupt?)", path, name);
     hid_t s = H5Dget_space(d);
     int r = H5Sget_simple_extent_ndims(s);
     hsize_t got[2] = {0, 0};
@@ -347,7 +316,11 @@ static int dset_read(hid_t loc, const char *name, hid_t mtype, int rank, const h
         return pz_errf(err, "%s: dataset '%s' has the wrong shape", path, name);
     }
     size_t total = rank == 2 ? got[0] * got[1] : got[0];
-    if (!*buf) *buf = pz_xcalloc(total ? total : 1, elsize);
+    if (!*buf) *buf = calloc(total ? total : 1, elsize); /* a corrupt file may claim any length */
+    if (!*buf) {
+        H5Dclose(d);
+        return pz_errf(err, "%s: dataset '%s' claims %zu values, more than memory holds (file corrupt?)", path, name, total);
+    }
     herr_t rc = total ? H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) : 0;
     H5Dclose(d);
     if (n) *n = total;
@@ -358,7 +331,9 @@ static int read_features(hid_t f, pz_model *m, const char *path, pz_err *err)
 {
     if (H5Lexists(f, "scaler", H5P_DEFAULT) <= 0 || H5Lexists(f, "scaler/features", H5P_DEFAULT) <= 0)
         return pz_errf(err, "%s: model file has no scaler/features", path);
+    if (pz_h5_check_types(f, "scaler/features", path, err) < 0) return -1;
     hid_t d = H5Dopen2(f, "scaler/features", H5P_DEFAULT);
+    if (d < 0) return pz_errf(err, "%s: cannot open dataset 'scaler/features' (file corrupt?)", path);
     hid_t ft = H5Dget_type(d), s = H5Dget_space(d);
     hsize_t n = 0;
     int rank = H5Sget_simple_extent_ndims(s);
@@ -444,7 +419,9 @@ static pz_net *read_net(hid_t f, const char *path, pz_err *err)
 
 static pz_model *load_open(hid_t f, const char *path, pz_err *err)
 {
-    char *fmt = attr_read_str(f, "pzflow_format");
+    char *fmt = NULL;
+    if (pz_h5_check_types(f, ".", path, err) < 0 || pz_h5_string_attr(f, "pzflow_format", path, &fmt, err) < 0)
+        return NULL;
     int ok = fmt && !strcmp(fmt, MODEL_FORMAT);
     free(fmt);
     if (!ok) return pz_errf(err, "%s: not a pzflow model file (no pzflow_format = \"%s\")", path, MODEL_FORMAT), NULL;
@@ -473,7 +450,11 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     char **strs[] = {&m->label, &m->loss, &m->frozen, &m->provenance, &m->base_provenance};
     const char *names[] = {"label", "loss", "frozen", "pzflow_provenance", "base_provenance"};
     for (int i = 0; i < 5; i++) {
-        char *v = attr_read_str(f, names[i]);
+        char *v = NULL;
+        if (pz_h5_string_attr(f, names[i], path, &v, err) < 0) {
+            pz_model_free(m);
+            return NULL;
+        }
         if (v) {
             free(*strs[i]);
             *strs[i] = v;

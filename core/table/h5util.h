@@ -4,6 +4,8 @@
 
 #include <hdf5.h>
 
+#include "util/err.h"
+
 /* HDF5 prints its error stack by default; a library reports through pz_err instead, so the
  * handler is switched off for the duration of a call and restored after. */
 typedef struct {
@@ -16,5 +18,22 @@ void pz_h5_quiet_end(const pz_h5_quiet *q);
 
 /* A scalar variable-length UTF-8 string attribute, the form h5py reads back as `str`. */
 int pz_h5_write_string_attr(hid_t obj, const char *key, const char *value);
+
+/* A scalar string attribute's value, variable- or fixed-length, into *out (malloc'd; NULL
+ * when the attribute is not a scalar string). -1 only when the file is corrupt, with err set. */
+int pz_h5_read_string_attr(hid_t attr, const char *path, char **out, pz_err *err);
+/* The same for the attribute `key` of `obj`; *out is NULL when it is absent. */
+int pz_h5_string_attr(hid_t obj, const char *key, const char *path, char **out, pz_err *err);
+
+/* 0 when HDF5 can safely fetch the variable-length strings of an attribute, or of `n` elements
+ * of a dataset selected by (msp, fsp); -1 naming the corruption otherwise. Call before any
+ * variable-length read: HDF5 1.10.8 hangs or crashes on corrupt ones (h5heap.c). */
+int pz_h5_check_vlen_attr(hid_t attr, const char *path, pz_err *err);
+int pz_h5_check_vlen_dataset(hid_t ds, hid_t msp, hid_t fsp, size_t n, const char *path, pz_err *err);
+
+/* 0 unless the header of object `name` (relative to `loc`) holds a datatype, its own or an
+ * attribute's, that HDF5 1.10.8 would crash copying; call before opening the object or reading
+ * its attributes (h5types.c). */
+int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err);
 
 #endif

@@ -279,59 +279,24 @@ static int column_shape(hid_t ds, hsize_t *nrows)
     return ok ? rank : 0;
 }
 
-/* Value of a scalar string attribute, variable- or fixed-length (malloc'd), NULL otherwise. */
-static char *read_string_attr(hid_t a)
-{
-    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
-    char *out = NULL;
-    if (H5Tget_class(ft) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
-        if (H5Tis_variable_str(ft) > 0) {
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, H5T_VARIABLE);
-            H5Tset_cset(mt, H5Tget_cset(ft));
-            char *v = NULL;
-            if (H5Aread(a, mt, &v) >= 0 && v) out = pz_xstrdup(v);
-            if (v) H5free_memory(v);
-            H5Tclose(mt);
-        } else {
-            size_t n = H5Tget_size(ft);
-            out = pz_xcalloc(n + 1, 1);
-            if (H5Aread(a, ft, out) < 0) {
-                free(out);
-                out = NULL;
-            }
-        }
-    }
-    H5Sclose(sp);
-    H5Tclose(ft);
-    return out;
-}
-
 /* String attributes of the root group become table attributes; others are skipped. */
-static void read_attrs(hid_t obj, pz_table *t)
+static int read_attrs(hid_t obj, const char *path, pz_table *t, pz_err *err)
 {
     H5O_info_t oi;
-    if (H5Oget_info2(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return;
-    for (hsize_t i = 0; i < oi.num_attrs; i++) {
+    int rc = 0;
+    if (pz_h5_check_types(obj, ".", path, err) < 0) return -1;
+    if (H5Oget_info2(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return 0;
+    for (hsize_t i = 0; i < oi.num_attrs && rc == 0; i++) {
         hid_t a = H5Aopen_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT);
         if (a < 0) continue;
         char key[256];
-        char *v = H5Aget_name(a, sizeof key, key) >= 0 ? read_string_attr(a) : NULL;
+        char *v = NULL;
+        if (H5Aget_name(a, sizeof key, key) >= 0) rc = pz_h5_read_string_attr(a, path, &v, err);
         if (v) pz_table_set_attr(t, key, v);
         free(v);
         H5Aclose(a);
     }
-}
-
-/* Optional string attribute of a dataset (malloc'd) or NULL. */
-static char *string_attr(hid_t ds, const char *key)
-{
-    if (H5Aexists(ds, key) <= 0) return NULL;
-    hid_t a = H5Aopen(ds, key, H5P_DEFAULT);
-    if (a < 0) return NULL;
-    char *v = read_string_attr(a);
-    H5Aclose(a);
-    return v;
+    return rc;
 }
 
 /* Turn rows holding the dataset's `null_value` into a null mask. */
@@ -354,14 +319,27 @@ static int apply_null_attr(hid_t ds, pz_column *c, size_t n)
     return 0;
 }
 
+/* A compressed dataset may declare any number of rows: its size in the file bounds nothing. */
+static int too_big(const char *path, const char *name, size_t rows, size_t width, pz_err *err)
+{
+    pz_errf(err, "%s: dataset '%s' declares %zu rows of %zu bytes, more memory than this machine can give "
+                 "(file corrupt?)", path, name, rows, width);
+    return -2;
+}
+
 /* Variable-length string dataset (h5py's default for Python str): copied into a fixed-width
  * column as wide as the longest value. */
-static int read_vlen_strings(hid_t ds, hid_t fsp, hid_t msp, size_t n, pz_table *t, const char *name, hid_t ft)
+static int read_vlen_strings(hid_t ds, hid_t fsp, hid_t msp, size_t n, pz_table *t, const char *path, const char *name,
+                             hid_t ft, pz_err *err)
 {
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(ft));
-    char **v = pz_xcalloc(n ? n : 1, sizeof *v);
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
+        H5Tclose(mt);
+        return too_big(path, name, n, sizeof *v, err);
+    }
     int rc = n && H5Dread(ds, mt, msp, fsp, H5P_DEFAULT, v) < 0 ? -1 : 0;
     size_t width = 1;
     for (size_t i = 0; i < n && rc == 0; i++)
@@ -394,12 +372,23 @@ static int data_in_file(hid_t ds, hid_t ft, hsize_t rows)
     return stored == 0 || (filters == 0 && stored < rows * elem) ? -1 : 0;
 }
 
+/* H5Dopen2 after checking the types HDF5 would copy (h5types.c): -2 when they are corrupt, -1
+ * when HDF5 cannot open the dataset; err says which. */
+static hid_t open_dataset(hid_t f, const char *path, const char *name, pz_err *err)
+{
+    char why[204];
+    if (pz_h5_check_types(f, name, path, err) < 0) return -2;
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds < 0) pz_errf(err, "%s: cannot open dataset '%s' (file corrupt or truncated?)%s", path, name, hdf5_reason(why));
+    return ds < 0 ? -1 : ds;
+}
+
 static int read_column(hid_t f, const char *path, const char *name, hsize_t nfile, size_t start, size_t n,
                        pz_table *t, pz_err *err)
 {
     char why[204];
-    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
-    if (ds < 0) return pz_errf(err, "%s: cannot open dataset '%s'%s", path, name, hdf5_reason(why));
+    hid_t ds = open_dataset(f, path, name, err);
+    if (ds < 0) return -1;
     hsize_t rows = 0;
     int rank = column_shape(ds, &rows);
     hid_t ft = H5Dget_type(ds);
@@ -425,21 +414,26 @@ static int read_column(hid_t f, const char *path, const char *name, hsize_t nfil
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, off, NULL, cnt, NULL);
     hid_t msp = H5Screate_simple(rank, cnt, NULL);
     if (type == PZ_STR && H5Tis_variable_str(ft) > 0) {
-        rc = read_vlen_strings(ds, fsp, msp, n, t, name, ft);
+        rc = pz_h5_check_vlen_dataset(ds, msp, fsp, n, path, err) < 0 ? -2 : read_vlen_strings(ds, fsp, msp, n, t, path, name, ft, err);
     } else {
-        pz_column *c = pz_table_add(t, name, type, type == PZ_STR ? H5Tget_size(ft) : 0);
+        pz_column *c = pz_table_try_add(t, name, type, type == PZ_STR ? H5Tget_size(ft) : 0);
+        if (!c) {
+            rc = too_big(path, name, n, type == PZ_STR ? H5Tget_size(ft) : pz_coltype_size(type), err);
+            goto done;
+        }
         hid_t mt = type == PZ_STR ? H5Tcopy(ft) : mem_type(type, c->width);
         if (n && H5Dread(ds, mt, msp, fsp, H5P_DEFAULT, c->data) < 0) rc = -1;
         H5Tclose(mt);
         if (rc == 0 && apply_null_attr(ds, c, n) < 0) rc = -1;
-        if (rc == 0) c->unit = string_attr(ds, UNIT_ATTR);
+        if (rc == 0 && pz_h5_string_attr(ds, UNIT_ATTR, path, &c->unit, err) < 0) rc = -2; /* err says why */
     }
-    if (rc < 0) pz_errf(err, "%s: reading dataset '%s' failed (file corrupt or truncated?)%s", path, name, hdf5_reason(why));
+done:
+    if (rc == -1) pz_errf(err, "%s: reading dataset '%s' failed (file corrupt or truncated?)%s", path, name, hdf5_reason(why));
     H5Sclose(msp);
     H5Sclose(fsp);
     H5Tclose(ft);
     H5Dclose(ds);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Rows of the first column-shaped dataset; 0 rows for a file without datasets. */
@@ -447,8 +441,9 @@ static int file_rows(hid_t f, const name_list *l, hsize_t *rows)
 {
     *rows = 0;
     for (size_t i = 0; i < l->n; i++) {
-        hid_t ds = H5Dopen2(f, l->names[i], H5P_DEFAULT);
-        if (ds < 0) continue; /* a subgroup, not a dataset */
+        pz_err ignored;
+        hid_t ds = open_dataset(f, "", l->names[i], &ignored);
+        if (ds < 0) continue; /* a subgroup, or corrupt: the column's own read says which */
         hsize_t r;
         int rank = column_shape(ds, &r);
         H5Dclose(ds);
@@ -489,9 +484,12 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
         }
         if (nmissing) rc = pz_errf(err, "%s: missing %zu column%s: %s", path, nmissing, nmissing > 1 ? "s" : "", missing);
         else if (ncolumns) {
-            hid_t ds = H5Dopen2(f, columns[0], H5P_DEFAULT);
-            column_shape(ds, &nfile);
-            H5Dclose(ds);
+            hid_t ds = open_dataset(f, path, columns[0], err);
+            if (ds < 0) rc = -1;
+            else {
+                column_shape(ds, &nfile);
+                H5Dclose(ds);
+            }
         }
     }
     if (rc == 0 && start > nfile)
@@ -514,9 +512,9 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
                 break;
             }
             if (oi.type != H5O_TYPE_DATASET) continue; /* subgroups are not columns */
-            hid_t ds = H5Dopen2(f, l.names[i], H5P_DEFAULT);
+            hid_t ds = open_dataset(f, path, l.names[i], err);
             if (ds < 0) {
-                rc = pz_errf(err, "%s: cannot open dataset '%s' (file corrupt or truncated?)", path, l.names[i]);
+                rc = -1;
                 break;
             }
             hsize_t r;
@@ -529,7 +527,7 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
             if (col) rc = read_column(f, path, l.names[i], nfile, start, n, t, err);
         }
     }
-    if (rc == 0) read_attrs(f, t);
+    if (rc == 0) rc = read_attrs(f, path, t, err);
     free_names(&l);
     if (rc < 0) {
         pz_table_free(t);
@@ -586,7 +584,8 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
     size_t n = 0;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
         if (!is_dataset(f, l.names[i])) continue;
-        hid_t ds = H5Dopen2(f, l.names[i], H5P_DEFAULT);
+        hid_t ds = open_dataset(f, path, l.names[i], err);
+        if (ds == -2) rc = -1; /* HDF5 would crash on it: say so rather than skip it */
         if (ds < 0) continue;
         hsize_t r;
         hid_t ft = H5Dget_type(ds);

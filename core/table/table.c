@@ -64,6 +64,19 @@ pz_column *pz_table_col(const pz_table *t, const char *name)
 
 pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t width)
 {
+    size_t w = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
+    return pz_table_add_data(t, name, type, width, pz_xcalloc(t->nrows ? t->nrows : 1, w));
+}
+
+pz_column *pz_table_try_add(pz_table *t, const char *name, pz_coltype type, size_t width)
+{
+    size_t w = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
+    void *data = calloc(t->nrows ? t->nrows : 1, w);
+    return data ? pz_table_add_data(t, name, type, width, data) : NULL;
+}
+
+pz_column *pz_table_add_data(pz_table *t, const char *name, pz_coltype type, size_t width, void *data)
+{
     pz_column *c = pz_table_col(t, name);
     if (c) {
         column_clear(c); /* replaced in place: the column keeps its position */
@@ -78,7 +91,7 @@ pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t w
     c->name = pz_xstrdup(name);
     c->type = type;
     c->width = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
-    c->data = pz_xcalloc(t->nrows ? t->nrows : 1, c->width);
+    c->data = data;
     return c;
 }
 

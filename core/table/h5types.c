@@ -1,0 +1,236 @@
+/* Datatypes checked in the file before HDF5 1.10.8 is allowed to copy them.
+ *
+ * HDF5 1.10.8 (Debian 12) copies an enumeration type's values using the enumeration's own size
+ * where it allocated them by its base type's size. In a real file the two are equal; in a
+ * corrupt one H5Dopen2 or H5Aget_type then reads gigabytes past a small buffer and the process
+ * dies of SIGSEGV (found by fuzz_hdf5: tests/fuzz/hdf5/hdf5-datatype-2gb-alloc.h5 and
+ * hdf5-attr-enum-size.h5). Nothing in the API shows a type before it is copied, so pzflow reads
+ * the object's header itself (format spec, "Data Object Headers"), finds the datatype message
+ * and every compact attribute's datatype, and refuses the object when an enumeration anywhere
+ * in them (nested in compounds, arrays or variable-length types too) disagrees with its base.
+ *
+ * The walk is deliberately forgiving: whatever it cannot parse it leaves to HDF5, which reports
+ * most corruption itself. It only ever refuses what it has positively seen to be inconsistent,
+ * so a valid file is never refused. Attributes in dense storage (more than 8 per object, or
+ * libver latest) are not reached. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "table/h5util.h"
+
+enum { MSG_DATATYPE = 0x03, MSG_ATTRIBUTE = 0x0C, MSG_CONTINUATION = 0x10 };
+enum { CLASS_COMPOUND = 6, CLASS_ENUM = 8, CLASS_VLEN = 9, CLASS_ARRAY = 10 };
+#define MAX_DEPTH 8    /* nesting of types within types */
+#define MAX_CHUNKS 64  /* continuation chunks followed per header */
+#define MAX_CHUNK (1 << 20)
+
+typedef struct {
+    const unsigned char *p;
+    size_t len;
+} span;
+
+typedef struct {
+    int fd;
+    unsigned sizeof_addr, sizeof_size;
+    uint64_t conts[MAX_CHUNKS][2]; /* continuation chunks still to read: address, length */
+    int nconts, bad;               /* bad: an inconsistent enumeration was seen */
+} header_walk;
+
+static uint64_t le(const unsigned char *p, unsigned width)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < width && i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* Length of an encoded datatype at s (0: not understood); sets *size to the type's size and
+ * w->bad when an enumeration's size differs from its base's. */
+static size_t type_len(header_walk *w, span s, int depth, uint64_t *size);
+
+/* A member or element type at s.p + off. */
+static size_t inner_type(header_walk *w, span s, size_t off, int depth, uint64_t *size)
+{
+    if (off >= s.len) return 0;
+    size_t n = type_len(w, (span){s.p + off, s.len - off}, depth + 1, size);
+    return n ? off + n : 0;
+}
+
+/* NUL-terminated name at off; returns the offset just past it (padded to 8 if asked), 0 if none. */
+static size_t skip_name(span s, size_t off, int padded)
+{
+    const unsigned char *nul = off < s.len ? memchr(s.p + off, 0, s.len - off) : NULL;
+    if (!nul) return 0;
+    size_t n = (size_t)(nul - (s.p + off)) + 1;
+    return off + (padded ? pad8(n) : n);
+}
+
+static size_t compound_len(header_walk *w, span s, unsigned version, unsigned nmembs, uint64_t size, int depth)
+{
+    size_t off = 8;
+    unsigned offset_bytes = 1;
+    while (offset_bytes < 8 && (size >> (8 * offset_bytes))) offset_bytes++;
+    for (unsigned i = 0; i < nmembs && off; i++) {
+        off = skip_name(s, off, version < 3);
+        if (!off) return 0;
+        off += version == 1 ? 4 + 1 + 3 + 4 + 4 + 16 : version == 2 ? 4 : offset_bytes;
+        uint64_t msize;
+        off = inner_type(w, s, off, depth, &msize);
+    }
+    return off;
+}
+
+static size_t enum_len(header_walk *w, span s, unsigned version, unsigned nmembs, uint64_t size, int depth)
+{
+    uint64_t base = 0;
+    size_t off = inner_type(w, s, 8, depth, &base);
+    if (!off) return 0;
+    if (base != size) w->bad = 1;
+    for (unsigned i = 0; i < nmembs && off; i++) off = skip_name(s, off, version < 3);
+    if (!off || base > s.len || nmembs * base > s.len - off) return 0;
+    return off + nmembs * base;
+}
+
+static size_t array_len(header_walk *w, span s, unsigned version, int depth)
+{
+    if (s.len < 9) return 0;
+    unsigned ndims = s.p[8];
+    size_t off = 9 + (version < 3 ? 3 : 0) + 4 * (size_t)ndims + (version < 3 ? 4 * (size_t)ndims : 0);
+    uint64_t base;
+    return inner_type(w, s, off, depth, &base);
+}
+
+static size_t type_len(header_walk *w, span s, int depth, uint64_t *size)
+{
+    if (depth > MAX_DEPTH || s.len < 8) return 0;
+    unsigned cls = s.p[0] & 0x0f, version = s.p[0] >> 4;
+    unsigned bits = (unsigned)le(s.p + 1, 3);
+    *size = le(s.p + 4, 4);
+    switch (cls) {
+    case 0: return 12;               /* fixed-point: offset, precision */
+    case 1: return 20;               /* floating-point: offset, precision, exponent and mantissa layout */
+    case 2: return 10;               /* time: precision */
+    case 3: case 7: return 8;        /* string, reference */
+    case 4: return 12;               /* bitfield */
+    case 5: return 8 + (bits & 0xff); /* opaque: tag, already padded */
+    case CLASS_COMPOUND: return compound_len(w, s, version, bits & 0xffff, *size, depth);
+    case CLASS_ENUM: return enum_len(w, s, version, bits & 0xffff, *size, depth);
+    case CLASS_VLEN: { uint64_t base; return inner_type(w, s, 8, depth, &base); }
+    case CLASS_ARRAY: return array_len(w, s, version, depth);
+    default: return 0;
+    }
+}
+
+static void check_type_message(header_walk *w, span s)
+{
+    uint64_t size;
+    type_len(w, s, 0, &size);
+}
+
+/* Attribute message: its datatype follows the name (format spec, "Attribute Message"). */
+static void check_attribute_message(header_walk *w, span s)
+{
+    if (s.len < 8) return;
+    unsigned version = s.p[0], flags = s.p[1];
+    size_t name = le(s.p + 2, 2), type = le(s.p + 4, 2), off = version == 3 ? 9 : 8;
+    if (version < 1 || version > 3 || (flags & 1)) return; /* unknown, or a shared (committed) type */
+    off += version == 1 ? pad8(name) : name;
+    if (off >= s.len || type > s.len - off) return;
+    check_type_message(w, (span){s.p + off, type});
+}
+
+static void message(header_walk *w, unsigned type, unsigned flags, span s)
+{
+    if (flags & 0x02) return; /* shared message: the data is a reference elsewhere */
+    if (type == MSG_DATATYPE) check_type_message(w, s);
+    else if (type == MSG_ATTRIBUTE) check_attribute_message(w, s);
+    else if (type == MSG_CONTINUATION && s.len >= w->sizeof_addr + w->sizeof_size && w->nconts < MAX_CHUNKS) {
+        w->conts[w->nconts][0] = le(s.p, w->sizeof_addr);
+        w->conts[w->nconts][1] = le(s.p + w->sizeof_addr, w->sizeof_size);
+        w->nconts++;
+    }
+}
+
+/* Messages of a version 1 chunk: 8-byte headers { type u16, size u16, flags u8, 3 reserved }. */
+static void messages_v1(header_walk *w, span s)
+{
+    for (size_t off = 0; off + 8 <= s.len;) {
+        size_t size = le(s.p + off + 2, 2);
+        if (size > s.len - off - 8) return;
+        message(w, (unsigned)le(s.p + off, 2), s.p[off + 4], (span){s.p + off + 8, size});
+        off += 8 + size;
+    }
+}
+
+/* Messages of a version 2 chunk: { type u8, size u16, flags u8, [creation order u16] }. */
+static void messages_v2(header_walk *w, span s, int with_order)
+{
+    size_t hdr = with_order ? 6 : 4;
+    for (size_t off = 0; off + hdr <= s.len;) {
+        size_t size = le(s.p + off + 1, 2);
+        if (size > s.len - off - hdr) return;
+        message(w, s.p[off], s.p[off + 3], (span){s.p + off + hdr, size});
+        off += hdr + size;
+    }
+}
+
+/* Reads `len` bytes at `addr` into buf (at most MAX_CHUNK); the bytes read. */
+static size_t read_at(header_walk *w, uint64_t addr, uint64_t len, unsigned char *buf)
+{
+    struct stat st;
+    if (fstat(w->fd, &st) != 0 || addr >= (uint64_t)st.st_size) return 0;
+    if (len > MAX_CHUNK) len = MAX_CHUNK;
+    ssize_t got = pread(w->fd, buf, len, (off_t)addr);
+    return got > 0 ? (size_t)got : 0;
+}
+
+static void walk_header(header_walk *w, uint64_t addr, unsigned char *buf)
+{
+    size_t got = read_at(w, addr, MAX_CHUNK, buf);
+    int v2 = got >= 6 && memcmp(buf, "OHDR", 4) == 0, with_order = 0;
+    if (v2) {
+        unsigned flags = buf[5], width = 1u << (flags & 3);
+        size_t off = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
+        with_order = (flags & 0x04) != 0;
+        if (off + width > got) return;
+        uint64_t len = le(buf + off, width);
+        off += width;
+        messages_v2(w, (span){buf + off, len < got - off ? len : got - off}, with_order);
+    } else if (got >= 16 && buf[0] == 1) {
+        uint64_t len = le(buf + 8, 4);
+        messages_v1(w, (span){buf + 16, len < got - 16 ? len : got - 16});
+    } else {
+        return;
+    }
+    for (int i = 0; i < w->nconts && i < MAX_CHUNKS; i++) {
+        size_t n = read_at(w, w->conts[i][0], w->conts[i][1], buf);
+        if (v2 && n >= 8 && memcmp(buf, "OCHK", 4) == 0) messages_v2(w, (span){buf + 4, n - 8}, with_order);
+        else if (!v2) messages_v1(w, (span){buf, n});
+    }
+}
+
+int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err)
+{
+    H5O_info_t oi;
+    void *handle = NULL;
+    hid_t file = H5Iget_file_id(loc), fcpl = file < 0 ? -1 : H5Fget_create_plist(file);
+    size_t sizeof_addr = 8, sizeof_size = 8;
+    int ok = fcpl >= 0 && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 &&
+             H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle &&
+             H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0;
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (file >= 0) H5Fclose(file);
+    if (!ok) return 0; /* HDF5 will say what is wrong when the object is opened */
+    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0};
+    unsigned char *buf = pz_xmalloc(MAX_CHUNK);
+    walk_header(&w, oi.addr, buf);
+    free(buf);
+    if (w.bad)
+        return pz_errf(err, "%s: object '%s' has a corrupt enumeration datatype (its size differs from its base "
+                            "type's); HDF5 would crash copying it",
+                       path, name);
+    return 0;
+}
