@@ -29,6 +29,13 @@ static pz_table *small_table(void)
     memcpy(cf->data, flag, sizeof flag);
     pz_column *cs = pz_table_add(t, "s", PZ_STR, 4);
     memcpy(cs->data, "aaaabbbbccccddddeeeeffff", 24);
+    /* HSC-like object IDs beyond 2^53, where neighbours share one double; the last is null */
+    static const int64_t id[NROWS] = {43158176442374224, 43158176442374225, 43158176442374226, -7, 0,
+                                      43158176442374225};
+    pz_column *cid = pz_table_add(t, "id", PZ_I64, 0);
+    memcpy(cid->data, id, sizeof id);
+    cid->null = calloc(NROWS, 1);
+    cid->null[5] = 1;
     return t;
 }
 
@@ -65,6 +72,21 @@ static void test_comparisons_and_chains(void)
     MASK("1 <= a < 5", "011100");
     MASK("0 < a < b < 5", "111000");  /* a < b holds everywhere but the NaN row */
     MASK("5 > a > 1", "001100");
+}
+
+static void test_int64_compares_exactly(void)
+{
+    MASK("id == 43158176442374225", "010000");
+    MASK("id != 43158176442374225", "101110"); /* the null row passes neither == nor != */
+    MASK("id > 43158176442374224", "011000");
+    MASK("id <= 43158176442374225", "110110");
+    MASK("43158176442374224 < id < 43158176442374226", "010000");
+    MASK("id == -7", "000100");
+    MASK("id >= -(7)", "111110");
+    MASK("id == id", "111110");
+    /* arithmetic leaves int64: done in double, as documented */
+    MASK("id + 0 == 43158176442374225", "111000");
+    MASK("id == 4.3158176442374225e16", "111000");
 }
 
 static void test_precedence_and_arithmetic(void)
@@ -160,7 +182,7 @@ static void test_caret_and_column_list(void)
 {
     ERR("a <= ", "column 5: expected a number or column name, got the end of the cut\n    a <= \n        ^");
     ERR("aa < 1", "column 1: unknown column 'aa' (did you mean 'a'?)\n    aa < 1\n    ^\n"
-                  "available columns: a, b, n, flag, s");
+                  "available columns: a, b, n, flag, s, id");
     ERR("b >\t", "column 4: expected a number or column name, got the end of the cut\n    b > \n       ^");
 }
 
@@ -302,6 +324,7 @@ static void test_random_inputs_never_crash(void)
 int main(void)
 {
     pzt_suite("cuts", (pzt_case[]){{"comparisons and chains", test_comparisons_and_chains},
+                                   {"int64 compares exactly", test_int64_compares_exactly},
                                    {"precedence and arithmetic", test_precedence_and_arithmetic},
                                    {"missing values", test_missing_values},
                                    {"error messages", test_error_messages},

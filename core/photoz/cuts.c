@@ -3,6 +3,7 @@
 #include "photoz/cuts.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,9 @@ typedef struct cut_node {
     int pos;                 /* 1-based column in the expression, for messages */
     int a, b;                /* children (node indices), -1 if none */
     double num;              /* OP_NUM */
+    int64_t inum;            /* OP_NUM written as an integer that fits int64 (is_int) */
+    int is_int;
+    int exact;               /* comparison of int64 leaves, done in int64 (see mark_exact) */
     const pz_column *col;    /* OP_COL */
 } cut_node;
 
@@ -52,6 +56,8 @@ typedef struct tok {
     tok_kind kind;
     size_t start, len;   /* byte span in the expression */
     double num;
+    int64_t inum;        /* T_NUM written with digits only, when it fits int64 */
+    int is_int;
 } tok;
 
 typedef struct parser {
@@ -139,6 +145,11 @@ static void next_token(parser *p)
             memcpy(buf, s + p->at, i - p->at);
             buf[i - p->at] = 0;
             t->num = strtod(buf, NULL);
+            errno = 0;
+            char *end;
+            long long v = strtoll(buf, &end, 10);
+            t->is_int = *end == 0 && errno == 0;
+            t->inum = t->is_int ? (int64_t)v : 0;
             free(buf);
         }
         t->len = i - p->at;
@@ -351,7 +362,11 @@ static int parse_primary(parser *p)
     if (t.kind == T_NUM) {
         next_token(p);
         int n = add_node(p, OP_NUM, TY_NUM, pos, -1, -1);
-        if (n >= 0) node_at(p, n)->num = t.num;
+        if (n >= 0) {
+            node_at(p, n)->num = t.num;
+            node_at(p, n)->inum = t.inum;
+            node_at(p, n)->is_int = t.is_int;
+        }
         return n;
     }
     if (t.kind == T_NAME || t.kind == T_QNAME) {
@@ -412,6 +427,13 @@ static int parse_unary(parser *p)
         int a = parse_unary(p);
         p->depth--;
         if (a < 0) return -1;
+        cut_node *lit = node_at(p, a);
+        if (neg && lit->op == OP_NUM && lit->type == TY_NUM) { /* fold, so -5 stays an exact integer */
+            lit->num = -lit->num;
+            lit->is_int = lit->is_int && lit->inum != INT64_MIN;
+            lit->inum = lit->is_int ? -lit->inum : 0;
+            return a;
+        }
         return neg ? add_node(p, OP_NEG, TY_NUM, pos, a, -1) : a;
     }
     return parse_primary(p);
@@ -447,6 +469,20 @@ static int cmp_op(const parser *p, cut_op *op)
     return 0;
 }
 
+static int is_int_leaf(const cut_node *nd)
+{
+    return (nd->op == OP_COL && nd->col->type == PZ_I64) || (nd->op == OP_NUM && nd->type == TY_NUM && nd->is_int);
+}
+
+/* Doubles hold integers exactly only up to 2^53, and survey object IDs go beyond (HSC's are
+ * ~4e17): `object_id != 43158176442374224` must not also drop ...225. A comparison whose sides
+ * are both int64 columns or integer literals, one at least a column, is done in int64. */
+static void mark_exact(parser *p, int c)
+{
+    cut_node *nd = node_at(p, c), *a = node_at(p, nd->a), *b = node_at(p, nd->b);
+    nd->exact = is_int_leaf(a) && is_int_leaf(b) && (a->op == OP_COL || b->op == OP_COL);
+}
+
 /* Chained comparisons read as in Python and in mathematics: 0 < z <= 4 is (0 < z) && (z <= 4). */
 static int parse_cmp(parser *p)
 {
@@ -459,6 +495,7 @@ static int parse_cmp(parser *p)
         int right = parse_sum(p);
         if (right < 0) return -1;
         int c = add_node(p, op, TY_COND, pos, left, right);
+        if (c >= 0) mark_exact(p, c);
         result = result < 0 ? c : add_node(p, OP_AND, TY_COND, pos, result, c);
         left = right;
     }
@@ -574,10 +611,41 @@ static void load_column(const pz_column *c, size_t start, size_t n, double *out)
 /* Comparisons are written so that NaN gives 0 for every operator, != included. */
 #define CMP_LOOP(expr) for (size_t i = 0; i < n; i++) { double x = A[i], y = B[i]; out[i] = (expr); }
 
+/* An int64 leaf's value at a row; *missing when it is null. */
+static int64_t leaf_i64(const cut_node *nd, size_t row, int *missing)
+{
+    if (nd->op == OP_NUM) return nd->inum;
+    *missing = nd->col->null && nd->col->null[row];
+    return ((const int64_t *)nd->col->data)[row];
+}
+
+static void eval_exact(const pz_cut *cut, const cut_node *nd, size_t start, size_t n, double *out)
+{
+    const cut_node *a = &cut->nodes[nd->a], *b = &cut->nodes[nd->b];
+    for (size_t i = 0; i < n; i++) {
+        int missing_a = 0, missing_b = 0;
+        int64_t x = leaf_i64(a, start + i, &missing_a), y = leaf_i64(b, start + i, &missing_b);
+        int r = 0;
+        switch (nd->op) {
+        case OP_LT: r = x < y; break;
+        case OP_LE: r = x <= y; break;
+        case OP_GT: r = x > y; break;
+        case OP_GE: r = x >= y; break;
+        case OP_EQ: r = x == y; break;
+        default: r = x != y; break;
+        }
+        out[i] = !missing_a && !missing_b && r; /* missing compares false, as NaN does below */
+    }
+}
+
 static void eval_node(const pz_cut *cut, int k, size_t start, size_t n, double *bufs)
 {
     const cut_node *nd = &cut->nodes[k];
     double *out = bufs + (size_t)k * CUT_BLOCK;
+    if (nd->exact) {
+        eval_exact(cut, nd, start, n, out);
+        return;
+    }
     if (nd->a >= 0) eval_node(cut, nd->a, start, n, bufs);
     if (nd->b >= 0) eval_node(cut, nd->b, start, n, bufs);
     const double *A = nd->a >= 0 ? bufs + (size_t)nd->a * CUT_BLOCK : NULL;

@@ -23,7 +23,11 @@
  * Missing values: NaN (and a null integer, read as NaN) makes every comparison false, `!=`
  * included, so a cut never keeps a row because a value is missing. `!`, `&&`, `||` then work
  * on plain true/false. A cut must be a condition: `lp_zPDF` alone is an error, a boolean column
- * alone (`specz_flag_homogeneous`) is fine. */
+ * alone (`specz_flag_homogeneous`) is fine.
+ *
+ * Numbers are doubles, except that a comparison between int64 columns and integer literals
+ * (`object_id != 43158176442374224`) is done in int64, exactly: IDs beyond 2^53 would share a
+ * double with their neighbours. Arithmetic on an int64 column (`id + 0`) goes through double. */
 #ifndef PZ_CUTS_H
 #define PZ_CUTS_H
 
