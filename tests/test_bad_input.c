@@ -302,6 +302,12 @@ static void test_corrupt_hdf5(void)
                  "crash-rows-2e40.h5: dataset 'i_cmodel_mag' declares 1099511627776 rows of 4 bytes that the file "
                  "does not hold (corrupt, truncated or never written)");
     free(f);
+    /* HDF5 1.10.8 itself would hang on the first and SIGSEGV on the second: refused before it can */
+    expect_error(rc, cuts(&rc, "qc_heap", "gml_heap.h5", "[\"i_cmodel_mag < 30\"]"),
+                 "gml_heap.h5: corrupt global heap collection at byte ");
+    expect_error(rc, cuts(&rc, "qc_enum", "gml_enum.h5", "[\"i_cmodel_mag < 30\"]"),
+                 "gml_enum.h5: object 'flag' has a corrupt enumeration datatype (its size differs from its base "
+                 "type's); HDF5 would crash copying it");
 }
 
 int main(void)

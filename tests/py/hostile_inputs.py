@@ -12,6 +12,8 @@ HSC PDR2-layout FITS tables (what pzflow-ingest-hsc reads) and GalaxiesML-layout
   hsc_truncated.fits   hsc_good.fits cut inside the data
   hsc_cuthead.fits     hsc_good.fits cut inside the table header
   gml_{train,val,test,empty}.h5, gml_sentinel.h5, gml_inf.h5, gml_dupid.h5  for train/predict
+  gml_heap.h5          a `unit` string whose global heap object has size 0 (HDF5 1.10.8 hangs)
+  gml_enum.h5          a bool column whose enumeration type claims 1 GB (HDF5 1.10.8 SIGSEGVs)
 """
 import os
 import sys
@@ -73,3 +75,24 @@ gml("gml_sentinel.h5", 600, 1, g_override={5: -99.0, 6: 99.0})
 gml("gml_inf.h5", 300, 3, g_override={4: np.inf, 9: np.nan})
 gml("gml_empty.h5", 0, 4)
 gml("gml_dupid.h5", 300, 3, ids=np.array([1000, 1000] + list(range(1002, 1300)), dtype=np.int64))
+
+
+def patched(src, dst, find, offset, data):
+    """dst: src with `data` written at `offset` bytes past the first match of regex `find`."""
+    import re
+    raw = bytearray(open(os.path.join(out, src), "rb").read())
+    at = re.search(find, bytes(raw), re.S).start() + offset
+    raw[at:at + len(data)] = data
+    open(os.path.join(out, dst), "wb").write(bytes(raw))
+
+
+with h5py.File(os.path.join(out, "gml_heap_src.h5"), "w") as f:
+    f["object_id"] = np.arange(5, dtype=np.int64)
+    f["i_cmodel_mag"] = np.full(5, 21.0, dtype=np.float32)
+    f["i_cmodel_mag"].attrs["unit"] = "mag"
+    f["flag"] = np.array([True, False, True, True, False])
+# the first heap object (16 bytes past "GCOL", 1, 3 reserved, 8-byte size) becomes all zeros
+patched("gml_heap_src.h5", "gml_heap.h5", rb"GCOL\x01", 16, bytes(16))
+# the bool enumeration (class 8, 2 members, size 1, then its 1-byte base) gets size 2^30 + 1
+patched("gml_heap_src.h5", "gml_enum.h5", rb"[\x08\x18]\x02\x00\x00\x01\x00\x00\x00[\x00\x10]", 4,
+        b"\x01\x00\x00\x40")
