@@ -306,8 +306,8 @@ static void test_corrupt_hdf5(void)
     expect_error(rc, cuts(&rc, "qc_heap", "gml_heap.h5", "[\"i_cmodel_mag < 30\"]"),
                  "gml_heap.h5: corrupt global heap collection at byte ");
     expect_error(rc, cuts(&rc, "qc_enum", "gml_enum.h5", "[\"i_cmodel_mag < 30\"]"),
-                 "gml_enum.h5: object 'flag' has a corrupt enumeration datatype (its size differs from its base "
-                 "type's); HDF5 would crash copying it");
+                 "gml_enum.h5: object 'flag' is corrupt: its header holds an enumeration datatype whose size "
+                 "differs from its base type's; HDF5 would crash reading it");
 }
 
 int main(void)

@@ -360,14 +360,14 @@ static void test_hdf5_corrupt_enum_type(void)
     fclose(f);
     const char *col[] = {"good"};
     CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, col, 1, 0, (size_t)-1, &t, &err), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "enum_bad.h5: object 'good' has a corrupt enumeration datatype"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "enum_bad.h5: object 'good' is corrupt: its header holds an enumeration datatype whose size differs"));
     CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, NULL, 0, 0, (size_t)-1, &t, &err), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' has a corrupt enumeration datatype"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' is corrupt: its header holds an enumeration datatype"));
     pz_colinfo *cols = NULL;
     size_t ncols;
     long nrows;
     CU_ASSERT_EQUAL(pz_table_info_hdf5(bad, &cols, &ncols, &nrows, &err), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' has a corrupt enumeration datatype"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "object 'good' is corrupt: its header holds an enumeration datatype"));
     /* the other column of the same file still reads */
     const char *other[] = {"z"};
     CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, other, 1, 0, (size_t)-1, &t, &err), 0);

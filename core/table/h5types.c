@@ -1,17 +1,22 @@
-/* Datatypes checked in the file before HDF5 1.10.8 is allowed to copy them.
+/* Object headers checked in the file before HDF5 1.10.8 is allowed to decode them.
  *
- * HDF5 1.10.8 (Debian 12) copies an enumeration type's values using the enumeration's own size
- * where it allocated them by its base type's size. In a real file the two are equal; in a
- * corrupt one H5Dopen2 or H5Aget_type then reads gigabytes past a small buffer and the process
- * dies of SIGSEGV (found by fuzz_hdf5: tests/fuzz/hdf5/hdf5-datatype-2gb-alloc.h5 and
- * hdf5-attr-enum-size.h5). Nothing in the API shows a type before it is copied, so pzflow reads
- * the object's header itself (format spec, "Data Object Headers"), finds the datatype message
- * and every compact attribute's datatype, and refuses the object when an enumeration anywhere
- * in them (nested in compounds, arrays or variable-length types too) disagrees with its base.
+ * HDF5 1.10.8 (Debian 12) trusts several fields of an object header that a corrupt file can
+ * make inconsistent, and then reads far past its buffers (SIGSEGV), all found by fuzz_hdf5:
+ * - it copies an enumeration type's values using the enumeration's own size where it allocated
+ *   them by its base type's (H5Dopen2, H5Aget_type; hdf5-datatype-2gb-alloc.h5,
+ *   hdf5-attr-enum-size.h5);
+ * - it decodes an attribute message's name, datatype and dataspace by the sizes in the message,
+ *   even when they overrun it, and strdup()s a name that may lack its NUL (H5Aopen_by_idx;
+ *   hdf5-attr-overrun.h5, hdf5-attr-name-unterminated.h5).
+ * Nothing in the API shows these before they are decoded, so pzflow reads the object's header
+ * itself (format spec, "Data Object Headers"; versions 1 and 2, with continuation chunks),
+ * finds the datatype message and every compact attribute message, and refuses the object when
+ * one of them is inconsistent in one of these ways (enumerations nested in compounds, arrays or
+ * variable-length types included).
  *
  * The walk is deliberately forgiving: whatever it cannot parse it leaves to HDF5, which reports
  * most corruption itself. It only ever refuses what it has positively seen to be inconsistent,
- * so a valid file is never refused. Attributes in dense storage (more than 8 per object, or
+ * so a valid file is never refused. Attributes in dense storage (more than 8 per object with
  * libver latest) are not reached. */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +40,8 @@ typedef struct {
     int fd;
     unsigned sizeof_addr, sizeof_size;
     uint64_t conts[MAX_CHUNKS][2]; /* continuation chunks still to read: address, length */
-    int nconts, bad;               /* bad: an inconsistent enumeration was seen */
+    int nconts;
+    const char *bad;               /* what inconsistency was seen, NULL if none */
 } header_walk;
 
 static uint64_t le(const unsigned char *p, unsigned width)
@@ -88,7 +94,7 @@ static size_t enum_len(header_walk *w, span s, unsigned version, unsigned nmembs
     uint64_t base = 0;
     size_t off = inner_type(w, s, 8, depth, &base);
     if (!off) return 0;
-    if (base != size) w->bad = 1;
+    if (base != size) w->bad = "an enumeration datatype whose size differs from its base type's";
     for (unsigned i = 0; i < nmembs && off; i++) off = skip_name(s, off, version < 3);
     if (!off || base > s.len || nmembs * base > s.len - off) return 0;
     return off + nmembs * base;
@@ -130,16 +136,27 @@ static void check_type_message(header_walk *w, span s)
     type_len(w, s, 0, &size);
 }
 
-/* Attribute message: its datatype follows the name (format spec, "Attribute Message"). */
+/* Attribute message (format spec, "Attribute Message"): name, datatype and dataspace, each with
+ * its size in the message's header, then the data. Version 1 pads each part to 8 bytes. HDF5
+ * 1.10.8 trusts these sizes: a name without its NUL or parts that overrun the message make it
+ * read past its buffer (found by fuzz_hdf5: hdf5-attr-name-unterminated.h5, hdf5-attr-overrun.h5). */
 static void check_attribute_message(header_walk *w, span s)
 {
     if (s.len < 8) return;
     unsigned version = s.p[0], flags = s.p[1];
-    size_t name = le(s.p + 2, 2), type = le(s.p + 4, 2), off = version == 3 ? 9 : 8;
-    if (version < 1 || version > 3 || (flags & 1)) return; /* unknown, or a shared (committed) type */
-    off += version == 1 ? pad8(name) : name;
-    if (off >= s.len || type > s.len - off) return;
-    check_type_message(w, (span){s.p + off, type});
+    size_t name = le(s.p + 2, 2), type = le(s.p + 4, 2), space = le(s.p + 6, 2), off = version == 3 ? 9 : 8;
+    if (version < 1 || version > 3) return; /* HDF5 refuses unknown versions itself */
+    size_t pn = version == 1 ? pad8(name) : name, pt = version == 1 ? pad8(type) : type;
+    size_t ps = version == 1 ? pad8(space) : space;
+    if (off > s.len || pn > s.len - off || pt > s.len - off - pn || ps > s.len - off - pn - pt) {
+        w->bad = "an attribute whose parts overrun their message";
+        return;
+    }
+    if (!memchr(s.p + off, 0, name)) { /* HDF5 strdup()s the name */
+        w->bad = "an attribute name without its terminating NUL";
+        return;
+    }
+    if (!(flags & 1)) check_type_message(w, (span){s.p + off + pn, type}); /* flag 1: a shared (committed) type */
 }
 
 static void message(header_walk *w, unsigned type, unsigned flags, span s)
@@ -224,13 +241,12 @@ int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err
     if (fcpl >= 0) H5Pclose(fcpl);
     if (file >= 0) H5Fclose(file);
     if (!ok) return 0; /* HDF5 will say what is wrong when the object is opened */
-    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0};
+    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, NULL};
     unsigned char *buf = pz_xmalloc(MAX_CHUNK);
     walk_header(&w, oi.addr, buf);
     free(buf);
     if (w.bad)
-        return pz_errf(err, "%s: object '%s' has a corrupt enumeration datatype (its size differs from its base "
-                            "type's); HDF5 would crash copying it",
-                       path, name);
+        return pz_errf(err, "%s: object '%s' is corrupt: its header holds %s; HDF5 would crash reading it", path,
+                       name, w.bad);
     return 0;
 }
