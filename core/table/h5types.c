@@ -204,24 +204,34 @@ static size_t read_at(header_walk *w, uint64_t addr, uint64_t len, unsigned char
     return got > 0 ? (size_t)got : 0;
 }
 
+/* The first chunk's messages: where they start, and how many bytes they span (0: not a header
+ * this walk understands). `prefix` holds the header's first bytes. */
+static uint64_t first_chunk(const unsigned char *prefix, size_t got, size_t *start, int *v2, int *with_order)
+{
+    *v2 = got >= 6 && memcmp(prefix, "OHDR", 4) == 0;
+    if (*v2) {
+        unsigned flags = prefix[5], width = 1u << (flags & 3);
+        size_t off = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
+        *with_order = (flags & 0x04) != 0;
+        if (off + width > got) return 0;
+        *start = off + width;
+        return le(prefix + off, width);
+    }
+    *start = 16;
+    return got >= 16 && prefix[0] == 1 ? le(prefix + 8, 4) : 0;
+}
+
 static void walk_header(header_walk *w, uint64_t addr, unsigned char *buf)
 {
-    size_t got = read_at(w, addr, MAX_CHUNK, buf);
-    int v2 = got >= 6 && memcmp(buf, "OHDR", 4) == 0, with_order = 0;
-    if (v2) {
-        unsigned flags = buf[5], width = 1u << (flags & 3);
-        size_t off = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
-        with_order = (flags & 0x04) != 0;
-        if (off + width > got) return;
-        uint64_t len = le(buf + off, width);
-        off += width;
-        messages_v2(w, (span){buf + off, len < got - off ? len : got - off}, with_order);
-    } else if (got >= 16 && buf[0] == 1) {
-        uint64_t len = le(buf + 8, 4);
-        messages_v1(w, (span){buf + 16, len < got - 16 ? len : got - 16});
-    } else {
-        return;
-    }
+    size_t start = 0;
+    int v2 = 0, with_order = 0;
+    uint64_t len = first_chunk(buf, read_at(w, addr, 64, buf), &start, &v2, &with_order);
+    if (!len) return;
+    size_t got = read_at(w, addr, start + len, buf); /* at most MAX_CHUNK */
+    if (got <= start) return;
+    span first = {buf + start, len < got - start ? len : got - start};
+    if (v2) messages_v2(w, first, with_order);
+    else messages_v1(w, first);
     for (int i = 0; i < w->nconts && i < MAX_CHUNKS; i++) {
         size_t n = read_at(w, w->conts[i][0], w->conts[i][1], buf);
         if (v2 && n >= 8 && memcmp(buf, "OCHK", 4) == 0) messages_v2(w, (span){buf + 4, n - 8}, with_order);
