@@ -321,6 +321,14 @@ static void test_hdf5_corrupt_global_heap(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
         free(want);
     }
+    /* found by a fuzz campaign: the root group's name heap at the undefined address, which
+     * HDF5 1.10.8 reads into a NULL buffer (SIGSEGV) on the first name lookup */
+    char *undef = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-local-heap-undefined.h5", PZ_SOURCE_DIR);
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(undef, NULL, 0, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "hdf5-local-heap-undefined.h5: object '.' is corrupt: its header holds a "
+                                           "link-name heap address outside the file"));
+    CU_ASSERT_EQUAL(pz_hdf5_nrows(undef, &err), -1);
+    free(undef);
     /* the file fuzz_hdf5 found: H5Aread of its `unit` attribute never returned */
     char *found = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-global-heap-hang.h5", PZ_SOURCE_DIR);
     const char *col[] = {"i_cmodel_mag"};

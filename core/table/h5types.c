@@ -25,7 +25,7 @@
 
 #include "table/h5util.h"
 
-enum { MSG_DATATYPE = 0x03, MSG_ATTRIBUTE = 0x0C, MSG_CONTINUATION = 0x10 };
+enum { MSG_DATATYPE = 0x03, MSG_ATTRIBUTE = 0x0C, MSG_CONTINUATION = 0x10, MSG_SYMBOL_TABLE = 0x11 };
 enum { CLASS_COMPOUND = 6, CLASS_ENUM = 8, CLASS_VLEN = 9, CLASS_ARRAY = 10 };
 #define MAX_DEPTH 8    /* nesting of types within types */
 #define MAX_CHUNKS 64  /* continuation chunks followed per header */
@@ -41,6 +41,8 @@ typedef struct {
     unsigned sizeof_addr, sizeof_size;
     uint64_t conts[MAX_CHUNKS][2]; /* continuation chunks still to read: address, length */
     int nconts;
+    uint64_t local_heap;           /* a group's (old-style) link-name heap, if has_local_heap */
+    int has_local_heap;
     const char *bad;               /* what inconsistency was seen, NULL if none */
 } header_walk;
 
@@ -164,6 +166,8 @@ static void message(header_walk *w, unsigned type, unsigned flags, span s)
     if (flags & 0x02) return; /* shared message: the data is a reference elsewhere */
     if (type == MSG_DATATYPE) check_type_message(w, s);
     else if (type == MSG_ATTRIBUTE) check_attribute_message(w, s);
+    else if (type == MSG_SYMBOL_TABLE && s.len >= 2 * (size_t)w->sizeof_addr)
+        w->local_heap = le(s.p + w->sizeof_addr, w->sizeof_addr), w->has_local_heap = 1; /* after the B-tree's */
     else if (type == MSG_CONTINUATION && s.len >= w->sizeof_addr + w->sizeof_size && w->nconts < MAX_CHUNKS) {
         w->conts[w->nconts][0] = le(s.p, w->sizeof_addr);
         w->conts[w->nconts][1] = le(s.p + w->sizeof_addr, w->sizeof_size);
@@ -239,6 +243,27 @@ static void walk_header(header_walk *w, uint64_t addr, unsigned char *buf)
     }
 }
 
+/* A group's local heap holds its link names: "HEAP", version 0, 3 reserved bytes, data segment
+ * size, free-list offset (both length fields), data segment address. HDF5 1.10.8 mallocs the
+ * segment's declared size and copies into the result without checking it (H5HL_protect), and
+ * reads a heap at the "undefined" address (all ones) into a NULL buffer: SIGSEGV in memcpy
+ * (hdf5-local-heap-undefined.h5). */
+static void check_local_heap(header_walk *w, unsigned char *buf)
+{
+    size_t need = 8 + 2 * (size_t)w->sizeof_size + w->sizeof_addr;
+    struct stat st;
+    if (!w->has_local_heap || fstat(w->fd, &st) != 0) return;
+    uint64_t end = (uint64_t)st.st_size;
+    if (w->local_heap >= end) { /* HDF5 reads "undefined" (all ones) into a NULL buffer */
+        w->bad = "a link-name heap address outside the file";
+        return;
+    }
+    if (read_at(w, w->local_heap, need, buf) < need || memcmp(buf, "HEAP", 4) != 0)
+        return; /* HDF5 checks the signature itself */
+    uint64_t size = le(buf + 8, w->sizeof_size), addr = le(buf + 8 + 2 * w->sizeof_size, w->sizeof_addr);
+    if (size > end || addr > end - size) w->bad = "a link-name heap larger than the file";
+}
+
 int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err)
 {
     H5O_info_t oi;
@@ -251,9 +276,10 @@ int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err
     if (fcpl >= 0) H5Pclose(fcpl);
     if (file >= 0) H5Fclose(file);
     if (!ok) return 0; /* HDF5 will say what is wrong when the object is opened */
-    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, NULL};
+    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0, 0, NULL};
     unsigned char *buf = pz_xmalloc(MAX_CHUNK);
     walk_header(&w, oi.addr, buf);
+    if (!w.bad) check_local_heap(&w, buf);
     free(buf);
     if (w.bad)
         return pz_errf(err, "%s: object '%s' is corrupt: its header holds %s; HDF5 would crash reading it", path,

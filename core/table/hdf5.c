@@ -258,6 +258,10 @@ static hid_t open_file(const char *path, pz_err *err)
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
+    if (f >= 0 && pz_h5_check_types(f, ".", path, err) < 0) { /* before any name is looked up */
+        H5Fclose(f);
+        return -1;
+    }
     if (f < 0) {
         char why[204];
         const char *reason = hdf5_reason(why); /* ": desc" or "" */
@@ -284,7 +288,6 @@ static int read_attrs(hid_t obj, const char *path, pz_table *t, pz_err *err)
 {
     H5O_info_t oi;
     int rc = 0;
-    if (pz_h5_check_types(obj, ".", path, err) < 0) return -1;
     if (H5Oget_info2(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return 0;
     for (hsize_t i = 0; i < oi.num_attrs && rc == 0; i++) {
         hid_t a = H5Aopen_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT);
