@@ -22,6 +22,9 @@ cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug -DPZ_TEST_TIMEOUT=14400 "-
 cmake --build build-valgrind -j "$(nproc)" >/dev/null
 # OpenBLAS picks AVX-512 kernels on machines that have them; valgrind 3.19 cannot run AVX-512.
 export OPENBLAS_CORETYPE=Haswell
+# One BLAS thread: valgrind runs threads one at a time, and OpenBLAS workers spin while they wait,
+# which made test_nn_train take over 35 min instead of a few.
+export OPENBLAS_NUM_THREADS=1
 # Tests that race two pzflow runs stretch their sleeps to stay ordered at valgrind speed.
 export PZT_TIME_SCALE=10
 cd build-valgrind && exec ctest --output-on-failure "$@"

@@ -321,6 +321,28 @@ static void test_hdf5_corrupt_global_heap(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
         free(want);
     }
+    /* the same through a variable-length string column (h5py's str), whose objects all sit in
+     * one collection: its second object claims more bytes than the collection has */
+    char *vcol = tmp("vlen_col.h5"), *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(pzt_run(NULL, &out, "%s -c \"import h5py,sys; f=h5py.File(sys.argv[1],'w');"
+                                              "f['name']=['alpha','beta','gamma']\" %s", pzt_python(), vcol), 0);
+    free(out);
+    const char *name[] = {"name"};
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(vcol, name, 1, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL(memcmp((char *)pz_table_col(t, "name")->data + 2 * pz_table_col(t, "name")->width, "gamma", 5), 0);
+    pz_table_free(t);
+    size_t vlen;
+    char *vbytes = pzt_read_file(vcol, &vlen);
+    size_t vat = find_collection(vbytes, vlen);
+    CU_ASSERT_FATAL(vat != (size_t)-1);
+    memcpy(vbytes + vat + 16 + 8 + 16 + 8, "\xff\xff\0\0", 4); /* object 2's length field: 65535 */
+    FILE *vf = fopen(bad, "wb");
+    fwrite(vbytes, 1, vlen, vf);
+    fclose(vf);
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, name, 1, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "heap_bad.h5: corrupt global heap collection at byte"));
+    free(vbytes);
+    free(vcol);
     /* found by a fuzz campaign: the root group's name heap at the undefined address, which
      * HDF5 1.10.8 reads into a NULL buffer (SIGSEGV) on the first name lookup */
     char *undef = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-local-heap-undefined.h5", PZ_SOURCE_DIR);
