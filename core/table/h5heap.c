@@ -28,16 +28,14 @@
 #include "table/h5util.h"
 
 #define RAW_TAG "pzflow raw vlen reference"
-#define MAX_OBJECTS 65536 /* object indices are 16-bit */
 
 typedef struct {
     int fd;
     const char *path;
     unsigned sizeof_addr, sizeof_size;
     uint64_t addr;     /* collection walked last (0: none) */
-    uint64_t *objsize; /* its objects' sizes by index, UINT64_MAX when absent */
-    uint16_t *present; /* the indices set in objsize, so the next walk clears only those */
-    size_t npresent;
+    uint64_t *objsize; /* its objects' sizes by index (< cap), UINT64_MAX when absent */
+    size_t cap;        /* grown to the largest index seen: a few for attributes */
 } heap_reader;
 
 static uint64_t le(const unsigned char *p, unsigned width)
@@ -89,8 +87,7 @@ static int walk_collection(heap_reader *r, uint64_t addr, pz_err *err)
                             "the file (corrupt or truncated)", r->path, (unsigned long long)addr, (unsigned long long)size);
     unsigned char *c = pz_xmalloc(size);
     int rc = pread(r->fd, c, size, (off_t)addr) == (ssize_t)size ? 0 : -1;
-    for (size_t i = 0; i < r->npresent; i++) r->objsize[r->present[i]] = UINT64_MAX;
-    r->npresent = 0;
+    for (size_t i = 0; i < r->cap; i++) r->objsize[i] = UINT64_MAX;
     r->addr = 0;
     uint64_t objhdr = 8 + r->sizeof_size, p = hdr;
     while (rc == 0 && p < size && size - p >= objhdr) { /* a tail too small for an object is free space */
@@ -99,7 +96,12 @@ static int walk_collection(heap_reader *r, uint64_t addr, pz_err *err)
         uint64_t need = idx == 0 ? len : len > size ? 0 : objhdr + ((len + 7) & ~(uint64_t)7);
         if (need == 0 || need > size - p) rc = -1; /* the library would stand still or run off the end */
         else if (idx) {
-            if (r->objsize[idx] == UINT64_MAX && r->npresent < MAX_OBJECTS) r->present[r->npresent++] = (uint16_t)idx;
+            if (idx >= r->cap) {
+                size_t cap = idx + 1 > 2 * r->cap ? idx + 1 : 2 * r->cap;
+                r->objsize = pz_xrealloc(r->objsize, cap * sizeof *r->objsize);
+                for (size_t i = r->cap; i < cap; i++) r->objsize[i] = UINT64_MAX;
+                r->cap = cap;
+            }
             r->objsize[idx] = len;
         }
         p += need;
@@ -118,10 +120,11 @@ static int check_reference(heap_reader *r, const unsigned char *ref, pz_err *err
     uint64_t len = le(ref, 4), addr = le(ref + 4, r->sizeof_addr), idx = le(ref + 4 + r->sizeof_addr, 4);
     if (len == 0 || addr == 0) return 0; /* empty or null: the library reads nothing */
     if (addr != r->addr && walk_collection(r, addr, err) < 0) return -1;
-    if (idx >= MAX_OBJECTS || r->objsize[idx] == UINT64_MAX || r->objsize[idx] > len)
+    int held = idx < r->cap && r->objsize[idx] != UINT64_MAX;
+    if (!held || r->objsize[idx] > len)
         return pz_errf(err, "%s: a variable-length string refers to object %llu of the global heap collection at "
                             "byte %llu, which %s (file corrupt)", r->path, (unsigned long long)idx,
-                       (unsigned long long)addr, idx < MAX_OBJECTS && r->objsize[idx] != UINT64_MAX ? "is longer than the string" : "does not hold it");
+                       (unsigned long long)addr, held ? "is longer than the string" : "does not hold it");
     return 0;
 }
 
@@ -139,18 +142,14 @@ static int check_references(hid_t obj, const char *path, size_t n, int (*read)(h
     if (fcpl >= 0) H5Pclose(fcpl);
     if (file >= 0) H5Fclose(file);
     if (rc < 0) return pz_errf(err, "%s: cannot inspect the file's variable-length strings", path);
-    heap_reader r = {*(int *)handle, path, (unsigned)sizeof_addr, (unsigned)sizeof_size, 0, NULL, NULL, 0};
+    heap_reader r = {*(int *)handle, path, (unsigned)sizeof_addr, (unsigned)sizeof_size, 0, NULL, 0};
     size_t width = 8 + sizeof_addr;
     hid_t raw = H5Tcreate(H5T_OPAQUE, width);
     H5Tset_tag(raw, RAW_TAG);
     unsigned char *refs = pz_xcalloc(n ? n : 1, width);
     if (n && read(raw, refs, ctx) < 0) rc = pz_errf(err, "%s: reading variable-length strings failed (file corrupt?)", path);
-    r.objsize = pz_xmalloc(MAX_OBJECTS * sizeof *r.objsize);
-    r.present = pz_xmalloc(MAX_OBJECTS * sizeof *r.present);
-    for (size_t i = 0; i < MAX_OBJECTS; i++) r.objsize[i] = UINT64_MAX;
     for (size_t i = 0; i < n && rc == 0; i++) rc = check_reference(&r, refs + i * width, err);
     free(r.objsize);
-    free(r.present);
     free(refs);
     H5Tclose(raw);
     return rc;

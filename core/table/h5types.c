@@ -38,6 +38,7 @@ typedef struct {
 
 typedef struct {
     int fd;
+    uint64_t file_size;
     unsigned sizeof_addr, sizeof_size;
     uint64_t conts[MAX_CHUNKS][2]; /* continuation chunks still to read: address, length */
     int nconts;
@@ -198,13 +199,22 @@ static void messages_v2(header_walk *w, span s, int with_order)
     }
 }
 
-/* Reads `len` bytes at `addr` into buf (at most MAX_CHUNK); the bytes read. */
-static size_t read_at(header_walk *w, uint64_t addr, uint64_t len, unsigned char *buf)
+/* How many of `len` bytes at `addr` the file holds, at most MAX_CHUNK (a corrupt length must
+ * not make the walk allocate or read more than that). */
+static size_t readable(const header_walk *w, uint64_t addr, uint64_t len)
 {
-    struct stat st;
-    if (fstat(w->fd, &st) != 0 || addr >= (uint64_t)st.st_size) return 0;
-    if (len > MAX_CHUNK) len = MAX_CHUNK;
-    ssize_t got = pread(w->fd, buf, len, (off_t)addr);
+    if (addr >= w->file_size) return 0;
+    if (len > w->file_size - addr) len = w->file_size - addr;
+    return len > MAX_CHUNK ? MAX_CHUNK : (size_t)len;
+}
+
+/* Reads up to `len` bytes at `addr` into *buf (grown to fit); the bytes read. */
+static size_t read_at(const header_walk *w, uint64_t addr, uint64_t len, unsigned char **buf)
+{
+    size_t n = readable(w, addr, len);
+    if (!n) return 0;
+    *buf = pz_xrealloc(*buf, n);
+    ssize_t got = pread(w->fd, *buf, n, (off_t)addr);
     return got > 0 ? (size_t)got : 0;
 }
 
@@ -225,22 +235,25 @@ static uint64_t first_chunk(const unsigned char *prefix, size_t got, size_t *sta
     return got >= 16 && prefix[0] == 1 ? le(prefix + 8, 4) : 0;
 }
 
-static void walk_header(header_walk *w, uint64_t addr, unsigned char *buf)
+static void walk_header(header_walk *w, uint64_t addr)
 {
     size_t start = 0;
     int v2 = 0, with_order = 0;
-    uint64_t len = first_chunk(buf, read_at(w, addr, 64, buf), &start, &v2, &with_order);
-    if (!len) return;
-    size_t got = read_at(w, addr, start + len, buf); /* at most MAX_CHUNK */
-    if (got <= start) return;
-    span first = {buf + start, len < got - start ? len : got - start};
-    if (v2) messages_v2(w, first, with_order);
-    else messages_v1(w, first);
-    for (int i = 0; i < w->nconts && i < MAX_CHUNKS; i++) {
-        size_t n = read_at(w, w->conts[i][0], w->conts[i][1], buf);
-        if (v2 && n >= 8 && memcmp(buf, "OCHK", 4) == 0) messages_v2(w, (span){buf + 4, n - 8}, with_order);
-        else if (!v2) messages_v1(w, (span){buf, n});
+    unsigned char *buf = NULL;
+    size_t got = read_at(w, addr, 64, &buf);
+    uint64_t len = got ? first_chunk(buf, got, &start, &v2, &with_order) : 0;
+    if (len) got = read_at(w, addr, start + len, &buf);
+    if (len && got > start) {
+        span first = {buf + start, len < got - start ? len : got - start};
+        if (v2) messages_v2(w, first, with_order);
+        else messages_v1(w, first);
     }
+    for (int i = 0; len && i < w->nconts && i < MAX_CHUNKS; i++) {
+        size_t n = read_at(w, w->conts[i][0], w->conts[i][1], &buf);
+        if (v2 && n >= 8 && memcmp(buf, "OCHK", 4) == 0) messages_v2(w, (span){buf + 4, n - 8}, with_order);
+        else if (!v2 && n) messages_v1(w, (span){buf, n});
+    }
+    free(buf);
 }
 
 /* A group's local heap holds its link names: "HEAP", version 0, 3 reserved bytes, data segment
@@ -248,20 +261,21 @@ static void walk_header(header_walk *w, uint64_t addr, unsigned char *buf)
  * segment's declared size and copies into the result without checking it (H5HL_protect), and
  * reads a heap at the "undefined" address (all ones) into a NULL buffer: SIGSEGV in memcpy
  * (hdf5-local-heap-undefined.h5). */
-static void check_local_heap(header_walk *w, unsigned char *buf)
+static void check_local_heap(header_walk *w)
 {
     size_t need = 8 + 2 * (size_t)w->sizeof_size + w->sizeof_addr;
-    struct stat st;
-    if (!w->has_local_heap || fstat(w->fd, &st) != 0) return;
-    uint64_t end = (uint64_t)st.st_size;
+    uint64_t end = w->file_size;
+    if (!w->has_local_heap) return;
     if (w->local_heap >= end) { /* HDF5 reads "undefined" (all ones) into a NULL buffer */
         w->bad = "a link-name heap address outside the file";
         return;
     }
-    if (read_at(w, w->local_heap, need, buf) < need || memcmp(buf, "HEAP", 4) != 0)
-        return; /* HDF5 checks the signature itself */
-    uint64_t size = le(buf + 8, w->sizeof_size), addr = le(buf + 8 + 2 * w->sizeof_size, w->sizeof_addr);
-    if (size > end || addr > end - size) w->bad = "a link-name heap larger than the file";
+    unsigned char *buf = NULL;
+    if (read_at(w, w->local_heap, need, &buf) == need && memcmp(buf, "HEAP", 4) == 0) { /* else HDF5 refuses it */
+        uint64_t size = le(buf + 8, w->sizeof_size), addr = le(buf + 8 + 2 * w->sizeof_size, w->sizeof_addr);
+        if (size > end || addr > end - size) w->bad = "a link-name heap larger than the file";
+    }
+    free(buf);
 }
 
 int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err)
@@ -276,11 +290,12 @@ int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err
     if (fcpl >= 0) H5Pclose(fcpl);
     if (file >= 0) H5Fclose(file);
     if (!ok) return 0; /* HDF5 will say what is wrong when the object is opened */
-    header_walk w = {*(int *)handle, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0, 0, NULL};
-    unsigned char *buf = pz_xmalloc(MAX_CHUNK);
-    walk_header(&w, oi.addr, buf);
-    if (!w.bad) check_local_heap(&w, buf);
-    free(buf);
+    struct stat st;
+    if (fstat(*(int *)handle, &st) != 0) return 0;
+    header_walk w = {*(int *)handle, (uint64_t)st.st_size, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0, 0,
+                     NULL};
+    walk_header(&w, oi.addr);
+    if (!w.bad) check_local_heap(&w);
     if (w.bad)
         return pz_errf(err, "%s: object '%s' is corrupt: its header holds %s; HDF5 would crash reading it", path,
                        name, w.bad);
