@@ -7,10 +7,11 @@
 #   fuzz/run.sh --ci [TARGET...]        what CI runs: a fixed seed and a fixed number of inputs
 #                                       per target from a fresh copy of tests/fuzz/<target>
 #
-# Why CI is deterministic: a gate that fails by luck teaches people to rerun it. With a fixed
-# seed, run count and starting corpus, libFuzzer generates the same inputs on every machine, so
-# a CI result is reproduced exactly by `fuzz/run.sh --ci` here; the open-ended search for new
-# bugs is the campaign's job. (A slow machine may stop at the time cap first; it then runs a
+# Why CI fixes the seed: a gate that fails by luck teaches people to rerun it. With a fixed
+# seed, run count and starting corpus, libFuzzer generates nearly the same inputs everywhere;
+# the one gap is that it orders same-size seed files by directory order, which differs between
+# checkouts (a fresh clone found hdf5-tiny-chunks.h5 where the working tree's run had not). The
+# open-ended search for new bugs is the campaign's job. (A slow machine may stop at the time cap first; it then runs a
 # prefix of the same inputs, which cannot fail where the full run passed.)
 #
 # Either way any crash is copied into tests/fuzz/<target>/ (so the ordinary ctest replay keeps
