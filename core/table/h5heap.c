@@ -22,7 +22,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "table/h5util.h"
@@ -30,9 +29,8 @@
 #define RAW_TAG "pzflow raw vlen reference"
 
 typedef struct {
-    int fd;
+    pz_h5_raw file;
     const char *path;
-    unsigned sizeof_addr, sizeof_size;
     uint64_t addr;     /* collection walked last (0: none) */
     uint64_t *objsize; /* its objects' sizes by index (< cap), UINT64_MAX when absent */
     size_t cap;        /* grown to the largest index seen: a few for attributes */
@@ -73,26 +71,25 @@ static void register_raw_conversion(void)
 /* Walks the collection at `addr` into r->objsize; 0, or -1 with the reason in err. */
 static int walk_collection(heap_reader *r, uint64_t addr, pz_err *err)
 {
-    unsigned hdr = 8 + r->sizeof_size;
+    unsigned hdr = 8 + r->file.sizeof_size;
     unsigned char head[40];
     uint64_t size = 0;
-    if (pread(r->fd, head, hdr, (off_t)addr) != (ssize_t)hdr || memcmp(head, "GCOL\1", 5) != 0)
+    if (pread(r->file.fd, head, hdr, (off_t)addr) != (ssize_t)hdr || memcmp(head, "GCOL\1", 5) != 0)
         return pz_errf(err, "%s: a variable-length string points to byte %llu, which holds no global heap "
                             "collection (file corrupt)", r->path, (unsigned long long)addr);
-    size = le(head + 8, r->sizeof_size);
-    struct stat st;
-    uint64_t end = fstat(r->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    size = le(head + 8, r->file.sizeof_size);
+    uint64_t end = r->file.size;
     if (size < hdr || size > end || addr > end - size)
         return pz_errf(err, "%s: the global heap collection at byte %llu claims %llu bytes, beyond the end of "
                             "the file (corrupt or truncated)", r->path, (unsigned long long)addr, (unsigned long long)size);
     unsigned char *c = pz_xmalloc(size);
-    int rc = pread(r->fd, c, size, (off_t)addr) == (ssize_t)size ? 0 : -1;
+    int rc = pread(r->file.fd, c, size, (off_t)addr) == (ssize_t)size ? 0 : -1;
     for (size_t i = 0; i < r->cap; i++) r->objsize[i] = UINT64_MAX;
     r->addr = 0;
-    uint64_t objhdr = 8 + r->sizeof_size, p = hdr;
+    uint64_t objhdr = 8 + r->file.sizeof_size, p = hdr;
     while (rc == 0 && p < size && size - p >= objhdr) { /* a tail too small for an object is free space */
         unsigned idx = (unsigned)le(c + p, 2);
-        uint64_t len = le(c + p + 8, r->sizeof_size);
+        uint64_t len = le(c + p + 8, r->file.sizeof_size);
         uint64_t need = idx == 0 ? len : len > size ? 0 : objhdr + ((len + 7) & ~(uint64_t)7);
         if (need == 0 || need > size - p) rc = -1; /* the library would stand still or run off the end */
         else if (idx) {
@@ -117,7 +114,8 @@ static int walk_collection(heap_reader *r, uint64_t addr, pz_err *err)
 
 static int check_reference(heap_reader *r, const unsigned char *ref, pz_err *err)
 {
-    uint64_t len = le(ref, 4), addr = le(ref + 4, r->sizeof_addr), idx = le(ref + 4 + r->sizeof_addr, 4);
+    unsigned aw = r->file.sizeof_addr;
+    uint64_t len = le(ref, 4), addr = le(ref + 4, aw), idx = le(ref + 4 + aw, 4);
     if (len == 0 || addr == 0) return 0; /* empty or null: the library reads nothing */
     if (addr != r->addr && walk_collection(r, addr, err) < 0) return -1;
     int held = idx < r->cap && r->objsize[idx] != UINT64_MAX;
@@ -134,16 +132,11 @@ static int check_references(hid_t obj, const char *path, size_t n, int (*read)(h
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_raw_conversion);
-    hid_t file = H5Iget_file_id(obj), fcpl = file < 0 ? -1 : H5Fget_create_plist(file);
-    size_t sizeof_addr = 8, sizeof_size = 8;
-    void *handle = NULL;
-    int rc = fcpl >= 0 && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 && sizeof_size <= 32 && sizeof_addr <= 32 &&
-                     H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle ? 0 : -1;
-    if (fcpl >= 0) H5Pclose(fcpl);
-    if (file >= 0) H5Fclose(file);
-    if (rc < 0) return pz_errf(err, "%s: cannot inspect the file's variable-length strings", path);
-    heap_reader r = {*(int *)handle, path, (unsigned)sizeof_addr, (unsigned)sizeof_size, 0, NULL, 0};
-    size_t width = 8 + sizeof_addr;
+    heap_reader r = {{0}, path, 0, NULL, 0};
+    int rc = 0;
+    if (pz_h5_raw_file(obj, &r.file) < 0)
+        return pz_errf(err, "%s: cannot inspect the file's variable-length strings", path);
+    size_t width = 8 + r.file.sizeof_addr;
     hid_t raw = H5Tcreate(H5T_OPAQUE, width);
     H5Tset_tag(raw, RAW_TAG);
     unsigned char *refs = pz_xcalloc(n ? n : 1, width);

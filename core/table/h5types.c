@@ -20,7 +20,6 @@
  * libver latest) are not reached. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "table/h5util.h"
@@ -281,19 +280,10 @@ static void check_local_heap(header_walk *w)
 int pz_h5_check_types(hid_t loc, const char *name, const char *path, pz_err *err)
 {
     H5O_info_t oi;
-    void *handle = NULL;
-    hid_t file = H5Iget_file_id(loc), fcpl = file < 0 ? -1 : H5Fget_create_plist(file);
-    size_t sizeof_addr = 8, sizeof_size = 8;
-    int ok = fcpl >= 0 && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 &&
-             H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle &&
-             H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0;
-    if (fcpl >= 0) H5Pclose(fcpl);
-    if (file >= 0) H5Fclose(file);
-    if (!ok) return 0; /* HDF5 will say what is wrong when the object is opened */
-    struct stat st;
-    if (fstat(*(int *)handle, &st) != 0) return 0;
-    header_walk w = {*(int *)handle, (uint64_t)st.st_size, (unsigned)sizeof_addr, (unsigned)sizeof_size, {{0}}, 0, 0, 0,
-                     NULL};
+    pz_h5_raw raw;
+    if (pz_h5_raw_file(loc, &raw) < 0 || H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        return 0; /* HDF5 will say what is wrong when the object is opened */
+    header_walk w = {raw.fd, raw.size, raw.sizeof_addr, raw.sizeof_size, {{0}}, 0, 0, 0, NULL};
     walk_header(&w, oi.addr);
     if (!w.bad) check_local_heap(&w);
     if (w.bad)

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "table/h5util.h"
 
@@ -25,6 +26,22 @@ int pz_h5_write_string_attr(hid_t obj, const char *key, const char *value)
     H5Sclose(sp);
     H5Tclose(st);
     return rc;
+}
+
+int pz_h5_raw_file(hid_t obj, pz_h5_raw *raw)
+{
+    hid_t file = H5Iget_file_id(obj), fcpl = file < 0 ? -1 : H5Fget_create_plist(file);
+    size_t sizeof_addr = 8, sizeof_size = 8;
+    void *handle = NULL;
+    struct stat st;
+    int ok = fcpl >= 0 && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 && sizeof_size <= 32 &&
+             sizeof_addr <= 32 && H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle &&
+             fstat(*(int *)handle, &st) == 0;
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (file >= 0) H5Fclose(file);
+    if (!ok) return -1;
+    *raw = (pz_h5_raw){*(int *)handle, (uint64_t)st.st_size, (unsigned)sizeof_addr, (unsigned)sizeof_size};
+    return 0;
 }
 
 int pz_h5_read_string_attr(hid_t a, const char *path, char **out, pz_err *err)

@@ -25,6 +25,17 @@ int pz_h5_read_string_attr(hid_t attr, const char *path, char **out, pz_err *err
 /* The same for the attribute `key` of `obj`; *out is NULL when it is absent. */
 int pz_h5_string_attr(hid_t obj, const char *key, const char *path, char **out, pz_err *err);
 
+/* How pzflow reads an open file's own structures before HDF5 decodes them (h5heap.c,
+ * h5types.c): HDF5's descriptor for it, its size, and its address and length field widths. */
+typedef struct {
+    int fd;
+    uint64_t size;
+    unsigned sizeof_addr, sizeof_size;
+} pz_h5_raw;
+
+/* The raw view of the file holding `obj`; -1 when HDF5 or the file does not give it. */
+int pz_h5_raw_file(hid_t obj, pz_h5_raw *raw);
+
 /* 0 when HDF5 can safely fetch the variable-length strings of an attribute, or of `n` elements
  * of a dataset selected by (msp, fsp); -1 naming the corruption otherwise. Call before any
  * variable-length read: HDF5 1.10.8 hangs or crashes on corrupt ones (h5heap.c). */

@@ -62,20 +62,13 @@ pz_column *pz_table_col(const pz_table *t, const char *name)
     return NULL;
 }
 
-pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t width)
+static size_t column_width(pz_coltype type, size_t width)
 {
-    size_t w = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
-    return pz_table_add_data(t, name, type, width, pz_xcalloc(t->nrows ? t->nrows : 1, w));
+    return type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
 }
 
-pz_column *pz_table_try_add(pz_table *t, const char *name, pz_coltype type, size_t width)
-{
-    size_t w = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
-    void *data = calloc(t->nrows ? t->nrows : 1, w);
-    return data ? pz_table_add_data(t, name, type, width, data) : NULL;
-}
-
-pz_column *pz_table_add_data(pz_table *t, const char *name, pz_coltype type, size_t width, void *data)
+/* Adds a column over `data` (nrows x its width, zeroed), which the table then owns. */
+static pz_column *add_column(pz_table *t, const char *name, pz_coltype type, size_t width, void *data)
 {
     pz_column *c = pz_table_col(t, name);
     if (c) {
@@ -90,9 +83,20 @@ pz_column *pz_table_add_data(pz_table *t, const char *name, pz_coltype type, siz
     }
     c->name = pz_xstrdup(name);
     c->type = type;
-    c->width = type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
+    c->width = column_width(type, width);
     c->data = data;
     return c;
+}
+
+pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t width)
+{
+    return add_column(t, name, type, width, pz_xcalloc(t->nrows ? t->nrows : 1, column_width(type, width)));
+}
+
+pz_column *pz_table_try_add(pz_table *t, const char *name, pz_coltype type, size_t width)
+{
+    void *data = calloc(t->nrows ? t->nrows : 1, column_width(type, width));
+    return data ? add_column(t, name, type, width, data) : NULL;
 }
 
 pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err)

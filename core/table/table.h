@@ -48,8 +48,6 @@ pz_column *pz_table_add(pz_table *t, const char *name, pz_coltype type, size_t w
 /* The same, but NULL (table unchanged) when memory for the column cannot be had: for sizes a
  * file declares, which may be corrupt or hostile, where aborting is not an answer. */
 pz_column *pz_table_try_add(pz_table *t, const char *name, pz_coltype type, size_t width);
-/* Adds a column over `data` (calloc'd, nrows x width bytes), which the table then owns. */
-pz_column *pz_table_add_data(pz_table *t, const char *name, pz_coltype type, size_t width, void *data);
 pz_column *pz_table_col(const pz_table *t, const char *name);
 /* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
 pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err);
