@@ -308,6 +308,13 @@ static void test_corrupt_hdf5(void)
     expect_error(rc, cuts(&rc, "qc_enum", "gml_enum.h5", "[\"i_cmodel_mag < 30\"]"),
                  "gml_enum.h5: object 'flag' is corrupt: its header holds an enumeration datatype whose size "
                  "differs from its base type's; HDF5 would crash reading it");
+    /* a chunk dimension of zero: HDF5 1.10.8 divides by it in H5Dopen2 (SIGFPE; h5py dies too).
+     * Found by a CI fuzz pass on another machine (issue 17, part 0). */
+    f = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-layout-fpe.h5", pzt_source_dir());
+    expect_error(rc, cuts(&rc, "qc_layout", f, "[\"i_cmodel_mag < 30\"]"),
+                 "hdf5-layout-fpe.h5: object 'i_cmodel_mag' is corrupt: its header holds a chunked layout whose "
+                 "chunk dimensions overrun their message; HDF5 would crash reading it");
+    free(f);
 }
 
 int main(void)

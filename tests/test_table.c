@@ -407,6 +407,35 @@ static void test_hdf5_corrupt_enum_type(void)
     free(bad);
 }
 
+/* HDF5 1.10.8 divides by the chunk sizes of an old-style (version 2) layout message unchecked:
+ * SIGFPE in H5Dopen2, for h5py too. layout-v2-chunked.h5 is an h5py file of one chunked column
+ * (64 floats 20..83, chunks of 8) whose layout message was rewritten in the version 2 encoding;
+ * hdf5-layout-zero-chunk.h5 is the same with a chunk size of 0; hdf5-layout-fpe.h5 is the
+ * fuzz find whose sizes run past the message. */
+static void test_hdf5_zero_chunk_layout(void)
+{
+    pz_err err;
+    pz_table *t = NULL;
+    const char *col[] = {"i_cmodel_mag"};
+    char *good = pz_xasprintf("%s/tests/fixtures/hdf5/layout-v2-chunked.h5", PZ_SOURCE_DIR);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(good, col, 1, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL(t->nrows, 64);
+    CU_ASSERT_EQUAL(((float *)pz_table_col(t, "i_cmodel_mag")->data)[63], 83.0f);
+    pz_table_free(t);
+    char *zero = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-layout-zero-chunk.h5", PZ_SOURCE_DIR);
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(zero, col, 1, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "hdf5-layout-zero-chunk.h5: object 'i_cmodel_mag' is corrupt: its header "
+                                           "holds a chunked layout with a chunk dimension of zero"));
+    CU_ASSERT_EQUAL(pz_hdf5_nrows(zero, &err), 0); /* the row count skips a corrupt column, without a crash */
+    char *found = pz_xasprintf("%s/tests/fuzz/hdf5/hdf5-layout-fpe.h5", PZ_SOURCE_DIR);
+    CU_ASSERT_TRUE(pz_hdf5_nrows(found, &err) >= 0); /* it crashed here, in H5Dopen2 */
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(found, col, 1, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a chunked layout whose chunk dimensions overrun their message"));
+    free(good);
+    free(zero);
+    free(found);
+}
+
 int main(void)
 {
     tmpdir = pzt_mkdtemp("table");
@@ -416,6 +445,7 @@ int main(void)
                                     {"hdf5_bad_files", test_hdf5_bad_files},
                                     {"hdf5_corrupt_global_heap", test_hdf5_corrupt_global_heap},
                                     {"hdf5_corrupt_enum_type", test_hdf5_corrupt_enum_type},
+                                    {"hdf5_zero_chunk_layout", test_hdf5_zero_chunk_layout},
                                     {0}});
     int rc = pzt_main();
     if (rc == 0) pzt_rmtree(tmpdir);

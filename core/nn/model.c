@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "table/h5util.h"
+#include "util/crashnote.h"
 
 #define MODEL_FORMAT "pzflow-nn-model"
 #define MODEL_VERSION 1
@@ -472,6 +473,7 @@ pz_model *pz_model_load(const char *path, pz_err *err)
 {
     pz_h5_quiet q;
     pz_h5_quiet_begin(&q);
+    pz_crash_note_reading(path, "HDF5");
     pz_model *m = NULL;
     hid_t f = -1;
     if (access(path, R_OK) != 0) pz_errf(err, "%s: cannot read model file: %s", path, strerror(errno));
@@ -479,6 +481,7 @@ pz_model *pz_model_load(const char *path, pz_err *err)
     else if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) pz_errf(err, "%s: cannot open model file", path);
     else m = load_open(f, path, err);
     if (f >= 0) H5Fclose(f);
+    pz_crash_note_done();
     pz_h5_quiet_end(&q);
     return m;
 }

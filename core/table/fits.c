@@ -9,6 +9,7 @@
  * Column layout (byte offset of each field) is computed from the TFORMn keywords and checked
  * against NAXIS1, so a header we misunderstand fails loudly instead of reading wrong bytes. */
 #include "table/table.h"
+#include "util/crashnote.h"
 
 #include <errno.h>
 #include <fitsio.h>
@@ -555,6 +556,7 @@ int pz_table_read_fits_rows(const char *path, int hdu, const char *const *column
 {
     header h = {0};
     h.path = path;
+    pz_crash_note_reading(path, "cfitsio");
     int status = 0, rc = open_table(path, hdu, &h.fp, err);
     if (rc == 0) rc = read_header(&h, err);
     const char **all = NULL;
@@ -576,6 +578,7 @@ int pz_table_read_fits_rows(const char *path, int hdu, const char *const *column
     if (rc == 0) rc = read_rows(&h, fields, ncolumns, start, count, err);
     if (h.fp) fits_close_file(h.fp, &status);
     fits_clear_errmsg();
+    pz_crash_note_done();
     header_free(&h);
     free(fields);
     free(all);
@@ -591,6 +594,7 @@ int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *nco
 {
     header h = {0};
     h.path = path;
+    pz_crash_note_reading(path, "cfitsio");
     int status = 0, rc = open_table(path, hdu, &h.fp, err);
     if (rc == 0) rc = read_header(&h, err);
     if (rc == 0) {
@@ -614,6 +618,7 @@ int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *nco
     }
     if (h.fp) fits_close_file(h.fp, &status);
     fits_clear_errmsg();
+    pz_crash_note_done();
     header_free(&h);
     return rc;
 }

@@ -7,7 +7,10 @@
  *   hdf5-attr-enum-size.h5);
  * - it decodes an attribute message's name, datatype and dataspace by the sizes in the message,
  *   even when they overrun it, and strdup()s a name that may lack its NUL (H5Aopen_by_idx;
- *   hdf5-attr-overrun.h5, hdf5-attr-name-unterminated.h5).
+ *   hdf5-attr-overrun.h5, hdf5-attr-name-unterminated.h5);
+ * - it divides by the chunk dimensions of an old-style (version 1-2) layout message without
+ *   checking them for zero (SIGFPE in H5D__chunk_set_info via H5Dopen2; hdf5-layout-fpe.h5,
+ *   found by a CI fuzz pass in a fresh clone elsewhere: h5py dies on it too).
  * Nothing in the API shows these before they are decoded, so pzflow reads the object's header
  * itself (format spec, "Data Object Headers"; versions 1 and 2, with continuation chunks),
  * finds the datatype message and every compact attribute message, and refuses the object when
@@ -24,7 +27,7 @@
 
 #include "table/h5util.h"
 
-enum { MSG_DATATYPE = 0x03, MSG_ATTRIBUTE = 0x0C, MSG_CONTINUATION = 0x10, MSG_SYMBOL_TABLE = 0x11 };
+enum { MSG_DATATYPE = 0x03, MSG_LAYOUT = 0x08, MSG_ATTRIBUTE = 0x0C, MSG_CONTINUATION = 0x10, MSG_SYMBOL_TABLE = 0x11 };
 enum { CLASS_COMPOUND = 6, CLASS_ENUM = 8, CLASS_VLEN = 9, CLASS_ARRAY = 10 };
 #define MAX_DEPTH 8    /* nesting of types within types */
 #define MAX_CHUNKS 64  /* continuation chunks followed per header */
@@ -161,10 +164,33 @@ static void check_attribute_message(header_walk *w, span s)
     if (!(flags & 1)) check_type_message(w, (span){s.p + off + pn, type}); /* flag 1: a shared (committed) type */
 }
 
+/* Data layout message (format spec, "Data Layout Message"), versions 1 and 2, chunked class:
+ * version, dimensionality, class, 5 reserved bytes, the chunk index's address, then one 4-byte
+ * size per dimension (the last is the element size). HDF5 1.10.8 divides by these sizes when it
+ * opens the dataset (H5D__chunk_set_info) without checking them for zero, or for running past the
+ * message (SIGFPE; hdf5-layout-fpe.h5, hdf5-layout-zero-chunk.h5). It does check the version 3
+ * and 4 encodings ("chunk dimension must be positive"), so those are left to it. */
+static void check_layout_message(header_walk *w, span s)
+{
+    enum { CLASS_CHUNKED = 2 };
+    if (s.len < 3 || (s.p[0] != 1 && s.p[0] != 2) || s.p[2] != CLASS_CHUNKED) return;
+    size_t ndims = s.p[1], off = 8 + w->sizeof_addr;
+    if (off > s.len || ndims > (s.len - off) / 4) {
+        w->bad = "a chunked layout whose chunk dimensions overrun their message";
+        return;
+    }
+    for (size_t i = 0; i < ndims; i++)
+        if (le(s.p + off + 4 * i, 4) == 0) {
+            w->bad = "a chunked layout with a chunk dimension of zero";
+            return;
+        }
+}
+
 static void message(header_walk *w, unsigned type, unsigned flags, span s)
 {
     if (flags & 0x02) return; /* shared message: the data is a reference elsewhere */
     if (type == MSG_DATATYPE) check_type_message(w, s);
+    else if (type == MSG_LAYOUT) check_layout_message(w, s);
     else if (type == MSG_ATTRIBUTE) check_attribute_message(w, s);
     else if (type == MSG_SYMBOL_TABLE && s.len >= 2 * (size_t)w->sizeof_addr)
         w->local_heap = le(s.p + w->sizeof_addr, w->sizeof_addr), w->has_local_heap = 1; /* after the B-tree's */

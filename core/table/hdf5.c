@@ -8,6 +8,7 @@
  * duration and turns failures into one pz_err line naming the file and dataset. */
 #include "table/table.h"
 #include "table/h5util.h"
+#include "util/crashnote.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -576,9 +577,11 @@ int pz_table_read_hdf5(const char *path, const char *const *columns, size_t ncol
 {
     pz_h5_quiet q;
     pz_h5_quiet_begin(&q);
+    pz_crash_note_reading(path, "HDF5");
     hid_t f = open_file(path, err);
     int rc = f < 0 ? -1 : read_table(f, path, columns, ncolumns, start, count, out, err);
     if (f >= 0) H5Fclose(f);
+    pz_crash_note_done();
     pz_h5_quiet_end(&q);
     return rc;
 }
@@ -587,6 +590,7 @@ long pz_hdf5_nrows(const char *path, pz_err *err)
 {
     pz_h5_quiet q;
     pz_h5_quiet_begin(&q);
+    pz_crash_note_reading(path, "HDF5");
     hid_t f = open_file(path, err);
     long rows = -1;
     if (f >= 0) {
@@ -599,6 +603,7 @@ long pz_hdf5_nrows(const char *path, pz_err *err)
         free_names(&l);
         H5Fclose(f);
     }
+    pz_crash_note_done();
     pz_h5_quiet_end(&q);
     return rows;
 }
@@ -607,6 +612,7 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
 {
     pz_h5_quiet q;
     pz_h5_quiet_begin(&q);
+    pz_crash_note_reading(path, "HDF5");
     hid_t f = open_file(path, err);
     int rc = f < 0 ? -1 : 0;
     name_list l = {0};
@@ -636,6 +642,7 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
     }
     free_names(&l);
     if (f >= 0) H5Fclose(f);
+    pz_crash_note_done();
     pz_h5_quiet_end(&q);
     if (rc < 0) {
         pz_colinfo_free(info, n);
