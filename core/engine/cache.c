@@ -14,23 +14,159 @@
 
 #include "engine/fs.h"
 
-int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err)
+/* ---- is this directory a cache? ---- */
+
+/* "<base>.tmp.<pid>": the temporary file of pz_write_atomic; the pid, or -1 for other names.
+ * base_ok says which <base> pzflow writes in that directory. */
+static long tmp_file_pid(const char *name, int (*base_ok)(const char *base, size_t len))
 {
-    memset(c, 0, sizeof *c);
-    if (create && pz_mkdirs(dir, err) < 0) return pz_err_prefix(err, "cache: ");
+    const char *t = strstr(name, ".tmp.");
+    if (!t || !t[5] || !base_ok(name, (size_t)(t - name))) return -1;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    return *end || pid <= 0 ? -1 : pid;
+}
+
+static int hash_base(const char *base, size_t len)
+{
+    char h[PZ_HASH_HEX];
+    if (len != PZ_HASH_HEX - 1) return 0;
+    memcpy(h, base, len);
+    h[len] = 0;
+    return pz_hash_valid(h);
+}
+
+static int top_base(const char *base, size_t len)
+{
+    return (len == 9 && !strncmp(base, "statcache", 9)) ||
+           (len == strlen(PZ_CACHE_MARKER) && !strncmp(base, PZ_CACHE_MARKER, len));
+}
+
+static int is_shard_name(const char *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return s[2] == 0;
+}
+
+long pz_cache_scratch_pid(const char *name)
+{
+    char *end;
+    long pid = strtol(name, &end, 10);
+    if (end == name || pid <= 0 || *end != '.') return -1;
+    const char *label = end + 1, *last = strrchr(label, '.');
+    if (!last || last == label || strlen(last + 1) != 6) return -1;
+    for (const char *p = label; p < last; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) return -1;
+    for (const char *p = last + 1; *p; p++)
+        if (!isalnum((unsigned char)*p)) return -1;
+    return pid;
+}
+
+/* Each checks one entry of a directory that a cache made before the marker may hold. */
+static int top_entry_ok(const char *name, int is_dir)
+{
+    if (is_dir) return !strcmp(name, "objects") || !strcmp(name, "runs") || !strcmp(name, "pipelines") ||
+                       !strcmp(name, "tmp");
+    return !strcmp(name, "statcache") || !strcmp(name, "lock") || !strcmp(name, ".gitkeep") ||
+           tmp_file_pid(name, top_base) > 0;
+}
+static int objects_entry_ok(const char *name, int is_dir) { return is_dir && is_shard_name(name); }
+static int record_entry_ok(const char *name, int is_dir)
+{
+    return !is_dir && (pz_hash_valid(name) || tmp_file_pid(name, hash_base) > 0);
+}
+static int tmp_entry_ok(const char *name, int is_dir) { return is_dir && pz_cache_scratch_pid(name) > 0; }
+
+/* The first entry of dir that `ok` rejects (malloc'd "dir/name"), or NULL. Symlinks and other
+ * non-regular files are never pzflow-shaped. */
+static char *first_unexpected(const char *dir, int (*ok)(const char *name, int is_dir))
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? NULL : pz_xstrdup(dir);
+    char *bad = NULL;
+    struct dirent *e;
+    while (!bad && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = pz_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        int known = lstat(p, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode));
+        if (!known || !ok(e->d_name, S_ISDIR(st.st_mode))) bad = p;
+        else free(p);
+    }
+    closedir(d);
+    return bad;
+}
+
+static char *first_foreign_entry(const pz_cache *c)
+{
+    char *bad = first_unexpected(c->dir, top_entry_ok);
+    if (!bad) bad = first_unexpected(c->objects, objects_entry_ok);
+    if (!bad) bad = first_unexpected(c->runs, record_entry_ok);
+    if (!bad) bad = first_unexpected(c->pipelines, record_entry_ok);
+    if (!bad) bad = first_unexpected(c->tmp, tmp_entry_ok);
+    return bad;
+}
+
+/* A directory is a cache if it has the marker; a missing or empty one, or one holding only
+ * names pzflow writes (a cache made before the marker), may become one. */
+static int check_is_cache(pz_cache *c, pz_err *err)
+{
+    struct stat st;
+    if (stat(c->dir, &st) < 0) return errno == ENOENT ? 0 : pz_errf(err, "cache %s: %s", c->dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return pz_errf(err, "cache %s is not a directory", c->dir);
+    char *marker = pz_xasprintf("%s/%s", c->dir, PZ_CACHE_MARKER);
+    pz_err ignored;
+    char *text = pz_read_file(marker, NULL, &ignored);
+    int rc = 0, e = errno;
+    if (text) {
+        if (strcmp(text, PZ_CACHE_MARKER_TEXT))
+            rc = pz_errf(err, "%s: not a pzflow cache of a format this pzflow reads (expected \"%.*s\")", marker,
+                         (int)strlen(PZ_CACHE_MARKER_TEXT) - 1, PZ_CACHE_MARKER_TEXT);
+        c->marked = rc == 0;
+    } else if (e != ENOENT) {
+        rc = pz_errf(err, "%s: %s", marker, strerror(e));
+    } else {
+        char *bad = first_foreign_entry(c);
+        if (bad)
+            rc = pz_errf(err, "%s is not a pzflow cache (no %s file, and it holds %s, which pzflow did not write); "
+                         "give an empty or new directory", c->dir, PZ_CACHE_MARKER, bad);
+        free(bad);
+    }
+    free(text);
+    free(marker);
+    return rc;
+}
+
+static void set_paths(pz_cache *c, const char *dir)
+{
+    free(c->dir), free(c->objects), free(c->runs), free(c->pipelines), free(c->tmp);
     /* Absolute, so workspace links and messages stay valid from any directory. */
     c->dir = realpath(dir, NULL);
     if (!c->dir) c->dir = pz_xstrdup(dir);
-    dir = c->dir;
-    c->objects = pz_xasprintf("%s/objects", dir);
-    c->runs = pz_xasprintf("%s/runs", dir);
-    c->pipelines = pz_xasprintf("%s/pipelines", dir);
-    c->tmp = pz_xasprintf("%s/tmp", dir);
+    c->objects = pz_xasprintf("%s/objects", c->dir);
+    c->runs = pz_xasprintf("%s/runs", c->dir);
+    c->pipelines = pz_xasprintf("%s/pipelines", c->dir);
+    c->tmp = pz_xasprintf("%s/tmp", c->dir);
+}
+
+int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err)
+{
+    memset(c, 0, sizeof *c);
+    set_paths(c, dir);
+    if (check_is_cache(c, err) < 0) return -1;
     if (!create) return 0;
+    if (pz_mkdirs(dir, err) < 0) return pz_err_prefix(err, "cache: ");
+    set_paths(c, dir); /* realpath works now that it exists */
     const char *dirs[] = {c->objects, c->runs, c->pipelines, c->tmp};
     for (int i = 0; i < 4; i++)
-        if (pz_mkdirs(dirs[i], err) < 0) return pz_err_prefix(err, "cache %s: ", dir);
-    return 0;
+        if (pz_mkdirs(dirs[i], err) < 0) return pz_err_prefix(err, "cache %s: ", c->dir);
+    if (c->marked) return 0;
+    char *marker = pz_xasprintf("%s/%s", c->dir, PZ_CACHE_MARKER);
+    int rc = pz_write_atomic(marker, PZ_CACHE_MARKER_TEXT, strlen(PZ_CACHE_MARKER_TEXT), err);
+    free(marker);
+    c->marked = rc == 0;
+    return rc;
 }
 
 void pz_cache_close(pz_cache *c)
@@ -173,61 +309,79 @@ char *pz_cache_scratch(const pz_cache *c, const char *label, pz_err *err)
     return tmpl;
 }
 
-int pz_cache_clean_tmp(const pz_cache *c, pz_err *err)
+void pz_sweep_note(pz_sweep *sw, const char *path, int is_dir)
+{
+    sw->n++;
+    if (sw->fn) sw->fn(sw->ctx, path, is_dir);
+}
+
+/* A zombie counts as dead: a pzflow killed with SIGKILL stays one until its parent (or init,
+ * which in a container may never do it) reaps it. */
+static int pid_is_dead(long pid)
+{
+    if (kill((pid_t)pid, 0) < 0) return errno == ESRCH;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *close_paren = strrchr(buf, ')'); /* "pid (comm) state ...": comm may hold spaces */
+    return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
+}
+
+int pz_cache_clean_tmp(const pz_cache *c, pz_sweep *sw, pz_err *err)
 {
     DIR *d = opendir(c->tmp);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", c->tmp, strerror(errno));
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        long pid = pz_cache_scratch_pid(e->d_name);
+        /* A live owner may be a run that took the lock after someone removed the lock file. */
+        if (pid <= 0 || !pid_is_dead(pid)) continue;
         char *p = pz_xasprintf("%s/%s", c->tmp, e->d_name);
-        rc = pz_rmtree(p, err);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            pz_sweep_note(sw, p, 1);
+            if (!sw->dry_run) rc = pz_rmtree(p, err);
+        }
         free(p);
     }
     closedir(d);
     return rc;
 }
 
-/* "<name>.tmp.<pid>": the temporary file of pz_write_atomic. */
-static long tmp_file_pid(const char *name)
-{
-    const char *t = strstr(name, ".tmp.");
-    if (!t || !t[5]) return -1;
-    char *end;
-    long pid = strtol(t + 5, &end, 10);
-    return *end || pid <= 0 ? -1 : pid;
-}
-
-static int sweep_tmp_files(const char *dir, int any_pid, int dry_run, size_t *n, pz_err *err)
+static int sweep_tmp_files(const char *dir, int (*base_ok)(const char *, size_t), pz_sweep *sw, pz_err *err)
 {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", dir, strerror(errno));
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
-        long pid = tmp_file_pid(e->d_name);
+        long pid = tmp_file_pid(e->d_name, base_ok);
         if (pid < 0) continue;
-        /* Without any_pid only files of dead processes: a read-only command (status) may be
-         * saving the stat cache right now, without the lock. */
-        if (!any_pid && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
-        (*n)++;
-        if (dry_run) continue;
+        /* Only files of dead processes: a read-only command (status) may be saving the stat
+         * cache right now without the lock, and a run may hold a lock whose file was removed. */
+        if (!pid_is_dead(pid)) continue;
         char *p = pz_xasprintf("%s/%s", dir, e->d_name);
-        if (unlink(p) < 0 && errno != ENOENT) rc = pz_errf(err, "cannot remove %s: %s", p, strerror(errno));
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            pz_sweep_note(sw, p, 0);
+            if (!sw->dry_run && unlink(p) < 0 && errno != ENOENT)
+                rc = pz_errf(err, "cannot remove %s: %s", p, strerror(errno));
+        }
         free(p);
     }
     closedir(d);
     return rc;
 }
 
-int pz_cache_clean_stale(const pz_cache *c, int dry_run, size_t *n, pz_err *err)
+int pz_cache_clean_stale(const pz_cache *c, pz_sweep *sw, pz_err *err)
 {
-    size_t count = 0;
-    /* runs/ and pipelines/ are written only under the run lock, which the caller holds. */
-    int rc = sweep_tmp_files(c->runs, 1, dry_run, &count, err);
-    if (rc == 0) rc = sweep_tmp_files(c->pipelines, 1, dry_run, &count, err);
-    if (rc == 0) rc = sweep_tmp_files(c->dir, 0, dry_run, &count, err);
-    if (n) *n = count;
+    int rc = sweep_tmp_files(c->runs, hash_base, sw, err);
+    if (rc == 0) rc = sweep_tmp_files(c->pipelines, hash_base, sw, err);
+    if (rc == 0) rc = sweep_tmp_files(c->dir, top_base, sw, err);
     return rc;
 }

@@ -3,9 +3,10 @@
  *   <cache>/objects/ab/cdef...   immutable files named by the XXH3-128 of their bytes (mode 0444)
  *   <cache>/runs/<key>           one run record per stage key, written last (record.h)
  *   <cache>/pipelines/<hash>     last-run index of one pipeline (hash of its absolute path)
- *   <cache>/tmp/<pid>.<n>.<stage>/  private scratch directories of running stages
+ *   <cache>/tmp/<pid>.<stage>.XXXXXX/  private scratch directories of running stages
  *   <cache>/statcache            the stat cache of external files (statcache.h)
  *   <cache>/lock                 the run lock (lock.h)
+ *   <cache>/pzflow-cache         the marker: "pzflow-cache 1", written when the cache is created
  *
  * Every file that counts is created elsewhere and renamed into place, so a reader never sees
  * a partial object, record or index. */
@@ -18,9 +19,18 @@
 
 typedef struct pz_cache {
     char *dir, *objects, *runs, *pipelines, *tmp;
+    int marked; /* the marker file is there (or was just written) */
 } pz_cache;
 
-/* Fill the paths; with create, make the directories. */
+/* The marker file that makes a directory a pzflow cache, and its one line (format, version). */
+#define PZ_CACHE_MARKER "pzflow-cache"
+#define PZ_CACHE_MARKER_TEXT "pzflow-cache 1\n"
+
+/* Fill the paths; with create, make the directories and the marker. A directory that exists
+ * must be a cache: it holds the marker, or is empty, or holds only names pzflow writes (a cache
+ * made before the marker existed: adopted). Anything else is refused with one line naming the
+ * directory, before anything in it is read, written or removed. A missing directory is fine
+ * (an empty cache) when not creating. */
 int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err);
 void pz_cache_close(pz_cache *c);
 
@@ -43,12 +53,25 @@ int pz_cache_write_record(const pz_cache *c, const pz_record *r, pz_err *err);
 
 /* A fresh private scratch directory for one stage run (malloc'd path). */
 char *pz_cache_scratch(const pz_cache *c, const char *label, pz_err *err);
-/* Remove everything in tmp/: scratch of runs that died. Only called with the run lock held,
- * so no live run owns any of it. */
-int pz_cache_clean_tmp(const pz_cache *c, pz_err *err);
+/* What a sweep removes, or with dry_run only names: each path goes to fn (optional), n counts. */
+typedef struct pz_sweep {
+    int dry_run;
+    size_t n;
+    void (*fn)(void *ctx, const char *path, int is_dir);
+    void *ctx;
+} pz_sweep;
+void pz_sweep_note(pz_sweep *sw, const char *path, int is_dir);
+
+/* The pid of a scratch directory name "<pid>.<label>.XXXXXX" (pz_cache_scratch), or -1 when the
+ * name is not one pzflow makes. */
+long pz_cache_scratch_pid(const char *name);
+/* Remove the scratch directories in tmp/ of processes that are dead: the run lock alone is not
+ * proof that no live run owns one (the lock file may have been removed under a running run).
+ * Entries whose names pzflow did not make are left alone. */
+int pz_cache_clean_tmp(const pz_cache *c, pz_sweep *sw, pz_err *err);
 /* Remove the temporary files ("<name>.tmp.<pid>") that a process killed in the middle of an
- * atomic write left in runs/, pipelines/ and the cache directory (there only if that process
- * is dead). Caller holds the run lock. *n gets how many there were; dry_run only counts. */
-int pz_cache_clean_stale(const pz_cache *c, int dry_run, size_t *n, pz_err *err);
+ * atomic write left in runs/ and pipelines/ (<name> a hash) and the cache directory (<name>
+ * statcache or the marker), if that process is dead. Caller holds the run lock. */
+int pz_cache_clean_stale(const pz_cache *c, pz_sweep *sw, pz_err *err);
 
 #endif

@@ -184,7 +184,8 @@ static int open_session(session *s, const opts *o, int create_cache)
 static void close_session(session *s)
 {
     pz_err err;
-    if (s->sc && s->cache.dir && access(s->cache.dir, W_OK) == 0) pz_statcache_save(s->sc, &err);
+    /* Only into a cache with its marker: never a new file in a directory that is not one. */
+    if (s->sc && s->cache.marked && access(s->cache.dir, W_OK) == 0) pz_statcache_save(s->sc, &err);
     pz_plan_free(s->plan);
     pz_statcache_free(s->sc);
     pz_index_free(s->index);
@@ -379,7 +380,8 @@ static int cmd_run(session *s, const opts *o, double t0)
     pz_lock lk = {-1};
     if ((rc = take_lock(&lk, s->cache.dir, o))) return free(selected), rc;
     pz_err err;
-    if (pz_cache_clean_tmp(&s->cache, &err) < 0 || pz_cache_clean_stale(&s->cache, 0, NULL, &err) < 0)
+    pz_sweep sw = {0};
+    if (pz_cache_clean_tmp(&s->cache, &sw, &err) < 0 || pz_cache_clean_stale(&s->cache, &sw, &err) < 0)
         fprintf(stderr, "pzflow: warning: %s\n", err.msg);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     const char *term = getenv("TERM");
@@ -405,6 +407,12 @@ static int cmd_run(session *s, const opts *o, double t0)
     }
 }
 
+static void print_would_remove(void *ctx, const char *path, int is_dir)
+{
+    printf("would remove %s%s\n", path, is_dir ? "/" : "");
+    (void)ctx;
+}
+
 static int cmd_gc(const opts *o)
 {
     pz_err err;
@@ -420,7 +428,11 @@ static int cmd_gc(const opts *o)
     }
     pz_cache c;
     pz_lock lk = {-1};
-    int rc = pz_cache_open(&c, dir, 0, &err) < 0 ? PZ_EXIT_CACHE : 0;
+    int rc = 0;
+    if (pz_cache_open(&c, dir, 0, &err) < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        rc = PZ_EXIT_CACHE;
+    }
     free(dir);
     if (!rc && access(c.dir, F_OK) < 0) {
         fprintf(stderr, "pzflow: no cache at %s\n", c.dir);
@@ -428,7 +440,8 @@ static int cmd_gc(const opts *o)
     }
     if (!rc && !o->dry_run) rc = take_lock(&lk, c.dir, o);
     pz_gc_result res;
-    if (!rc && pz_gc(&c, o->dry_run, &res, &err) < 0) {
+    pz_sweep sw = {.dry_run = o->dry_run, .fn = o->dry_run ? print_would_remove : NULL};
+    if (!rc && pz_gc(&c, &sw, &res, &err) < 0) {
         fprintf(stderr, "pzflow: %s\n", err.msg);
         rc = PZ_EXIT_CACHE;
     }

@@ -72,37 +72,44 @@ static void collect_record_objects(const pz_cache *c, const hashset *keys, hashs
     }
 }
 
-static int remove_file(const char *path, int dry_run, uint64_t *bytes, pz_err *err)
+/* Remove (or with a dry run only name) one regular file; anything else is not pzflow's. */
+static int remove_file(const char *path, pz_sweep *sw, uint64_t *bytes, int *removed, pz_err *err)
 {
     struct stat st;
-    if (lstat(path, &st) == 0 && bytes) *bytes += (uint64_t)st.st_size;
-    if (!dry_run && unlink(path) < 0 && errno != ENOENT)
+    *removed = 0;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
+    if (bytes) *bytes += (uint64_t)st.st_size;
+    pz_sweep_note(sw, path, 0);
+    *removed = 1;
+    if (!sw->dry_run && unlink(path) < 0 && errno != ENOENT)
         return pz_errf(err, "cannot remove %s: %s", path, strerror(errno));
     return 0;
 }
 
-static int sweep_runs(const pz_cache *c, const hashset *keys, int dry_run, pz_gc_result *res, pz_err *err)
+static int sweep_runs(const pz_cache *c, const hashset *keys, pz_sweep *sw, pz_gc_result *res, pz_err *err)
 {
     DIR *d = opendir(c->runs);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", c->runs, strerror(errno));
     struct dirent *e;
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
-        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.")) continue; /* tmp: pz_cache_clean_stale */
-        if (pz_hash_valid(e->d_name) && hs_has(keys, e->d_name)) {
+        /* Only names pzflow writes: "<key>"; "<key>.tmp.<pid>" is pz_cache_clean_stale's. */
+        if (!pz_hash_valid(e->d_name)) continue;
+        if (hs_has(keys, e->d_name)) {
             res->records_kept++;
             continue;
         }
         char *path = pz_xasprintf("%s/%s", c->runs, e->d_name);
-        rc = remove_file(path, dry_run, NULL, err);
-        res->records_removed += pz_hash_valid(e->d_name);
+        int removed;
+        rc = remove_file(path, sw, NULL, &removed, err);
+        res->records_removed += (size_t)removed;
         free(path);
     }
     closedir(d);
     return rc;
 }
 
-static int sweep_shard(const pz_cache *c, const char *shard, const hashset *objects, int dry_run, pz_gc_result *res,
+static int sweep_shard(const pz_cache *c, const char *shard, const hashset *objects, pz_sweep *sw, pz_gc_result *res,
                        pz_err *err)
 {
     char *dir = pz_xasprintf("%s/%s", c->objects, shard);
@@ -117,46 +124,43 @@ static int sweep_shard(const pz_cache *c, const char *shard, const hashset *obje
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         char hash[PZ_HASH_HEX + 8];
         snprintf(hash, sizeof hash, "%s%s", shard, e->d_name);
-        if (pz_hash_valid(hash) && hs_has(objects, hash)) {
+        if (!pz_hash_valid(hash)) continue; /* not a name pzflow writes */
+        if (hs_has(objects, hash)) {
             res->objects_kept++;
             continue;
         }
         char *path = pz_xasprintf("%s/%s", dir, e->d_name);
-        rc = remove_file(path, dry_run, &res->bytes_removed, err);
-        res->objects_removed++;
+        int removed;
+        rc = remove_file(path, sw, &res->bytes_removed, &removed, err);
+        res->objects_removed += (size_t)removed;
         free(path);
     }
     closedir(d);
-    if (!dry_run) rmdir(dir); /* fails harmlessly when not empty */
+    if (!sw->dry_run) rmdir(dir); /* fails harmlessly when not empty */
     free(dir);
     return rc;
 }
 
-static int sweep_objects(const pz_cache *c, const hashset *objects, int dry_run, pz_gc_result *res, pz_err *err)
+static int is_shard(const char *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return s[2] == 0;
+}
+
+static int sweep_objects(const pz_cache *c, const hashset *objects, pz_sweep *sw, pz_gc_result *res, pz_err *err)
 {
     DIR *d = opendir(c->objects);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", c->objects, strerror(errno));
     struct dirent *e;
     int rc = 0;
     while (rc == 0 && (e = readdir(d)))
-        if (strlen(e->d_name) == 2 && e->d_name[0] != '.') rc = sweep_shard(c, e->d_name, objects, dry_run, res, err);
+        if (is_shard(e->d_name)) rc = sweep_shard(c, e->d_name, objects, sw, res, err);
     closedir(d);
     return rc;
 }
 
-static size_t count_scratch(const pz_cache *c)
-{
-    DIR *d = opendir(c->tmp);
-    if (!d) return 0;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
-int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err)
+int pz_gc(const pz_cache *c, pz_sweep *sw, pz_gc_result *res, pz_err *err)
 {
     memset(res, 0, sizeof *res);
     hashset keys = {0}, objects = {0};
@@ -165,13 +169,13 @@ int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err)
         hs_sort(&keys);
         collect_record_objects(c, &keys, &objects);
         hs_sort(&objects);
-        rc = sweep_runs(c, &keys, dry_run, res, err);
+        rc = sweep_runs(c, &keys, sw, res, err);
     }
-    if (rc == 0) rc = sweep_objects(c, &objects, dry_run, res, err);
-    size_t stale = 0;
-    if (rc == 0) rc = pz_cache_clean_stale(c, dry_run, &stale, err);
-    res->tmp_removed = stale + count_scratch(c);
-    if (rc == 0 && !dry_run) rc = pz_cache_clean_tmp(c, err);
+    if (rc == 0) rc = sweep_objects(c, &objects, sw, res, err);
+    size_t before = sw->n;
+    if (rc == 0) rc = pz_cache_clean_stale(c, sw, err);
+    if (rc == 0) rc = pz_cache_clean_tmp(c, sw, err);
+    res->tmp_removed = sw->n - before;
     free(keys.h);
     free(objects.h);
     return rc;

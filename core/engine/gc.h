@@ -19,6 +19,8 @@ typedef struct pz_gc_result {
     uint64_t bytes_removed;
 } pz_gc_result;
 
-int pz_gc(const pz_cache *c, int dry_run, pz_gc_result *res, pz_err *err);
+/* Only names pzflow writes are ever removed (hashes, keys, its scratch and temporary names);
+ * each removed path (with sw->dry_run: each path that would be) goes to sw->fn. */
+int pz_gc(const pz_cache *c, pz_sweep *sw, pz_gc_result *res, pz_err *err);
 
 #endif

@@ -1,0 +1,302 @@
+/* The cache directory can't eat user files (issue 17): a directory is a cache only with its
+ * marker file (or empty, or holding only names pzflow writes); every command refuses anything
+ * else before touching it; run and gc remove only names pzflow made; gc -n lists exactly what
+ * gc removes. Runs the real pzflow binary on toy stages. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/pztest.h"
+#include "util/err.h"
+#include "util/sbuf.h"
+
+static const char *toy_yaml =
+    "stages:\n"
+    "  a:\n"
+    "    run: pzflow-toy-const\n"
+    "    params:\n"
+    "      text: \"${text}\"\n"
+    "    outputs: [table]\n"
+    "  b:\n"
+    "    run: pzflow-toy-copy\n"
+    "    params: {suffix: B}\n"
+    "    inputs: {t: a/table}\n"
+    "    outputs: [out]\n"
+    "vars: {text: T}\n";
+
+static char *setup(void)
+{
+    char *dir = pzt_mkdtemp("cachesafe");
+    char *p = pz_xasprintf("%s/p.yaml", dir);
+    pzt_write_file(p, toy_yaml);
+    free(p);
+    return dir;
+}
+
+static int pzflow(const char *dir, char **out, const char *args)
+{
+    char *o = NULL;
+    int rc = pzt_run(dir, &o, "'%s/pzflow' %s", pzt_bin_dir(), args);
+    if (out) *out = o;
+    else free(o);
+    return rc;
+}
+
+static int has(const char *text, const char *needle)
+{
+    int ok = text && strstr(text, needle) != NULL;
+    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
+    return ok;
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; p && *p; p++) n += *p == '\n';
+    return n;
+}
+
+/* Every path under dir with its type, size and mtime: any write or removal changes it. */
+static char *snapshot(const char *dir, const char *sub)
+{
+    char *out = NULL;
+    pzt_run(dir, &out, "cd '%s' && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%%s.%%N", sub);
+    return out;
+}
+
+/* A pid that is certainly dead: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, NULL, 0);
+    return (long)pid;
+}
+
+static void user_project(const char *dir)
+{
+    pzt_run(dir, NULL, "mkdir -p proj/tmp/drafts proj/runs proj/objects/ab && echo draft > proj/tmp/drafts/ch1.tex"
+                       " && echo notes > proj/runs/notes.txt && echo mine > proj/objects/ab/photo.jpg"
+                       " && echo hi > proj/README");
+}
+
+static void every_command_refuses_a_directory_with_files_but_no_marker(void)
+{
+    char *dir = setup();
+    user_project(dir);
+    char *before = snapshot(dir, "proj");
+    const char *cmds[] = {"run p.yaml", "run -n p.yaml", "status p.yaml", "why p.yaml a", "log p.yaml a",
+                          "show p.yaml", "dag p.yaml", "gc p.yaml", "gc -n p.yaml"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char *args = pz_xasprintf("%s -C proj", cmds[i]), *out;
+        CU_ASSERT_EQUAL(pzflow(dir, &out, args), 4);
+        CU_ASSERT_TRUE(has(out, "/proj is not a pzflow cache (no pzflow-cache file, and it holds "));
+        CU_ASSERT_EQUAL(count_lines(out), 1);
+        free(out), free(args);
+    }
+    char *after = snapshot(dir, "proj");
+    CU_ASSERT_STRING_EQUAL(before, after); /* nothing deleted, nothing written (no statcache, no lock) */
+    free(before), free(after);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void the_cache_line_of_the_pipeline_file_is_checked_too(void)
+{
+    char *dir = setup();
+    user_project(dir);
+    char *p = pz_xasprintf("%s/q.yaml", dir);
+    char *yaml = pz_xasprintf("cache: proj\n%s", toy_yaml);
+    pzt_write_file(p, yaml);
+    char *before = snapshot(dir, "proj"), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run q.yaml"), 4);
+    CU_ASSERT_TRUE(has(out, "proj is not a pzflow cache"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc q.yaml"), 4);
+    free(out);
+    char *after = snapshot(dir, "proj");
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before), free(after), free(p), free(yaml);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(void)
+{
+    char *dir = setup();
+    pzt_run(dir, NULL, "mkdir empty");
+    char *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml -C empty"), 0);
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run -n p.yaml -C empty"), 0);
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A empty"), 0);
+    CU_ASSERT_STRING_EQUAL(out, ""); /* no statcache in a directory that is not (yet) a cache */
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
+    free(out);
+    char *marker = pz_xasprintf("%s/empty/pzflow-cache", dir), *text = pzt_read_file(marker, NULL);
+    CU_ASSERT_STRING_EQUAL(text, "pzflow-cache 1\n");
+    free(text), free(marker);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    free(out);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_everything_in_it(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    /* A cache of an older pzflow: same layout, no marker. */
+    pzt_run(dir, NULL, "rm cache/pzflow-cache");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    free(out);
+    CU_ASSERT_TRUE(pzt_exists(pz_xasprintf("%s/cache/pzflow-cache", dir))); /* adopted by run */
+    /* The same cache holding one file that pzflow would not write is not adopted. */
+    pzt_run(dir, NULL, "rm cache/pzflow-cache && echo x > cache/runs/mine.txt");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 4);
+    CU_ASSERT_TRUE(has(out, "/cache is not a pzflow cache (no pzflow-cache file, and it holds "));
+    CU_ASSERT_TRUE(has(out, "/cache/runs/mine.txt, which pzflow did not write)"));
+    free(out);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void a_marker_of_another_format_is_refused(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
+    pzt_write_file(marker, "pzflow-cache 2\n");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 4);
+    CU_ASSERT_TRUE(has(out, "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
+    free(out), free(marker);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+/* The files that disappeared between two `find -type f` listings. */
+static char *removed_files(const char *before, const char *after)
+{
+    pz_sbuf gone = {0};
+    char *copy = pz_xstrdup(before);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        char *needle = pz_xasprintf("%s\n", line);
+        if (!strstr(after, needle)) pz_sb_printf(&gone, "%s\n", line);
+        free(needle);
+    }
+    free(copy);
+    return gone.p ? gone.p : pz_xstrdup("");
+}
+
+/* The files under each "would remove PATH" line of gc -n: a path ending in '/' stands for
+ * every file inside it. */
+static char *listed_files(const char *dir, const char *gc_out)
+{
+    pz_sbuf cmd = {0};
+    pz_sb_printf(&cmd, "{ :");
+    char *copy = pz_xstrdup(gc_out);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strncmp(line, "would remove /", 14)) pz_sb_printf(&cmd, "; find '%s' -type f", line + 13);
+    pz_sb_printf(&cmd, "; } | sort");
+    char *out = NULL;
+    pzt_run(dir, &out, "%s", cmd.p);
+    free(copy), free(cmd.p);
+    return out;
+}
+
+static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_did_not_write(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set vars.text=OLD"), 0);
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0); /* the OLD run's records and objects: garbage */
+    free(out);
+    long dead = dead_pid();
+    pzt_run(dir, NULL,
+            "cd cache && mkdir -p tmp/%ld.a.Ab12Cd/out tmp/mine objects/zz objects/ab"
+            " && echo scratch > tmp/%ld.a.Ab12Cd/out/table && echo keep > tmp/mine/f"
+            " && echo keep > objects/zz/f && echo keep > objects/ab/notes.txt && echo keep > runs/README"
+            " && echo half > runs/0123456789abcdef0123456789abcdef.tmp.%ld && echo keep > runs/x.tmp.%ld"
+            " && echo keep > foo.tmp.%ld && echo half > statcache.tmp.%ld",
+            dead, dead, dead, dead, dead, dead);
+    char *before = NULL;
+    pzt_run(dir, &before, "find \"$PWD/cache\" -type f | sort");
+    char *dry = NULL;
+    CU_ASSERT_EQUAL(pzflow(dir, &dry, "gc -n p.yaml"), 0);
+    char *listed = listed_files(dir, dry);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 0);
+    char *after = NULL;
+    pzt_run(dir, &after, "find \"$PWD/cache\" -type f | sort");
+    char *gone = removed_files(before, after);
+    CU_ASSERT_STRING_EQUAL(listed, gone);
+    /* The counts of both agree with the listing. */
+    CU_ASSERT_TRUE(has(dry, "would remove 2 objects"));
+    CU_ASSERT_TRUE(has(dry, "and 2 run records"));
+    CU_ASSERT_TRUE(has(dry, "would remove 3 temporary files"));
+    CU_ASSERT_TRUE(has(out, "removed 2 objects"));
+    CU_ASSERT_TRUE(has(gone, "/runs/0123456789abcdef0123456789abcdef.tmp."));
+    CU_ASSERT_TRUE(has(gone, ".a.Ab12Cd/out/table"));
+    const char *kept[] = {"tmp/mine/f", "objects/zz/f", "objects/ab/notes.txt", "runs/README", "runs/x.tmp.",
+                          "cache/foo.tmp."};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) CU_ASSERT_TRUE(has(after, kept[i]));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    free(out), free(dry), free(listed), free(before), free(after), free(gone);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void run_removes_only_scratch_of_dead_runs(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    long dead = dead_pid(), live = (long)getpid();
+    pzt_run(dir, NULL, "cd cache/tmp && mkdir %ld.a.Xy12Zz %ld.b.Xy12Zz mine && echo x > mine/f", dead, live);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls cache/tmp"), 0);
+    char *want = pz_xasprintf("%ld.b.Xy12Zz\nmine\n", live); /* a live owner's scratch, and not ours */
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out), free(want);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void the_reproducer_script_passes(void)
+{
+    char *out = NULL;
+    int rc = pzt_run(NULL, &out, "sh '%s/tests/repro/cache_not_a_cache.sh' '%s'", pzt_source_dir(), pzt_bin_dir());
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_TRUE(has(out, "ok: every command refused proj/"));
+    free(out);
+}
+
+int main(void)
+{
+    pzt_suite("cache_safety",
+              (pzt_case[]){
+                  {"every command refuses a directory with files but no marker", every_command_refuses_a_directory_with_files_but_no_marker},
+                  {"the cache: line of the pipeline file is checked too", the_cache_line_of_the_pipeline_file_is_checked_too},
+                  {"an empty directory becomes a cache; status writes nothing there", an_empty_directory_becomes_a_cache_and_status_writes_nothing_there},
+                  {"a cache made before the marker is adopted only if pzflow wrote everything in it", a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_everything_in_it},
+                  {"a marker of another format is refused", a_marker_of_another_format_is_refused},
+                  {"gc -n lists exactly what gc removes; gc spares what pzflow did not write", gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_did_not_write},
+                  {"run removes only scratch of dead runs", run_removes_only_scratch_of_dead_runs},
+                  {"the reproducer script passes", the_reproducer_script_passes},
+                  {0}});
+    return pzt_main();
+}
