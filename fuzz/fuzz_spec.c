@@ -29,7 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pz_spec_output(s, "model", &str, &err);
         const char *allowed[] = {"lr", "seed", NULL};
         pz_spec_check_params(s, allowed, &err);
-        free(pz_spec_provenance_json(s));
         pz_spec_free(s);
     }
     close(fd);

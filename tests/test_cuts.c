@@ -225,7 +225,7 @@ static void test_cutflow_and_table(void)
                        "| 3 | `n == 0` | 1 | 3 | 16.67 |\n";
     char *md = pz_cutflow_markdown(&flow);
     CU_ASSERT_STRING_EQUAL(md, want);
-    CU_ASSERT_STRING_EQUAL(pz_table_attr(out, "cutflow"), want);
+    CU_ASSERT_PTR_NULL(pz_table_attr(out, "cutflow")); /* the rows only: early cutoff */
     free(md);
     pz_cutflow_free(&flow);
     pz_table_free(out);

@@ -80,7 +80,7 @@ static void test_cosmos_classic_defaults(void)
     CU_ASSERT_DOUBLE_EQUAL(val(t, "lp_zPDF_u68", 1), 1.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(val(t, "ez_z_phot", 2), 1.25, 1e-6);
     CU_ASSERT_STRING_EQUAL(pz_table_col(t, "ra")->unit, "deg");
-    CU_ASSERT_PTR_NOT_NULL(pz_table_attr(t, "pzflow_provenance"));
+    CU_ASSERT_PTR_NULL(pz_table_attr(t, "pzflow_provenance")); /* provenance: in the run record */
     CU_ASSERT_PTR_NOT_NULL(strstr(pz_table_attr(t, "pzflow_corrections"), "aperture aper2; aperture-to-total added"));
     pz_table_free(t);
     free(in);

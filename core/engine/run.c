@@ -137,30 +137,21 @@ static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
     const pz_stage *s = &pl->p->stages[i];
     const pz_record *c = pl->cand[i];
     pz_ynode *root = pz_ynode_map(), *inputs = pz_ynode_map(), *outputs = pz_ynode_map();
-    pz_ynode *prov = pz_ynode_map(), *prov_in = pz_ynode_map();
     pz_ymap_set(root, "pzflow_spec", long_node(1));
     pz_ymap_set(root, "stage", str_node(s->name));
     pz_ymap_set(root, "threads", long_node(threads));
     pz_ymap_set(root, "params", pz_params_canonical_tree(s->params));
     for (size_t k = 0; k < s->ninputs; k++) {
         const pz_stage_input *in = &s->inputs[k];
-        pz_ynode *paths = in->is_list ? pz_ynode_seq() : NULL, *hashes = in->is_list ? pz_ynode_seq() : NULL;
+        pz_ynode *paths = in->is_list ? pz_ynode_seq() : NULL;
         for (size_t j = 0; j < in->nrefs; j++) {
             const pz_input_ref *ref = &in->refs[j];
             char *path = ref->is_external ? pz_xstrdup(ref->path) : pz_cache_object_path(pl->cache, c->inputs[k].hashes[j]);
-            if (in->is_list) {
-                pz_yseq_push(paths, str_node(path));
-                pz_yseq_push(hashes, str_node(c->inputs[k].hashes[j]));
-            } else {
-                pz_ymap_set(inputs, in->name, str_node(path));
-                pz_ymap_set(prov_in, in->name, str_node(c->inputs[k].hashes[j]));
-            }
+            if (in->is_list) pz_yseq_push(paths, str_node(path));
+            else pz_ymap_set(inputs, in->name, str_node(path));
             free(path);
         }
-        if (in->is_list) {
-            pz_ymap_set(inputs, in->name, paths);
-            pz_ymap_set(prov_in, in->name, hashes);
-        }
+        if (in->is_list) pz_ymap_set(inputs, in->name, paths);
     }
     for (size_t k = 0; k < s->noutputs; k++) {
         char *path = pz_xasprintf("%s/out/%s", scratch, s->outputs[k]);
@@ -169,12 +160,9 @@ static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
     }
     pz_ymap_set(root, "inputs", inputs);
     pz_ymap_set(root, "outputs", outputs);
-    pz_ymap_set(prov, "pzflow_version", str_node(PZ_VERSION));
-    pz_ymap_set(prov, "stage", str_node(s->name));
-    pz_ymap_set(prov, "key", str_node(c->key));
-    pz_ymap_set(prov, "params", pz_params_canonical_tree(s->params));
-    pz_ymap_set(prov, "inputs", prov_in);
-    pz_ymap_set(root, "provenance", prov);
+    /* No key, input hash or pzflow version: a stage that cannot see them cannot write them into
+     * its outputs, so equal inputs+params+code give equal bytes (early cutoff). Provenance is the
+     * run record's job (core/engine/provenance.c). */
     char *json = pz_yaml_to_json(root, 1, 2);
     pz_ynode_free(root);
     return json;

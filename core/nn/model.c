@@ -32,7 +32,6 @@ pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, c
     m->label = pz_xstrdup("");
     m->loss = pz_xstrdup("hsc");
     m->frozen = pz_xstrdup("");
-    m->provenance = pz_xstrdup("{}");
     return m;
 }
 
@@ -47,8 +46,6 @@ void pz_model_free(pz_model *m)
     free(m->label);
     free(m->loss);
     free(m->frozen);
-    free(m->provenance);
-    free(m->base_provenance);
     free(m);
 }
 
@@ -179,7 +176,6 @@ static int write_root_attrs(hid_t f, const pz_model *m)
             epochs = (int64_t)m->hist.n, seed = m->seed, batch = m->batch_size;
     char *names = layer_names_csv(net);
     int rc = attr_str(f, "pzflow_format", MODEL_FORMAT) | attr_i64(f, "pzflow_format_version", &one, 1, 1) |
-             attr_str(f, "pzflow_provenance", m->provenance ? m->provenance : "{}") |
              attr_str(f, "label", m->label ? m->label : "") | attr_str(f, "loss", m->loss ? m->loss : "") |
              attr_str(f, "activation", "relu") | attr_i64(f, "skip", &skip, 1, 1) |
              attr_i64(f, "layer_sizes", sizes, (size_t)net->nhidden + 2, 0) | attr_str(f, "layer_names", names) |
@@ -187,7 +183,6 @@ static int write_root_attrs(hid_t f, const pz_model *m)
              attr_i64(f, "epochs_run", &epochs, 1, 1) | attr_i64(f, "seed", &seed, 1, 1) |
              attr_i64(f, "batch_size", &batch, 1, 1) | attr_f64(f, "learning_rate", m->learning_rate) |
              attr_str(f, "frozen", m->frozen ? m->frozen : "");
-    if (m->base_provenance) rc |= attr_str(f, "base_provenance", m->base_provenance);
     free(names);
     return rc ? -1 : 0;
 }
@@ -448,9 +443,9 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
         pz_model_free(m);
         return NULL;
     }
-    char **strs[] = {&m->label, &m->loss, &m->frozen, &m->provenance, &m->base_provenance};
-    const char *names[] = {"label", "loss", "frozen", "pzflow_provenance", "base_provenance"};
-    for (int i = 0; i < 5; i++) {
+    char **strs[] = {&m->label, &m->loss, &m->frozen};
+    const char *names[] = {"label", "loss", "frozen"};
+    for (int i = 0; i < 3; i++) {
         char *v = NULL;
         if (pz_h5_string_attr(f, names[i], path, &v, err) < 0) {
             pz_model_free(m);

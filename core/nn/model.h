@@ -1,15 +1,18 @@
 /* A trained network with everything needed to apply it: architecture and weights, the feature
  * names and the scaler fitted on its training split, the label it learned, the per-epoch
- * training history and the provenance of the run that made it.
+ * training history. Not the provenance of the run that made it: that is in the run record
+ * (`pzflow provenance FILE`), so the same training gives the same bytes whatever its key.
  *
  * File format (HDF5, readable by h5py; every object created without timestamps so the same
  * model always gives the same bytes):
  *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 1,
- *                            pzflow_provenance (JSON), label, loss, activation = "relu",
+ *                            label, loss, activation = "relu",
  *                            skip (0/1), layer_sizes (int64 [nin, h_1 .. h_L, 1]),
  *                            layer_names (comma-separated), n_weights, best_epoch (1-based, 0 =
  *                            none), epochs_run, seed, batch_size, learning_rate, frozen
- *                            (comma-separated, may be empty), base_provenance (fine-tuned only)
+ *                            (comma-separated, may be empty)
+ *                     (files of older versions also hold pzflow_provenance, base_provenance:
+ *                     ignored when read)
  *   /weights/<layer>/kernel  float32 [in x out] (Keras layout: y = x kernel + bias)
  *   /weights/<layer>/bias    float32 [out]
  *   /scaler/features         fixed-length strings [nfeat], in input order
@@ -41,8 +44,6 @@ typedef struct pz_model {
     long seed, batch_size;
     double learning_rate;
     char *frozen;      /* comma-separated frozen layer names, "" if none */
-    char *provenance;  /* JSON of the run that wrote the file */
-    char *base_provenance; /* fine-tuning: the base model's provenance, else NULL */
 } pz_model;
 
 /* A model around `net` (taken over) with copies of the feature names and scaler. */

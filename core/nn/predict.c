@@ -57,8 +57,7 @@ static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
     return d;
 }
 
-static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows,
-                    const char *provenance, pz_err *err)
+static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows, pz_err *err)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_obj_track_times(fcpl, 0);
@@ -72,8 +71,7 @@ static int out_open(pred_out *o, const char *path, const char *id_name, int with
     if (id_name) o->id = out_dataset(o->file, id_name, H5T_STD_I64LE, rows);
     o->zpred = out_dataset(o->file, "z_pred", H5T_IEEE_F32LE, rows);
     if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
-    if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0) ||
-        pz_h5_write_string_attr(o->file, "pzflow_provenance", provenance ? provenance : "{}") < 0)
+    if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0))
         return pz_errf(err, "%s: cannot create the predictions datasets", path);
     return 0;
 }
@@ -214,7 +212,7 @@ int pz_predict_file(const pz_model *m, const char *table_path, const char *out_p
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     pred_out out;
-    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, o->provenance, err);
+    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, err);
     for (size_t start = 0; rc == 0 && start < p.rows; start += chunk) {
         rc = predict_chunk(m, table_path, &p, start, chunk, &b, &out, stats, err);
         if (o->progress) o->progress(o->ctx, stats->rows, p.rows);

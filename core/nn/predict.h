@@ -6,7 +6,7 @@
  * chunk by chunk as well.
  *
  * Output contract (the `evaluate` stage relies on it): an HDF5 table (flat root group, one 1-D
- * dataset per column, root attribute pzflow_provenance) with
+ * dataset per column, no attributes: provenance is in the run record) with
  *     <id column>  int64    the input's id column (default object_id), when present
  *     z_pred       float32  the network's prediction; NaN where a feature is non-finite
  *     z_true       float64  copy of the label column, when a label was given
@@ -30,7 +30,6 @@ typedef struct pz_predict_opts {
     int id_required;         /* the id column was asked for explicitly: missing is an error */
     size_t read_rows;        /* rows per read; 0 = default 65536 */
     int hdu;                 /* FITS tables: the HDU (0 = the default, 1, the first extension) */
-    const char *provenance;  /* JSON stored as the pzflow_provenance attribute */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;
 } pz_predict_opts;

@@ -132,9 +132,6 @@ static int save(const pz_spec *spec, pz_model *m, const common_params *p, pz_err
 {
     const char *out;
     if (pz_spec_output(spec, "model", &out, err)) return -1;
-    char *prov = pz_spec_provenance_json(spec);
-    pz_model_set_str(&m->provenance, prov);
-    free(prov);
     char *labels = NULL;
     size_t len = 0;
     for (size_t i = 0; i < p->nlabels; i++) {
@@ -295,7 +292,6 @@ int pz_nn_fine_tune_stage(const pz_spec *spec, pz_err *err)
                  : 0;
     }
     if (!rc) {
-        pz_model_set_str(&m->base_provenance, m->provenance);
         pz_model_set_str(&m->frozen, frozen_csv);
         pz_history_free(&m->hist);
         m->best_epoch = 0;
@@ -338,14 +334,11 @@ int pz_nn_predict_stage(const pz_spec *spec, pz_err *err)
     pz_model *m = pz_model_load(model_path, err);
     if (!m) return -1;
     openblas_set_num_threads((int)spec->threads);
-    char *prov = pz_spec_provenance_json(spec);
-    o.provenance = prov;
     pz_predict_stats st;
     rc = pz_predict_file(m, table_path, out_path, &o, &st, err);
     if (!rc)
         printf("pzflow-predict: %zu rows predicted (%zu with non-finite features -> z_pred NaN)\n", st.rows,
                st.nan_rows);
-    free(prov);
     pz_model_free(m);
     return rc;
 }

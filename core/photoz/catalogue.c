@@ -13,8 +13,6 @@
 #include "table/table.h"
 #include "util/progress.h"
 
-#define PROVENANCE_ATTR "pzflow_provenance"
-
 /* ---- I/O shared by the drivers ---- */
 
 static int read_input(const pz_spec *spec, const char *name, const char *const *cols, size_t ncols, pz_table **t,
@@ -31,9 +29,6 @@ static int write_table(const pz_spec *spec, const char *name, pz_table *t, pz_er
 {
     const char *path;
     if (pz_spec_output(spec, name, &path, err) < 0) return -1;
-    char *prov = pz_spec_provenance_json(spec);
-    pz_table_set_attr(t, PROVENANCE_ATTR, prov);
-    free(prov);
     if (pz_table_write_hdf5(path, t, err) < 0) return pz_err_prefix(err, "output '%s': ", name);
     return 0;
 }
@@ -51,13 +46,13 @@ static int write_text(const pz_spec *spec, const char *name, const char *text, p
     return 0;
 }
 
-/* A JSON output: {"pzflow_provenance": ..., <body>} where body is "key": value, ... */
+/* A JSON output: {<body>} where body is "key": value, ... Outputs hold only what the inputs,
+ * params and code determine: provenance (stage, key, input hashes) is in the run record
+ * (`pzflow provenance FILE`), so a key change alone does not change these bytes. */
 static int write_json(const pz_spec *spec, const char *name, const char *body, pz_err *err)
 {
-    char *prov = pz_spec_provenance_json(spec);
-    char *text = pz_xasprintf("{\"pzflow_provenance\": %s,\n %s}\n", prov, body);
+    char *text = pz_xasprintf("{%s}\n", body);
     int rc = write_text(spec, name, text, err);
-    free(prov);
     free(text);
     return rc;
 }
@@ -104,11 +99,7 @@ int pz_stage_quality_cuts(const pz_spec *spec, char **summary, pz_err *err)
             pz_err_prefix(err, "input 'table' %s: ", path);
         if (out) {
             pz_progress(0.7, "writing %zu rows", out->nrows);
-            char *prov = pz_spec_provenance_json(spec);
-            char *md = pz_xasprintf("<!-- pzflow_provenance: %s -->\n%s", prov, *summary);
-            rc = write_table(spec, "table", out, err) == 0 && write_text(spec, "cutflow", md, err) == 0 ? 0 : -1;
-            free(prov);
-            free(md);
+            rc = write_table(spec, "table", out, err) == 0 && write_text(spec, "cutflow", *summary, err) == 0 ? 0 : -1;
         }
     }
     pz_cutflow_free(&flow);

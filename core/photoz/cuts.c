@@ -781,9 +781,6 @@ pz_table *pz_quality_cuts(const pz_table *t, const char *const *cuts, size_t ncu
                         k ? f->left[k - 1] : f->nrows);
         } else {
             out = pz_table_take(t, rows, n);
-            char *md = pz_cutflow_markdown(f);
-            pz_table_set_attr(out, "cutflow", md);
-            free(md);
         }
         free(rows);
     }

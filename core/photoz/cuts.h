@@ -63,8 +63,10 @@ void pz_cutflow_free(pz_cutflow *flow);
 /* The cut-flow as a Markdown table (rows left, removed, kept fraction), malloc'd. */
 char *pz_cutflow_markdown(const pz_cutflow *flow);
 
-/* The whole quality-cuts step: the rows of t passing all cuts, in input order, with the
- * cut-flow stored as table attribute "cutflow". Zero rows left is an error
+/* The whole quality-cuts step: the rows of t passing all cuts, in input order. The cut-flow is
+ * in *flow only, not in the table: the table's bytes then depend on which rows pass, not on how
+ * the cuts are written, so a cut that keeps the same rows leaves downstream stages cached
+ * (early cutoff; the stage writes the cut-flow as its own output). Zero rows left is an error
  * ("no rows left after cut 2 '...'"); flow is still filled so the caller can show it. */
 pz_table *pz_quality_cuts(const pz_table *t, const char *const *cuts, size_t ncuts, pz_cutflow *flow,
                           pz_err *err);

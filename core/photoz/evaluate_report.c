@@ -391,9 +391,6 @@ int pz_evaluate_stage(const pz_spec *spec, pz_err *err)
         goto out;
     pz_table *t = pz_evaluate(&cfg, groups, ngroups, err);
     if (!t) goto out;
-    char *prov = pz_spec_provenance_json(spec);
-    pz_table_set_attr(t, "pzflow_provenance", prov);
-    free(prov);
     rc = pz_table_write_hdf5(metrics_path, t, err) < 0 || write_markdown(table_path, t, err) < 0 ? -1 : 0;
     pz_table_free(t);
 out:

@@ -268,7 +268,7 @@ static pz_table *rows_table(const gml_row *rows, const size_t *idx, size_t n, co
             COLUMN(nm, PZ_F32, 0, ((float *)c->data)[k] = r->morph[b][m]);
         }
 #undef COLUMN
-    pz_table_set_attr(t, "pzflow_provenance", prov ? prov : "{}");
+    if (prov) pz_table_set_attr(t, "pzflow_provenance", prov);
     return t;
 }
 

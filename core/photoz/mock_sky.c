@@ -44,7 +44,7 @@ static int write_truth(const char *path, const pz_mock_obj *objs, size_t n, cons
         ((uint8_t *)xr->data)[i] = !!(o->flags & PZ_OF_XRAY);
         for (int b = 0; b < PZ_NBANDS; b++) ((float *)mag[b]->data)[i] = o->mag[b];
     }
-    pz_table_set_attr(t, "pzflow_provenance", prov ? prov : "{}");
+    if (prov) pz_table_set_attr(t, "pzflow_provenance", prov);
     pz_table_set_attr(t, "description", "mock sky truth for cosmos2020 rows (ID matches); class 0 quiescent, 1 star-forming, 2 star");
     int rc = pz_table_write_hdf5(path, t, err);
     pz_table_free(t);

@@ -18,6 +18,9 @@ typedef struct pz_mock_stats {
     double seconds_population, seconds_cosmos, seconds_hsc, seconds_gml;
 } pz_mock_stats;
 
+/* provenance: JSON for the files' headers (PZPROV / pzflow_provenance), or NULL for none. The
+ * stage passes NULL: a cached output holds only what its params determine (provenance is in the
+ * run record, `pzflow provenance FILE`). */
 int pz_mock_sky_run(const pz_mock_params *p, const pz_mock_paths *paths, const char *provenance, pz_mock_stats *st,
                     pz_err *err);
 

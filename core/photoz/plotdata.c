@@ -456,9 +456,6 @@ pz_table *pz_fig3_table(const pz_table *mt, const char *const *metric_names, siz
 
 static int write_outputs(const pz_spec *spec, const char *fig, pz_table *t, pz_err *err)
 {
-    char *prov = pz_spec_provenance_json(spec);
-    pz_table_set_attr(t, "pzflow_provenance", prov);
-    free(prov);
     const char *path;
     if (pz_spec_output(spec, fig, &path, err) < 0 || pz_table_write_hdf5(path, t, err) < 0) return -1;
     char csv_name[32];

@@ -313,9 +313,6 @@ static int write_output(const pz_spec *spec, const char *name, pz_table *t, pz_e
 {
     const char *path;
     if (pz_spec_output(spec, name, &path, err) < 0) return -1;
-    char *prov = pz_spec_provenance_json(spec);
-    pz_table_set_attr(t, "pzflow_provenance", prov);
-    free(prov);
     return pz_table_write_hdf5(path, t, err);
 }
 

@@ -28,10 +28,9 @@ pz_spec *pz_spec_load(const char *path, pz_err *err)
     s->params = pz_ymap_get(root, "params");
     s->inputs = pz_ymap_get(root, "inputs");
     s->outputs = pz_ymap_get(root, "outputs");
-    s->provenance = pz_ymap_get(root, "provenance");
-    const char *sections[] = {"params", "inputs", "outputs", "provenance"};
-    const pz_ynode *nodes[] = {s->params, s->inputs, s->outputs, s->provenance};
-    for (int i = 0; i < 4; i++) {
+    const char *sections[] = {"params", "inputs", "outputs"};
+    const pz_ynode *nodes[] = {s->params, s->inputs, s->outputs};
+    for (int i = 0; i < 3; i++) {
         if (nodes[i] && nodes[i]->kind != PZ_Y_MAP) {
             pz_errf(err, "%s:%d:%d: '%s' must be a mapping", path, nodes[i]->line, nodes[i]->col, sections[i]);
             pz_spec_free(s);
@@ -162,19 +161,6 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
     if (node->kind != PZ_Y_SCALAR) return pz_errf(err, "%s: output '%s' must be a path", spec->stage, name);
     *path = node->str;
     return 0;
-}
-
-char *pz_spec_provenance_json(const pz_spec *spec)
-{
-    if (spec->provenance) return pz_yaml_to_json(spec->provenance, 1, -1);
-    /* Run by hand without provenance: still record the stage and params. */
-    pz_ynode *p = pz_ynode_map();
-    pz_ymap_set(p, "pzflow_version", pz_ynode_scalar(PZ_VERSION, 1));
-    pz_ymap_set(p, "stage", pz_ynode_scalar(spec->stage, 1));
-    if (spec->params) pz_ymap_set(p, "params", pz_ynode_clone(spec->params));
-    char *s = pz_yaml_to_json(p, 1, -1);
-    pz_ynode_free(p);
-    return s;
 }
 
 int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *spec, char **summary, pz_err *err))

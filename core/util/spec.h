@@ -6,8 +6,11 @@
  *     "threads": 1,                          threads the stage may use (BLAS included)
  *     "params":  { ... any YAML ... },       the stage's params, variables already substituted
  *     "inputs":  { "name": "path" | ["path", ...] },
- *     "outputs": { "name": "path" },
- *     "provenance": { "pzflow_version", "stage", "key", "params", "inputs": {name: hash} } }
+ *     "outputs": { "name": "path" } }
+ *
+ * No key, input hash or time is handed to a stage: an output can then only depend on what its
+ * inputs, params and code determine (early cutoff works), and provenance lives in the run
+ * records (`pzflow provenance FILE`, core/engine/provenance.c).
  *
  * Accessors return 0 when the value was found (and *out set), 1 when absent (*out untouched,
  * so callers preset defaults), -1 on a wrong type (err names the key and the value). */
@@ -23,7 +26,7 @@ typedef struct pz_spec {
     char *path;
     const char *stage;
     long threads;
-    const pz_ynode *params, *inputs, *outputs, *provenance;
+    const pz_ynode *params, *inputs, *outputs;
 } pz_spec;
 
 pz_spec *pz_spec_load(const char *path, pz_err *err);
@@ -47,9 +50,6 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
 /* One or many paths for an input (foreach "all instances" gives a list). *paths malloc'd. */
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err);
 int pz_spec_has_input(const pz_spec *spec, const char *name);
-
-/* Provenance as one-line JSON (malloc'd), for writing into output file attributes. */
-char *pz_spec_provenance_json(const pz_spec *spec);
 
 /* The whole main of a stage executable whose work is one library call: `prog SPEC.json`, load the
    spec, run, print the summary the run leaves (stdout on success; stderr on failure, where it
