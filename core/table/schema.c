@@ -8,11 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "table/schema_builtin.h"
 #include "util/ytree.h"
-
-#ifndef PZ_SOURCE_DIR
-#define PZ_SOURCE_DIR "."
-#endif
 
 static int parse_type(const char *s, pz_coltype *out)
 {
@@ -24,12 +21,36 @@ static int parse_type(const char *s, pz_coltype *out)
     return -1;
 }
 
-char *pz_schema_resolve(const char *name_or_path)
+static int is_path(const char *name_or_path)
 {
     size_t n = strlen(name_or_path);
-    if (strchr(name_or_path, '/') || (n > 5 && strcmp(name_or_path + n - 5, ".yaml") == 0))
-        return pz_xstrdup(name_or_path);
-    return pz_xasprintf("%s/schemas/%s.yaml", PZ_SOURCE_DIR, name_or_path);
+    return strchr(name_or_path, '/') || (n > 5 && strcmp(name_or_path + n - 5, ".yaml") == 0);
+}
+
+static const pz_builtin_schema *find_builtin(const char *name)
+{
+    for (const pz_builtin_schema *b = pz_builtin_schemas; b->name; b++)
+        if (!strcmp(b->name, name)) return b;
+    return NULL;
+}
+
+char *pz_schema_resolve(const char *name_or_path)
+{
+    if (is_path(name_or_path)) return pz_xstrdup(name_or_path);
+    return pz_xasprintf("schemas/%s.yaml", name_or_path);
+}
+
+/* The schema's YAML tree: a file for a path, the compiled-in text for a built-in name. */
+static pz_ynode *load_schema_tree(const char *name_or_path, const char *shown_path, pz_err *err)
+{
+    if (is_path(name_or_path)) return pz_yaml_load_file(name_or_path, err);
+    const pz_builtin_schema *b = find_builtin(name_or_path);
+    if (b) return pz_yaml_load_string(b->text, b->len, shown_path, err);
+    char have[512] = "";
+    for (b = pz_builtin_schemas; b->name; b++)
+        snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", have[0] ? ", " : "", b->name);
+    pz_errf(err, "no built-in schema of that name (built in: %s; or give a path to a .yaml file)", have);
+    return NULL;
 }
 
 void pz_schema_free(pz_schema *s)
@@ -239,7 +260,7 @@ pz_schema *pz_schema_load(const char *name_or_path, const char *variant, pz_err 
 {
     pz_schema *s = pz_xcalloc(1, sizeof *s);
     s->path = pz_schema_resolve(name_or_path);
-    pz_ynode *root = pz_yaml_load_file(s->path, err);
+    pz_ynode *root = load_schema_tree(name_or_path, s->path, err);
     if (!root || load_tree(s, root, variant, err) < 0) {
         if (!root && !strchr(name_or_path, '/'))
             pz_err_prefix(err, "schema '%s': ", name_or_path);

@@ -31,14 +31,16 @@ typedef struct pz_schema {
     pz_schema_col *cols;
 } pz_schema;
 
-/* Load a schema by name ("cosmos2020_classic" -> PZ_SOURCE_DIR/schemas/<name>.yaml) or by path
+/* Load a schema by name ("cosmos2020_classic": schemas/<name>.yaml as compiled into the binary,
+ * see table/schema_builtin.h) or by path
  * (anything containing '/' or ending in .yaml). `variant` picks one entry of the schema's
  * `variants:` map (e.g. aper2 | aper3 | auto); NULL takes `default_variant`. Errors name
  * file:line:col. */
 pz_schema *pz_schema_load(const char *name_or_path, const char *variant, pz_err *err);
 void pz_schema_free(pz_schema *s);
 const pz_schema_col *pz_schema_find(const pz_schema *s, const char *canonical);
-/* The file a schema name resolves to (malloc'd), for declaring it as a stage input. */
+/* The file a schema name resolves to (malloc'd): the path itself, or "schemas/<name>.yaml" for
+ * a built-in (the name used in messages; its text is in the binary, not read from there). */
 char *pz_schema_resolve(const char *name_or_path);
 
 /* Extra name mappings applied after loading: canonical -> file column name (GalaxiesML-like
