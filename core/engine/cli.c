@@ -13,6 +13,7 @@
 #include "engine/gc.h"
 #include "engine/lock.h"
 #include "engine/pipeline.h"
+#include "engine/provenance.h"
 #include "engine/run.h"
 #include "engine/status.h"
 
@@ -27,6 +28,7 @@ static const char usage_text[] =
     "  log STAGE      print the log of the stage's last run\n"
     "  show           print the pipeline's `show:` outputs from the last run\n"
     "  gc             delete cached objects and records no pipeline reaches\n"
+    "  provenance FILE|HASH  how an output was made: its runs, params, inputs, executables\n"
     "\n"
     "options:\n"
     "  -j, --jobs N       run up to N stages at once (default 1); BLAS threads are shared out\n"
@@ -115,10 +117,12 @@ static int parse_args(int argc, char **argv, opts *o)
         else return usage_error("unexpected argument '%s'", a);
     }
     if (!o->cmd) return fputs(usage_text, stderr), PZ_EXIT_USAGE;
-    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc"};
+    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc", "provenance"};
     int known = 0;
     for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) known |= !strcmp(o->cmd, cmds[k]);
-    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, gc)", o->cmd);
+    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, gc, provenance)", o->cmd);
+    if (!strcmp(o->cmd, "provenance") && !o->pipeline)
+        return usage_error("%s needs a file or object hash: pzflow provenance results/p/stage/output", o->cmd);
     if (!o->pipeline && !(o->cmd[0] == 'g' && o->cache_dir))
         return usage_error("%s needs a pipeline file: pzflow <command> PIPELINE.yaml", o->cmd);
     if ((!strcmp(o->cmd, "why") || !strcmp(o->cmd, "log")) && !o->stage)
@@ -413,6 +417,20 @@ static void print_would_remove(void *ctx, const char *path, int is_dir)
     (void)ctx;
 }
 
+/* `pzflow provenance FILE|HASH [-C DIR]`: the target takes the pipeline's place on the command line. */
+static int cmd_provenance(const opts *o)
+{
+    pz_err err;
+    char *cache = NULL, hash[PZ_HASH_HEX], *text = NULL;
+    if (pz_provenance_resolve(o->pipeline, o->cache_dir, &cache, hash, &err) == 0)
+        text = pz_provenance_report(cache, hash, &err);
+    free(cache);
+    if (!text) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_CACHE;
+    fputs(text, stdout);
+    free(text);
+    return PZ_EXIT_OK;
+}
+
 static int cmd_gc(const opts *o)
 {
     pz_err err;
@@ -471,6 +489,8 @@ int pz_cli_main(int argc, char **argv)
     }
     if (!strcmp(o.cmd, "gc")) {
         rc = cmd_gc(&o);
+    } else if (!strcmp(o.cmd, "provenance")) {
+        rc = cmd_provenance(&o);
     } else {
         session s;
         int is_run = !strcmp(o.cmd, "run");

@@ -135,6 +135,8 @@ char *pz_record_format(const pz_record *r)
     tb_escaped(&b, r->stage ? r->stage : "");
     tb_printf(&b, "\nformat %ld\nexe %s ", r->format, r->exe_hash);
     tb_escaped(&b, r->exe_path ? r->exe_path : "");
+    tb_printf(&b, "\npzflow ");
+    tb_escaped(&b, r->pzflow_version ? r->pzflow_version : PZ_VERSION);
     tb_printf(&b, "\nthreads %ld\nparams %s\nparams_text %s\n", r->threads, r->params ? r->params : "{}",
               r->params_text ? r->params_text : "{}");
     for (size_t i = 0; i < r->ninputs; i++) {
@@ -163,6 +165,7 @@ void pz_record_free(pz_record *r)
     if (!r) return;
     free(r->stage);
     free(r->exe_path);
+    free(r->pzflow_version);
     free(r->params);
     free(r->params_text);
     for (size_t i = 0; i < r->ninputs; i++) {
@@ -211,6 +214,11 @@ static int parse_record_line(pz_record *r, char *line)
         char *t = token(&rest);
         free(r->stage);
         return (r->stage = pz_unescape(t ? t : "")) ? 0 : -1;
+    }
+    if (!strcmp(field, "pzflow")) {
+        char *t = token(&rest);
+        free(r->pzflow_version);
+        return (r->pzflow_version = pz_unescape(t ? t : "")) ? 0 : -1;
     }
     if (!strcmp(field, "format")) return sscanf(rest, "%ld", &r->format) == 1 ? 0 : -1;
     if (!strcmp(field, "threads")) return sscanf(rest, "%ld", &r->threads) == 1 ? 0 : -1;

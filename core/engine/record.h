@@ -39,6 +39,10 @@ typedef struct pz_record {
     long format;               /* PZ_STAGE_FORMAT */
     char exe_hash[PZ_HASH_HEX];
     char *exe_path;            /* informational */
+    char *pzflow_version;      /* of the pzflow that ran it (informational, for `pzflow
+                                  provenance`); NULL in records of older versions. A record is
+                                  formatted only to be written by this pzflow, so formatting
+                                  writes PZ_VERSION when it is NULL. */
     long threads;
     char *params;              /* canonical JSON (part of the key) */
     char *params_text;         /* params as written, JSON (for messages: "5e-4 -> 1e-4") */
