@@ -18,18 +18,20 @@
 
 /* ---- finding the object ---- */
 
-/* "<cache>/objects/ab/ab01..." -> the hash, and the cache directory if wanted. */
+/* "<cache>/objects/ab/cdef..." (the first two hex digits name the directory, the other 30 the
+ * file: cache.c) -> the hash, and the cache directory. 0 when the path is not an object's. */
 static int object_path_hash(const char *real, char hash[PZ_HASH_HEX], char **cache)
 {
-    const char *base = strrchr(real, '/');
-    if (!base || !pz_hash_valid(base + 1)) return 0;
-    size_t dirlen = (size_t)(base - real);
-    /* .../objects/<first two digits>/<hash> */
-    if (dirlen < 11 || strncmp(base - 3, "/", 1) || strncmp(base - 2, base + 1, 2) ||
-        strncmp(base - 11, "/objects", 8))
-        return 0;
-    memcpy(hash, base + 1, PZ_HASH_HEX);
-    if (cache) *cache = pz_xasprintf("%.*s", (int)(dirlen - 11), real);
+    size_t n = strlen(real);
+    const char *tail = "/objects/";
+    size_t tl = strlen(tail);
+    if (n < tl + 2 + 1 + 30 || real[n - 31] != '/' || strncmp(real + n - 33 - tl, tail, tl)) return 0;
+    char h[PZ_HASH_HEX];
+    memcpy(h, real + n - 33, 2);
+    memcpy(h + 2, real + n - 30, 31);
+    if (!pz_hash_valid(h)) return 0;
+    memcpy(hash, h, PZ_HASH_HEX);
+    *cache = pz_xasprintf("%.*s", (int)(n - 33 - tl), real);
     return 1;
 }
 
