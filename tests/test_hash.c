@@ -110,6 +110,9 @@ static void test_record_roundtrip_and_key(void)
     CU_ASSERT_STRING_EQUAL(back->stage, "train base[3]");
     CU_ASSERT_STRING_EQUAL(back->exe_path, "/bin/with space/pzflow-x");
     CU_ASSERT_EQUAL(back->inputs[1].nhashes, 2);
+    /* A new record names the pzflow that ran it (for `pzflow provenance`; not in the key). */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\npzflow " PZ_VERSION "\n"));
+    CU_ASSERT_STRING_EQUAL(back->pzflow_version, PZ_VERSION);
     /* The key ignores names and times, and sees every ingredient. */
     char key[PZ_HASH_HEX];
     memcpy(key, back->key, PZ_HASH_HEX);
@@ -130,7 +133,7 @@ static void test_record_roundtrip_and_key(void)
     char *p = strstr(bad, "output model ");
     p[13] = 'Z';
     CU_ASSERT_PTR_NULL(pz_record_parse(bad, "rec", &err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rec:11: malformed run record line"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rec:12: malformed run record line"));
     free(bad);
     free(text);
     free(again);
