@@ -25,7 +25,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/fuzz_*.c; do t=$(basename "$f" .c); targets+=("${t#fuzz_}"); done
 fi
 # Inputs per target in CI: 12-20 s each on the reference 2-core machine, 45 s for hdf5.
-declare -A ci_runs=([cuts]=20000 [fits]=25000 [hdf5]=6000 [pipeline]=100000 [spec]=250000 [yaml]=400000)
+declare -A ci_runs=([cuts]=20000 [fits]=25000 [hdf5]=6000 [pipeline]=100000 [plot]=300 [spec]=250000 [yaml]=400000)
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPZ_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 status=0

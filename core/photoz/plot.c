@@ -103,12 +103,94 @@ static int read_fig(const pz_spec *spec, const char *name, const char *const *ne
     return 0;
 }
 
-/* gnuplot strings are single-quoted; a quote inside is doubled. Enhanced-text specials in
- * labels (_ ^ @ & ~ { }) are escaped so "NN_Base" prints as written. */
+/* Why gnuplot text is refused, not escaped: gnuplot reads its script line by line, so a newline
+ * (or CR, or any other control byte) inside a label ends the command and the rest of the label
+ * becomes gnuplot commands of its own, `!cmd` and `system("cmd")` among them, which run a shell.
+ * No quoting turns a newline back into text, and gnuplot 5.4 has no option to switch shell
+ * commands off (its command line offers only -p -s -d -c -e; setting SHELL does not stop `!`,
+ * which calls system(3)). A backquote is refused too: inside double quotes gnuplot runs it as a
+ * command substitution; the script writes only single-quoted strings, where it is inert, but a
+ * label has no need of one. Returns the offending byte's index, or -1 when s is safe. */
+static long unsafe_byte(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f || c == '`') return p - s;
+    }
+    return -1;
+}
+
+/* s with control bytes written as \n, \r, \t or \xNN, for an error message (malloc'd). */
+static char *visible(const char *s)
+{
+    size_t n = strlen(s), len = 0;
+    char *out = pz_xmalloc(4 * n + 1);
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n') len += (size_t)sprintf(out + len, "\\n");
+        else if (c == '\r') len += (size_t)sprintf(out + len, "\\r");
+        else if (c == '\t') len += (size_t)sprintf(out + len, "\\t");
+        else if (c < 0x20 || c == 0x7f) len += (size_t)sprintf(out + len, "\\x%02x", c);
+        else out[len++] = (char)c;
+    }
+    out[len] = 0;
+    return out;
+}
+
+static int refuse_text(const char *s, long at, const char *where, pz_err *err)
+{
+    unsigned char c = (unsigned char)s[at];
+    char *v = visible(s);
+    const char *why = c == '`' ? "a backquote" : c == '\n' ? "a newline" : c == '\r' ? "a carriage return" : "a control byte";
+    pz_errf(err, "%s: '%s' holds %s at byte %ld; labels reach gnuplot, where a line break or backquote could run "
+                 "shell commands, so they must be printable text",
+            where, v, why, at);
+    free(v);
+    return -1;
+}
+
+int pz_plot_check_text(const char *s, const char *where, pz_err *err)
+{
+    long at = unsafe_byte(s);
+    return at < 0 ? 0 : refuse_text(s, at, where, err);
+}
+
+int pz_plot_check_table(const pz_table *t, const char *what, pz_err *err)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        const pz_column *c = &t->cols[j];
+        if (pz_plot_check_text(c->name, "column name", err)) return -1;
+        if (c->type != PZ_STR) continue;
+        for (size_t i = 0; i < t->nrows; i++) {
+            char *v = strndup((const char *)c->data + i * c->width, c->width);
+            long at = unsafe_byte(v);
+            if (at >= 0) {
+                char *where = pz_xasprintf("%s column '%s' row %zu", what, c->name, i);
+                refuse_text(v, at, where, err);
+                free(where);
+                free(v);
+                return -1;
+            }
+            free(v);
+        }
+    }
+    return 0;
+}
+
+/* gnuplot strings are single-quoted: a quote inside is doubled, and nothing else is special
+ * there (no backslash escapes, no backquote or macro substitution). Text is checked before a
+ * script is written (pz_plot_check_table); as a second line of defence a byte that could end
+ * the line or substitute a command is written as '?', so a script line can never become two.
+ * Enhanced-text specials in labels (_ ^ @ & ~ { }) are escaped so "NN_Base" prints as written. */
 static void put_quoted(FILE *f, const char *s, int enhanced)
 {
     fputc('\'', f);
     for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '`') {
+            fputc('?', f);
+            continue;
+        }
         if (*s == '\'') fputc('\'', f);
         if (enhanced && strchr("_^@&~{}", *s)) fputs("\\\\", f);
         fputc(*s, f);
@@ -345,11 +427,10 @@ static char *absolute(const char *path)
     return pz_xasprintf("%s/%s", cwd, path);
 }
 
-static int draw_figure(const pz_spec *spec, const figure *fig, const char *dir, pz_err *err)
+/* Write figure `fig`'s gnuplot scripts into dir and run gnuplot there. */
+static int gnuplot_figure(const figure *fig, const pz_table *t, const char *png, const char *svg, const char *dir,
+                          pz_err *err)
 {
-    const char *png = fig_output(spec, fig->name, "png"), *svg = fig_output(spec, fig->name, "svg");
-    pz_table *t = NULL;
-    if (read_fig(spec, fig->name, fig->columns, &t, err) < 0) return -1;
     char *body_path = pz_xasprintf("%s/%s_body.gp", dir, fig->name);
     char *main_path = pz_xasprintf("%s/%s.gp", dir, fig->name);
     char *log = pz_xasprintf("%s/%s.log", dir, fig->name);
@@ -383,11 +464,38 @@ static int draw_figure(const pz_spec *spec, const figure *fig, const char *dir, 
         rc = pz_run_tool(argv, dir, log, err);
         free(script);
     }
-    if (rc < 0) pz_err_prefix(err, "%s: ", fig->name);
-    pz_table_free(t);
     free(body_path);
     free(main_path);
     free(log);
+    return rc;
+}
+
+int pz_plot_figure(const char *name, const pz_table *t, const char *png, const char *svg, const char *dir,
+                   pz_err *err)
+{
+    const figure *fig = NULL;
+    for (int f = 0; f < 3; f++)
+        if (!strcmp(FIGURES[f].name, name)) fig = &FIGURES[f];
+    if (!fig) return pz_errf(err, "no figure '%s' (gnuplot draws fig1, fig2 and fig3)", name);
+    int rc = 0;
+    for (const char *const *c = fig->columns; *c && rc == 0; c++)
+        if (!pz_table_need(t, *c, name, err)) rc = -1;
+    /* every string that reaches the script: the table's text, and the output paths */
+    if (rc == 0) rc = pz_plot_check_table(t, "input", err);
+    if (rc == 0 && png) rc = pz_plot_check_text(png, "output png path", err);
+    if (rc == 0 && svg) rc = pz_plot_check_text(svg, "output svg path", err);
+    if (rc == 0) rc = gnuplot_figure(fig, t, png, svg, dir, err);
+    if (rc < 0) pz_err_prefix(err, "%s: ", name);
+    return rc;
+}
+
+static int draw_figure(const pz_spec *spec, const figure *fig, const char *dir, pz_err *err)
+{
+    const char *png = fig_output(spec, fig->name, "png"), *svg = fig_output(spec, fig->name, "svg");
+    pz_table *t = NULL;
+    if (read_fig(spec, fig->name, fig->columns, &t, err) < 0) return -1;
+    int rc = pz_plot_figure(fig->name, t, png, svg, dir, err);
+    pz_table_free(t);
     return rc;
 }
 
