@@ -1,6 +1,7 @@
 #include "nn/model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <hdf5.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -413,6 +414,61 @@ static pz_net *read_net(hid_t f, const char *path, pz_err *err)
     return net;
 }
 
+/* ---- load-time checks: a model that would predict garbage is refused, naming the file ---- */
+
+int pz_model_check_scaler(const pz_model *m, const char *what, pz_err *err)
+{
+    for (size_t j = 0; j < m->nfeat; j++) {
+        double lo = m->scaler.min[j], hi = m->scaler.max[j];
+        if (!isfinite(lo) || !isfinite(hi) || lo > hi)
+            return pz_errf(err, "%s: the scaler of feature '%s' has min %g, max %g (not a finite range)", what,
+                           m->features[j], lo, hi);
+        if (lo == hi)
+            return pz_errf(err, "%s: the scaler of feature '%s' is degenerate (min = max = %g): the feature is constant, "
+                                "so it carries no information and cannot be min-max scaled",
+                           what, m->features[j], lo);
+    }
+    return 0;
+}
+
+/* Every weight finite: a NaN weight (a diverged training saved by an older pzflow, or a damaged
+ * file) makes every prediction NaN or, through ReLU's max, silently finite garbage. */
+static int check_weights(const pz_net *net, const char *path, pz_err *err)
+{
+    for (int l = 0; l < net->nlayers; l++) {
+        size_t nk = (size_t)net->din[l] * net->dout[l];
+        const float *w = net->w[l], *b = net->b[l];
+        char name[32];
+        for (size_t i = 0; i < nk + (size_t)net->dout[l]; i++) {
+            float v = i < nk ? w[i] : b[i - nk];
+            if (isfinite(v)) continue;
+            pz_net_layer_name(net, l, name, sizeof name);
+            if (i < nk)
+                return pz_errf(err, "%s: weights/%s/kernel[%zu][%zu] is %g: a model with non-finite weights predicts "
+                                    "garbage (was its training diverging?)",
+                               path, name, i / net->dout[l], i % net->dout[l], v);
+            return pz_errf(err, "%s: weights/%s/bias[%zu] is %g: a model with non-finite weights predicts garbage "
+                                "(was its training diverging?)",
+                           path, name, i - nk, v);
+        }
+    }
+    return 0;
+}
+
+/* The network applies ReLU; a file naming another activation was not written for this code. */
+static int check_activation(hid_t f, const char *path, pz_err *err)
+{
+    char *act = NULL;
+    if (pz_h5_string_attr(f, "activation", path, &act, err) < 0) return -1;
+    int ok = act && !strcmp(act, "relu");
+    if (!ok) {
+        if (act) pz_errf(err, "%s: unknown activation '%.64s' (pzflow's network uses relu)", path, act);
+        else pz_errf(err, "%s: model file has no 'activation' attribute (pzflow's network uses relu)", path);
+    }
+    free(act);
+    return ok ? 0 : -1;
+}
+
 static pz_model *load_open(hid_t f, const char *path, pz_err *err)
 {
     char *fmt = NULL;
@@ -424,8 +480,13 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     int64_t version = 0;
     if (attr_read_i64(f, "pzflow_format_version", &version, 1) != 1 || version != MODEL_VERSION)
         return pz_errf(err, "%s: unsupported model format version %lld", path, (long long)version), NULL;
+    if (check_activation(f, path, err)) return NULL;
     pz_net *net = read_net(f, path, err);
     if (!net) return NULL;
+    if (check_weights(net, path, err)) {
+        pz_net_free(net);
+        return NULL;
+    }
     size_t nfeat = (size_t)net->nin;
     const char **blank = pz_xcalloc(nfeat, sizeof *blank);
     for (size_t i = 0; i < nfeat; i++) blank[i] = "";
@@ -439,7 +500,7 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     if (read_features(f, m, path, err) ||
         dset_read(f, "scaler/min", H5T_NATIVE_DOUBLE, 1, &nf, &mn, sizeof(double), NULL, path, err) ||
         dset_read(f, "scaler/max", H5T_NATIVE_DOUBLE, 1, &nf, &mx, sizeof(double), NULL, path, err) ||
-        read_history(f, &m->hist, path, err)) {
+        read_history(f, &m->hist, path, err) || pz_model_check_scaler(m, path, err)) {
         pz_model_free(m);
         return NULL;
     }

@@ -55,6 +55,11 @@ void pz_history_push(pz_history *h, double train_loss, double val_loss, double l
 void pz_history_free(pz_history *h);
 
 int pz_model_save(const char *path, const pz_model *m, pz_err *err);
+/* Refuses (error naming the file) a model whose activation is not "relu", with a non-finite
+ * weight, or whose scaler is degenerate (min == max) or not a finite range. */
 pz_model *pz_model_load(const char *path, pz_err *err);
+/* The scaler check pz_model_load runs, also run on a freshly fitted scaler by training (a constant
+ * feature): "what: the scaler of feature 'g' is degenerate (min = max = 21) ...". */
+int pz_model_check_scaler(const pz_model *m, const char *what, pz_err *err);
 
 #endif

@@ -110,6 +110,16 @@ static void on_epoch(void *ctx, const pz_epoch_info *e)
     fflush(stdout);
 }
 
+/* A run whose best epoch is the first learned nothing after it: the weights saved are one
+ * epoch's, which usually means a learning rate too high or labels the network cannot fit. */
+static void warn_if_never_improved(const pz_model *m, const common_params *p)
+{
+    if (m->best_epoch != 1 || m->hist.n < 2) return;
+    const char *fmt = "%s: warning: the validation loss never improved on epoch 1 (%zu epochs run, best val_loss "
+                      "%.6f); the model holds epoch 1's weights: check lr (%g) and the labels\n";
+    printf(fmt, p->stage_name, m->hist.n, m->hist.val_loss[0], p->cfg.adam.lr);
+}
+
 /* Scale both splits with the model's scaler and train; fills the model's history. */
 static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_err *err)
 {
@@ -125,6 +135,7 @@ static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_err *
     m->learning_rate = p->cfg.adam.lr;
     printf("%s: stopped after %zu epochs; best epoch %ld, val_loss %.6f\n", p->stage_name, m->hist.n, m->best_epoch,
            m->best_epoch ? m->hist.val_loss[m->best_epoch - 1] : 0.0);
+    warn_if_never_improved(m, p);
     return 0;
 }
 
@@ -216,6 +227,7 @@ int pz_nn_train_stage(const pz_spec *spec, pz_err *err)
             pz_scaler_fit(&scaler, train.x, train.n, nfeat); /* on the training split only */
             m = pz_model_new(net, features, nfeat, &scaler);
             pz_scaler_free(&scaler);
+            rc = pz_model_check_scaler(m, "input 'train'", err);
             printf("pzflow-train: %zu weights, %zu training rows, %zu validation rows\n", net->nparams, train.n, val.n);
         }
     }

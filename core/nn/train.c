@@ -78,8 +78,63 @@ static void optimizer_step(pz_net *net, train_state *s, const pz_train_cfg *cfg,
     }
 }
 
-/* One pass over the shuffled training rows; returns the mean training loss. */
-static double run_epoch(pz_net *net, train_state *s, const pz_data *tr, const pz_train_cfg *cfg, long *step)
+/* The first value in rows idx[0..n) of d (idx NULL: rows 0..n) that the loss cannot take: a
+ * non-finite feature or label, or for the HSC loss a label z <= -1 (it divides by 1 + z).
+ * Writes "label -1 at training row 17" into buf; 0 if every value is usable. */
+static int first_bad_value(const pz_data *d, int nin, const size_t *idx, size_t n, pz_loss_kind loss,
+                           const char *split, char *buf, size_t size)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t r = idx ? idx[k] : k;
+        for (int j = 0; j < nin; j++)
+            if (!isfinite(d->x[r * nin + j])) {
+                snprintf(buf, size, "feature %d = %g at %s row %zu", j, d->x[r * nin + j], split, r);
+                return 1;
+            }
+        float y = d->y[r];
+        if (!isfinite(y) || (loss == PZ_LOSS_HSC && !(y > -1.0f))) {
+            snprintf(buf, size, "label %g at %s row %zu%s", y, split, r,
+                     isfinite(y) ? " (the HSC loss divides by 1 + z)" : "");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *nonfinite_name(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf";
+}
+
+/* The error for a non-finite loss or gradient: where it happened (`what`, e.g. "epoch 3, batch
+ * 7: the loss") and the first value to blame, looked for in the batch, then in the whole split;
+ * none means the weights themselves diverged. */
+static int diverged(const pz_net *net, const pz_data *d, const size_t *batch, size_t rows, const pz_train_cfg *cfg,
+                    const char *what, double value, pz_err *err)
+{
+    char bad[160];
+    const char *split = batch ? "training" : "validation";
+    int found = (batch && first_bad_value(d, net->nin, batch, rows, cfg->loss, split, bad, sizeof bad)) ||
+                first_bad_value(d, net->nin, NULL, d->n, cfg->loss, split, bad, sizeof bad);
+    if (found) return pz_errf(err, "training stopped: %s is %s; first bad value: %s", what, nonfinite_name(value), bad);
+    return pz_errf(err, "training stopped: %s is %s with every label and feature usable: the weights diverged "
+                        "(learning rate %g too high?)",
+                   what, nonfinite_name(value), cfg->adam.lr);
+}
+
+/* A batch whose loss or output gradient is not finite would turn every weight into NaN. */
+static int batch_finite(double loss, const float *grad, int rows)
+{
+    if (!isfinite(loss)) return 0;
+    for (int r = 0; r < rows; r++)
+        if (!isfinite(grad[r])) return 0;
+    return 1;
+}
+
+/* One pass over the shuffled training rows; *mean gets the mean training loss. A non-finite batch
+ * loss or gradient stops the pass with an error naming the epoch, the batch and the bad value. */
+static int run_epoch(pz_net *net, train_state *s, const pz_data *tr, const pz_train_cfg *cfg, long epoch, long *step,
+                     double *mean, pz_err *err)
 {
     shuffle(s->perm, tr->n, s->rng);
     double sum = 0.0;
@@ -92,11 +147,19 @@ static double run_epoch(pz_net *net, train_state *s, const pz_data *tr, const pz
             s->ybatch[r] = tr->y[src];
         }
         pz_net_forward(net, s->ws, rows);
-        sum += pz_loss(cfg->loss, s->ws->out, s->ybatch, rows, s->ws->dout, 1.0 / rows);
+        double loss = pz_loss(cfg->loss, s->ws->out, s->ybatch, rows, s->ws->dout, 1.0 / rows);
+        if (!batch_finite(loss, s->ws->dout, rows)) {
+            char what[80];
+            snprintf(what, sizeof what, "epoch %ld, batch %zu: the %s", epoch, start / (size_t)cfg->batch_size + 1,
+                     isfinite(loss) ? "loss gradient" : "loss");
+            return diverged(net, tr, s->perm + start, (size_t)rows, cfg, what, isfinite(loss) ? NAN : loss, err);
+        }
+        sum += loss;
         pz_net_backward(net, s->ws, rows, cfg->frozen);
         optimizer_step(net, s, cfg, ++*step);
     }
-    return sum / (double)tr->n;
+    *mean = sum / (double)tr->n;
+    return 0;
 }
 
 static int check_cfg(const pz_net *net, const pz_data *train, const pz_data *val, const pz_train_cfg *cfg,
@@ -125,10 +188,20 @@ int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_tra
     memcpy(s.best, net->params, sizeof(float) * net->nparams);
     pz_epoch_info info = {.max_epochs = cfg->epochs, .best_val_loss = INFINITY};
     long step = 0;
+    int failed = 0;
     for (long e = 1; e <= cfg->epochs; e++) {
         info.epoch = e;
-        info.train_loss = run_epoch(net, &s, train, cfg, &step);
+        if (run_epoch(net, &s, train, cfg, e, &step, &info.train_loss, err)) {
+            failed = 1;
+            break;
+        }
         info.val_loss = pz_eval_loss(net, s.eval, val, cfg->loss);
+        if (!isfinite(info.val_loss)) {
+            char what[64];
+            snprintf(what, sizeof what, "epoch %ld: the validation loss", e);
+            failed = diverged(net, val, NULL, 0, cfg, what, info.val_loss, err);
+            break;
+        }
         pz_history_push(hist, info.train_loss, info.val_loss, cfg->adam.lr);
         if (info.val_loss < info.best_val_loss - cfg->min_delta) {
             info.best_val_loss = info.val_loss;
@@ -145,5 +218,5 @@ int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_tra
     memcpy(net->params, s.best, sizeof(float) * net->nparams);
     *best_epoch = info.best_epoch;
     state_free(&s);
-    return 0;
+    return failed ? -1 : 0;
 }

@@ -47,7 +47,11 @@ typedef struct pz_data {
 } pz_data;
 
 /* Train `net` in place. Appends one history row per epoch; on return net holds the weights of
- * the epoch with the lowest validation loss and *best_epoch says which (1-based). */
+ * the epoch with the lowest validation loss and *best_epoch says which (1-based).
+ * A batch whose loss or output gradient is not finite, or a non-finite validation loss, stops
+ * training with an error: "training stopped: epoch 3, batch 7: the loss is NaN; first bad value:
+ * label -1 at training row 17 (the HSC loss divides by 1 + z)", or, when no value is to blame,
+ * "... the weights diverged (learning rate 1e+06 too high?)". Rows are 0-based in `train`. */
 int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_train_cfg *cfg, pz_history *hist,
              long *best_epoch, pz_err *err);
 

@@ -37,6 +37,7 @@ int pz_err_prefix(pz_err *err, const char *fmt, ...)
  * LeakSanitizer, which reports at exit, does not check failing processes; valgrind still does.) */
 void pz_die(const char *prog, const pz_err *err, int status)
 {
+    fflush(stdout); /* what the stage printed first, so the error is the last line of a shared log */
     fprintf(stderr, "%s: %s\n", prog, err && err->msg[0] ? err->msg : "unknown error");
     fflush(NULL);
     _exit(status);
