@@ -172,9 +172,35 @@ static void check_magnitudes(pz_table *t, const pz_ingest_checks *c, char **repo
     *report = more;
 }
 
+const char *const pz_ingest_label_columns[] = {"specz_redshift", "lp_zPDF", NULL};
+
+/* Finite label values outside (label_lo, label_hi) are an error naming the first one's row. */
+static int check_labels(const pz_table *t, const char *path, const pz_ingest_checks *c, pz_err *err)
+{
+    for (const char *const *name = pz_ingest_label_columns; *name; name++) {
+        const pz_column *col = pz_table_col(t, *name);
+        if (!col || col->type == PZ_STR) continue;
+        size_t n = 0, first = 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            if (col->null && col->null[r]) continue;
+            double v = pz_col_f64(col, r);
+            if (!isfinite(v) || (v > c->label_lo && v < c->label_hi)) continue;
+            if (!n++) first = r;
+        }
+        if (n)
+            return pz_errf(err, "%s: label column %s has %zu value%s outside (%g, %g) (first: %g at row %zu); "
+                                "a \"no redshift\" sentinel? cut those rows, or set label_range: [low, high] to keep "
+                                "them and cut after ingest",
+                           path, col->name, n, n == 1 ? "" : "s", c->label_lo, c->label_hi, pz_col_f64(col, first),
+                           first);
+    }
+    return 0;
+}
+
 int pz_ingest_check(pz_table **t, const char *path, const pz_ingest_checks *c, pz_err *err)
 {
     char *report = NULL;
+    if (check_labels(*t, path, c, err) < 0) return -1; /* first: rows still as in the file */
     if (check_duplicates(t, path, c, &report, err) < 0) return -1;
     check_magnitudes(*t, c, &report);
     pz_table_set_attr(*t, "pzflow_ingest_checks", report ? report : "none");
@@ -322,7 +348,21 @@ static int get_bool(const pz_spec *spec, const char *key, int dflt, int *out, pz
     return pz_spec_bool(spec, key, out, err) < 0 ? -1 : 0;
 }
 
-/* Params duplicates, mag_range, sentinels (see pz_ingest_checks). */
+/* Param `key` = [low, high] with low < high, if given (else *lo, *hi stay). */
+static int get_range(const pz_spec *spec, const char *key, double *lo, double *hi, const char *example, pz_err *err)
+{
+    const pz_ynode *range = pz_spec_param(spec, key);
+    if (!range) return 0;
+    char k0[32], k1[32];
+    snprintf(k0, sizeof k0, "%s.0", key);
+    snprintf(k1, sizeof k1, "%s.1", key);
+    if (range->kind != PZ_Y_SEQ || range->n != 2 || pz_spec_double(spec, k0, lo, err) < 0 ||
+        pz_spec_double(spec, k1, hi, err) < 0 || !(*lo < *hi))
+        return pz_errf(err, "param '%s': expected [low, high] with low < high, e.g. %s", key, example);
+    return 0;
+}
+
+/* Params duplicates, mag_range, sentinels, label_range (see pz_ingest_checks). */
 static int get_checks(const pz_spec *spec, pz_ingest_checks *c, pz_err *err)
 {
     const char *dup = "error", *sent = "nan";
@@ -334,12 +374,10 @@ static int get_checks(const pz_spec *spec, pz_ingest_checks *c, pz_err *err)
         return pz_errf(err, "param 'sentinels': expected nan or keep, got '%s'", sent);
     c->drop_duplicates = strcmp(dup, "drop") == 0;
     c->keep_sentinels = strcmp(sent, "keep") == 0;
-    const pz_ynode *range = pz_spec_param(spec, "mag_range");
-    if (!range) return 0;
-    if (range->kind != PZ_Y_SEQ || range->n != 2 || pz_spec_double(spec, "mag_range.0", &c->mag_lo, err) < 0 ||
-        pz_spec_double(spec, "mag_range.1", &c->mag_hi, err) < 0 || !(c->mag_lo < c->mag_hi))
-        return pz_errf(err, "param 'mag_range': expected [low, high] with low < high, e.g. [0, 50]");
-    return 0;
+    return get_range(spec, "mag_range", &c->mag_lo, &c->mag_hi, "[0, 50]", err) ||
+                   get_range(spec, "label_range", &c->label_lo, &c->label_hi, "[0, 10]", err)
+               ? -1
+               : 0;
 }
 
 static char *stage_summary(const char *stage, const char *label, const char *path, const pz_table *t)
@@ -353,7 +391,7 @@ static char *stage_summary(const char *stage, const char *label, const char *pat
 int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
 {
     static const char *const params[] = {"schema",    "aperture", "extinction", "aperture_to_total",
-                                         "zeropoint", "duplicates", "mag_range", "sentinels", NULL};
+                                         "zeropoint", "duplicates", "mag_range", "sentinels", "label_range", NULL};
     pz_cosmos_opts o = {0};
     pz_ingest_checks checks;
     o.checks = &checks;
@@ -377,7 +415,8 @@ int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
 
 int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema", "extinction", "duplicates", "mag_range", "sentinels", NULL};
+    static const char *const params[] = {"schema", "extinction", "duplicates", "mag_range", "sentinels",
+                                         "label_range", NULL};
     const char *schema, *in;
     int ext;
     pz_ingest_checks checks;
@@ -422,7 +461,7 @@ static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
 int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
 {
     static const char *const params[] = {"schema",     "mapping",   "passthrough",
-                                         "duplicates", "mag_range", "sentinels", NULL};
+                                         "duplicates", "mag_range", "sentinels", "label_range", NULL};
     static const char *const splits[] = {"training", "validation", "testing", "catalog"};
     int passthrough;
     pz_ingest_checks checks;

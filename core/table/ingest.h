@@ -20,13 +20,24 @@ extern const double pz_cosmos_zp_offset[PZ_HSC_NBANDS];         /* subtracted, m
  * - magnitudes (columns whose name ends in `_mag`) outside the open range (mag_lo, mag_hi):
  *   counted, and set to NaN unless keep_sentinels (HSC and COSMOS write -99/99 for "no
  *   measurement"). Non-finite values are left alone (they are already missing).
+ * - redshift labels (the columns pz_ingest_label_columns names: the values a network learns)
+ *   outside the open range (label_lo, label_hi): an error naming the file, the column, how many
+ *   values and the first with its row (0-based, as read). A label is the truth the network is
+ *   fitted to, so a sentinel there (-1, -99, 99: "no redshift") is never turned into a number or
+ *   silently dropped; widen label_range to keep such rows and cut them after ingest. Non-finite
+ *   labels are missing values, left alone like magnitudes (training drops or refuses them).
  * What was found is recorded in the table attribute `pzflow_ingest_checks` ("none" if nothing). */
 typedef struct pz_ingest_checks {
     int drop_duplicates;   /* param duplicates: error (0, default) | drop (1) */
     double mag_lo, mag_hi; /* param mag_range, default [0, 50] */
     int keep_sentinels;    /* param sentinels: nan (0, default) | keep (1) */
+    double label_lo, label_hi; /* param label_range, default [0, 10]: 0 < z < 10 */
 } pz_ingest_checks;
-#define PZ_INGEST_CHECKS_DEFAULT {0, 0.0, 50.0, 0}
+#define PZ_INGEST_CHECKS_DEFAULT {0, 0.0, 50.0, 0, 0.0, 10.0}
+
+/* Canonical names of the redshift label columns (NULL-terminated): specz_redshift (GalaxiesML's
+ * spectroscopic redshift) and lp_zPDF (COSMOS2020's LePhare photo-z, TransferZ's label). */
+extern const char *const pz_ingest_label_columns[];
 
 /* `path` names the file in messages. May replace *t (rows dropped). */
 int pz_ingest_check(pz_table **t, const char *path, const pz_ingest_checks *c, pz_err *err);
