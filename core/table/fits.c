@@ -89,7 +89,9 @@ static int plan_field(field *f, long repeat, const char *name, const char *path,
         return 0;
     }
     if (repeat != 1)
-        return pz_errf(err, "%s: column '%s' is a vector (repeat %ld); only scalar columns are supported", path, name, repeat);
+        return pz_errf(err, "%s: column '%s' is a vector (repeat %ld: %ld values per row), where a scalar column is "
+                            "expected; only scalar columns are supported",
+                       path, name, repeat, repeat);
     *width = 0;
     switch (f->typecode) {
     case TLOGICAL: f->kind = DEC_LOGICAL, *type = PZ_BOOL; return 0;
@@ -208,13 +210,18 @@ static void decode_chunk(const field *f, const unsigned char *buf, size_t rowlen
     }
 }
 
-/* Column number for a requested name: exact match preferred, else a unique case-insensitive
- * match; 0 when absent, -1 when ambiguous. */
+/* Column number for a requested name: a unique exact match, else a unique case-insensitive
+ * match; 0 when absent, -1 when ambiguous, -2 when several columns have exactly this name
+ * (reading either would be a silent choice). */
 static int find_column(char *const *ttype, int ncols, const char *want)
 {
     int found = 0;
     for (int j = 0; j < ncols; j++)
-        if (ttype[j] && strcmp(ttype[j], want) == 0) return j + 1;
+        if (ttype[j] && strcmp(ttype[j], want) == 0) {
+            if (found) return -2;
+            found = j + 1;
+        }
+    if (found) return found;
     for (int j = 0; j < ncols; j++) {
         if (ttype[j] && strcasecmp(ttype[j], want) == 0) {
             if (found) return -1;
@@ -303,6 +310,25 @@ static int read_header(header *h, pz_err *err)
     return 0;
 }
 
+/* Two or more columns named exactly `name`: "columns 2 and 4 are both named 'ID'". */
+static int same_name(const header *h, const char *name, pz_err *err)
+{
+    int first = 0, second = 0;
+    for (int j = 0; j < h->ncols && !second; j++)
+        if (h->ttype[j] && strcmp(h->ttype[j], name) == 0) *(first ? &second : &first) = j + 1;
+    return pz_errf(err, "%s: columns %d and %d are both named '%s' (TTYPE%d, TTYPE%d); pzflow will not choose one "
+                        "silently: rename one of them",
+                   h->path, first, second, name, first, second);
+}
+
+/* A listing of a table with two columns of one name would let the caller pick either. */
+static int check_unique_names(const header *h, pz_err *err)
+{
+    for (int j = 0; j < h->ncols; j++)
+        if (h->ttype[j] && find_column(h->ttype, h->ncols, h->ttype[j]) == -2) return same_name(h, h->ttype[j], err);
+    return 0;
+}
+
 /* Match requested names to columns, listing every missing or ambiguous one in one error. */
 static int match_fields(const header *h, const char *const *columns, size_t n, field *fields, pz_err *err)
 {
@@ -314,6 +340,7 @@ static int match_fields(const header *h, const char *const *columns, size_t n, f
         fields[k].colnum = c;
         if (c > 0) continue;
         nbad++;
+        if (c == -2) return same_name(h, columns[k], err);
         if (len < sizeof missing - 1)
             len += snprintf(missing + len, sizeof missing - len, "%s%s%s", len ? ", " : "", columns[k],
                             c < 0 ? " (ambiguous: several columns differ only in case)" : "");
@@ -597,6 +624,7 @@ int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *nco
     pz_crash_note_reading(path, "cfitsio");
     int status = 0, rc = open_table(path, hdu, &h.fp, err);
     if (rc == 0) rc = read_header(&h, err);
+    if (rc == 0) rc = check_unique_names(&h, err);
     if (rc == 0) {
         pz_colinfo *info = pz_xcalloc(h.ncols + 1, sizeof *info);
         size_t n = 0;
@@ -608,7 +636,10 @@ int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *nco
             pz_coltype type = PZ_F64;
             size_t width = 0;
             pz_err ignore;
-            if (plan_field(&f, h.repeat[j], h.ttype[j], path, &type, &width, &ignore) < 0) continue; /* unreadable */
+            /* A vector is listed with its element type: a schema that needs the column then reads
+             * it, and the read says it is a vector, instead of the column looking absent. */
+            if (plan_field(&f, h.repeat[j] > 1 ? 1 : h.repeat[j], h.ttype[j], path, &type, &width, &ignore) < 0)
+                continue; /* unreadable (bit, complex, variable-length) */
             info[n].name = pz_xstrdup(h.ttype[j]);
             info[n].type = type;
             info[n].width = type == PZ_STR ? width : pz_coltype_size(type);

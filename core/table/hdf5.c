@@ -418,8 +418,32 @@ static int read_in_blocks(hid_t ds, hid_t mt, int rank, size_t start, size_t n, 
     return rc;
 }
 
-static int read_column(hid_t f, const char *path, const char *name, hsize_t nfile, size_t start, size_t n,
-                       pz_table *t, pz_err *err)
+/* "(300, 5)": a dataset's shape for messages. */
+static void shape_text(hid_t ds, char *buf, size_t size)
+{
+    hid_t sp = H5Dget_space(ds);
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+    size_t len = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < rank && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    if (len < size) snprintf(buf + len, size - len, ")");
+    H5Sclose(sp);
+}
+
+/* The error for two columns of one table with different row counts: never a silent choice of
+ * which rows belong together. */
+static int unequal_lengths(const char *path, const char *name, hsize_t rows, const char *ref, hsize_t nref,
+                           pz_err *err)
+{
+    return pz_errf(err, "%s: columns of unequal length: '%s' has %llu rows, '%s' has %llu (a table's columns must all "
+                        "have the same number of rows)",
+                   path, name, (unsigned long long)rows, ref, (unsigned long long)nref);
+}
+
+/* `ref` names the column whose row count nfile is, for the unequal-length error. */
+static int read_column(hid_t f, const char *path, const char *name, const char *ref, hsize_t nfile, size_t start,
+                       size_t n, pz_table *t, pz_err *err)
 {
     char why[204];
     hid_t ds = open_dataset(f, path, name, err);
@@ -429,11 +453,14 @@ static int read_column(hid_t f, const char *path, const char *name, hsize_t nfil
     hid_t ft = H5Dget_type(ds);
     pz_coltype type;
     int rc = 0;
-    if (!rank)
-        rc = pz_errf(err, "%s: dataset '%s' is not a table column (shape must be (N) or (N,1))", path, name);
-    else if (rows != nfile)
-        rc = pz_errf(err, "%s: dataset '%s' has %llu rows, other columns have %llu", path, name,
-                     (unsigned long long)rows, (unsigned long long)nfile);
+    if (!rank) {
+        char shape[96];
+        shape_text(ds, shape, sizeof shape);
+        rc = pz_errf(err, "%s: dataset '%s' is not a table column: its shape is %s, where a column of one scalar per "
+                          "row, shape (N) or (N,1), is expected",
+                     path, name, shape);
+    } else if (rows != nfile)
+        rc = unequal_lengths(path, name, rows, ref, nfile, err);
     else if (column_type_of(ft, &type) < 0)
         rc = pz_errf(err, "%s: dataset '%s' has an unsupported data type", path, name);
     else if (data_in_file(ds, ft, rows) < 0)
@@ -471,10 +498,12 @@ done:
     return rc < 0 ? -1 : 0;
 }
 
-/* Rows of the first column-shaped dataset; 0 rows for a file without datasets. */
-static int file_rows(hid_t f, const name_list *l, hsize_t *rows)
+/* Rows of the first column-shaped dataset, whose name *ref gets (NULL: none); 0 rows for a file
+ * without datasets. */
+static int file_rows(hid_t f, const name_list *l, hsize_t *rows, const char **ref)
 {
     *rows = 0;
+    *ref = NULL;
     for (size_t i = 0; i < l->n; i++) {
         pz_err ignored;
         hid_t ds = open_dataset(f, "", l->names[i], &ignored);
@@ -484,6 +513,7 @@ static int file_rows(hid_t f, const name_list *l, hsize_t *rows)
         H5Dclose(ds);
         if (rank) {
             *rows = r;
+            *ref = l->names[i];
             return 0;
         }
     }
@@ -505,7 +535,8 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
         return pz_errf(err, "%s: cannot list the root group (file corrupt or truncated?)", path);
     }
     hsize_t nfile;
-    file_rows(f, &l, &nfile);
+    const char *ref;
+    file_rows(f, &l, &nfile, &ref);
     int rc = 0;
     if (columns) {
         /* Check every requested name first so one error lists all missing columns. */
@@ -523,6 +554,7 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
             if (ds < 0) rc = -1;
             else {
                 column_shape(ds, &nfile);
+                ref = columns[0];
                 H5Dclose(ds);
             }
         }
@@ -536,7 +568,7 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
     size_t n = count == (size_t)-1 || start + count > nfile ? (size_t)nfile - start : count;
     pz_table *t = pz_table_new(n);
     if (columns) {
-        for (size_t j = 0; j < ncolumns && rc == 0; j++) rc = read_column(f, path, columns[j], nfile, start, n, t, err);
+        for (size_t j = 0; j < ncolumns && rc == 0; j++) rc = read_column(f, path, columns[j], ref, nfile, start, n, t, err);
     } else {
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             H5O_info_t oi;
@@ -553,13 +585,13 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
                 break;
             }
             hsize_t r;
-            int col = column_shape(ds, &r) && r == nfile;
+            int col = column_shape(ds, &r) != 0; /* a column of another length is an error below */
             hid_t ft = H5Dget_type(ds);
             pz_coltype type;
             col = col && column_type_of(ft, &type) == 0;
             H5Tclose(ft);
             H5Dclose(ds);
-            if (col) rc = read_column(f, path, l.names[i], nfile, start, n, t, err);
+            if (col) rc = read_column(f, path, l.names[i], ref, nfile, start, n, t, err);
         }
     }
     if (rc == 0) rc = read_attrs(f, path, t, err);
@@ -596,9 +628,10 @@ long pz_hdf5_nrows(const char *path, pz_err *err)
     if (f >= 0) {
         name_list l = {0};
         hsize_t r = 0;
+        const char *ref;
         if (list_root(f, &l) < 0)
             pz_errf(err, "%s: cannot list the root group (file corrupt or truncated?)", path);
-        else if (file_rows(f, &l, &r) == 0)
+        else if (file_rows(f, &l, &r, &ref) == 0)
             rows = (long)r;
         free_names(&l);
         H5Fclose(f);
@@ -619,7 +652,8 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
     if (rc == 0 && list_root(f, &l) < 0)
         rc = pz_errf(err, "%s: cannot list the root group (file corrupt or truncated?)", path);
     hsize_t rows = 0;
-    if (rc == 0) file_rows(f, &l, &rows);
+    const char *ref = NULL;
+    if (rc == 0) file_rows(f, &l, &rows, &ref);
     pz_colinfo *info = pz_xcalloc(l.n + 1, sizeof *info);
     size_t n = 0;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
@@ -630,7 +664,9 @@ int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long 
         hsize_t r;
         hid_t ft = H5Dget_type(ds);
         pz_coltype type;
-        if (column_shape(ds, &r) && r == rows && column_type_of(ft, &type) == 0) {
+        int col = column_shape(ds, &r) != 0 && column_type_of(ft, &type) == 0;
+        if (col && r != rows) rc = unequal_lengths(path, l.names[i], r, ref, rows, err);
+        else if (col) {
             info[n].name = pz_xstrdup(l.names[i]);
             info[n].type = type;
             /* variable-length strings: width unknown until read */
