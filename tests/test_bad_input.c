@@ -317,6 +317,115 @@ static void test_corrupt_hdf5(void)
     free(f);
 }
 
+/* --- issue 17: training that diverges, redshift labels, damaged models ------------------- */
+
+static void test_diverging_training(void)
+{
+    int rc;
+    /* 3 of 300 labels at -1 ("no redshift"): the HSC loss divides by 1 + z; training used to run
+     * every epoch on NaN, restore the random initial weights and exit 0 */
+    expect_error(rc, train(&rc, "tr_label_neg", "gml_label_neg.h5", ""),
+                 "pzflow-train: training stopped: epoch 1, batch 1: the loss gradient is NaN; first bad value: "
+                 "label -1 at training row 30 (the HSC loss divides by 1 + z)");
+    expect_error(rc, train(&rc, "tr_lr_huge", "gml_train.h5", ", \"lr\": 1e6"),
+                 "pzflow-train: training stopped: epoch 1, batch 3: the loss gradient is NaN with every label and "
+                 "feature usable: the weights diverged (learning rate 1e+06 too high?)");
+    /* a run that learns nothing after epoch 1 ends, but says so */
+    expect_ok(rc, stage(&rc, "train", "tr_stuck", "{\"label\": \"specz_redshift\", \"seed\": 1, \"lr\": 1e6, \"hidden\": [8], "
+                          "\"epochs\": 10, \"patience\": 3}", "{\"train\": \"gml_train.h5\", \"validation\": \"gml_val.h5\"}",
+                          "{\"model\": \"tr_stuck.h5\"}"),
+              "pzflow-train: warning: the validation loss never improved on epoch 1 (4 epochs run, best val_loss "
+              "1.000000); the model holds epoch 1's weights: check lr (1e+06) and the labels");
+    char *p = pz_xasprintf("%s/tr_stuck.h5", dir);
+    CU_ASSERT_TRUE(pzt_exists(p));
+    free(p);
+    expect_error(rc, train(&rc, "tr_const", "gml_const.h5", ""),
+                 "pzflow-train: input 'train': the scaler of feature 'g_cmodel_mag' is degenerate (min = max = 21)");
+}
+
+static char *ingest_gml(int *rc, const char *name, const char *file, const char *params)
+{
+    char *in = pz_xasprintf("{\"training\": \"%s\"}", file), *outs = pz_xasprintf("{\"training\": \"%s.h5\"}", name);
+    char *out = stage(rc, "ingest-galaxiesml", name, params, in, outs);
+    free(in), free(outs);
+    return out;
+}
+
+static void test_label_ranges(void)
+{
+    int rc;
+    expect_ok(rc, ingest_gml(&rc, "ing_gml_good", "gmlfull_good.h5", "{}"),
+              "ingest-galaxiesml: training gmlfull_good.h5: 20 rows, 17 columns; missing values: none");
+    expect_error(rc, ingest_gml(&rc, "ing_gml_sentinel", "gmlfull_sentinel.h5", "{}"),
+                 "pzflow-ingest-galaxiesml: gmlfull_sentinel.h5: label column specz_redshift has 3 values outside "
+                 "(0, 10) (first: -1 at row 2); a \"no redshift\" sentinel? cut those rows, or set label_range: "
+                 "[low, high] to keep them and cut after ingest");
+    expect_ok(rc, ingest_gml(&rc, "ing_gml_wide", "gmlfull_sentinel.h5", "{\"label_range\": [-100, 100]}"),
+              "ingest-galaxiesml: training gmlfull_sentinel.h5: 8 rows, 17 columns");
+    expect_error(rc, ingest_gml(&rc, "ing_gml_badrange", "gmlfull_good.h5", "{\"label_range\": [10, 0]}"),
+                 "pzflow-ingest-galaxiesml: param 'label_range': expected [low, high] with low < high, e.g. [0, 10]");
+}
+
+static char *predict_with(int *rc, const char *name, const char *model)
+{
+    char *in = pz_xasprintf("{\"model\": \"%s\", \"table\": \"gml_test.h5\"}", model);
+    char *outs = pz_xasprintf("{\"predictions\": \"%s.h5\"}", name);
+    char *out = stage(rc, "predict", name, "{\"label\": \"specz_redshift\"}", in, outs);
+    free(in), free(outs);
+    return out;
+}
+
+/* Copies of model.h5 (trained by test_nonfinite) damaged by tests/py/damaged_models.py. */
+static void test_damaged_models(void)
+{
+    int rc;
+    char *out = NULL;
+    rc = pzt_run(dir, &out, "%s %s/tests/py/damaged_models.py model.h5 .", pzt_python(), pzt_source_dir());
+    CU_ASSERT_EQUAL(rc, 0);
+    free(out);
+    expect_error(rc, predict_with(&rc, "pr_nanweight", "model_nanweight.h5"),
+                 "pzflow-predict: model_nanweight.h5: weights/dense_1/kernel[1][2] is nan: a model with non-finite "
+                 "weights predicts garbage");
+    expect_error(rc, predict_with(&rc, "pr_flatscaler", "model_flatscaler.h5"),
+                 "pzflow-predict: model_flatscaler.h5: the scaler of feature 'g_cmodel_mag' is degenerate (min = max =");
+    expect_error(rc, predict_with(&rc, "pr_activation", "model_activation.h5"),
+                 "pzflow-predict: model_activation.h5: unknown activation 'gelu' (pzflow's network uses relu)");
+}
+
+/* --- issue 17: columns of unequal length, one name twice, vectors ------------------------- */
+
+static void test_column_shapes(void)
+{
+    int rc;
+    const char *unequal = "gml_unequal.h5: columns of unequal length: 'specz_redshift' has 299 rows, 'g_cmodel_mag' "
+                          "has 300 (a table's columns must all have the same number of rows)";
+    expect_error(rc, train(&rc, "tr_unequal", "gml_unequal.h5", ""), unequal);        /* columns by name */
+    expect_error(rc, cuts(&rc, "qc_unequal", "gml_unequal.h5", "[\"specz_redshift > 0\"]"), unequal); /* all */
+    expect_error(rc, train(&rc, "tr_vector", "gml_vector.h5", ""),
+                 "gml_vector.h5: dataset 'g_cmodel_mag' is not a table column: its shape is (300, 2), where a column "
+                 "of one scalar per row, shape (N) or (N,1), is expected");
+    expect_error(rc, ingest(&rc, "ing_dupname", "hsc_dupname.fits"),
+                 "pzflow-ingest-hsc: hsc_dupname.fits: columns 2 and 4 are both named 'ra' (TTYPE2, TTYPE4); pzflow "
+                 "will not choose one silently: rename one of them");
+    expect_error(rc, ingest(&rc, "ing_vector", "hsc_vector.fits"),
+                 "pzflow-ingest-hsc: hsc_vector.fits: column 'g_cmodel_mag' is a vector (repeat 2: 2 values per row), "
+                 "where a scalar column is expected");
+}
+
+/* --- issue 17: text reaching gnuplot ------------------------------------------------------ */
+
+static void test_plot_labels(void)
+{
+    int rc;
+    /* fig2_attack.h5's model name is "NN\n!touch <dir>/pwned\n#": gnuplot used to run the touch */
+    expect_error(rc, stage(&rc, "plot", "plot_attack", "{}", "{\"fig2\": \"fig2_attack.h5\"}",
+                           "{\"fig2_svg\": \"plot_attack.svg\"}"),
+                 "fig2: input column 'model' row 0: 'NN\\n!touch ");
+    char *p = pz_xasprintf("%s/pwned", dir);
+    CU_ASSERT_FALSE(pzt_exists(p));
+    free(p);
+}
+
 int main(void)
 {
     dir = pzt_mkdtemp("bad_input");
@@ -333,6 +442,11 @@ int main(void)
                                         {"duplicate object_id", test_duplicate_ids},
                                         {"bad cuts", test_bad_cuts},
                                         {"corrupt HDF5", test_corrupt_hdf5},
+                                        {"training that diverges", test_diverging_training},
+                                        {"redshift labels at ingest", test_label_ranges},
+                                        {"damaged model files", test_damaged_models},
+                                        {"column shapes and names", test_column_shapes},
+                                        {"plot labels that would run commands", test_plot_labels},
                                         {0}});
     rc = pzt_main();
     if (rc == 0) pzt_rmtree(dir);

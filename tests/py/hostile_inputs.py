@@ -96,3 +96,58 @@ patched("gml_heap_src.h5", "gml_heap.h5", rb"GCOL\x01", 16, bytes(16))
 # the bool enumeration (class 8, 2 members, size 1, then its 1-byte base) gets size 2^30 + 1
 patched("gml_heap_src.h5", "gml_enum.h5", rb"[\x08\x18]\x02\x00\x00\x01\x00\x00\x00[\x00\x10]", 4,
         b"\x01\x00\x00\x40")
+
+
+# ---- issue 17: diverging training, redshift labels, damaged models, column shapes, plot text ----
+def edited(src, dst, **cols):
+    """dst: a copy of the HDF5 table src with the named datasets replaced by the given arrays."""
+    import shutil
+    shutil.copy(os.path.join(out, src), os.path.join(out, dst))
+    with h5py.File(os.path.join(out, dst), "r+") as f:
+        for name, data in cols.items():
+            del f[name]
+            f[name] = data
+
+
+z_train = h5py.File(os.path.join(out, "gml_train.h5"), "r")["specz_redshift"][:]
+z_neg = z_train[:300].copy()
+z_neg[[10, 20, 30]] = -1.0                      # a "no redshift" sentinel in 3 of 300 labels
+gml("gml_label_src.h5", 300, 1)
+edited("gml_label_src.h5", "gml_label_neg.h5", specz_redshift=z_neg)
+edited("gml_label_src.h5", "gml_const.h5", g_cmodel_mag=np.full(300, 21.0, dtype=np.float32))
+edited("gml_label_src.h5", "gml_unequal.h5", specz_redshift=z_train[:299])
+edited("gml_label_src.h5", "gml_vector.h5", g_cmodel_mag=np.full((300, 2), 21.0, dtype=np.float32))
+
+
+def galaxiesml_full(name, z):
+    """A table with every column the galaxiesml schema requires (what pzflow-ingest-galaxiesml reads)."""
+    n = len(z)
+    rng = np.random.default_rng(5)
+    with h5py.File(os.path.join(out, name), "w") as f:
+        f["object_id"] = np.arange(n, dtype=np.int64) + 1
+        f["ra"] = np.linspace(150.0, 150.1, n)
+        f["dec"] = np.linspace(2.0, 2.1, n)
+        for b in BANDS:
+            f[b + "_cmodel_mag"] = rng.uniform(19.0, 25.0, n).astype(np.float32)
+            f[b + "_cmodel_magsigma"] = np.full(n, 0.02, dtype=np.float32)
+        f["specz_redshift"] = np.asarray(z, dtype=np.float64)
+        f["specz_redshift_err"] = np.full(n, 1e-4)
+        f["specz_mag_i"] = np.full(n, 21.0, dtype=np.float32)
+        f["specz_flag_homogeneous"] = np.ones(n, dtype=bool)
+
+
+galaxiesml_full("gmlfull_good.h5", np.linspace(0.1, 2.0, 20))
+galaxiesml_full("gmlfull_sentinel.h5", [0.5, 0.7, -1.0, 0.9, -99.0, 1.2, 99.0, 0.3])
+
+hsc("hsc_vector.fits", g=np.full((6, 2), 21.0, dtype=np.float32), g_format="2E")
+patched("hsc_good.fits", "hsc_dupname.fits", rb"TTYPE4  = 'a_g     '", 0, b"TTYPE4  = 'ra      '")
+
+# Figure 2's table from plot-data, its model name carrying a shell command for gnuplot.
+attack = ("NN\n!touch " + os.path.join(out, "pwned") + "\n#").encode()
+with h5py.File(os.path.join(out, "fig2_attack.h5"), "w") as f:
+    f["model"] = np.array([attack] * 4, dtype="S%d" % len(attack))
+    f["z_true_lo"] = np.array([0, 0, 1, 1], dtype="f8")
+    f["z_true_hi"] = np.array([1, 1, 2, 2], dtype="f8")
+    f["z_pred_lo"] = np.array([0, 1, 0, 1], dtype="f8")
+    f["z_pred_hi"] = np.array([1, 2, 1, 2], dtype="f8")
+    f["count"] = np.array([1, 2, 3, 4], dtype="f8")
