@@ -14,6 +14,11 @@ HSC PDR2-layout FITS tables (what pzflow-ingest-hsc reads) and GalaxiesML-layout
   gml_{train,val,test,empty}.h5, gml_sentinel.h5, gml_inf.h5, gml_dupid.h5  for train/predict
   gml_heap.h5          a `unit` string whose global heap object has size 0 (HDF5 1.10.8 hangs)
   gml_enum.h5          a bool column whose enumeration type claims 1 GB (HDF5 1.10.8 SIGSEGVs)
+  gml_label_neg.h5     labels -1 in rows 10, 20, 30; gml_const.h5: g_cmodel_mag constant
+  gml_unequal.h5       specz_redshift one row shorter; gml_vector.h5: g_cmodel_mag of shape (300, 2)
+  gmlfull_{good,sentinel}.h5  every galaxiesml-schema column; labels -1, -99, 99 in the second
+  hsc_vector.fits      g_cmodel_mag as a 2E vector; hsc_dupname.fits: TTYPE4 renamed 'ra' (twice)
+  fig2_attack.h5       a plot-data Figure 2 table whose model name is "NN\n!touch DIR/pwned\n#"
 """
 import os
 import sys
