@@ -9,6 +9,9 @@
 #      The first checkout's schemas/ is deleted before that: a copied build must not read it.
 #   3. A comment-only edit (which shifts the line numbers of a core file) leaves the stage
 #      executables byte-identical.
+#   4. A pzflow version bump with the same code leaves them identical too (only `pzflow` changes).
+#   5. A comment in a built-in schema changes only the stages that contain the schema code
+#      (pzflow-ingest-hsc here; the core library is static, so the others do not link it).
 #
 # Only pzflow and three stages are built in each tree (the core library is compiled in full),
 # so this takes about two build times of the library. Usage: test_repro_build.sh SOURCE_DIR
@@ -36,13 +39,20 @@ build() { # build SRC BUILD
     cmake --build "$2" -j2 --target $targets >>"$2.log" 2>&1 || { tail -30 "$2.log"; fail "build in $2"; }
 }
 
-same_stages() { # same_stages BIN1 BIN2 WHAT
-    for s in $stages pzflow; do
-        a=$(sha256sum <"$1/$s" | cut -d' ' -f1)
-        b=$(sha256sum <"$2/$s" | cut -d' ' -f1)
-        [ "$a" = "$b" ] || fail "$3: $s differs ($a vs $b)"
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+
+same_stages() { # same_stages BIN1 BIN2 WHAT EXECUTABLES...
+    b1=$1 b2=$2 what=$3
+    shift 3
+    for s in "$@"; do
+        [ "$(sha "$b1/$s")" = "$(sha "$b2/$s")" ] || fail "$what: $s differs"
     done
-    echo "ok: $3: $stages pzflow identical"
+    echo "ok: $what: $* identical"
+}
+
+rebuild_b() {
+    cmake --build "$work/b/deeper/checkout/build" -j2 --target $targets >>"$work/b.rebuild.log" 2>&1 ||
+        { tail -30 "$work/b.rebuild.log"; fail "rebuild"; }
 }
 
 copy_source "$src" "$work/a/src"
@@ -52,7 +62,7 @@ build "$work/b/deeper/checkout" "$work/b/deeper/checkout/build"
 bin1="$work/a/out-of-tree-build/bin" bin2="$work/b/deeper/checkout/build/bin"
 
 # 1. identical bytes, no compiled-in paths
-same_stages "$bin1" "$bin2" "two build directories"
+same_stages "$bin1" "$bin2" "two build directories" $stages pzflow
 for s in $stages; do
     for d in "$work/a" "$work/b"; do
         if grep -q -a -F "$d" "$bin1/$s" "$bin2/$s"; then fail "$s holds the path $d"; fi
@@ -90,5 +100,19 @@ echo "ok: a run with the other build is a no-op: $(grep 'pzflow: 0 ran' "$work/r
 f="$work/b/deeper/checkout/core/photoz/catalogue.c"
 { printf '/* A comment added by test_repro_build.sh:\n * it moves every line below it down by three. */\n'; cat "$f"; } >"$f.new"
 mv "$f.new" "$f"
-cmake --build "$work/b/deeper/checkout/build" -j2 --target $targets >>"$work/b.rebuild.log" 2>&1 || fail "rebuild"
-same_stages "$bin1" "$bin2" "after a comment-only edit of core/photoz/catalogue.c"
+rebuild_b
+same_stages "$bin1" "$bin2" "after a comment-only edit of core/photoz/catalogue.c" $stages pzflow
+
+# 4. a version bump alone changes pzflow, not the stages (a pzflow upgrade reruns changed code only)
+f="$work/b/deeper/checkout/CMakeLists.txt"
+sed 's/^project(pzflow VERSION [0-9.]*/project(pzflow VERSION 99.0.0/' "$f" >"$f.new" && mv "$f.new" "$f"
+rebuild_b
+[ "$(sha "$bin1/pzflow")" != "$(sha "$bin2/pzflow")" ] || fail "the version bump did not reach pzflow"
+"$bin2/pzflow" --version | grep -q "pzflow 99.0.0" || fail "pzflow --version after the bump"
+same_stages "$bin1" "$bin2" "after a version bump" $stages
+
+# 5. a comment in a built-in schema reaches only the executables that contain schema code
+echo "# a comment added by test_repro_build.sh" >>"$work/b/deeper/checkout/schemas/hsc_pdr2.yaml"
+rebuild_b
+[ "$(sha "$bin1/pzflow-ingest-hsc")" != "$(sha "$bin2/pzflow-ingest-hsc")" ] || fail "the schema edit did not reach pzflow-ingest-hsc"
+same_stages "$bin1" "$bin2" "after a comment in schemas/hsc_pdr2.yaml" pzflow-mock-sky pzflow-quality-cuts
