@@ -10,7 +10,10 @@
  *   hdf5-attr-overrun.h5, hdf5-attr-name-unterminated.h5);
  * - it divides by the chunk dimensions of an old-style (version 1-2) layout message without
  *   checking them for zero (SIGFPE in H5D__chunk_set_info via H5Dopen2; hdf5-layout-fpe.h5,
- *   found by a CI fuzz pass in a fresh clone elsewhere: h5py dies on it too).
+ *   found by a CI fuzz pass in a fresh clone elsewhere: h5py dies on it too);
+ * - it copies an enumeration's values (members x size bytes) without checking that the message
+ *   holds them (SIGSEGV in memcpy via H5Dopen2; hdf5-enum-values-overrun.h5, found by CI's
+ *   deterministic mutation of hdf5-datatype-2gb-alloc.h5).
  * Nothing in the API shows these before they are decoded, so pzflow reads the object's header
  * itself (format spec, "Data Object Headers"; versions 1 and 2, with continuation chunks),
  * finds the datatype message and every compact attribute message, and refuses the object when
@@ -101,7 +104,11 @@ static size_t enum_len(header_walk *w, span s, unsigned version, unsigned nmembs
     if (!off) return 0;
     if (base != size) w->bad = "an enumeration datatype whose size differs from its base type's";
     for (unsigned i = 0; i < nmembs && off; i++) off = skip_name(s, off, version < 3);
-    if (!off || base > s.len || nmembs * base > s.len - off) return 0;
+    if (!off) return 0;
+    if (base > s.len || nmembs * base > s.len - off) { /* HDF5 copies nmembs * size bytes from here */
+        w->bad = "an enumeration datatype whose values overrun their message";
+        return 0;
+    }
     return off + nmembs * base;
 }
 
