@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photoz/mock_sky.h"
+#include "mock/mock_sky.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* pzflow-ingest-cosmos2020 SPEC.json: see docs/tables.md; the work is pz_ingest_stage_cosmos2020 in
- * core/table/ingest.c. */
-#include "table/ingest.h"
+ * core/photoz/ingest.c. */
+#include "photoz/ingest.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* pzflow-ingest-galaxiesml SPEC.json: see docs/tables.md; the work is pz_ingest_stage_galaxiesml in
- * core/table/ingest.c. */
-#include "table/ingest.h"
+ * core/photoz/ingest.c. */
+#include "photoz/ingest.h"
 
 int main(int argc, char **argv)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "photoz/mock_sky.h"
+#include "mock/mock_sky.h"
 #include "util/spec.h"
 
 int main(int argc, char **argv)

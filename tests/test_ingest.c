@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "support/pztest.h"
-#include "table/ingest.h"
+#include "photoz/ingest.h"
 
 static char *dir;
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photoz/mock_lephare.h"
-#include "photoz/mock_sed.h"
+#include "mock/mock_lephare.h"
+#include "mock/mock_sed.h"
 #include "support/pztest.h"
 
 static void test_igm_and_dust(void)

@@ -574,20 +574,6 @@ int pz_xmatch_tables(const pz_table *left, const char *lname, const char *lra, c
     return rc;
 }
 
-pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
-                               size_t n)
-{
-    pz_column *d = pz_table_add(dst, name, src->type, src->width);
-    if (src->unit) d->unit = pz_xstrdup(src->unit);
-    for (size_t i = 0; i < n; i++)
-        memcpy((char *)d->data + i * d->width, (const char *)src->data + rows[i] * src->width, src->width);
-    if (src->null) {
-        d->null = pz_xcalloc(n ? n : 1, 1);
-        for (size_t i = 0; i < n; i++) d->null[i] = src->null[rows[i]];
-    }
-    return d;
-}
-
 pz_table *pz_xmatch_join(const pz_table *left, const pz_table *right, const pz_xmatch_result *res,
                          const char *prefix, const char *const *rcols, size_t nrcols, pz_err *err)
 {

@@ -68,9 +68,4 @@ pz_table *pz_xmatch_join(const pz_table *left, const pz_table *right, const pz_x
 char *pz_xmatch_stats_json(const pz_xmatch_stats *s);
 char *pz_xmatch_stats_text(const pz_xmatch_stats *s);
 
-/* Copy rows `rows[0..n)` of column `src` into a new column `name` of `dst` (dst->nrows == n),
- * keeping type, unit and nulls. Shared by the catalogue stages that assemble tables. */
-pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
-                               size_t n);
-
 #endif

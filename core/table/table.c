@@ -315,3 +315,17 @@ pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err)
     copy_attrs(o, first);
     return o;
 }
+
+pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
+                               size_t n)
+{
+    pz_column *d = pz_table_add(dst, name, src->type, src->width);
+    if (src->unit) d->unit = pz_xstrdup(src->unit);
+    for (size_t i = 0; i < n; i++)
+        memcpy((char *)d->data + i * d->width, (const char *)src->data + rows[i] * src->width, src->width);
+    if (src->null) {
+        d->null = pz_xcalloc(n ? n : 1, 1);
+        for (size_t i = 0; i < n; i++) d->null[i] = src->null[rows[i]];
+    }
+    return d;
+}

@@ -64,6 +64,10 @@ int pz_table_matrix_f32(const pz_table *t, const char *const *cols, size_t ncols
 
 /* New table with rows `rows[0..n)` of t (all columns, attributes copied). */
 pz_table *pz_table_take(const pz_table *t, const size_t *rows, size_t n);
+/* Copy rows `rows[0..n)` of column `src` into a new column `name` of `dst` (dst->nrows == n),
+ * keeping type, unit and nulls: how the cross-match and the catalogue stages assemble tables. */
+pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
+                               size_t n);
 /* Row-wise concatenation of tables with the same column names (types converted to the first's). */
 pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err);
 

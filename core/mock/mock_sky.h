@@ -6,7 +6,7 @@
 #define PZ_MOCK_SKY_H
 
 #include <stddef.h>
-#include "photoz/mock_params.h"
+#include "mock/mock_params.h"
 
 typedef struct pz_mock_paths {
     const char *cosmos, *hsc, *gml[3], *truth;

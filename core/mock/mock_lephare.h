@@ -9,7 +9,7 @@
 #define PZ_MOCK_LEPHARE_H
 
 #include <gsl/gsl_rng.h>
-#include "photoz/mock_population.h"
+#include "mock/mock_population.h"
 
 typedef struct pz_mock_photoz {
     double zbest, zpdf, l68, u68, zminchi2, chi2_best, zp2, chi2_2, chis, lp_mask;

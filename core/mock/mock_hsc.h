@@ -7,7 +7,7 @@
 
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
-#include "photoz/mock_population.h"
+#include "mock/mock_population.h"
 
 typedef struct pz_mock_hscphot {
     double flux[PZ_NBANDS], fluxerr[PZ_NBANDS]; /* erg/s/cm2/Hz, as PDR2 */

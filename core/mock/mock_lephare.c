@@ -1,5 +1,5 @@
 /* LePhare-like photo-z error model (see mock_lephare.h for the sources). */
-#include "photoz/mock_lephare.h"
+#include "mock/mock_lephare.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

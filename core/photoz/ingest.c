@@ -1,5 +1,5 @@
 /* Ingest stages: catalogue -> canonical pzflow table. See ingest.h and docs/tables.md. */
-#include "table/ingest.h"
+#include "photoz/ingest.h"
 
 #include <math.h>
 #include <stdint.h>

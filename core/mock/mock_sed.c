@@ -1,5 +1,5 @@
 /* Parametric SEDs and synthetic HSC photometry (see mock_sed.h for the model). */
-#include "photoz/mock_sed.h"
+#include "mock/mock_sed.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* The mock population: cosmology, luminosity-function sampling, stars and the COSMOS field. */
-#include "photoz/mock_population.h"
+#include "mock/mock_population.h"
 
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>

@@ -1,5 +1,5 @@
 /* GalaxiesML mock: spectroscopic selection, published cuts, splits, HDF5 through the table library. */
-#include "photoz/mock_galaxiesml.h"
+#include "mock/mock_galaxiesml.h"
 
 #include <gsl/gsl_randist.h>
 #include <hdf5.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photoz/mock_hsc.h"
+#include "mock/mock_hsc.h"
 #include "table/table.h"
 #include "util/progress.h"
 

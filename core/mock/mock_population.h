@@ -6,7 +6,7 @@
 
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
-#include "photoz/mock_sed.h"
+#include "mock/mock_sed.h"
 
 enum { PZ_OBJ_RED = 0, PZ_OBJ_BLUE = 1, PZ_OBJ_STAR = 2 };
 enum {

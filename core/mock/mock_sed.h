@@ -12,7 +12,7 @@
 #ifndef PZ_MOCK_SED_H
 #define PZ_MOCK_SED_H
 
-#include "photoz/mock_params.h"
+#include "mock/mock_params.h"
 
 #define PZ_NBANDS 5
 extern const char *const pz_band_names[PZ_NBANDS]; /* "g","r","i","z","y" */

@@ -1,13 +1,13 @@
 /* Mock sky orchestration: build the SED grid and the population once, then each output. */
-#include "photoz/mock_sky.h"
+#include "mock/mock_sky.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "photoz/mock_cosmos_fits.h"
-#include "photoz/mock_galaxiesml.h"
-#include "photoz/mock_hsc.h"
+#include "mock/mock_cosmos_fits.h"
+#include "mock/mock_galaxiesml.h"
+#include "mock/mock_hsc.h"
 #include "table/table.h"
 #include "util/progress.h"
 

@@ -1,5 +1,5 @@
 /* Mock-sky parameters: defaults and spec parsing, all from the one list in mock_params.h. */
-#include "photoz/mock_params.h"
+#include "mock/mock_params.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef PZ_MOCK_GALAXIESML_H
 #define PZ_MOCK_GALAXIESML_H
 
-#include "photoz/mock_population.h"
+#include "mock/mock_population.h"
 
 typedef struct pz_mock_gml_stats {
     size_t n_split[3];     /* training, validation, testing */

@@ -1,5 +1,5 @@
 /* HSC PDR2 object table (mock): measurement model, blends, detection, FITS writing. */
-#include "photoz/mock_hsc.h"
+#include "mock/mock_hsc.h"
 
 #include <fitsio.h>
 #include <gsl/gsl_randist.h>

@@ -1,6 +1,6 @@
 /* COSMOS2020 CLASSIC writer: HSC aperture photometry from the UltraDeep depths, LePhare-like
  * photo-z, flags; rows packed big-endian and written in chunks. */
-#include "photoz/mock_cosmos_fits.h"
+#include "mock/mock_cosmos_fits.h"
 
 #include <endian.h>
 #include <fitsio.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photoz/mock_lephare.h"
+#include "mock/mock_lephare.h"
 #include "util/progress.h"
 
 const char *const pz_cosmos_minimal[] = {

@@ -9,7 +9,7 @@
 #define PZ_MOCK_COSMOS_FITS_H
 
 #include <gsl/gsl_rng.h>
-#include "photoz/mock_population.h"
+#include "mock/mock_population.h"
 
 #define PZ_COSMOS_NCOLS 754
 typedef struct pz_cosmos_coldef {
