@@ -285,6 +285,31 @@ static void the_reproducer_script_passes(void)
     free(out);
 }
 
+static void extra_arguments_are_errors(void)
+{
+    char *dir = setup(), *out;
+    const char *cmds[] = {"run p.yaml p.yaml", "status p.yaml other.yaml", "gc p.yaml x", "show p.yaml x"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        CU_ASSERT_EQUAL(pzflow(dir, &out, cmds[i]), 2);
+        CU_ASSERT_TRUE(has(out, "pzflow: unexpected argument '"));
+        CU_ASSERT_TRUE(has(out, "': run, status, dag, show and gc take one pipeline file\n"));
+        free(out);
+    }
+    CU_ASSERT_FALSE(pzt_exists(pz_xasprintf("%s/cache", dir))); /* nothing ran */
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
+    CU_ASSERT_TRUE(has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
+    free(out);
+    pzt_run(dir, NULL, "mkfifo fifo.yaml");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run fifo.yaml"), 2); /* at once, not blocked on the FIFO */
+    CU_ASSERT_TRUE(has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run /dev/zero"), 2);
+    CU_ASSERT_TRUE(has(out, "pzflow: /dev/zero: not a regular file"));
+    free(out);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -297,6 +322,7 @@ int main(void)
                   {"gc -n lists exactly what gc removes; gc spares what pzflow did not write", gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_did_not_write},
                   {"run removes only scratch of dead runs", run_removes_only_scratch_of_dead_runs},
                   {"the reproducer script passes", the_reproducer_script_passes},
+                  {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();
 }

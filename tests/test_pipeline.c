@@ -1,5 +1,6 @@
 /* The pipeline loader: the format of schemas/pipeline.md, foreach, vars, --set, the graph
  * order, and one exact "file:line:col: message" for every kind of mistake. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 
 #include "engine/pipeline.h"
 #include "support/pztest.h"
+#include "util/ytree.h"
 
 /* One scratch tree for the whole suite: <tmp>/repo/pipelines/<name>.yaml, <tmp>/repo/data/a.txt,
  * <tmp>/bin (a bin_dir with executables). */
@@ -753,6 +755,43 @@ static void test_cleanup(void)
     tmp_root = NULL;
 }
 
+/* ---- endless, huge and unset-able inputs (issue 17) ---------------------------------------- */
+
+static void expect_load_error(const char *path, const char *want)
+{
+    pz_err err = {{0}};
+    pz_pipeline *p = pz_pipeline_load(path, NULL, 0, NULL, &err);
+    CU_ASSERT_PTR_NULL(p);
+    pz_pipeline_free(p);
+    if (strcmp(err.msg, want)) fprintf(stderr, "\n  want: %s\n  got:  %s\n", want, err.msg);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+}
+
+static void test_endless_and_huge_files_are_refused(void)
+{
+    expect_load_error("/dev/zero", "/dev/zero: not a regular file (a device, FIFO or directory)");
+    char *fifo = pz_xasprintf("%s/fifo.yaml", tmp());
+    CU_ASSERT_EQUAL(mkfifo(fifo, 0600), 0);
+    char *want = pz_xasprintf("%s: not a regular file (a device, FIFO or directory)", fifo);
+    expect_load_error(fifo, want); /* returns at once: no writer needed */
+    free(want);
+    char *path = write_pipeline("t", "extends: /dev/urandom\n");
+    want = pz_xasprintf("%s:1:10: extends: /dev/urandom: not a regular file (a device, FIFO or directory)", path);
+    expect_load_error(path, want);
+    free(want), free(path);
+    char *big = pz_xasprintf("%s/big.yaml", tmp());
+    FILE *f = fopen(big, "w");
+    CU_ASSERT_EQUAL(ftruncate(fileno(f), PZ_YAML_MAX_FILE + 1), 0);
+    fclose(f);
+    want = pz_xasprintf("%s: 16777217 bytes, more than the 16 MiB a YAML file may have", big);
+    expect_load_error(big, want);
+    free(want), free(big), free(fifo);
+    const char *set_extends[] = {"extends=other.yaml"};
+    expect_error_sets(set_base, set_extends, 1,
+                      ": --set 'extends=other.yaml': extends cannot be set from the command line (files are merged "
+                      "before --set applies); edit the pipeline file");
+}
+
 int main(void)
 {
     pzt_suite("pipeline", (pzt_case[]){{"fixture example", test_fixture_example},
@@ -777,6 +816,7 @@ int main(void)
                                        {"dot", test_dot_output},
                                        {"500 stages", test_500_stages},
                                        {"extends", test_extends},
+                                       {"endless and huge files are refused", test_endless_and_huge_files_are_refused},
                                        {"cleanup", test_cleanup},
                                        {0}});
     return pzt_main();

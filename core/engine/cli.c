@@ -125,8 +125,12 @@ static int parse_args(int argc, char **argv, opts *o)
         return usage_error("%s needs a file or object hash: pzflow provenance results/p/stage/output", o->cmd);
     if (!o->pipeline && !(o->cmd[0] == 'g' && o->cache_dir))
         return usage_error("%s needs a pipeline file: pzflow <command> PIPELINE.yaml", o->cmd);
-    if ((!strcmp(o->cmd, "why") || !strcmp(o->cmd, "log")) && !o->stage)
-        return usage_error("%s needs a stage name", o->cmd);
+    int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log");
+    if (takes_stage && !o->stage) return usage_error("%s needs a stage name", o->cmd);
+    /* `pzflow run a.yaml b.yaml` would otherwise run a.yaml alone, silently. */
+    if (!takes_stage && o->stage)
+        return usage_error("unexpected argument '%s': run, status, dag, show and gc take one pipeline file",
+                           o->stage);
     return 0;
 }
 

@@ -83,6 +83,10 @@ static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
         return pz_errf(err, "--set '%s': expected dotted.path=value (e.g. stages.train.params.lr=1e-4)", arg);
+    /* extends is resolved while the files are read, before any --set: setting it would be ignored. */
+    if (!strncmp(arg, "extends", 7) && (arg[7] == '=' || arg[7] == '.'))
+        return pz_errf(err, "--set '%s': extends cannot be set from the command line (files are merged before "
+                       "--set applies); edit the pipeline file", arg);
     char *path = pz_xstrndup_local(arg, (size_t)(eq - arg));
     pz_ynode *cur = doc;
     size_t pos = 0;

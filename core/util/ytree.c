@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util/sbuf.h"
@@ -544,27 +547,46 @@ pz_ynode *pz_yaml_load_string(const char *text, size_t len, const char *name, pz
     return out;
 }
 
+/* Read a whole YAML file: only a regular file (a device such as /dev/zero or a FIFO never ends
+ * or blocks), and at most PZ_YAML_MAX_FILE bytes. */
+static char *read_yaml_file(const char *path, size_t *len, pz_err *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* O_NONBLOCK: a FIFO must not block open */
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        pz_errf(err, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > PZ_YAML_MAX_FILE) {
+        if (!S_ISREG(st.st_mode)) pz_errf(err, "%s: not a regular file (a device, FIFO or directory)", path);
+        else pz_errf(err, "%s: %lld bytes, more than the %d MiB a YAML file may have", path, (long long)st.st_size,
+                     PZ_YAML_MAX_FILE >> 20);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = pz_xmalloc(cap + 1);
+    ssize_t got = 0;
+    /* Read one byte past the size seen: a file that grows meanwhile is still bounded. */
+    while (n < cap && ((got = read(fd, buf + n, cap - n)) > 0 || (got < 0 && errno == EINTR)))
+        if (got > 0) n += (size_t)got;
+    int failed = got < 0 && n < cap;
+    close(fd);
+    if (failed || n > PZ_YAML_MAX_FILE) {
+        pz_errf(err, failed ? "%s: read error" : "%s: grew past the size limit while being read", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
 pz_ynode *pz_yaml_load_file(const char *path, pz_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        pz_errf(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = pz_xmalloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) buf = pz_xrealloc(buf, cap *= 2);
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        pz_errf(err, "%s: read error", path);
-        return NULL;
-    }
+    size_t len;
+    char *buf = read_yaml_file(path, &len, err);
+    if (!buf) return NULL;
     pz_ynode *n = pz_yaml_load_string(buf, len, path, err);
     free(buf);
     return n;

@@ -26,6 +26,10 @@ typedef struct pz_ynode {
 #define PZ_YAML_MAX_DEPTH 64
 #define PZ_YAML_MAX_NODES 2000000
 
+/* Pipeline, spec and schema files are small: a file must be a regular file (not /dev/zero, a
+ * FIFO, a directory) of at most this many bytes, so an endless or huge input fails at once. */
+#define PZ_YAML_MAX_FILE (16 << 20)
+
 /* Load the single document of a file / buffer. On error returns NULL and err says
  * "name:line:col: what". Duplicate map keys and non-scalar keys are errors. An empty
  * document loads as an empty map. */
