@@ -52,6 +52,14 @@ static int has(const char *text, const char *needle)
     return ok;
 }
 
+/* String equality that shows both sides, and survives a NULL (a file that is not there). */
+static int same(const char *a, const char *b)
+{
+    int ok = a && b && !strcmp(a, b);
+    if (!ok) fprintf(stderr, "\n--- want:\n%s\n--- got:\n%s\n", b ? b : "(null)", a ? a : "(null)");
+    return ok;
+}
+
 static size_t count_lines(const char *text)
 {
     size_t n = 0;
@@ -98,7 +106,7 @@ static void every_command_refuses_a_directory_with_files_but_no_marker(void)
         free(out), free(args);
     }
     char *after = snapshot(dir, "proj");
-    CU_ASSERT_STRING_EQUAL(before, after); /* nothing deleted, nothing written (no statcache, no lock) */
+    CU_ASSERT_TRUE(same(before, after)); /* nothing deleted, nothing written (no statcache, no lock) */
     free(before), free(after);
     pzt_rmtree(dir);
     free(dir);
@@ -118,7 +126,7 @@ static void the_cache_line_of_the_pipeline_file_is_checked_too(void)
     CU_ASSERT_EQUAL(pzflow(dir, &out, "gc q.yaml"), 4);
     free(out);
     char *after = snapshot(dir, "proj");
-    CU_ASSERT_STRING_EQUAL(before, after);
+    CU_ASSERT_TRUE(same(before, after));
     free(before), free(after), free(p), free(yaml);
     pzt_rmtree(dir);
     free(dir);
@@ -134,12 +142,12 @@ static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(v
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run -n p.yaml -C empty"), 0);
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A empty"), 0);
-    CU_ASSERT_STRING_EQUAL(out, ""); /* no statcache in a directory that is not (yet) a cache */
+    CU_ASSERT_TRUE(same(out, "")); /* no statcache in a directory that is not (yet) a cache */
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
     free(out);
     char *marker = pz_xasprintf("%s/empty/pzflow-cache", dir), *text = pzt_read_file(marker, NULL);
-    CU_ASSERT_STRING_EQUAL(text, "pzflow-cache 1\n");
+    CU_ASSERT_TRUE(same(text, "pzflow-cache 1\n"));
     free(text), free(marker);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
@@ -240,7 +248,7 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
     char *after = NULL;
     pzt_run(dir, &after, "find \"$PWD/cache\" -type f | sort");
     char *gone = removed_files(before, after);
-    CU_ASSERT_STRING_EQUAL(listed, gone);
+    CU_ASSERT_TRUE(same(listed, gone));
     /* The counts of both agree with the listing. */
     CU_ASSERT_TRUE(has(dry, "would remove 2 objects"));
     CU_ASSERT_TRUE(has(dry, "and 2 run records"));
@@ -270,7 +278,7 @@ static void run_removes_only_scratch_of_dead_runs(void)
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls cache/tmp"), 0);
     char *want = pz_xasprintf("%ld.b.Xy12Zz\nmine\n", live); /* a live owner's scratch, and not ours */
-    CU_ASSERT_STRING_EQUAL(out, want);
+    CU_ASSERT_TRUE(same(out, want));
     free(out), free(want);
     pzt_rmtree(dir);
     free(dir);
@@ -300,12 +308,81 @@ static void extra_arguments_are_errors(void)
     CU_ASSERT_TRUE(has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
     free(out);
     pzt_run(dir, NULL, "mkfifo fifo.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run fifo.yaml"), 2); /* at once, not blocked on the FIFO */
+    /* At once: before, open() blocked forever waiting for a writer (timeout's 124 says so). */
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "timeout 10 '%s/pzflow' run fifo.yaml", pzt_bin_dir()), 2);
     CU_ASSERT_TRUE(has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run /dev/zero"), 2);
     CU_ASSERT_TRUE(has(out, "pzflow: /dev/zero: not a regular file"));
     free(out);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static const char *slow_yaml =
+    "stages:\n"
+    "  slow:\n"
+    "    run: pzflow-toy-copy\n"
+    "    params: {suffix: S, sleep_ms: 1500}\n"
+    "    inputs: {t: data.txt}\n"
+    "    outputs: [out]\n";
+
+static int has_scratch(const char *dir)
+{
+    char *out = NULL;
+    pzt_run(dir, &out, "ls cache/tmp 2>/dev/null");
+    int found = out && strstr(out, ".slow.") != NULL;
+    free(out);
+    return found;
+}
+
+static void removing_the_lock_file_mid_run_lets_no_second_run_in(void)
+{
+    char *dir = pzt_mkdtemp("cachesafe"), *p = pz_xasprintf("%s/s.yaml", dir), *out;
+    pzt_write_file(p, slow_yaml);
+    pzt_run(dir, NULL, "echo data > data.txt");
+    pzt_run(dir, NULL, "'%s/pzflow' run s.yaml > first.log 2>&1 & echo $! > first.pid", pzt_bin_dir());
+    for (int i = 0; i < 500 && !has_scratch(dir); i++) usleep(10000);
+    CU_ASSERT_TRUE_FATAL(has_scratch(dir));
+    CU_ASSERT_EQUAL(pzt_run(dir, NULL, "rm cache/lock"), 0);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run s.yaml --no-wait"), 3); /* still held: on the directory */
+    CU_ASSERT_TRUE(has(out, "is in use by another pzflow run"));
+    free(out);
+    CU_ASSERT_TRUE(has_scratch(dir)); /* the first run's scratch is still there */
+    CU_ASSERT_EQUAL(pzt_run(dir, NULL, "while kill -0 $(cat first.pid) 2>/dev/null; do sleep 0.05; done"), 0);
+    char *log = pz_xasprintf("%s/first.log", dir), *text = pzt_read_file(log, NULL);
+    CU_ASSERT_TRUE(has(text, "pzflow: 1 ran, 0 up to date"));
+    free(text), free(log), free(p);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+/* Run `cmds` with the cache mounted read-only in a private mount namespace; -1 if this machine
+ * cannot make one (then the test says so and checks nothing). */
+static int run_with_readonly_cache(const char *dir, char **out, const char *cmds)
+{
+    if (pzt_run(dir, NULL, "unshare -m true 2>/dev/null") != 0) return -1;
+    return pzt_run(dir, out, "unshare -m sh -c 'mount --bind cache cache && mount -o remount,ro,bind cache && %s'",
+                   cmds);
+}
+
+static void a_read_only_cache_serves_a_no_op_run(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    char *cmds = pz_xasprintf("\"%s/pzflow\" run p.yaml && \"%s/pzflow\" status p.yaml && touch cache/x", pzt_bin_dir(),
+                              pzt_bin_dir());
+    int rc = run_with_readonly_cache(dir, &out, cmds);
+    if (rc == -1) {
+        fprintf(stderr, "\n  (no mount namespace here: read-only cache not checked)\n");
+    } else {
+        CU_ASSERT_NOT_EQUAL(rc, 0); /* the touch: the mount really was read-only */
+        CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+        CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
+        CU_ASSERT_TRUE(has(out, "Read-only file system"));
+    }
+    free(out), free(cmds);
     pzt_rmtree(dir);
     free(dir);
 }
@@ -322,6 +399,8 @@ int main(void)
                   {"gc -n lists exactly what gc removes; gc spares what pzflow did not write", gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_did_not_write},
                   {"run removes only scratch of dead runs", run_removes_only_scratch_of_dead_runs},
                   {"the reproducer script passes", the_reproducer_script_passes},
+                  {"removing the lock file mid-run lets no second run in", removing_the_lock_file_mid_run_lets_no_second_run_in},
+                  {"a read-only cache serves a no-op run", a_read_only_cache_serves_a_no_op_run},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

@@ -1,9 +1,11 @@
 /* One `pzflow run` (or gc) per cache at a time.
  *
- * The lock is flock() on <cache>/lock, opened close-on-exec so stage processes never inherit
- * it. The kernel drops an flock when its holder dies, however it dies (kill -9 included), so
- * a dead run's lock is recovered with no stale-lock heuristics. The holder writes its pid into
- * the file so a waiting run can say who it waits for. Read-only commands take no lock: they
+ * The lock is flock() on the cache directory, through a descriptor opened close-on-exec so
+ * stage processes never inherit it; no file can be removed from under it (an flock on the file
+ * <cache>/lock could: remove the file and a second run locks a new one). The kernel drops an
+ * flock when its holder dies, however it dies (kill -9 included), so a dead run's lock is
+ * recovered with no stale-lock heuristics. The holder writes its pid into <cache>/lock (best
+ * effort) so a waiting run can say who it waits for. Read-only commands take no lock: they
  * only read files that are replaced atomically. */
 #ifndef PZ_LOCK_H
 #define PZ_LOCK_H
