@@ -300,7 +300,7 @@ static void extra_arguments_are_errors(void)
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         CU_ASSERT_EQUAL(pzflow(dir, &out, cmds[i]), 2);
         CU_ASSERT_TRUE(has(out, "pzflow: unexpected argument '"));
-        CU_ASSERT_TRUE(has(out, "': run, status, dag, show and gc take one pipeline file\n"));
+        CU_ASSERT_TRUE(has(out, " takes one pipeline file\n"));
         free(out);
     }
     CU_ASSERT_FALSE(pzt_exists(pz_xasprintf("%s/cache", dir))); /* nothing ran */

@@ -128,9 +128,11 @@ static int parse_args(int argc, char **argv, opts *o)
     int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log");
     if (takes_stage && !o->stage) return usage_error("%s needs a stage name", o->cmd);
     /* `pzflow run a.yaml b.yaml` would otherwise run a.yaml alone, silently. */
-    if (!takes_stage && o->stage)
-        return usage_error("unexpected argument '%s': run, status, dag, show and gc take one pipeline file",
-                           o->stage);
+    if (!takes_stage && o->stage) {
+        fprintf(stderr, "pzflow: unexpected argument '%s': %s takes one %s\n(pzflow --help for usage)\n", o->stage,
+                o->cmd, strcmp(o->cmd, "provenance") ? "pipeline file" : "file or object hash");
+        return PZ_EXIT_USAGE;
+    }
     return 0;
 }
 
