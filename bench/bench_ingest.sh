@@ -14,7 +14,7 @@ BUILD=${2:-build}
 WORK=${3:-/tmp/pzflow-bench-ingest}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
-TSV=${PZ_COSMOS_TSV:-$SRC/../shared/reference/cosmos2020_classic_columns.tsv}
+TSV=${PZ_COSMOS_TSV:-$SRC/schemas/cosmos2020_classic_columns.tsv}
 mkdir -p "$WORK"
 FITS="$WORK/cosmos2020_classic_$NROWS.fits"
 [ -s "$FITS" ] || "$BUILD/bin/bench_ingest_gen" "$TSV" "$FITS" "$NROWS"

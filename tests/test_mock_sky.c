@@ -109,7 +109,7 @@ static void test_unknown_and_bad_params(void)
 static void check_with_python(const char *dir, const char *layout)
 {
     char *out = NULL;
-    int rc = pzt_run(dir, &out, "'%s' -W ignore '%s/tests/py/check_mock_sky.py' '%s' %s '%s/../shared/reference/cosmos2020_classic_columns.tsv'",
+    int rc = pzt_run(dir, &out, "'%s' -W ignore '%s/tests/py/check_mock_sky.py' '%s' %s '%s/schemas/cosmos2020_classic_columns.tsv'",
                      pzt_python(), pzt_source_dir(), dir, layout, pzt_source_dir());
     if (rc != 0) fprintf(stderr, "\n%s\n", out ? out : "");
     CU_ASSERT_EQUAL(rc, 0);

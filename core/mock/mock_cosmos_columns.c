@@ -1,6 +1,6 @@
 /* The 754 columns of the COSMOS2020 CLASSIC v2.1 catalogue (HDU 1, EXTNAME PHASE3CATALOG), in
  * order: TTYPE, TFORM, TUNIT, TNULL (0 = none), TCOMM. Generated once from the real header listing
- * (shared/reference/cosmos2020_classic_columns.tsv) so the mock writes exactly the real layout. */
+ * (schemas/cosmos2020_classic_columns.tsv) so the mock writes exactly the real layout. */
 #include "mock/mock_cosmos_fits.h"
 
 const pz_cosmos_coldef pz_cosmos_columns[PZ_COSMOS_NCOLS] = {

@@ -1,5 +1,6 @@
 /* Photo-z point-estimate metrics, exactly as the study's group defines them
- * (shared/reference/paper.md "Metrics"):
+ * (Soriano et al. 2024, arXiv 2411.18054, and the group's public code, astrodatalab/photoz on
+ * GitHub; docs/evaluate.md):
  *
  *   dz            = (z_pred - z_true) / (1 + z_true)
  *   bias          = median(dz)                      bias_bw    = biweight location of dz (c = 6)
