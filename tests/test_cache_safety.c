@@ -387,6 +387,28 @@ static void a_read_only_cache_serves_a_no_op_run(void)
     free(dir);
 }
 
+static void a_hard_linked_output_is_copied_not_adopted(void)
+{
+    char *dir = pzt_mkdtemp("cachesafe"), *p = pz_xasprintf("%s/h.yaml", dir), *out;
+    pzt_write_file(p, "stages:\n  h:\n    run: pzflow-toy-copy\n    params: {link: hard}\n"
+                      "    inputs: {t: data.txt}\n    outputs: [out]\n");
+    pzt_run(dir, NULL, "echo mine > data.txt && chmod 644 data.txt");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run h.yaml"), 0);
+    free(out);
+    /* The user's file keeps its mode and its one name; the object is another inode. */
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "stat -c '%%a %%h' data.txt"), 0);
+    CU_ASSERT_TRUE(same(out, "644 1\n"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "find cache/objects -samefile data.txt | wc -l"), 0);
+    CU_ASSERT_TRUE(same(out, "0\n"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/h/h/out"), 0);
+    CU_ASSERT_TRUE(same(out, "mine\n"));
+    free(out), free(p);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -401,6 +423,7 @@ int main(void)
                   {"the reproducer script passes", the_reproducer_script_passes},
                   {"removing the lock file mid-run lets no second run in", removing_the_lock_file_mid_run_lets_no_second_run_in},
                   {"a read-only cache serves a no-op run", a_read_only_cache_serves_a_no_op_run},
+                  {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

@@ -232,15 +232,57 @@ static int object_intact(const char *path, const char *hash, const struct stat *
     return pz_hash_file(path, h, NULL, &err) == 0 && strcmp(h, hash) == 0;
 }
 
+/* Replace the name src by a private copy of its bytes. A stage output that is a symbolic link,
+ * or a hard link (link count > 1: say to one of its inputs, or a user's file), must not be
+ * adopted: the rename and chmod 0444 below would turn the user's own file into a read-only
+ * cache object, and a later gc would delete it. */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno != EINTR) return -1;
+        if (w > 0) p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int make_private_copy(const char *src, pz_err *err)
+{
+    char *copy = pz_xasprintf("%s.pzcopy", src);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int ok = out >= 0;
+    char buf[1 << 16];
+    for (ssize_t n; ok && (n = read(in, buf, sizeof buf)) != 0;)
+        ok = n < 0 ? errno == EINTR : write_all(out, buf, (size_t)n) == 0;
+    int e = errno;
+    if (out >= 0 && close(out) < 0 && ok) ok = 0, e = errno;
+    if (ok && rename(copy, src) < 0) ok = 0, e = errno;
+    if (in >= 0) close(in);
+    if (!ok) {
+        unlink(copy);
+        pz_errf(err, "cannot copy the linked output %s: %s", src, strerror(e));
+    }
+    free(copy);
+    return ok ? 0 : -1;
+}
+
 int pz_cache_put_object(const pz_cache *c, const char *src, const char *hash, pz_objstat *st, pz_err *err)
 {
     char *dst = pz_cache_object_path(c, hash);
     char *shard = pz_xasprintf("%s/%.2s", c->objects, hash);
     int rc = 0;
     struct stat have, mine;
-    if (stat(src, &mine) < 0) {
+    if (lstat(src, &mine) < 0) {
         rc = pz_errf(err, "cannot store %s: %s", src, strerror(errno));
         goto done;
+    }
+    if (S_ISLNK(mine.st_mode) || mine.st_nlink > 1) {
+        if (make_private_copy(src, err) < 0) {
+            rc = -1;
+            goto done;
+        }
+        lstat(src, &mine); /* the copy just renamed into place */
     }
     if (stat(dst, &have) == 0 && object_intact(dst, hash, &have, (uint64_t)mine.st_size)) {
         unlink(src); /* same bytes already stored */

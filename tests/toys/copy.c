@@ -1,11 +1,13 @@
 /* Toy stage for engine tests: every output gets the concatenation of all inputs (in input-name
  * order, list inputs in list order) followed by the `suffix` param and a newline. Params:
  * suffix (string, default ""), sleep_ms (sleep before writing, for kill tests; default 0),
- * steps (progress lines to emit while sleeping; default 4). */
+ * steps (progress lines to emit while sleeping; default 4), link (hard or sym: make each output a
+ * hard or symbolic link to the first input instead, as a careless stage might; default ""). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/progress.h"
 #include "util/spec.h"
@@ -33,11 +35,26 @@ int main(int argc, char **argv)
     if (argc != 2) return fputs("usage: pzflow-toy-copy spec.json\n", stderr), 2;
     pz_spec *spec = pz_spec_load(argv[1], &err);
     if (!spec) pz_die("toy-copy", &err, 1);
-    const char *suffix = "";
+    const char *suffix = "", *link_kind = "";
     long ms = 0, steps = 4;
     if (pz_spec_str(spec, "suffix", &suffix, &err) < 0 || pz_spec_long(spec, "sleep_ms", &ms, &err) < 0 ||
-        pz_spec_long(spec, "steps", &steps, &err) < 0)
+        pz_spec_long(spec, "steps", &steps, &err) < 0 || pz_spec_str(spec, "link", &link_kind, &err) < 0)
         pz_die("toy-copy", &err, 1);
+    if (*link_kind) {
+        const char **paths;
+        size_t n;
+        if (!spec->inputs || !spec->inputs->n || !spec->outputs || !spec->outputs->n ||
+            pz_spec_inputs(spec, spec->inputs->keys[0]->str, &paths, &n, &err) < 0 || n == 0)
+            pz_die("toy-copy", &(pz_err){"link needs an input and an output"}, 1);
+        for (size_t o = 0; o < spec->outputs->n; o++) {
+            const char *out = spec->outputs->items[o]->str;
+            if ((!strcmp(link_kind, "hard") ? link(paths[0], out) : symlink(paths[0], out)) < 0)
+                pz_die("toy-copy", &(pz_err){"cannot link the output"}, 1);
+        }
+        free(paths);
+        pz_spec_free(spec);
+        return 0;
+    }
     for (long s = 0; s < steps; s++) {
         pz_progress((double)s / (double)steps, "step %ld of %ld", s + 1, steps);
         sleep_ms(ms / (steps > 0 ? steps : 1));
