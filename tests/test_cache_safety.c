@@ -409,6 +409,43 @@ static void a_hard_linked_output_is_copied_not_adopted(void)
     free(dir);
 }
 
+static const char *dag_yaml =
+    "stages:\n"
+    "  a:\n"
+    "    run: pzflow-toy-copy\n"
+    "    inputs: {t: data/in.txt}\n"
+    "    outputs: [out]\n"
+    "  dag:\n"
+    "    run: pzflow-dag\n"
+    "    inputs: {pipeline: p.yaml}\n"
+    "    outputs: [dot]\n";
+
+static char *dag_bytes_in(const char *base, const char *sub)
+{
+    char *dir = pz_xasprintf("%s/%s", base, sub), *p = pz_xasprintf("%s/p.yaml", dir), *out;
+    pzt_run(base, NULL, "mkdir -p %s/data && echo x > %s/data/in.txt", sub, sub);
+    pzt_write_file(p, dag_yaml);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    char *dot = pz_xasprintf("%s/results/p/dag/dot", dir), *text = pzt_read_file(dot, NULL);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "dag p.yaml --dot"), 0);
+    CU_ASSERT_TRUE(same(out, text)); /* `pzflow dag --dot` prints what the stage writes */
+    free(out), free(dot), free(p), free(dir);
+    return text;
+}
+
+static void the_dag_does_not_depend_on_where_the_pipeline_lives(void)
+{
+    char *base = pzt_mkdtemp("cachesafe");
+    char *one = dag_bytes_in(base, "one"), *two = dag_bytes_in(base, "elsewhere/two");
+    CU_ASSERT_TRUE(same(one, two));
+    CU_ASSERT_TRUE(has(one, "\"file:data/in.txt\" -> \"a\""));
+    CU_ASSERT_PTR_NULL(strstr(one ? one : "", base));
+    free(one), free(two);
+    pzt_rmtree(base);
+    free(base);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -424,6 +461,7 @@ int main(void)
                   {"removing the lock file mid-run lets no second run in", removing_the_lock_file_mid_run_lets_no_second_run_in},
                   {"a read-only cache serves a no-op run", a_read_only_cache_serves_a_no_op_run},
                   {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
+                  {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

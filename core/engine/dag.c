@@ -110,7 +110,9 @@ static void put_file_nodes(pz_sbuf *b, const pz_pipeline *p)
                 const pz_input_ref *r = &s->inputs[k].refs[j];
                 if (!r->is_external || pz_nidx_put(&files, r->path, 0)) continue;
                 pz_sb_puts(b, "  ");
-                put_quoted(b, "file:", r->path);
+                /* Ids too are relative to the root: the same pipeline in two checkouts gives the
+                 * same bytes (and the same key for whatever reads this). */
+                put_quoted(b, "file:", shown_path(p, r->path));
                 pz_sb_puts(b, " [shape=box, label=");
                 put_quoted(b, "", shown_path(p, r->path));
                 pz_sb_puts(b, "];\n");
@@ -131,7 +133,7 @@ static void put_edges(pz_sbuf *b, const pz_pipeline *p, int collapse)
         for (size_t k = 0; k < s->ninputs; k++)
             for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
                 const pz_input_ref *r = &s->inputs[k].refs[j];
-                const char *from = r->is_external ? r->path : node_name(&p->stages[r->stage], collapse);
+                const char *from = r->is_external ? shown_path(p, r->path) : node_name(&p->stages[r->stage], collapse);
                 char *label = r->is_external ? pz_xstrdup(s->inputs[k].name)
                                              : pz_xasprintf("%s → %s", r->output, s->inputs[k].name);
                 /* Collapsed instances repeat the same edge; draw it once. */
