@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "engine/pipeline.h"
+#include "util/suggest.h"
 
 /* ---- name index: string -> size_t, open addressing on XXH3 ------------------------------- */
 
@@ -23,8 +24,6 @@ void pz_nidx_free(pz_name_index *ix);
 int pz_nidx_put(pz_name_index *ix, const char *key, size_t val);
 long pz_nidx_get(const pz_name_index *ix, const char *key);
 
-/* The candidate closest to `word` if it is plausibly a typo of it, else NULL. */
-const char *pz_closest_name(const char *word, const char *const *cands, size_t n);
 
 /* ---- positions ----------------------------------------------------------------------------- */
 

@@ -1,6 +1,5 @@
 /* Small helpers of the pipeline loader: a name -> index hash table (stage lookups must not be
- * quadratic: 500-stage pipelines are loaded on every no-op run), "did you mean" suggestions,
- * and lexical path normalisation. */
+ * quadratic: 500-stage pipelines are loaded on every no-op run), and lexical path normalisation. */
 #include "engine/load.h"
 
 #include <stdarg.h>
@@ -65,49 +64,6 @@ long pz_nidx_get(const pz_name_index *ix, const char *key)
     if (!ix || !ix->cap) return -1;
     size_t i = slot_of(ix, key);
     return ix->keys[i] ? (long)ix->vals[i] : -1;
-}
-
-/* ---- suggestions ---------------------------------------------------------------------------- */
-
-/* Edit distance counting a swap of neighbours as one edit (the commonest typo). */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return (size_t)-1;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++) d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t best = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-const char *pz_closest_name(const char *word, const char *const *cands, size_t n)
-{
-    /* Up to a third of the word may be wrong (at least one edit), so "ouputs" finds "outputs"
-     * but "x" does not find "run". */
-    size_t limit = strlen(word) / 3;
-    if (limit < 1) limit = 1;
-    const char *best = NULL;
-    size_t best_d = limit + 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(word, cands[i]);
-        /* Replacing every character is no typo ("x" is not a misspelt "o"). */
-        if (d < best_d && d < strlen(word) && d < strlen(cands[i])) {
-            best_d = d;
-            best = cands[i];
-        }
-    }
-    return best;
 }
 
 /* ---- positions ------------------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/sbuf.h"
+#include "util/suggest.h"
 
 /* Rows evaluated per pass: big enough to amortise the tree walk, small enough that every
  * node's buffer stays in cache. */
@@ -236,49 +237,13 @@ static cut_node *node_at(parser *p, int i) { return &p->cut->nodes[i]; }
 
 /* ---- columns ---- */
 
-static int ci_equal(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
-/* Edit distance, capped: only small distances matter for "did you mean". */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return 99;
-    int row[65];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int best = diag + cost;
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static int unknown_column(parser *p, const char *name, int pos)
 {
     const pz_table *t = p->t;
-    const char *guess = NULL;
-    int best = 3;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const char *cn = t->cols[i].name;
-        int d = ci_equal(cn, name) ? 0 : edit_distance(cn, name);
-        if (d < best) {
-            best = d;
-            guess = cn;
-        }
-    }
+    const char **names = pz_xmalloc((t->ncols ? t->ncols : 1) * sizeof *names);
+    for (size_t i = 0; i < t->ncols; i++) names[i] = t->cols[i].name;
+    const char *guess = pz_closest_name(name, names, t->ncols);
+    free(names);
     char have[PZ_ERR_MAX];
     size_t k = (size_t)snprintf(have, sizeof have, "available columns:");
     for (size_t i = 0; i < t->ncols && k < sizeof have; i++)
