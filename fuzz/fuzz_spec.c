@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/spec.h"
@@ -27,8 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pz_spec_inputs(s, "train", &list, &n, &err) == 0) free(list);
         pz_spec_input(s, "model", &str, &err);
         pz_spec_output(s, "model", &str, &err);
-        const char *allowed[] = {"lr", "seed", NULL};
-        pz_spec_check_params(s, allowed, &err);
+        struct { double lr; long seed; pz_strs cuts; } typed;
+        const pz_param_def defs[] = {
+            {PZ_PARAM("lr", PZ_PT_FLOAT, "5e-4", ""), PZ_RANGE(0, 1), .field = PZ_FIELD(__typeof__(typed), lr)},
+            {PZ_PARAM("seed", PZ_PT_INT, "1", ""), .field = PZ_FIELD(__typeof__(typed), seed)},
+            {PZ_PARAM("cuts", PZ_PT_STRINGS, NULL, ""), .field = PZ_FIELD(__typeof__(typed), cuts)},
+            {0}};
+        memset(&typed, 0, sizeof typed);
+        pz_params_read(s, defs, &typed, &err);
+        pz_params_release(defs, &typed);
         pz_spec_free(s);
     }
     close(fd);

@@ -3,5 +3,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-build-transferz", pz_stage_build_transferz);
+    return pz_stage_main(argc, argv, &pz_stage_build_transferz);
 }

@@ -3,5 +3,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-cross-match", pz_stage_cross_match);
+    return pz_stage_main(argc, argv, &pz_stage_cross_match);
 }

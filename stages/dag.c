@@ -16,13 +16,13 @@
 #include "engine/pipeline.h"
 #include "util/spec.h"
 
-static char *own_bin_dir(const char *argv0)
+static char *own_bin_dir(void)
 {
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0) {
-        snprintf(buf, sizeof buf, "%s", argv0);
-        n = (ssize_t)strlen(buf);
+        snprintf(buf, sizeof buf, ".");
+        n = 1;
     }
     buf[n] = 0;
     return pz_xstrdup(dirname(buf));
@@ -38,34 +38,41 @@ static int write_text(const char *path, const char *text, pz_err *err)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dag_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    pz_err err;
-    if (argc != 2) {
-        fprintf(stderr, "usage: pzflow-dag SPEC.json\n");
-        return 2;
-    }
-    pz_spec *spec = pz_spec_load(argv[1], &err);
-    if (!spec) pz_die("pzflow-dag", &err, 1);
-    const char *allowed[] = {"set", "instances", NULL};
+    (void)params;
     int instances = 0;
     const char *pipeline_path, *out_path;
     const char **sets = NULL;
     size_t nsets = 0;
-    if (pz_spec_check_params(spec, allowed, &err) < 0 || pz_spec_input(spec, "pipeline", &pipeline_path, &err) < 0 ||
-        pz_spec_output(spec, "dot", &out_path, &err) < 0 || pz_spec_strlist(spec, "set", &sets, &nsets, &err) < 0 ||
-        pz_spec_bool(spec, "instances", &instances, &err) < 0)
-        pz_die("pzflow-dag", &err, 1);
-    char *bin_dir = own_bin_dir(argv[0]);
-    pz_pipeline *p = pz_pipeline_load(pipeline_path, sets, nsets, bin_dir, &err);
-    if (!p) pz_die("pzflow-dag", &err, 1);
-    char *dot = instances ? pz_pipeline_dag_dot(p) : pz_pipeline_dag_dot_collapsed(p);
-    if (write_text(out_path, dot, &err) < 0) pz_die("pzflow-dag", &err, 1);
-    printf("pzflow-dag: %zu stage instances from %s\n", p->nstages, pipeline_path);
-    free(dot);
+    if (pz_spec_input(spec, "pipeline", &pipeline_path, err) < 0 || pz_spec_output(spec, "dot", &out_path, err) < 0 ||
+        pz_spec_strlist(spec, "set", &sets, &nsets, err) < 0 || pz_spec_bool(spec, "instances", &instances, err) < 0)
+        return -1;
+    char *bin_dir = own_bin_dir();
+    pz_pipeline *p = pz_pipeline_load(pipeline_path, sets, nsets, bin_dir, err);
     free(bin_dir);
     free(sets);
+    if (!p) return -1;
+    char *dot = instances ? pz_pipeline_dag_dot(p) : pz_pipeline_dag_dot_collapsed(p);
+    int rc = write_text(out_path, dot, err);
+    if (rc == 0) *summary = pz_xasprintf("pzflow-dag: %zu stage instances from %s", p->nstages, pipeline_path);
+    free(dot);
     pz_pipeline_free(p);
-    pz_spec_free(spec);
-    return 0;
+    return rc;
+}
+
+static const pz_param_def PARAMS[] = {
+    {PZ_PARAM("set", PZ_PT_STRINGS, NULL, "\"dotted.path=value\" overrides, as pzflow's --set")},
+    {PZ_PARAM("instances", PZ_PT_BOOL, "false", "draw every foreach instance instead of one box per stage")},
+    {0}};
+static const pz_io_def INPUTS[] = {{"pipeline", PZ_IO_ONE, 0, "the pipeline file to draw"}, {0}};
+static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)"}, {0}};
+
+static const pz_stage_def DAG = {
+    .prog = "pzflow-dag", .summary = "write a pipeline's stage graph as Graphviz DOT (the paper's Figure 4)",
+    .params = PARAMS, .inputs = INPUTS, .outputs = OUTPUTS, .run = dag_stage};
+
+int main(int argc, char **argv)
+{
+    return pz_stage_main(argc, argv, &DAG);
 }

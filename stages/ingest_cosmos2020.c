@@ -4,5 +4,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-ingest-cosmos2020", pz_ingest_stage_cosmos2020);
+    return pz_stage_main(argc, argv, &pz_ingest_stage_cosmos2020);
 }

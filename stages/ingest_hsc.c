@@ -4,5 +4,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-ingest-hsc", pz_ingest_stage_hsc);
+    return pz_stage_main(argc, argv, &pz_ingest_stage_hsc);
 }

@@ -5,14 +5,5 @@
 
 int main(int argc, char **argv)
 {
-    pz_err err;
-    if (argc != 2) {
-        pz_errf(&err, "usage: pzflow-plot-data SPEC.json");
-        pz_die("pzflow-plot-data", &err, 2);
-    }
-    pz_spec *spec = pz_spec_load(argv[1], &err);
-    if (!spec) pz_die("pzflow-plot-data", &err, 1);
-    if (pz_plot_data_stage(spec, &err) < 0) pz_die("pzflow-plot-data", &err, 1);
-    pz_spec_free(spec);
-    return 0;
+    return pz_stage_main(argc, argv, &pz_plot_data_stage);
 }

@@ -3,5 +3,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-quality-cuts", pz_stage_quality_cuts);
+    return pz_stage_main(argc, argv, &pz_stage_quality_cuts);
 }

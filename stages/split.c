@@ -3,5 +3,5 @@
 
 int main(int argc, char **argv)
 {
-    return pz_stage_main(argc, argv, "pzflow-split", pz_stage_split);
+    return pz_stage_main(argc, argv, &pz_stage_split);
 }

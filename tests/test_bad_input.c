@@ -233,7 +233,7 @@ static void test_sentinels(void)
     expect_error(rc, ingest_with(&rc, "ing_badrange", "hsc_sentinel.fits", "{\"mag_range\": [50, 0]}"),
                  "pzflow-ingest-hsc: param 'mag_range': expected [low, high] with low < high, e.g. [0, 50]");
     expect_error(rc, ingest_with(&rc, "ing_badsent", "hsc_sentinel.fits", "{\"sentinels\": \"zero\"}"),
-                 "pzflow-ingest-hsc: param 'sentinels': expected nan or keep, got 'zero'");
+                 "param 'sentinels': 'zero' is not one of nan|keep");
 }
 
 static void test_empty(void)
@@ -259,7 +259,7 @@ static void test_duplicate_ids(void)
               "object_id (2 duplicated values, first: 7)\n");
     CU_ASSERT_EQUAL(rows_of("ing_dupid_drop.h5"), 4);
     expect_error(rc, ingest_with(&rc, "ing_dupid_bad", "hsc_dupid.fits", "{\"duplicates\": \"keep\"}"),
-                 "pzflow-ingest-hsc: param 'duplicates': expected error or drop, got 'keep'");
+                 "param 'duplicates': 'keep' is not one of error|drop");
     /* Stages after ingest do not check again: predict keeps both rows. */
     expect_ok(rc, predict(&rc, "pr_dupid", "gml_dupid.h5"), "300 rows predicted");
 }

@@ -192,8 +192,8 @@ static void test_spec_accessors(void)
     CU_ASSERT_EQUAL(pz_spec_input(s, "models", &p, &err), -1);
     CU_ASSERT_EQUAL(pz_spec_output(s, "model", &p, &err), 0);
     CU_ASSERT_STRING_EQUAL(p, "out/model.h5");
-    const char *allowed[] = {"lr", "cuts", NULL};
-    CU_ASSERT_EQUAL(pz_spec_check_params(s, allowed, &err), -1);
+    const pz_param_def allowed[] = {{PZ_PARAM("lr", PZ_PT_FLOAT, NULL, "")}, {PZ_PARAM("cuts", PZ_PT_STRINGS, NULL, "")}, {0}};
+    CU_ASSERT_EQUAL(pz_params_validate_spec(s, allowed, &err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'nested'"));
     pz_spec_free(s);
     pzt_rmtree(dir);

@@ -14,6 +14,15 @@
 const pz_mock_paramdef pz_mock_paramdefs[] = {PZ_MOCK_PARAMS(DEF)};
 const size_t pz_mock_nparams = sizeof pz_mock_paramdefs / sizeof pz_mock_paramdefs[0];
 
+/* The same list as a stage param table (util/params.h), for --describe and the engine's check. */
+#define PDEF_L(name, def, doc) {PZ_PARAM(#name, PZ_PT_INT, #def, doc)},
+#define PDEF_D(name, def, doc) {PZ_PARAM(#name, PZ_PT_FLOAT, #def, doc)},
+#define PDEF_B(name, def, doc) {PZ_PARAM(#name, PZ_PT_BOOL, (def) ? "true" : "false", doc)},
+#define PDEF_S(name, def, doc) {PZ_PARAM(#name, PZ_PT_STRING, def, doc)},
+#define PDEF(name, kind, def, doc) PDEF_##kind(name, def, doc)
+
+const pz_param_def pz_mock_param_table[] = {PZ_MOCK_PARAMS(PDEF){0}};
+
 void pz_mock_params_default(pz_mock_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -43,12 +52,7 @@ static int read_one(pz_mock_params *p, const pz_mock_paramdef *d, const pz_spec 
 int pz_mock_params_from_spec(pz_mock_params *p, const pz_spec *spec, pz_err *err)
 {
     pz_mock_params_default(p);
-    const char **allowed = pz_xmalloc((pz_mock_nparams + 1) * sizeof *allowed);
-    for (size_t i = 0; i < pz_mock_nparams; i++) allowed[i] = pz_mock_paramdefs[i].name;
-    allowed[pz_mock_nparams] = NULL;
-    int rc = pz_spec_check_params(spec, allowed, err);
-    free(allowed);
-    if (rc < 0) return -1;
+    if (pz_params_validate_spec(spec, pz_mock_param_table, err) < 0) return -1;
     for (size_t i = 0; i < pz_mock_nparams; i++)
         if (read_one(p, &pz_mock_paramdefs[i], spec, err) < 0) return -1;
     return pz_mock_params_check(p, err);

@@ -188,6 +188,7 @@ typedef struct pz_mock_paramdef {
 
 extern const pz_mock_paramdef pz_mock_paramdefs[];
 extern const size_t pz_mock_nparams;
+extern const pz_param_def pz_mock_param_table[];
 
 void pz_mock_params_default(pz_mock_params *p);
 /* Defaults, then every param found in the spec; unknown params and bad values are errors. */

@@ -177,9 +177,36 @@ static int read_hidden(const pz_spec *spec, int *hidden, int *n, pz_err *err)
     return 0;
 }
 
-static const char *const TRAIN_PARAMS[] = {"features", "label", "lr", "batch_size", "epochs", "patience", "hidden",
-                                           "seed", "loss", "min_delta", "drop_nonfinite", "skip", "beta1", "beta2",
-                                           "epsilon", NULL};
+/* Params of train and fine-tune (the library reads them: fine-tune's defaults come from the
+ * base model). Declared for --describe and the load-time check. */
+#define COMMON_PARAMS(lr_default)                                                                                  \
+    {PZ_PARAM("label", PZ_PT_STRINGS, NULL, "redshift column to learn: one, or one per training table"),          \
+     .required = 1},                                                                                               \
+    {PZ_PARAM("lr", PZ_PT_FLOAT, lr_default, "Adam learning rate"), PZ_RANGE(0, PZ_OPEN)},                         \
+    {PZ_PARAM("batch_size", PZ_PT_INT, "100", "rows per gradient step"), PZ_RANGE(1, 1000000)},                    \
+    {PZ_PARAM("epochs", PZ_PT_INT, "1000", "most epochs to train"), PZ_RANGE(1, PZ_OPEN)},                         \
+    {PZ_PARAM("patience", PZ_PT_INT, "10", "stop after this many epochs without a better validation loss"),        \
+     PZ_RANGE(1, PZ_OPEN)},                                                                                        \
+    {PZ_PARAM("seed", PZ_PT_INT, "1", "seed of weights and shuffles"), PZ_RANGE(0, PZ_OPEN)},                      \
+    {PZ_PARAM("loss", PZ_PT_STRING, "hsc", "loss function"), .choices = "hsc|mse"},                                \
+    {PZ_PARAM("min_delta", PZ_PT_FLOAT, "0", "smallest validation-loss drop that counts as better")},              \
+    {PZ_PARAM("drop_nonfinite", PZ_PT_BOOL, "true", "drop rows with a non-finite feature or label")},              \
+    {PZ_PARAM("beta1", PZ_PT_FLOAT, "0.9", "Adam beta1"), PZ_RANGE(0, 1)},                                  \
+    {PZ_PARAM("beta2", PZ_PT_FLOAT, "0.999", "Adam beta2"), PZ_RANGE(0, 1)},                             \
+    {PZ_PARAM("epsilon", PZ_PT_FLOAT, "1e-7", "Adam epsilon"), PZ_RANGE(0, PZ_OPEN)}
+
+static const pz_param_def TRAIN_PARAMS[] = {
+    COMMON_PARAMS("5e-4"),
+    {PZ_PARAM("features", PZ_PT_STRINGS, "[g_cmodel_mag, r_cmodel_mag, i_cmodel_mag, z_cmodel_mag, y_cmodel_mag]",
+              "input columns, in order")},
+    {PZ_PARAM("hidden", PZ_PT_LIST, "[200, 200, 200, 200]", "widths of the hidden layers")},
+    {PZ_PARAM("skip", PZ_PT_BOOL, "true", "skip connection from the input to the output layer")},
+    {0}};
+static const pz_io_def TRAIN_INPUTS[] = {
+    {"train", PZ_IO_ANY, 0, "training table(s); several give NN-Combo"},
+    {"validation", PZ_IO_ANY, 0, "validation table(s) for early stopping"},
+    {0}};
+static const pz_io_def MODEL_OUTPUTS[] = {{"model", PZ_IO_ONE, 0, "the trained network (HDF5)"}, {0}};
 
 static common_params train_defaults(void)
 {
@@ -190,13 +217,14 @@ static common_params train_defaults(void)
     return p;
 }
 
-int pz_nn_train_stage(const pz_spec *spec, pz_err *err)
+static int train_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
+    (void)params, (void)summary;
     common_params p = train_defaults();
     const char **features = NULL;
     size_t nfeat = 5;
     int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = 1;
-    if (pz_spec_check_params(spec, TRAIN_PARAMS, err) || read_common(spec, &p, err) ||
+    if (read_common(spec, &p, err) ||
         read_hidden(spec, hidden, &nhidden, err) || pz_spec_bool(spec, "skip", &skip, err) < 0)
         return -1;
     int rc = pz_spec_strlist(spec, "features", &features, &nfeat, err);
@@ -242,8 +270,20 @@ int pz_nn_train_stage(const pz_spec *spec, pz_err *err)
 
 /* ---- fine-tune ---- */
 
-static const char *const TUNE_PARAMS[] = {"label", "lr", "batch_size", "epochs", "patience", "seed", "loss",
-                                          "min_delta", "drop_nonfinite", "freeze", "beta1", "beta2", "epsilon", NULL};
+const pz_stage_def pz_nn_train_stage = {
+    .prog = "pzflow-train", .docs = "docs/network.md",
+    .summary = "train a new photo-z network (NN-Base; NN-Combo when `train` lists several tables)",
+    .params = TRAIN_PARAMS, .inputs = TRAIN_INPUTS, .outputs = MODEL_OUTPUTS, .run = train_stage};
+
+static const pz_param_def TUNE_PARAMS[] = {
+    COMMON_PARAMS("1e-4"),
+    {PZ_PARAM("freeze", PZ_PT_STRINGS, NULL, "layers kept fixed (names as in the model: hidden1, ..., output)")},
+    {0}};
+static const pz_io_def TUNE_INPUTS[] = {
+    {"model", PZ_IO_ONE, 0, "the base network"},
+    {"train", PZ_IO_ANY, 0, "training table(s)"},
+    {"validation", PZ_IO_ANY, 0, "validation table(s) for early stopping"},
+    {0}};
 
 /* frozen[l] = 1 for each named layer; unknown names are an error listing the real ones. */
 static int read_freeze(const pz_spec *spec, const pz_net *net, uint8_t *frozen, char **csv, pz_err *err)
@@ -276,10 +316,11 @@ static int read_freeze(const pz_spec *spec, const pz_net *net, uint8_t *frozen, 
     return 0;
 }
 
-int pz_nn_fine_tune_stage(const pz_spec *spec, pz_err *err)
+static int fine_tune_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
+    (void)params, (void)summary;
     const char *base_path;
-    if (pz_spec_check_params(spec, TUNE_PARAMS, err) || pz_spec_input(spec, "model", &base_path, err)) return -1;
+    if (pz_spec_input(spec, "model", &base_path, err)) return -1;
     pz_model *m = pz_model_load(base_path, err);
     if (!m) return -1;
     common_params p = train_defaults();
@@ -320,19 +361,33 @@ int pz_nn_fine_tune_stage(const pz_spec *spec, pz_err *err)
 
 /* ---- predict ---- */
 
-static const char *const PREDICT_PARAMS[] = {"label", "id", "chunk_rows", "hdu", NULL};
+const pz_stage_def pz_nn_fine_tune_stage = {
+    .prog = "pzflow-fine-tune", .docs = "docs/network.md",
+    .summary = "fine-tune a trained network on new data (NN-TL), keeping its scaler",
+    .params = TUNE_PARAMS, .inputs = TUNE_INPUTS, .outputs = MODEL_OUTPUTS, .run = fine_tune_stage};
+
+static const pz_param_def PREDICT_PARAMS[] = {
+    {PZ_PARAM("label", PZ_PT_STRING, NULL, "true-redshift column copied next to the predictions")},
+    {PZ_PARAM("id", PZ_PT_STRING, NULL, "id column copied next to the predictions (required to exist when given)")},
+    {PZ_PARAM("chunk_rows", PZ_PT_INT, "65536", "rows read per chunk"), PZ_RANGE(1, PZ_OPEN)},
+    {PZ_PARAM("hdu", PZ_PT_INT, "1", "FITS HDU of the table"), PZ_RANGE(1, PZ_OPEN)},
+    {0}};
+static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"},
+                                           {"table", PZ_IO_ONE, 0, "the table to predict (HDF5 or FITS)"}, {0}};
+static const pz_io_def PREDICT_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "z_pred per row (HDF5)"}, {0}};
 
 static void on_rows(void *ctx, size_t done, size_t total)
 {
     pz_progress((double)done / total, "%zu/%zu rows", done, total);
 }
 
-int pz_nn_predict_stage(const pz_spec *spec, pz_err *err)
+static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
+    (void)params, (void)summary;
     const char *model_path, *table_path, *out_path;
     pz_predict_opts o = {.progress = on_rows};
     long chunk = 65536;
-    if (pz_spec_check_params(spec, PREDICT_PARAMS, err) || pz_spec_input(spec, "model", &model_path, err) ||
+    if (pz_spec_input(spec, "model", &model_path, err) ||
         pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err) ||
         pz_spec_str(spec, "label", &o.label, err) < 0 || param_long_min(spec, "chunk_rows", &chunk, 1, err))
         return -1;
@@ -354,3 +409,7 @@ int pz_nn_predict_stage(const pz_spec *spec, pz_err *err)
     pz_model_free(m);
     return rc;
 }
+
+const pz_stage_def pz_nn_predict_stage = {
+    .prog = "pzflow-predict", .docs = "docs/network.md", .summary = "apply a network to a table",
+    .params = PREDICT_PARAMS, .inputs = PREDICT_INPUTS, .outputs = PREDICT_OUTPUTS, .run = predict_stage};

@@ -8,10 +8,10 @@
 #include "util/spec.h"
 
 /* Train a new network (NN-Base, or NN-Combo when `train` lists several tables). */
-int pz_nn_train_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_nn_train_stage;
 /* Fine-tune a trained network on new data (NN-TL), keeping its scaler. */
-int pz_nn_fine_tune_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_nn_fine_tune_stage;
 /* Apply a network to a table, writing the predictions table. */
-int pz_nn_predict_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_nn_predict_stage;
 
 #endif

@@ -57,35 +57,30 @@ static int write_json(const pz_spec *spec, const char *name, const char *body, p
     return rc;
 }
 
-static int param_str(const pz_spec *spec, const char *key, const char *dflt, const char **out, pz_err *err)
-{
-    *out = dflt;
-    return pz_spec_str(spec, key, out, err) < 0 ? -1 : 0;
-}
-
-static int param_double(const pz_spec *spec, const char *key, double dflt, double *out, pz_err *err)
-{
-    *out = dflt;
-    return pz_spec_double(spec, key, out, err) < 0 ? -1 : 0;
-}
-
 static int threads_of(const pz_spec *spec) { return spec->threads > 0 ? (int)spec->threads : 1; }
 
 /* ---- quality-cuts ---- */
 
-int pz_stage_quality_cuts(const pz_spec *spec, char **summary, pz_err *err)
+typedef struct {
+    pz_strs cuts;
+} cuts_params;
+
+static const pz_param_def CUTS_PARAMS[] = {
+    {.name = "cuts", .type = PZ_PT_STRINGS, .required = 1, .field = PZ_FIELD(cuts_params, cuts),
+     .doc = "expressions a row must pass, in order (e.g. 'lp_type == 0'); docs/catalogue.md has the grammar"},
+    {0}};
+static const pz_io_def CUTS_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to cut (HDF5)"}, {0}};
+static const pz_io_def CUTS_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the rows that pass every cut"},
+                                         {"cutflow", PZ_IO_ONE, 1, "Markdown cut-flow table: rows left after each cut"},
+                                         {0}};
+
+static int stage_quality_cuts(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const allowed[] = {"cuts", NULL};
+    const cuts_params *cp = params;
+    const char **cuts = cp->cuts.v;
+    size_t ncuts = cp->cuts.n;
     *summary = NULL;
-    const char **cuts = NULL;
-    size_t ncuts = 0;
-    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
-    int got = pz_spec_strlist(spec, "cuts", &cuts, &ncuts, err);
-    if (got < 0) return -1;
-    if (got == 1 || ncuts == 0) {
-        free(cuts);
-        return pz_errf(err, "param 'cuts' is required: a list of expressions such as 'lp_type == 0'");
-    }
+    if (ncuts == 0) return pz_errf(err, "param 'cuts' is empty: give a list of expressions such as 'lp_type == 0'");
     pz_table *in = NULL, *out = NULL;
     pz_cutflow flow = {0};
     int rc = -1;
@@ -99,43 +94,60 @@ int pz_stage_quality_cuts(const pz_spec *spec, char **summary, pz_err *err)
             pz_err_prefix(err, "input 'table' %s: ", path);
         if (out) {
             pz_progress(0.7, "writing %zu rows", out->nrows);
-            rc = write_table(spec, "table", out, err) == 0 && write_text(spec, "cutflow", *summary, err) == 0 ? 0 : -1;
+            rc = write_table(spec, "table", out, err) == 0 &&
+                         (!pz_ymap_get(spec->outputs, "cutflow") || write_text(spec, "cutflow", *summary, err) == 0)
+                     ? 0
+                     : -1;
         }
     }
     pz_cutflow_free(&flow);
     pz_table_free(in);
     pz_table_free(out);
-    free(cuts);
     if (rc == 0) pz_progress(1.0, "done");
     return rc;
 }
 
+const pz_stage_def pz_stage_quality_cuts = {
+    .prog = "pzflow-quality-cuts", .docs = "docs/catalogue.md",
+    .summary = "keep the rows of a table that pass every cut expression, with a cut-flow table",
+    .params = CUTS_PARAMS, .inputs = CUTS_INPUTS, .outputs = CUTS_OUTPUTS,
+    .params_size = sizeof(cuts_params), .run = stage_quality_cuts};
+
 /* ---- cross-match ---- */
 
-int pz_stage_cross_match(const pz_spec *spec, char **summary, pz_err *err)
-{
-    static const char *const allowed[] = {"radius_arcsec", "left_ra",      "left_dec",      "right_ra", "right_dec",
-                                          "right_prefix",  "right_columns", "mode",          NULL};
-    *summary = NULL;
+typedef struct {
     double radius;
     const char *lra, *ldec, *rra, *rdec, *prefix, *mode;
-    if (pz_spec_check_params(spec, allowed, err) < 0 || param_double(spec, "radius_arcsec", 1.0, &radius, err) < 0 ||
-        param_str(spec, "left_ra", "ra", &lra, err) < 0 || param_str(spec, "left_dec", "dec", &ldec, err) < 0 ||
-        param_str(spec, "right_ra", "ra", &rra, err) < 0 || param_str(spec, "right_dec", "dec", &rdec, err) < 0 ||
-        param_str(spec, "right_prefix", "right_", &prefix, err) < 0 || param_str(spec, "mode", "best", &mode, err) < 0)
-        return -1;
-    pz_xmatch_mode m;
-    if (strcmp(mode, "best") == 0)
-        m = PZ_XMATCH_BEST;
-    else if (strcmp(mode, "nearest") == 0)
-        m = PZ_XMATCH_NEAREST;
-    else
-        return pz_errf(err, "param 'mode': '%s' is not a match mode (best: one-to-one; nearest: each left "
-                            "source's nearest)", mode);
-    const char **rcols = NULL;
-    size_t nrcols = 0;
-    int has_rcols = pz_spec_strlist(spec, "right_columns", &rcols, &nrcols, err);
-    if (has_rcols < 0) return -1;
+    pz_strs right_columns;
+} xmatch_params;
+
+#define XM(m) PZ_FIELD(xmatch_params, m)
+static const pz_param_def XMATCH_PARAMS[] = {
+    {PZ_PARAM("radius_arcsec", PZ_PT_FLOAT, "1.0", "largest separation of a match, arcsec"), PZ_RANGE(0, 3600), .field = XM(radius)},
+    {PZ_PARAM("left_ra", PZ_PT_STRING, "ra", "RA column of the left table (deg)"), .field = XM(lra)},
+    {PZ_PARAM("left_dec", PZ_PT_STRING, "dec", "Dec column of the left table (deg)"), .field = XM(ldec)},
+    {PZ_PARAM("right_ra", PZ_PT_STRING, "ra", "RA column of the right table (deg)"), .field = XM(rra)},
+    {PZ_PARAM("right_dec", PZ_PT_STRING, "dec", "Dec column of the right table (deg)"), .field = XM(rdec)},
+    {PZ_PARAM("right_prefix", PZ_PT_STRING, "right_", "prefix of right-table columns in the joined table"), .field = XM(prefix)},
+    {PZ_PARAM("right_columns", PZ_PT_STRINGS, NULL, "right-table columns to keep (default: all)"), .field = XM(right_columns)},
+    {PZ_PARAM("mode", PZ_PT_STRING, "best", "best: one-to-one matches; nearest: each left source's nearest"),
+     .choices = "best|nearest", .field = XM(mode)},
+    {0}};
+static const pz_io_def XMATCH_INPUTS[] = {{"left", PZ_IO_ONE, 0, "first table (HDF5)"},
+                                          {"right", PZ_IO_ONE, 0, "second table (HDF5)"}, {0}};
+static const pz_io_def XMATCH_OUTPUTS[] = {{"matched", PZ_IO_ONE, 0, "the joined matches"},
+                                           {"stats", PZ_IO_ONE, 0, "match statistics (JSON)"}, {0}};
+
+static int stage_cross_match(const pz_spec *spec, const void *params, char **summary, pz_err *err)
+{
+    const xmatch_params *xp = params;
+    *summary = NULL;
+    double radius = xp->radius;
+    const char *lra = xp->lra, *ldec = xp->ldec, *rra = xp->rra, *rdec = xp->rdec, *prefix = xp->prefix;
+    pz_xmatch_mode m = strcmp(xp->mode, "nearest") == 0 ? PZ_XMATCH_NEAREST : PZ_XMATCH_BEST;
+    const char **rcols = xp->right_columns.v;
+    size_t nrcols = xp->right_columns.n;
+    int has_rcols = rcols ? 0 : 1;
 
     pz_table *left = NULL, *right = NULL, *joined = NULL;
     pz_xmatch_result res = {0};
@@ -160,23 +172,43 @@ int pz_stage_cross_match(const pz_spec *spec, char **summary, pz_err *err)
     pz_table_free(left);
     pz_table_free(right);
     pz_table_free(joined);
-    free(rcols);
     if (rc == 0) pz_progress(1.0, "done");
     return rc;
 }
 
+const pz_stage_def pz_stage_cross_match = {
+    .prog = "pzflow-cross-match", .docs = "docs/catalogue.md",
+    .summary = "match two tables on the sky and join the matched rows",
+    .params = XMATCH_PARAMS, .inputs = XMATCH_INPUTS, .outputs = XMATCH_OUTPUTS,
+    .params_size = sizeof(xmatch_params), .run = stage_cross_match};
+
 /* ---- build-transferz ---- */
+
+/* Declared for --describe and the load-time check; defaults live in pz_transferz_defaults. */
+static const pz_param_def TRANSFERZ_PARAMS[] = {
+    {PZ_PARAM("radius_arcsec", PZ_PT_FLOAT, "1.0", "COSMOS2020 x HSC match radius, arcsec"), PZ_RANGE(0, 3600)},
+    {PZ_PARAM("overlap_radius_arcsec", PZ_PT_FLOAT, "1.0", "radius that finds GalaxiesML objects to drop, arcsec"), PZ_RANGE(0, 3600)},
+    {PZ_PARAM("cosmos_ra", PZ_PT_STRING, "ra", "COSMOS2020 RA column")},
+    {PZ_PARAM("cosmos_dec", PZ_PT_STRING, "dec", "COSMOS2020 Dec column")},
+    {PZ_PARAM("cosmos_id", PZ_PT_STRING, "id", "COSMOS2020 id column")},
+    {PZ_PARAM("label", PZ_PT_STRING, "lp_zPDF", "COSMOS2020 photo-z column that becomes the label")},
+    {PZ_PARAM("hsc_ra", PZ_PT_STRING, "ra", "HSC RA column")},
+    {PZ_PARAM("hsc_dec", PZ_PT_STRING, "dec", "HSC Dec column")},
+    {PZ_PARAM("hsc_id", PZ_PT_STRING, "object_id", "HSC id column")},
+    {PZ_PARAM("galaxiesml_ra", PZ_PT_STRING, "ra", "GalaxiesML RA column")},
+    {PZ_PARAM("galaxiesml_dec", PZ_PT_STRING, "dec", "GalaxiesML Dec column")},
+    {PZ_PARAM("galaxiesml_id", PZ_PT_STRING, "object_id", "GalaxiesML id column")},
+    {PZ_PARAM("hsc_columns", PZ_PT_STRINGS, NULL, "HSC columns to keep (default: the five bands' cmodel mags and errors)")},
+    {PZ_PARAM("cosmos_columns", PZ_PT_STRINGS, NULL, "extra COSMOS2020 columns to keep")},
+    {PZ_PARAM("require_finite", PZ_PT_STRINGS, NULL, "columns that must be finite in a kept row")},
+    {PZ_PARAM("match_ids", PZ_PT_BOOL, "true", "also drop GalaxiesML objects by HSC object id")},
+    {0}};
 
 static int transferz_params(const pz_spec *spec, pz_transferz_params *p, const char ***lists, pz_err *err)
 {
-    static const char *const allowed[] = {"radius_arcsec", "overlap_radius_arcsec", "cosmos_ra", "cosmos_dec",
-                                          "cosmos_id", "label", "hsc_ra", "hsc_dec", "hsc_id", "galaxiesml_ra",
-                                          "galaxiesml_dec", "galaxiesml_id", "hsc_columns", "cosmos_columns",
-                                          "require_finite", "match_ids", NULL};
     pz_transferz_defaults(p);
     p->threads = threads_of(spec);
-    if (pz_spec_check_params(spec, allowed, err) < 0 ||
-        pz_spec_double(spec, "radius_arcsec", &p->radius_arcsec, err) < 0 ||
+    if (pz_spec_double(spec, "radius_arcsec", &p->radius_arcsec, err) < 0 ||
         pz_spec_double(spec, "overlap_radius_arcsec", &p->overlap_radius_arcsec, err) < 0 ||
         pz_spec_str(spec, "cosmos_ra", &p->cosmos_ra, err) < 0 || pz_spec_str(spec, "cosmos_dec", &p->cosmos_dec, err) < 0 ||
         pz_spec_str(spec, "cosmos_id", &p->cosmos_id, err) < 0 || pz_spec_str(spec, "label", &p->label, err) < 0 ||
@@ -219,8 +251,9 @@ static int read_galaxiesml(const pz_spec *spec, const pz_transferz_params *p, pz
     return rc;
 }
 
-int pz_stage_build_transferz(const pz_spec *spec, char **summary, pz_err *err)
+static int stage_build_transferz(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
+    (void)params;
     *summary = NULL;
     pz_transferz_params p;
     const char **lists[3] = {NULL, NULL, NULL};
@@ -254,31 +287,54 @@ int pz_stage_build_transferz(const pz_spec *spec, char **summary, pz_err *err)
     return rc;
 }
 
+static const pz_io_def TRANSFERZ_INPUTS[] = {
+    {"cosmos", PZ_IO_ONE, 0, "COSMOS2020 after cuts (HDF5)"},
+    {"hsc", PZ_IO_ONE, 0, "HSC after cuts (HDF5)"},
+    {"galaxiesml", PZ_IO_ANY, 1, "GalaxiesML splits whose objects are removed from TransferZ"},
+    {0}};
+static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the TransferZ training table"},
+                                              {"report", PZ_IO_ONE, 0, "match and overlap counts (JSON)"}, {0}};
+
+const pz_stage_def pz_stage_build_transferz = {
+    .prog = "pzflow-build-transferz", .docs = "docs/catalogue.md",
+    .summary = "TransferZ: COSMOS2020 photo-z labels on HSC photometry, without GalaxiesML objects",
+    .params = TRANSFERZ_PARAMS, .inputs = TRANSFERZ_INPUTS, .outputs = TRANSFERZ_OUTPUTS, .run = stage_build_transferz};
+
 /* ---- split ---- */
 
-int pz_stage_split(const pz_spec *spec, char **summary, pz_err *err)
+typedef struct {
+    long seed;
+    const pz_ynode *fractions;
+} split_params;
+
+static const pz_param_def SPLIT_PARAMS[] = {
+    {PZ_PARAM("seed", PZ_PT_INT, "1", "seed of the shuffle"), PZ_RANGE(0, PZ_OPEN), .field = PZ_FIELD(split_params, seed)},
+    {PZ_PARAM("fractions", PZ_PT_MAP, "{train: 0.70, validation: 0.15, test: 0.15}", "share of rows in each part"),
+     .field = PZ_FIELD(split_params, fractions)},
+    {0}};
+static const pz_io_def SPLIT_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to split (HDF5)"}, {0}};
+static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows"},
+                                          {"validation", PZ_IO_ONE, 0, "validation rows"},
+                                          {"test", PZ_IO_ONE, 0, "test rows"}, {0}};
+
+static int stage_split(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const allowed[] = {"fractions", "seed", NULL};
+    const split_params *sp = params;
     *summary = NULL;
     double frac[PZ_SPLIT_PARTS] = {0.70, 0.15, 0.15};
-    long seed = 1;
-    if (pz_spec_check_params(spec, allowed, err) < 0 || pz_spec_long(spec, "seed", &seed, err) < 0) return -1;
-    const pz_ynode *fr = pz_spec_param(spec, "fractions");
+    long seed = sp->seed;
+    const pz_ynode *fr = sp->fractions;
     if (fr) {
-        if (fr->kind != PZ_Y_MAP)
-            return pz_errf(err, "param 'fractions' must be a map {train: 0.7, validation: 0.15, test: 0.15}");
         for (size_t i = 0; i < fr->n; i++) {
             const char *k = fr->keys[i]->str;
             int part = -1;
             for (int j = 0; j < PZ_SPLIT_PARTS; j++)
                 if (strcmp(k, pz_split_names[j]) == 0) part = j;
             if (part < 0) return pz_errf(err, "param 'fractions': unknown part '%s' (train, validation, test)", k);
-            char key[64];
-            snprintf(key, sizeof key, "fractions.%s", k);
-            if (pz_spec_double(spec, key, &frac[part], err) < 0) return -1;
+            if (pz_yscalar_double(fr->items[i], spec->path, &frac[part], err) < 0)
+                return pz_err_prefix(err, "param 'fractions.%s': ", k);
         }
     }
-    if (seed < 0) return pz_errf(err, "param 'seed' must be >= 0, got %ld", seed);
     pz_table *in = NULL, *parts[PZ_SPLIT_PARTS] = {NULL, NULL, NULL};
     int rc = -1;
     pz_progress(0.0, "reading");
@@ -297,3 +353,9 @@ int pz_stage_split(const pz_spec *spec, char **summary, pz_err *err)
     if (rc == 0) pz_progress(1.0, "done");
     return rc;
 }
+
+const pz_stage_def pz_stage_split = {
+    .prog = "pzflow-split", .docs = "docs/catalogue.md",
+    .summary = "shuffle a table's rows into train, validation and test parts",
+    .params = SPLIT_PARAMS, .inputs = SPLIT_INPUTS, .outputs = SPLIT_OUTPUTS,
+    .params_size = sizeof(split_params), .run = stage_split};

@@ -56,7 +56,7 @@ pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, si
 int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err);
 
 /* The whole stage: params and inputs from the spec, outputs `metrics` (HDF5) and `table` (Markdown). */
-int pz_evaluate_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_evaluate_stage;
 
 /* Helpers shared with plot-data: a param that is a list of numbers (absent -> 1). */
 int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size_t *n, pz_err *err);

@@ -335,11 +335,8 @@ static int read_groups(const pz_spec *spec, pz_eval_group **out, size_t *n, pz_e
 
 static int read_config(const pz_spec *spec, pz_eval_config *cfg, double **bins_owned, pz_err *err)
 {
-    static const char *const allowed[] = {"groups", "window", "range", "bins", "goals", "baseline",
-                                          "nan_policy", "z_pred_column", "z_true_column", NULL};
     pz_eval_config_default(cfg);
     *bins_owned = NULL;
-    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
     if (pair_param(spec, "window", cfg->window, err) < 0 || pair_param(spec, "range", cfg->range, err) < 0) return -1;
     int rc = pz_spec_double_list(spec, "bins", bins_owned, &cfg->nedges, err);
     if (rc < 0) return -1;
@@ -378,8 +375,9 @@ static int write_markdown(const char *path, const pz_table *t, pz_err *err)
     return rc;
 }
 
-int pz_evaluate_stage(const pz_spec *spec, pz_err *err)
+static int evaluate_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
+    (void)params, (void)summary;
     pz_eval_config cfg;
     double *bins = NULL;
     pz_eval_group *groups = NULL;
@@ -399,3 +397,25 @@ out:
     free(bins);
     return rc;
 }
+
+/* Declared for --describe and the load-time check; read_config above reads them. */
+static const pz_param_def EVALUATE_PARAMS[] = {
+    {PZ_PARAM("groups", PZ_PT_LIST, NULL, "one {model, test, input} per table row; input names the predictions"),
+     .required = 1},
+    {PZ_PARAM("window", PZ_PT_LIST, "[0.3, 1.5]", "redshift window of the headline metrics [low, high]")},
+    {PZ_PARAM("range", PZ_PT_LIST, "[0, 4]", "redshift range of the binned metrics [low, high]")},
+    {PZ_PARAM("bins", PZ_PT_LIST, NULL, "edges of the redshift bins (default: docs/evaluate.md)")},
+    {PZ_PARAM("goals", PZ_PT_MAP, NULL, "LSST goals {bias, scatter, outlier} (default: the SRD's)")},
+    {PZ_PARAM("baseline", PZ_PT_STRING, "NN-Base", "model the others are compared with (empty: none)")},
+    {PZ_PARAM("nan_policy", PZ_PT_STRING, "exclude", "non-finite predictions: exclude them or fail"),
+     .choices = "exclude|error"},
+    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column")},
+    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column")},
+    {0}};
+static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed (HDF5)"},
+                                             {"table", PZ_IO_ONE, 0, "the metric table (Markdown)"}, {0}};
+
+const pz_stage_def pz_evaluate_stage = {
+    .prog = "pzflow-evaluate", .docs = "docs/evaluate.md",
+    .summary = "photo-z metrics of every (model, test set) over seeds",
+    .params = EVALUATE_PARAMS, .open_inputs = 1, .outputs = EVALUATE_OUTPUTS, .run = evaluate_stage};

@@ -388,15 +388,14 @@ static char *stage_summary(const char *stage, const char *label, const char *pat
     return line;
 }
 
-int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
+static int stage_cosmos2020(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema",    "aperture", "extinction", "aperture_to_total",
-                                         "zeropoint", "duplicates", "mag_range", "sentinels", "label_range", NULL};
+    (void)params;
     pz_cosmos_opts o = {0};
     pz_ingest_checks checks;
     o.checks = &checks;
     const char *in;
-    if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "classic", &o.schema, err) < 0 ||
+    if (stage_schema(spec, "classic", &o.schema, err) < 0 ||
         pz_spec_str(spec, "aperture", &o.aperture, err) < 0 || get_bool(spec, "extinction", 1, &o.extinction, err) < 0 ||
         get_bool(spec, "aperture_to_total", 1, &o.aperture_to_total, err) < 0 ||
         get_bool(spec, "zeropoint", 0, &o.zeropoint, err) < 0 || get_checks(spec, &checks, err) < 0 ||
@@ -413,14 +412,13 @@ int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err)
     return rc;
 }
 
-int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err)
+static int stage_hsc(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema", "extinction", "duplicates", "mag_range", "sentinels",
-                                         "label_range", NULL};
+    (void)params;
     const char *schema, *in;
     int ext;
     pz_ingest_checks checks;
-    if (pz_spec_check_params(spec, params, err) < 0 || stage_schema(spec, "pdr2", &schema, err) < 0 ||
+    if (stage_schema(spec, "pdr2", &schema, err) < 0 ||
         get_bool(spec, "extinction", 0, &ext, err) < 0 ||
         get_checks(spec, &checks, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
@@ -458,14 +456,13 @@ static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
     return s;
 }
 
-int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
+static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const params[] = {"schema",     "mapping",   "passthrough",
-                                         "duplicates", "mag_range", "sentinels", "label_range", NULL};
+    (void)params;
     static const char *const splits[] = {"training", "validation", "testing", "catalog"};
     int passthrough;
     pz_ingest_checks checks;
-    if (pz_spec_check_params(spec, params, err) < 0 || get_bool(spec, "passthrough", 0, &passthrough, err) < 0 ||
+    if (get_bool(spec, "passthrough", 0, &passthrough, err) < 0 ||
         get_checks(spec, &checks, err) < 0)
         return -1;
     pz_schema *s = galaxiesml_schema(spec, err);
@@ -506,3 +503,67 @@ int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err)
     pz_progress(1, "done");
     return 0;
 }
+
+/* ---- declarations: --describe, --help and the engine's load-time check come from these ---- */
+
+/* A schema is a file (a path param: the engine hashes it into the stage key) or one of the
+ * schemas built into pzflow, by name. */
+#define BUILTIN_SCHEMAS "classic|farmer|pdr2|pdr3|cosmos2020_classic|cosmos2020_farmer|hsc_pdr2|hsc_pdr3|galaxiesml|transferz"
+#define SCHEMA_PARAM(dflt) \
+    {PZ_PARAM("schema", PZ_PT_PATH, dflt, "dataset schema: a YAML file (schemas/datasets.md) or a built-in name"), \
+     .choices = BUILTIN_SCHEMAS}
+#define CHECK_PARAMS                                                                                              \
+    {PZ_PARAM("duplicates", PZ_PT_STRING, "error", "rows with a repeated id: fail, or keep the first"),             \
+     .choices = "error|drop"},                                                                                     \
+    {PZ_PARAM("mag_range", PZ_PT_LIST, NULL, "[low, high]: magnitudes outside become missing (NaN)")},              \
+    {PZ_PARAM("sentinels", PZ_PT_STRING, "nan", "sentinel values (-99, 99, ...): make them NaN, or keep them"),      \
+     .choices = "nan|keep"},                                                                                      \
+    {PZ_PARAM("label_range", PZ_PT_LIST, "[0, 10]", "(low, high): redshift labels outside are an error")}
+
+static const pz_param_def COSMOS_PARAMS[] = {
+    SCHEMA_PARAM("classic"),
+    {PZ_PARAM("aperture", PZ_PT_STRING, NULL, "aperture of the fluxes (aper2, aper3, ...; default: the schema's)")},
+    {PZ_PARAM("extinction", PZ_PT_BOOL, "true", "correct Milky-Way extinction")},
+    {PZ_PARAM("aperture_to_total", PZ_PT_BOOL, "true", "scale aperture fluxes to total")},
+    {PZ_PARAM("zeropoint", PZ_PT_BOOL, "false", "apply the COSMOS2020 zero-point offsets")},
+    CHECK_PARAMS,
+    {0}};
+static const pz_param_def HSC_PARAMS[] = {
+    SCHEMA_PARAM("pdr2"),
+    {PZ_PARAM("extinction", PZ_PT_BOOL, "false", "correct Milky-Way extinction")},
+    CHECK_PARAMS,
+    {0}};
+static const pz_param_def GALAXIESML_PARAMS[] = {
+    SCHEMA_PARAM("galaxiesml"),
+    {PZ_PARAM("mapping", PZ_PT_MAP, NULL, "canonical column name -> the file's column name")},
+    {PZ_PARAM("passthrough", PZ_PT_BOOL, "false", "keep columns the schema does not name")},
+    CHECK_PARAMS,
+    {0}};
+static const pz_io_def CATALOG_INPUT[] = {{"catalog", PZ_IO_ONE, 0, "the survey's catalogue file"},
+                                          {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
+                                          {0}};
+static const pz_io_def CATALOG_OUTPUT[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns (HDF5)"}, {0}};
+static const pz_io_def GML_INPUTS[] = {{"training", PZ_IO_ONE, 1, "GalaxiesML training split"},
+                                       {"validation", PZ_IO_ONE, 1, "GalaxiesML validation split"},
+                                       {"testing", PZ_IO_ONE, 1, "GalaxiesML testing split"},
+                                       {"catalog", PZ_IO_ONE, 1, "one GalaxiesML-like file"},
+                                       {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
+                                       {0}};
+static const pz_io_def GML_OUTPUTS[] = {{"training", PZ_IO_ONE, 1, "canonical training split (HDF5)"},
+                                        {"validation", PZ_IO_ONE, 1, "canonical validation split"},
+                                        {"testing", PZ_IO_ONE, 1, "canonical testing split"},
+                                        {"catalog", PZ_IO_ONE, 1, "canonical catalogue"},
+                                        {0}};
+
+const pz_stage_def pz_ingest_stage_cosmos2020 = {
+    .prog = "pzflow-ingest-cosmos2020", .docs = "docs/tables.md",
+    .summary = "read COSMOS2020 through its schema into canonical columns (extinction, aperture-to-total)",
+    .params = COSMOS_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT, .run = stage_cosmos2020};
+const pz_stage_def pz_ingest_stage_hsc = {
+    .prog = "pzflow-ingest-hsc", .docs = "docs/tables.md",
+    .summary = "read an HSC object table through its schema into canonical columns",
+    .params = HSC_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT, .run = stage_hsc};
+const pz_stage_def pz_ingest_stage_galaxiesml = {
+    .prog = "pzflow-ingest-galaxiesml", .docs = "docs/tables.md",
+    .summary = "read GalaxiesML (or a GalaxiesML-like file) through its schema into canonical columns",
+    .params = GALAXIESML_PARAMS, .inputs = GML_INPUTS, .outputs = GML_OUTPUTS, .run = stage_galaxiesml};

@@ -66,8 +66,8 @@ int pz_ingest_hsc(const char *path, const char *schema, int extinction, const pz
 char *pz_ingest_summary(const pz_table *t);
 
 /* Whole stages. On success *summary is the line to print (malloc'd). */
-int pz_ingest_stage_cosmos2020(const pz_spec *spec, char **summary, pz_err *err);
-int pz_ingest_stage_hsc(const pz_spec *spec, char **summary, pz_err *err);
-int pz_ingest_stage_galaxiesml(const pz_spec *spec, char **summary, pz_err *err);
+extern const pz_stage_def pz_ingest_stage_cosmos2020;
+extern const pz_stage_def pz_ingest_stage_hsc;
+extern const pz_stage_def pz_ingest_stage_galaxiesml;
 
 #endif

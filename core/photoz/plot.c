@@ -539,10 +539,9 @@ static void remove_work_dir(const char *dir)
     rmdir(dir);
 }
 
-int pz_plot_stage(const pz_spec *spec, pz_err *err)
+static int plot_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const allowed[] = {NULL};
-    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
+    (void)params, (void)summary;
     char tmpl[] = "plot-work-XXXXXX";
     if (!mkdtemp(tmpl)) return pz_errf(err, "cannot create a work directory: %s", strerror(errno));
     char *dir = absolute(tmpl);
@@ -568,3 +567,21 @@ int pz_plot_stage(const pz_spec *spec, pz_err *err)
     free(dir);
     return rc;
 }
+
+static const pz_param_def PLOT_PARAMS[] = {{0}};
+static const pz_io_def PLOT_INPUTS[] = {{"fig1", PZ_IO_ONE, 1, "data of Figure 1 (plot-data)"},
+                                        {"fig2", PZ_IO_ONE, 1, "data of Figure 2"},
+                                        {"fig3", PZ_IO_ONE, 1, "data of Figure 3"},
+                                        {"dag", PZ_IO_ONE, 1, "the pipeline graph (DOT) drawn as Figure 4"},
+                                        {0}};
+static const pz_io_def PLOT_OUTPUTS[] = {
+    {"fig1_png", PZ_IO_ONE, 1, "Figure 1"}, {"fig1_svg", PZ_IO_ONE, 1, "Figure 1"},
+    {"fig2_png", PZ_IO_ONE, 1, "Figure 2"}, {"fig2_svg", PZ_IO_ONE, 1, "Figure 2"},
+    {"fig3_png", PZ_IO_ONE, 1, "Figure 3"}, {"fig3_svg", PZ_IO_ONE, 1, "Figure 3"},
+    {"fig4_png", PZ_IO_ONE, 1, "Figure 4"}, {"fig4_svg", PZ_IO_ONE, 1, "Figure 4"},
+    {0}};
+
+const pz_stage_def pz_plot_stage = {
+    .prog = "pzflow-plot", .docs = "docs/evaluate.md",
+    .summary = "draw Figures 1-4 (PNG + SVG) with gnuplot and Graphviz dot",
+    .params = PLOT_PARAMS, .inputs = PLOT_INPUTS, .outputs = PLOT_OUTPUTS, .run = plot_stage};

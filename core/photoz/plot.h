@@ -30,6 +30,6 @@ int pz_plot_check_table(const pz_table *t, const char *what, pz_err *err);
 
 /* Inputs fig1, fig2, fig3 (HDF5 from plot-data) and dag (DOT); outputs figN_png / figN_svg
  * for each figure wanted (a figure is drawn when either of its outputs is declared). */
-int pz_plot_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_plot_stage;
 
 #endif

@@ -497,12 +497,9 @@ static int make_fig3(const pz_spec *spec, pz_err *err)
     return rc;
 }
 
-int pz_plot_data_stage(const pz_spec *spec, pz_err *err)
+static int plot_data_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    static const char *const allowed[] = {"datasets", "bands", "mag_column", "mag_band", "z_bins", "mag_bins",
-                                          "color_bins", "predictions", "seed_index", "scatter_bins", "z_pred_column",
-                                          "z_true_column", "metrics", NULL};
-    if (pz_spec_check_params(spec, allowed, err) < 0) return -1;
+    (void)params, (void)summary;
     if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3"))
         return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3");
     if (has_output(spec, "fig1")) {
@@ -527,3 +524,31 @@ int pz_plot_data_stage(const pz_spec *spec, pz_err *err)
     pz_progress(1, "figures 1-3 data");
     return 0;
 }
+
+/* Declared for --describe and the load-time check; the figure configs above read them. */
+static const pz_param_def PLOT_DATA_PARAMS[] = {
+    {PZ_PARAM("datasets", PZ_PT_LIST, NULL, "Figures 1-2: one {name, input, z} per dataset")},
+    {PZ_PARAM("bands", PZ_PT_STRINGS, "[g, r, i, z, y]", "bands of the colour panels")},
+    {PZ_PARAM("mag_column", PZ_PT_STRING, "%s_cmodel_mag", "magnitude column template (the band replaces %s)")},
+    {PZ_PARAM("mag_band", PZ_PT_STRING, "i", "band of the magnitude histograms")},
+    {PZ_PARAM("z_bins", PZ_PT_ANY, NULL, "redshift histogram bins")},
+    {PZ_PARAM("mag_bins", PZ_PT_ANY, NULL, "magnitude histogram bins")},
+    {PZ_PARAM("color_bins", PZ_PT_ANY, NULL, "colour histogram bins")},
+    {PZ_PARAM("predictions", PZ_PT_LIST, NULL, "Figure 3: one {model, input} per model")},
+    {PZ_PARAM("seed_index", PZ_PT_INT, "0", "which seed's predictions Figure 3 draws"), PZ_RANGE(0, PZ_OPEN)},
+    {PZ_PARAM("scatter_bins", PZ_PT_ANY, NULL, "bins of the Figure 3 scatter density")},
+    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column")},
+    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column")},
+    {PZ_PARAM("metrics", PZ_PT_STRINGS, NULL, "metrics shown beside Figure 3")},
+    {0}};
+static const pz_io_def PLOT_DATA_INPUTS[] = {{"metrics", PZ_IO_ONE, 1, "evaluate's metrics table"}, {0}};
+static const pz_io_def PLOT_DATA_OUTPUTS[] = {
+    {"fig1", PZ_IO_ONE, 1, "Figure 1 data (HDF5)"}, {"fig1_csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
+    {"fig2", PZ_IO_ONE, 1, "Figure 2 data (HDF5)"}, {"fig2_csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
+    {"fig3", PZ_IO_ONE, 1, "Figure 3 data (HDF5)"}, {"fig3_csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
+    {0}};
+
+const pz_stage_def pz_plot_data_stage = {
+    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3 (HDF5 + CSV)",
+    .params = PLOT_DATA_PARAMS, .inputs = PLOT_DATA_INPUTS, .open_inputs = 1, .outputs = PLOT_DATA_OUTPUTS,
+    .run = plot_data_stage};

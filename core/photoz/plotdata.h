@@ -40,6 +40,6 @@ pz_table *pz_fig3_table(const pz_table *metrics, const char *const *metric_names
 
 /* The whole stage: figures whose output (fig1, fig2, fig3) is declared are made; each figN
  * output may come with a figN_csv output. */
-int pz_plot_data_stage(const pz_spec *spec, pz_err *err);
+extern const pz_stage_def pz_plot_data_stage;
 
 #endif

@@ -107,27 +107,12 @@ int pz_spec_strlist(const pz_spec *spec, const char *key, const char ***out, siz
     return collect_strings(node, what, out, n, err);
 }
 
-int pz_spec_check_params(const pz_spec *spec, const char *const *allowed, pz_err *err)
+int pz_params_validate_spec(const pz_spec *spec, const pz_param_def *defs, pz_err *err)
 {
-    if (!spec->params) return 0;
-    char bad[PZ_ERR_MAX / 2] = "";
-    size_t nbad = 0;
-    for (size_t i = 0; i < spec->params->n; i++) {
-        const char *k = spec->params->keys[i]->str;
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++) ok |= !strcmp(*a, k);
-        if (!ok) {
-            size_t used = strlen(bad);
-            snprintf(bad + used, sizeof bad - used, "%s'%s'", nbad++ ? ", " : "", k);
-        }
-    }
-    if (!nbad) return 0;
-    char known[PZ_ERR_MAX / 2] = "";
-    for (const char *const *a = allowed; *a; a++) {
-        size_t used = strlen(known);
-        snprintf(known + used, sizeof known - used, "%s%s", a == allowed ? "" : ", ", *a);
-    }
-    return pz_errf(err, "unknown param%s %s (known: %s)", nbad > 1 ? "s" : "", bad, known);
+    const pz_ynode *at;
+    if (pz_params_validate(defs, spec->params, &at, err) == 0) return 0;
+    if (at && at->line) return pz_err_prefix(err, "%s:%d:%d: ", spec->path, at->line, at->col);
+    return -1;
 }
 
 int pz_spec_has_input(const pz_spec *spec, const char *name)
@@ -163,17 +148,84 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
     return 0;
 }
 
-int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *spec, char **summary, pz_err *err))
+/* ---- typed params ---- */
+
+static void *field_at(void *out, const pz_param_def *d) { return (char *)out + d->field - 1; }
+
+static int store_param(const pz_param_def *d, const pz_ynode *v, void *out, pz_err *err)
 {
+    void *f = field_at(out, d);
+    switch (d->type) {
+    case PZ_PT_INT: return pz_yscalar_long(v, "", (long *)f, err);
+    case PZ_PT_FLOAT: return pz_yscalar_double(v, "", (double *)f, err);
+    case PZ_PT_BOOL: return pz_yscalar_bool(v, "", (int *)f, err);
+    case PZ_PT_STRING:
+    case PZ_PT_PATH: *(const char **)f = v->str; return 0;
+    case PZ_PT_STRINGS: {
+        pz_strs *s = f;
+        return collect_strings(v, d->name, &s->v, &s->n, err);
+    }
+    default: *(const pz_ynode **)f = v; return 0;
+    }
+}
+
+/* Defaults of scalar types are parsed from their text; the others start empty. */
+static int store_default(const pz_param_def *d, void *out, pz_err *err)
+{
+    if (!d->dflt || d->type >= PZ_PT_STRINGS) return 0;
+    pz_ynode tmp = {.kind = PZ_Y_SCALAR, .str = (char *)d->dflt};
+    if (store_param(d, &tmp, out, err) < 0) return pz_err_prefix(err, "internal: default of param '%s': ", d->name);
+    return 0;
+}
+
+int pz_params_read(const pz_spec *spec, const pz_param_def *defs, void *out, pz_err *err)
+{
+    const pz_ynode *at;
+    if (pz_params_validate(defs, spec->params, &at, err) < 0) {
+        if (at && at->line) return pz_err_prefix(err, "%s:%d:%d: ", spec->path, at->line, at->col);
+        return -1;
+    }
+    for (const pz_param_def *d = defs; d && d->name; d++) {
+        if (!d->field) continue;
+        const pz_ynode *v = pz_ymap_get(spec->params, d->name);
+        if ((v ? store_param(d, v, out, err) : store_default(d, out, err)) < 0) return pz_err_prefix(err, "param '%s': ", d->name);
+    }
+    return 0;
+}
+
+void pz_params_release(const pz_param_def *defs, void *out)
+{
+    for (const pz_param_def *d = defs; out && d && d->name; d++)
+        if (d->field && d->type == PZ_PT_STRINGS) free(((pz_strs *)field_at(out, d))->v);
+}
+
+/* ---- the stage main ---- */
+
+static int print_text(char *text)
+{
+    fputs(text, stdout);
+    if (*text && text[strlen(text) - 1] != '\n') fputc('\n', stdout);
+    free(text);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int pz_stage_main(int argc, char **argv, const pz_stage_def *def)
+{
+    const char *prog = def->prog;
     pz_err err;
-    if (argc != 2) {
-        pz_errf(&err, "usage: %s SPEC.json", prog);
+    if (argc == 2 && !strcmp(argv[1], "--describe")) return print_text(pz_stage_describe_json(def));
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) return print_text(pz_stage_help_text(def));
+    if (argc != 2 || argv[1][0] == '-') {
+        pz_errf(&err, "usage: %s SPEC.json (or --describe, --help)", prog);
         pz_die(prog, &err, 2);
     }
     pz_spec *spec = pz_spec_load(argv[1], &err);
     if (!spec) pz_die(prog, &err, 1);
+    void *params = def->params_size ? pz_xcalloc(1, def->params_size) : NULL;
     char *summary = NULL;
-    int rc = run(spec, &summary, &err);
+    int rc = -1;
+    if (params ? pz_params_read(spec, def->params, params, &err) == 0 : pz_params_validate_spec(spec, def->params, &err) == 0)
+        rc = def->run(spec, params, &summary, &err);
     if (summary && *summary) {
         FILE *to = rc == 0 ? stdout : stderr;
         fputs(summary, to);
@@ -181,6 +233,8 @@ int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_s
         fflush(to);
     }
     free(summary);
+    pz_params_release(def->params, params);
+    free(params);
     pz_spec_free(spec);
     if (rc < 0) pz_die(prog, &err, 1);
     return 0;

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include "util/err.h"
+#include "util/params.h"
 #include "util/ytree.h"
 
 typedef struct pz_spec {
@@ -41,8 +42,8 @@ int pz_spec_bool(const pz_spec *spec, const char *key, int *out, pz_err *err);
 /* A list of strings (a single scalar counts as a one-item list). *out is malloc'd (the
  * strings are owned by the spec). */
 int pz_spec_strlist(const pz_spec *spec, const char *key, const char ***out, size_t *n, pz_err *err);
-/* Error listing every top-level param not in `allowed` (NULL-terminated): catches typos. */
-int pz_spec_check_params(const pz_spec *spec, const char *const *allowed, pz_err *err);
+/* Check the params against the stage's table without storing them (pz_params_read does both). */
+int pz_params_validate_spec(const pz_spec *spec, const pz_param_def *defs, pz_err *err);
 
 /* Exactly one path for an input / output, or an error naming what is missing. */
 int pz_spec_input(const pz_spec *spec, const char *name, const char **path, pz_err *err);
@@ -51,9 +52,19 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err);
 int pz_spec_has_input(const pz_spec *spec, const char *name);
 
-/* The whole main of a stage executable whose work is one library call: `prog SPEC.json`, load the
-   spec, run, print the summary the run leaves (stdout on success; stderr on failure, where it
-   explains the error, e.g. a cut-flow table), and exit 0, 1 (error) or 2 (usage). */
-int pz_stage_main(int argc, char **argv, const char *prog, int (*run)(const pz_spec *spec, char **summary, pz_err *err));
+/* Check the spec's params against the stage's table (names with a did-you-mean, types, ranges,
+ * choices, required ones) and store each declared field into `out` (the stage's typed struct),
+ * defaults first: the one place a stage reads its params. Release frees what it allocated. */
+int pz_params_read(const pz_spec *spec, const pz_param_def *defs, void *out, pz_err *err);
+void pz_params_release(const pz_param_def *defs, void *out);
+
+/* The one main of every stage executable (each stages/NAME.c is one line):
+ *   prog --describe    print the stage's description as JSON (util/params.h), exit 0;
+ *   prog --help        the same for people, exit 0;
+ *   prog SPEC.json     load the spec, read the params into def->params_size bytes (or pass NULL
+ *                      when 0), run, print the summary the run leaves (stdout on success; stderr
+ *                      on failure, where it explains the error, e.g. a cut-flow table), and
+ *                      exit 0, 1 (error) or 2 (usage). */
+int pz_stage_main(int argc, char **argv, const pz_stage_def *def);
 
 #endif
