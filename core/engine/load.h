@@ -69,6 +69,11 @@ typedef struct pz_scope {
 /* A substituted deep copy of node (map keys are copied verbatim), or NULL with err. */
 pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *src, pz_err *err);
 
+/* A plain scalar `range(first, stop[, step])` becomes the list of those integers (Python's
+ * meaning: stop excluded), so `seeds: range(1, 101)` is the seeds 1..100. Anything else is left
+ * alone. Used for var values and `foreach:`. */
+int pz_expand_range(pz_ynode **node, const pz_src *src, pz_err *err);
+
 /* Substitute the `vars:` map in order (each var sees the ones before it). *out is a new map. */
 int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_err *err);
 

@@ -333,6 +333,10 @@ static int expand_stage(pz_loader *ld, pz_base_stage *b)
     }
     pz_ynode *items = pz_subst(fe, &scope, &ld->src, ld->err);
     if (!items) return -1;
+    if (pz_expand_range(&items, &ld->src, ld->err) < 0) {
+        pz_ynode_free(items);
+        return -1;
+    }
     int rc = 0;
     if (items->kind != PZ_Y_SEQ)
         rc = pz_src_err(&ld->src, fe, ld->err, "foreach of stage '%s' must be a list, got %s", b->name,

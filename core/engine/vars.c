@@ -3,6 +3,7 @@
  * stages, ${item}). Both keep node positions so later errors still point at the file. */
 #include "engine/load.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,25 @@ static long match_key(const pz_ynode *map, const char *rest, int *whole)
     return best;
 }
 
-static int set_error_missing(pz_err *err, const char *arg, const char *path, size_t upto)
+/* "'stages.trian-base' does not exist (did you mean 'stages.train-base'?)": the component that
+ * failed is path[from, upto); map (may be NULL) holds the names it could have been. */
+static int set_error_missing(pz_err *err, const char *arg, const char *path, size_t from, size_t upto,
+                             const pz_ynode *map)
 {
-    return pz_errf(err, "--set '%s': '%.*s' does not exist", arg, (int)upto, path);
+    char *word = pz_xstrndup_local(path + from, upto - from);
+    const char **names = NULL;
+    size_t n = map && map->kind == PZ_Y_MAP ? map->n : 0;
+    if (n) names = pz_xmalloc(n * sizeof *names);
+    for (size_t i = 0; i < n; i++) names[i] = map->keys[i]->str;
+    const char *near = pz_closest_name(word, names, n);
+    if (near)
+        pz_errf(err, "--set '%s': '%.*s' does not exist (did you mean '%.*s%s'?)", arg, (int)upto, path, (int)from, path,
+                near);
+    else
+        pz_errf(err, "--set '%s': '%.*s' does not exist", arg, (int)upto, path);
+    free(names);
+    free(word);
+    return -1;
 }
 
 static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err)
@@ -100,6 +117,12 @@ static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err
             int whole;
             long i = match_key(cur, rest, &whole);
             if (i < 0) {
+                /* vars are declared in the file: a new one would be read by nothing, so
+                 * `vars.seed=...` next to `seeds:` is a typo, not a new var. */
+                if (cur == pz_ymap_get(doc, "vars")) {
+                    set_error_missing(err, arg, path, pos, pos + first, cur);
+                    break;
+                }
                 if (*rest && !strchr(rest, '.')) {
                     /* A missing leaf is created: `--set stages.x.params.new_knob=3`. */
                     pz_ynode *v = parse_set_value(eq + 1, src, k, err);
@@ -108,7 +131,7 @@ static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err
                         rc = 0;
                     }
                 } else {
-                    set_error_missing(err, arg, path, pos + first);
+                    set_error_missing(err, arg, path, pos, pos + first, cur);
                 }
                 break;
             }
@@ -118,7 +141,7 @@ static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err
             char *end;
             unsigned long idx = strtoul(rest, &end, 10);
             if (end == rest || (size_t)(end - rest) != first || idx >= cur->n) {
-                set_error_missing(err, arg, path, pos + first);
+                set_error_missing(err, arg, path, pos, pos + first, NULL);
                 break;
             }
             slot = &cur->items[idx];
@@ -345,8 +368,66 @@ int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_er
             pz_ynode_free(done);
             return -1;
         }
+        if (pz_expand_range(&v, src, err) < 0) {
+            pz_ynode_free(done);
+            return -1;
+        }
         pz_ymap_set(done, name, v);
     }
     *out = done;
+    return 0;
+}
+
+/* ---- range(first, stop) --------------------------------------------------------------------- */
+
+/* Parses "range(a, b)" or "range(a, b, step)" (Python's meaning: a, a+step, ... < b). 1 when
+ * text is a range call at all, then *ok says whether it was well formed. */
+static int parse_range(const char *text, long v[3], int *nv, int *ok)
+{
+    if (strncmp(text, "range(", 6)) return 0;
+    const char *p = text + 6;
+    *nv = 0;
+    *ok = 0;
+    while (*nv < 3) {
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno) return 1;
+        v[(*nv)++] = x;
+        while (*end == ' ') end++;
+        if (*end == ')') {
+            *ok = end[1] == 0 && *nv >= 2;
+            return 1;
+        }
+        if (*end != ',') return 1;
+        p = end + 1;
+    }
+    return 1;
+}
+
+#define PZ_RANGE_MAX_ITEMS 1000000
+
+int pz_expand_range(pz_ynode **node, const pz_src *src, pz_err *err)
+{
+    const pz_ynode *n = *node;
+    long v[3] = {0, 0, 1};
+    int nv, ok;
+    if (n->kind != PZ_Y_SCALAR || n->quoted || !parse_range(n->str, v, &nv, &ok)) return 0;
+    if (!ok) return pz_src_err(src, n, err, "bad range '%s': expected range(first, stop) or range(first, stop, step)", n->str);
+    if (v[2] == 0) return pz_src_err(src, n, err, "bad range '%s': the step must not be 0", n->str);
+    double count = ((double)v[1] - (double)v[0]) / (double)v[2];
+    if (count > PZ_RANGE_MAX_ITEMS)
+        return pz_src_err(src, n, err, "range '%s' has more than %d items", n->str, PZ_RANGE_MAX_ITEMS);
+    pz_ynode *seq = pz_ynode_seq();
+    seq->line = n->line, seq->col = n->col, seq->origin = n->origin;
+    for (long x = v[0]; v[2] > 0 ? x < v[1] : x > v[1]; x += v[2]) {
+        char text[32];
+        snprintf(text, sizeof text, "%ld", x);
+        pz_ynode *item = pz_ynode_scalar(text, 0);
+        item->line = n->line, item->col = n->col, item->origin = n->origin;
+        pz_yseq_push(seq, item);
+    }
+    pz_ynode_free(*node);
+    *node = seq;
     return 0;
 }
