@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/cache.h"
+#include "engine/describe.h"
 #include "engine/gc.h"
 #include "engine/lock.h"
 #include "engine/pipeline.h"
@@ -187,6 +188,14 @@ static int open_session(session *s, const opts *o, int create_cache)
     char *scpath = pz_cache_statcache_path(&s->cache);
     s->sc = pz_statcache_open(pz_fs_real(), scpath);
     free(scpath);
+    /* Mistakes fail here, before anything runs (describe.h). */
+    char *desc_dir = pz_xasprintf("%s/describe", s->cache.dir);
+    int checked = pz_pipeline_check(s->p, s->sc, access(s->cache.dir, W_OK) == 0 ? desc_dir : NULL, &err);
+    free(desc_dir);
+    if (checked < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        return PZ_EXIT_USAGE;
+    }
     s->plan = pz_plan_new(s->p, pz_fs_real(), &s->cache, s->sc, s->index);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,7 +519,10 @@ pz_pipeline *pz_pipeline_load(const char *path, const char *const *sets, size_t 
                             .sets = sets, .nsets = nsets},
                     .err = err, .p = p, .bin_dir = bin_dir};
     int failed = load_document(&ld);
-    pz_load_files_free(&files);
+    p->files = files.paths;
+    p->nfiles = files.n;
+    p->sets = pz_xcalloc(nsets ? nsets : 1, sizeof *p->sets);
+    for (p->nsets = 0; p->nsets < nsets; p->nsets++) p->sets[p->nsets] = pz_xstrdup(sets[p->nsets]);
     if (failed) {
         loader_free(&ld, 1);
         pz_pipeline_free(p);
@@ -573,12 +577,28 @@ void pz_pipeline_free(pz_pipeline *p)
     pz_nidx_free(p->name_index);
     free(p->name_index);
     pz_ynode_free(p->doc);
+    for (size_t i = 0; i < p->nfiles; i++) free(p->files[i]);
+    free(p->files);
+    for (size_t i = 0; i < p->nsets; i++) free(p->sets[i]);
+    free(p->sets);
     free(p->path);
     free(p->name);
     free(p->root_dir);
     free(p->cache_dir);
     free(p->workspace_dir);
     free(p);
+}
+
+int pz_pipeline_err_at(const pz_pipeline *p, const pz_ynode *node, pz_err *err, const char *fmt, ...)
+{
+    char msg[PZ_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pz_src src = {.file = p->path, .origins = (const char *const *)p->files, .norigins = p->nfiles,
+                  .sets = (const char *const *)p->sets, .nsets = p->nsets};
+    return pz_src_err(&src, node, err, "%s", msg);
 }
 
 long pz_pipeline_find(const pz_pipeline *p, const char *name)

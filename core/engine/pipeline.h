@@ -61,6 +61,10 @@ typedef struct pz_pipeline {
     size_t nshow;
     pz_input_ref *show;      /* `show:` outputs, resolved to upstream refs, in the order listed */
     struct pz_name_index *name_index; /* private to the loader: instance name -> index */
+    char **files;            /* the files the `extends:` chain read (files[0] = path), for messages */
+    size_t nfiles;
+    char **sets;             /* the --set overrides, for messages */
+    size_t nsets;
 } pz_pipeline;
 
 /* Load `path`, apply `--set dotted.path=value` overrides (in order), resolve executables
@@ -69,6 +73,11 @@ typedef struct pz_pipeline {
 pz_pipeline *pz_pipeline_load(const char *path, const char *const *sets, size_t nsets, const char *bin_dir,
                               pz_err *err);
 void pz_pipeline_free(pz_pipeline *p);
+
+/* Set err to "<file:line:col of node>: <message>" (or "<file>: --set '...': <message>" for a
+ * node an override made), as the loader does. Always returns -1. */
+int pz_pipeline_err_at(const pz_pipeline *p, const pz_ynode *node, pz_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Index of a stage instance by name (exact) or -1. */
 long pz_pipeline_find(const pz_pipeline *p, const char *name);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/display.h"
+#include "engine/describe.h"
 #include "engine/key.h"
 #include "engine/workspace.h"
 
@@ -140,9 +141,13 @@ static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
     pz_ymap_set(root, "pzflow_spec", long_node(1));
     pz_ymap_set(root, "stage", str_node(s->name));
     pz_ymap_set(root, "threads", long_node(threads));
-    pz_ymap_set(root, "params", pz_params_canonical_tree(s->params));
+    pz_ynode *params = pz_params_canonical_tree(s->params);
+    pz_ymap_set(root, "params", params);
     for (size_t k = 0; k < s->ninputs; k++) {
         const pz_stage_input *in = &s->inputs[k];
+        /* A file named by a param: the stage reads the resolved path (describe.h). */
+        if (!strncmp(in->name, PZ_PARAM_INPUT_PREFIX, strlen(PZ_PARAM_INPUT_PREFIX)) && in->nrefs == 1)
+            pz_ymap_set(params, in->name + strlen(PZ_PARAM_INPUT_PREFIX), str_node(in->refs[0].path));
         pz_ynode *paths = in->is_list ? pz_ynode_seq() : NULL;
         for (size_t j = 0; j < in->nrefs; j++) {
             const pz_input_ref *ref = &in->refs[j];

@@ -128,6 +128,7 @@ static int apply_one_set(pz_ynode *doc, const pz_src *src, size_t k, pz_err *err
                     pz_ynode *v = parse_set_value(eq + 1, src, k, err);
                     if (v) {
                         pz_ymap_set(cur, rest, v);
+                        mark_from_set(cur->keys[cur->n - 1], k); /* "unknown param" names the --set */
                         rc = 0;
                     }
                 } else {
