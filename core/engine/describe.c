@@ -106,10 +106,13 @@ typedef struct describer {
     size_t n;
 } describer;
 
+/* A description as cached (compact lines) or as printed (JSON); NULL for anything else. */
 static pz_stage_desc *parse_or_null(const char *text, const char *exe)
 {
     pz_err ignore;
-    return text ? pz_stage_desc_parse(text, exe, &ignore) : NULL;
+    if (!text) return NULL;
+    pz_stage_desc *d = pz_stage_desc_parse_lines(text);
+    return d ? d : pz_stage_desc_parse(text, exe, &ignore);
 }
 
 static void save_description(const describer *d, const char *hash, const char *text)
@@ -133,10 +136,14 @@ static int describe_exe(describer *d, const char *exe, const pz_stage_desc **out
     char *text = path ? pz_read_file(path, NULL, &ignore) : NULL;
     free(path);
     if (!text) {
-        text = run_describe(exe);
-        pz_stage_desc *check = parse_or_null(text, exe);
-        save_description(d, hash, check ? text : NOT_DESCRIBED);
+        char *full = run_describe(exe);
+        pz_stage_desc *check = parse_or_null(full, exe);
+        text = !check ? pz_xstrdup(NOT_DESCRIBED)
+               : pz_stage_def_lines_safe(&check->def) ? pz_stage_desc_format_lines(&check->def)
+                                                      : pz_xstrdup(full);
+        save_description(d, hash, text);
         pz_stage_desc_free(check);
+        free(full);
     }
     d->v = pz_xrealloc(d->v, (d->n + 1) * sizeof *d->v);
     d->v[d->n] = (described){pz_xstrdup(exe), parse_or_null(text, exe)};

@@ -304,7 +304,8 @@ static int word_index(const char *s, const char *const *words, int n)
 
 static char *keep(pz_stage_desc *d, char *s)
 {
-    d->owned = pz_xrealloc(d->owned, (d->nowned + 1) * sizeof *d->owned);
+    if ((d->nowned & (d->nowned - 1)) == 0) /* 0, 1, 2, 4, ...: grow by doubling */
+        d->owned = pz_xrealloc(d->owned, (d->nowned ? 2 * d->nowned : 1) * sizeof *d->owned);
     return d->owned[d->nowned++] = s;
 }
 
@@ -395,4 +396,113 @@ void pz_stage_desc_free(pz_stage_desc *d)
     free(d->owned);
     pz_ynode_free(d->root);
     free(d);
+}
+
+/* ---- the compact form (the engine's cache of descriptions) ---- */
+
+/* One line per entry, fields separated by spaces, names percent-free by construction (the
+ * tables' names are identifiers; choices are words joined by '|'):
+ *   pzflow-describe-lines 1 <open_inputs>
+ *   param <name> <type> <required> <ranged> <lo> <hi> <choices or ->
+ *   input <name> <one|list|any> <required>
+ *   output <name> <required>
+ * Docs and defaults are left out: the check does not need them. */
+char *pz_stage_desc_format_lines(const pz_stage_def *d)
+{
+    pz_sbuf b = {0};
+    pz_sb_printf(&b, "pzflow-describe-lines 1 %d\n", d->open_inputs);
+    for (const pz_param_def *p = d->params; p && p->name; p++)
+        pz_sb_printf(&b, "param %s %s %d %d %.17g %.17g %s\n", p->name, pz_ptype_name(p->type), p->required, p->ranged,
+                     p->lo, p->hi, p->choices && *p->choices ? p->choices : "-");
+    for (const pz_io_def *p = d->inputs; p && p->name; p++)
+        pz_sb_printf(&b, "input %s %s %d\n", p->name, files_names[p->files], !p->optional);
+    for (const pz_io_def *p = d->outputs; p && p->name; p++) pz_sb_printf(&b, "output %s %d\n", p->name, !p->optional);
+    return b.p;
+}
+
+static int has_space(const char *s)
+{
+    for (; *s; s++)
+        if (*s == ' ' || *s == '\n') return 1;
+    return 0;
+}
+
+int pz_stage_def_lines_safe(const pz_stage_def *d)
+{
+    for (const pz_param_def *p = d->params; p && p->name; p++)
+        if (!*p->name || has_space(p->name) || (p->choices && has_space(p->choices))) return 0;
+    for (const pz_io_def *p = d->inputs; p && p->name; p++)
+        if (!*p->name || has_space(p->name)) return 0;
+    for (const pz_io_def *p = d->outputs; p && p->name; p++)
+        if (!*p->name || has_space(p->name)) return 0;
+    return 1;
+}
+
+static size_t count_prefix(const char *text, const char *prefix)
+{
+    size_t n = 0, len = strlen(prefix);
+    for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+        n += !strncmp(l, prefix, len);
+    return n;
+}
+
+/* Split line (modified in place) at spaces into at most max fields. */
+static int split_fields(char *line, char **f, int max)
+{
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(line, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save)) f[n++] = t;
+    return n;
+}
+
+/* One line of the compact form into the tables; 0 when it is malformed. sscanf was most of
+ * a no-op check's cost here, hence the hand-split fields. */
+static int parse_line(pz_stage_desc *d, char *line, pz_param_def *params, size_t *np, pz_io_def *inputs, size_t *ni,
+                      pz_io_def *outputs, size_t *no)
+{
+    char *f[8];
+    int n = split_fields(line, f, 8);
+    if (n == 8 && !strcmp(f[0], "param")) {
+        int t = word_index(f[2], type_names, (int)(sizeof type_names / sizeof *type_names));
+        if (t < 0) return 0;
+        params[(*np)++] = (pz_param_def){.name = keep(d, pz_xstrdup(f[1])), .type = (pz_ptype)t, .required = atoi(f[3]),
+                                         .ranged = atoi(f[4]), .lo = strtod(f[5], NULL), .hi = strtod(f[6], NULL),
+                                         .choices = strcmp(f[7], "-") ? keep(d, pz_xstrdup(f[7])) : NULL};
+        return 1;
+    }
+    if (n == 4 && !strcmp(f[0], "input")) {
+        int k = word_index(f[2], files_names, 3);
+        if (k < 0) return 0;
+        inputs[(*ni)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), k, !atoi(f[3]), NULL};
+        return 1;
+    }
+    if (n == 3 && !strcmp(f[0], "output")) {
+        outputs[(*no)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), PZ_IO_ONE, !atoi(f[2]), NULL};
+        return 1;
+    }
+    return 0;
+}
+
+pz_stage_desc *pz_stage_desc_parse_lines(const char *text)
+{
+    static const char magic[] = "pzflow-describe-lines 1 ";
+    if (strncmp(text, magic, sizeof magic - 1)) return NULL;
+    pz_stage_desc *d = pz_xcalloc(1, sizeof *d);
+    pz_param_def *params = pz_xcalloc(count_prefix(text, "param ") + 1, sizeof *params);
+    pz_io_def *inputs = pz_xcalloc(count_prefix(text, "input ") + 1, sizeof *inputs);
+    pz_io_def *outputs = pz_xcalloc(count_prefix(text, "output ") + 1, sizeof *outputs);
+    d->def = (pz_stage_def){.params = params, .inputs = inputs, .outputs = outputs,
+                            .open_inputs = atoi(text + sizeof magic - 1)};
+    char *copy = pz_xstrdup(text);
+    size_t np = 0, ni = 0, no = 0;
+    int ok = 1;
+    char *save = NULL;
+    strtok_r(copy, "\n", &save); /* the first line */
+    for (char *line = strtok_r(NULL, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save))
+        ok = parse_line(d, line, params, &np, inputs, &ni, outputs, &no);
+    free(copy);
+    if (!ok) {
+        pz_stage_desc_free(d);
+        return NULL;
+    }
+    return d;
 }

@@ -104,6 +104,14 @@ typedef struct pz_stage_desc {
 pz_stage_desc *pz_stage_desc_parse(const char *text, const char *src, pz_err *err);
 void pz_stage_desc_free(pz_stage_desc *d);
 
+/* The same description as compact lines without docs and defaults, for the engine's cache
+ * (parsing the JSON with libyaml on every load cost more than the rest of a no-op check).
+ * _safe: 0 when a name or choice could not survive the space-separated form (then cache the
+ * JSON). parse_lines: NULL when the text is not in that form. */
+char *pz_stage_desc_format_lines(const pz_stage_def *d);
+int pz_stage_def_lines_safe(const pz_stage_def *d);
+pz_stage_desc *pz_stage_desc_parse_lines(const char *text);
+
 /* Lookups in a table. */
 const pz_param_def *pz_param_find(const pz_param_def *defs, const char *name);
 const pz_io_def *pz_io_find(const pz_io_def *defs, const char *name);
