@@ -130,6 +130,21 @@ static void test_describe_reads_back_as_the_same_table(void)
     CU_ASSERT_STRING_EQUAL(pz_io_suggest(d->def.outputs, "cutflw"), "cutflow");
     pz_stage_desc_free(d);
     free(json);
+    /* The engine's compact cache form keeps what the check needs. */
+    CU_ASSERT_TRUE(pz_stage_def_lines_safe(&def));
+    char *lines = pz_stage_desc_format_lines(&def);
+    d = pz_stage_desc_parse_lines(lines);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_STRING_EQUAL(d->def.prog, "pzflow-toy");
+    CU_ASSERT_EQUAL(pz_param_find(d->def.params, "cuts")->required, 1);
+    CU_ASSERT_DOUBLE_EQUAL(pz_param_find(d->def.params, "lr")->hi, 1, 0);
+    CU_ASSERT_TRUE(isnan(pz_param_find(d->def.params, "seed")->hi));
+    CU_ASSERT_STRING_EQUAL(pz_param_find(d->def.params, "mode")->choices, "best|nearest");
+    CU_ASSERT_TRUE(pz_io_find(d->def.outputs, "cutflow")->optional);
+    CU_ASSERT_EQUAL(pz_io_find(d->def.inputs, "table")->files, PZ_IO_ONE);
+    pz_stage_desc_free(d);
+    free(lines);
+    CU_ASSERT_PTR_NULL(pz_stage_desc_parse_lines("pzflow-describe-lines 1 0 x\nparam a nosuchtype 0 0 0 0 -\n"));
     char *help = pz_stage_help_text(&def);
     CU_ASSERT_PTR_NOT_NULL(strstr(help, "seed                   int     default 1, in [0, inf]"));
     free(help);

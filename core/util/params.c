@@ -402,7 +402,7 @@ void pz_stage_desc_free(pz_stage_desc *d)
 
 /* One line per entry, fields separated by spaces, names percent-free by construction (the
  * tables' names are identifiers; choices are words joined by '|'):
- *   pzflow-describe-lines 1 <open_inputs>
+ *   pzflow-describe-lines 1 <open_inputs> <stage>
  *   param <name> <type> <required> <ranged> <lo> <hi> <choices or ->
  *   input <name> <one|list|any> <required>
  *   output <name> <required>
@@ -410,7 +410,7 @@ void pz_stage_desc_free(pz_stage_desc *d)
 char *pz_stage_desc_format_lines(const pz_stage_def *d)
 {
     pz_sbuf b = {0};
-    pz_sb_printf(&b, "pzflow-describe-lines 1 %d\n", d->open_inputs);
+    pz_sb_printf(&b, "pzflow-describe-lines 1 %d %s\n", d->open_inputs, d->prog ? d->prog : "stage");
     for (const pz_param_def *p = d->params; p && p->name; p++)
         pz_sb_printf(&b, "param %s %s %d %d %.17g %.17g %s\n", p->name, pz_ptype_name(p->type), p->required, p->ranged,
                      p->lo, p->hi, p->choices && *p->choices ? p->choices : "-");
@@ -429,6 +429,7 @@ static int has_space(const char *s)
 
 int pz_stage_def_lines_safe(const pz_stage_def *d)
 {
+    if (d->prog && (!*d->prog || has_space(d->prog))) return 0;
     for (const pz_param_def *p = d->params; p && p->name; p++)
         if (!*p->name || has_space(p->name) || (p->choices && has_space(p->choices))) return 0;
     for (const pz_io_def *p = d->inputs; p && p->name; p++)
@@ -496,7 +497,8 @@ pz_stage_desc *pz_stage_desc_parse_lines(const char *text)
     size_t np = 0, ni = 0, no = 0;
     int ok = 1;
     char *save = NULL;
-    strtok_r(copy, "\n", &save); /* the first line */
+    char *first = strtok_r(copy, "\n", &save), *f[4];
+    if (split_fields(first, f, 4) == 4) d->def.prog = keep(d, pz_xstrdup(f[3]));
     for (char *line = strtok_r(NULL, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save))
         ok = parse_line(d, line, params, &np, inputs, &ni, outputs, &no);
     free(copy);
