@@ -6,7 +6,8 @@
  *   the place, before any stage runs (nothing in the cache's runs/).
  * - Every stage executable answers --describe with its table, and --help for people.
  * - A schema named by a `schema:` param is hashed into the ingest stage's key: a comment edit
- *   reruns that stage, a semantic edit reruns it and what its new output changes; status and
+ *   reruns that stage only (its table is identical: early cutoff), a semantic edit reruns it and
+ *   what its new output changes; status and
  *   why name the file as "input param:schema". */
 #include <stdlib.h>
 #include <string.h>
@@ -225,10 +226,12 @@ static void test_a_schema_file_is_part_of_the_key(void)
     CU_ASSERT_TRUE(ran(out, "ingest-hsc") && ran(out, "hsc-cuts") && !ran(out, "mock-sky"));
     free(out);
 
-    /* A comment: the stage that reads the schema reruns (its key holds the file's bytes). */
+    /* A comment: the stage that reads the schema reruns (its key holds the file's bytes), writes
+     * the same table, and nothing downstream reruns (early cutoff). */
     edit_schema("schema: hsc_pdr2\n", "# a comment\nschema: hsc_pdr2\n");
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
     CU_ASSERT_TRUE(ran(out, "ingest-hsc") && !ran(out, "mock-sky"));
+    CU_ASSERT_TRUE(!ran(out, "hsc-cuts") && has(out, "1 ran, 2 up to date"));
     free(out);
 
     /* The key holds the content, not where the checkout is: a copy elsewhere sharing the cache
