@@ -67,7 +67,7 @@ long pz_cache_scratch_pid(const char *name)
 static int top_entry_ok(const char *name, int is_dir)
 {
     if (is_dir) return !strcmp(name, "objects") || !strcmp(name, "runs") || !strcmp(name, "pipelines") ||
-                       !strcmp(name, "tmp");
+                       !strcmp(name, "tmp") || !strcmp(name, "describe");
     return !strcmp(name, "statcache") || !strcmp(name, "lock") || !strcmp(name, ".gitkeep") ||
            tmp_file_pid(name, top_base) > 0;
 }
@@ -105,6 +105,11 @@ static char *first_foreign_entry(const pz_cache *c)
     if (!bad) bad = first_unexpected(c->runs, record_entry_ok);
     if (!bad) bad = first_unexpected(c->pipelines, record_entry_ok);
     if (!bad) bad = first_unexpected(c->tmp, tmp_entry_ok);
+    if (!bad) { /* stage descriptions by executable hash (engine/describe.h) */
+        char *describe = pz_xasprintf("%s/describe", c->dir);
+        bad = first_unexpected(describe, record_entry_ok);
+        free(describe);
+    }
     return bad;
 }
 

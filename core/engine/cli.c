@@ -190,7 +190,8 @@ static int open_session(session *s, const opts *o, int create_cache)
     free(scpath);
     /* Mistakes fail here, before anything runs (describe.h). */
     char *desc_dir = pz_xasprintf("%s/describe", s->cache.dir);
-    int checked = pz_pipeline_check(s->p, s->sc, access(s->cache.dir, W_OK) == 0 ? desc_dir : NULL, &err);
+    /* Descriptions are saved, like the stat cache, only into a cache with its marker. */
+    int checked = pz_pipeline_check(s->p, s->sc, s->cache.marked && access(s->cache.dir, W_OK) == 0 ? desc_dir : NULL, &err);
     free(desc_dir);
     if (checked < 0) {
         fprintf(stderr, "pzflow: %s\n", err.msg);
