@@ -366,11 +366,19 @@ const pz_stage_def pz_nn_fine_tune_stage = {
     .summary = "fine-tune a trained network on new data (NN-TL), keeping its scaler",
     .params = TUNE_PARAMS, .inputs = TUNE_INPUTS, .outputs = MODEL_OUTPUTS, .run = fine_tune_stage};
 
+typedef struct {
+    const char *label, *id;
+    long chunk_rows, hdu;
+} predict_params;
+
 static const pz_param_def PREDICT_PARAMS[] = {
-    {PZ_PARAM("label", PZ_PT_STRING, NULL, "true-redshift column copied next to the predictions")},
-    {PZ_PARAM("id", PZ_PT_STRING, NULL, "id column copied next to the predictions (required to exist when given)")},
-    {PZ_PARAM("chunk_rows", PZ_PT_INT, "65536", "rows read per chunk"), PZ_RANGE(1, PZ_OPEN)},
-    {PZ_PARAM("hdu", PZ_PT_INT, "1", "FITS HDU of the table"), PZ_RANGE(1, PZ_OPEN)},
+    {PZ_PARAM("label", PZ_PT_STRING, NULL, "true-redshift column copied next to the predictions"),
+     .field = PZ_FIELD(predict_params, label)},
+    {PZ_PARAM("id", PZ_PT_STRING, NULL, "id column copied next to the predictions (required to exist when given)"),
+     .field = PZ_FIELD(predict_params, id)},
+    {PZ_PARAM("chunk_rows", PZ_PT_INT, "65536", "rows read per chunk"), PZ_RANGE(1, PZ_OPEN),
+     .field = PZ_FIELD(predict_params, chunk_rows)},
+    {PZ_PARAM("hdu", PZ_PT_INT, "1", "FITS HDU of the table"), PZ_RANGE(1, PZ_OPEN), .field = PZ_FIELD(predict_params, hdu)},
     {0}};
 static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"},
                                            {"table", PZ_IO_ONE, 0, "the table to predict (HDF5 or FITS)"}, {0}};
@@ -383,21 +391,17 @@ static void on_rows(void *ctx, size_t done, size_t total)
 
 static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params, (void)summary;
+    (void)summary;
+    const predict_params *pp = params;
     const char *model_path, *table_path, *out_path;
-    pz_predict_opts o = {.progress = on_rows};
-    long chunk = 65536;
+    pz_predict_opts o = {.progress = on_rows, .label = pp->label, .id_column = pp->id};
     if (pz_spec_input(spec, "model", &model_path, err) ||
-        pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err) ||
-        pz_spec_str(spec, "label", &o.label, err) < 0 || param_long_min(spec, "chunk_rows", &chunk, 1, err))
+        pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err))
         return -1;
-    long hdu = 1;
-    if (param_long_min(spec, "hdu", &hdu, 1, err)) return -1;
-    int rc = pz_spec_str(spec, "id", &o.id_column, err);
-    if (rc < 0) return -1;
-    o.id_required = rc == 0;
-    o.read_rows = (size_t)chunk;
-    o.hdu = (int)(hdu > 1000 ? 1000 : hdu);
+    o.id_required = pp->id != NULL;
+    o.read_rows = (size_t)pp->chunk_rows;
+    o.hdu = (int)(pp->hdu > 1000 ? 1000 : pp->hdu);
+    int rc;
     pz_model *m = pz_model_load(model_path, err);
     if (!m) return -1;
     openblas_set_num_threads((int)spec->threads);
@@ -412,4 +416,5 @@ static int predict_stage(const pz_spec *spec, const void *params, char **summary
 
 const pz_stage_def pz_nn_predict_stage = {
     .prog = "pzflow-predict", .docs = "docs/network.md", .summary = "apply a network to a table",
-    .params = PREDICT_PARAMS, .inputs = PREDICT_INPUTS, .outputs = PREDICT_OUTPUTS, .run = predict_stage};
+    .params = PREDICT_PARAMS, .inputs = PREDICT_INPUTS, .outputs = PREDICT_OUTPUTS,
+    .params_size = sizeof(predict_params), .run = predict_stage};

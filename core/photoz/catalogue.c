@@ -184,51 +184,46 @@ const pz_stage_def pz_stage_cross_match = {
 
 /* ---- build-transferz ---- */
 
-/* Declared for --describe and the load-time check; defaults live in pz_transferz_defaults. */
+/* The stage's params: the library's own struct (the table repeats pz_transferz_defaults, which
+ * library callers use; the stage reads only the table) plus the three column lists as read. */
+typedef struct {
+    pz_transferz_params p;
+    pz_strs hsc_columns, cosmos_columns, require_finite;
+} transferz_args;
+
+#define TZ(m) PZ_FIELD(transferz_args, m)
 static const pz_param_def TRANSFERZ_PARAMS[] = {
-    {PZ_PARAM("radius_arcsec", PZ_PT_FLOAT, "1.0", "COSMOS2020 x HSC match radius, arcsec"), PZ_RANGE(0, 3600)},
-    {PZ_PARAM("overlap_radius_arcsec", PZ_PT_FLOAT, "1.0", "radius that finds GalaxiesML objects to drop, arcsec"), PZ_RANGE(0, 3600)},
-    {PZ_PARAM("cosmos_ra", PZ_PT_STRING, "ra", "COSMOS2020 RA column")},
-    {PZ_PARAM("cosmos_dec", PZ_PT_STRING, "dec", "COSMOS2020 Dec column")},
-    {PZ_PARAM("cosmos_id", PZ_PT_STRING, "id", "COSMOS2020 id column")},
-    {PZ_PARAM("label", PZ_PT_STRING, "lp_zPDF", "COSMOS2020 photo-z column that becomes the label")},
-    {PZ_PARAM("hsc_ra", PZ_PT_STRING, "ra", "HSC RA column")},
-    {PZ_PARAM("hsc_dec", PZ_PT_STRING, "dec", "HSC Dec column")},
-    {PZ_PARAM("hsc_id", PZ_PT_STRING, "object_id", "HSC id column")},
-    {PZ_PARAM("galaxiesml_ra", PZ_PT_STRING, "ra", "GalaxiesML RA column")},
-    {PZ_PARAM("galaxiesml_dec", PZ_PT_STRING, "dec", "GalaxiesML Dec column")},
-    {PZ_PARAM("galaxiesml_id", PZ_PT_STRING, "object_id", "GalaxiesML id column")},
-    {PZ_PARAM("hsc_columns", PZ_PT_STRINGS, NULL, "HSC columns to keep (default: the five bands' cmodel mags and errors)")},
-    {PZ_PARAM("cosmos_columns", PZ_PT_STRINGS, NULL, "extra COSMOS2020 columns to keep")},
-    {PZ_PARAM("require_finite", PZ_PT_STRINGS, NULL, "columns that must be finite in a kept row")},
-    {PZ_PARAM("match_ids", PZ_PT_BOOL, "true", "also drop GalaxiesML objects by HSC object id")},
+    {PZ_PARAM("radius_arcsec", PZ_PT_FLOAT, "1.0", "COSMOS2020 x HSC match radius, arcsec"), PZ_RANGE(0, 3600),
+     .field = TZ(p.radius_arcsec)},
+    {PZ_PARAM("overlap_radius_arcsec", PZ_PT_FLOAT, "1.0", "radius that finds GalaxiesML objects to drop, arcsec"),
+     PZ_RANGE(0, 3600), .field = TZ(p.overlap_radius_arcsec)},
+    {PZ_PARAM("cosmos_ra", PZ_PT_STRING, "ra", "COSMOS2020 RA column"), .field = TZ(p.cosmos_ra)},
+    {PZ_PARAM("cosmos_dec", PZ_PT_STRING, "dec", "COSMOS2020 Dec column"), .field = TZ(p.cosmos_dec)},
+    {PZ_PARAM("cosmos_id", PZ_PT_STRING, "id", "COSMOS2020 id column"), .field = TZ(p.cosmos_id)},
+    {PZ_PARAM("label", PZ_PT_STRING, "lp_zPDF", "COSMOS2020 photo-z column that becomes the label"), .field = TZ(p.label)},
+    {PZ_PARAM("hsc_ra", PZ_PT_STRING, "ra", "HSC RA column"), .field = TZ(p.hsc_ra)},
+    {PZ_PARAM("hsc_dec", PZ_PT_STRING, "dec", "HSC Dec column"), .field = TZ(p.hsc_dec)},
+    {PZ_PARAM("hsc_id", PZ_PT_STRING, "object_id", "HSC id column"), .field = TZ(p.hsc_id)},
+    {PZ_PARAM("galaxiesml_ra", PZ_PT_STRING, "ra", "GalaxiesML RA column"), .field = TZ(p.gml_ra)},
+    {PZ_PARAM("galaxiesml_dec", PZ_PT_STRING, "dec", "GalaxiesML Dec column"), .field = TZ(p.gml_dec)},
+    {PZ_PARAM("galaxiesml_id", PZ_PT_STRING, "object_id", "GalaxiesML id column"), .field = TZ(p.gml_id)},
+    {PZ_PARAM("hsc_columns", PZ_PT_STRINGS, NULL, "HSC columns to keep (default: the five bands' cmodel mags and errors)"),
+     .field = TZ(hsc_columns)},
+    {PZ_PARAM("cosmos_columns", PZ_PT_STRINGS, NULL, "extra COSMOS2020 columns to keep"), .field = TZ(cosmos_columns)},
+    {PZ_PARAM("require_finite", PZ_PT_STRINGS, NULL, "columns that must be finite in a kept row"),
+     .field = TZ(require_finite)},
+    {PZ_PARAM("match_ids", PZ_PT_BOOL, "true", "also drop GalaxiesML objects by HSC object id"), .field = TZ(p.match_ids)},
     {0}};
 
-static int transferz_params(const pz_spec *spec, pz_transferz_params *p, const char ***lists, pz_err *err)
+/* The library's params from the stage's: a list given replaces the library's default list. */
+static int transferz_params(const pz_spec *spec, const transferz_args *a, pz_transferz_params *p, pz_err *err)
 {
-    pz_transferz_defaults(p);
+    *p = a->p;
     p->threads = threads_of(spec);
-    if (pz_spec_double(spec, "radius_arcsec", &p->radius_arcsec, err) < 0 ||
-        pz_spec_double(spec, "overlap_radius_arcsec", &p->overlap_radius_arcsec, err) < 0 ||
-        pz_spec_str(spec, "cosmos_ra", &p->cosmos_ra, err) < 0 || pz_spec_str(spec, "cosmos_dec", &p->cosmos_dec, err) < 0 ||
-        pz_spec_str(spec, "cosmos_id", &p->cosmos_id, err) < 0 || pz_spec_str(spec, "label", &p->label, err) < 0 ||
-        pz_spec_str(spec, "hsc_ra", &p->hsc_ra, err) < 0 || pz_spec_str(spec, "hsc_dec", &p->hsc_dec, err) < 0 ||
-        pz_spec_str(spec, "hsc_id", &p->hsc_id, err) < 0 || pz_spec_str(spec, "galaxiesml_ra", &p->gml_ra, err) < 0 ||
-        pz_spec_str(spec, "galaxiesml_dec", &p->gml_dec, err) < 0 ||
-        pz_spec_str(spec, "galaxiesml_id", &p->gml_id, err) < 0 || pz_spec_bool(spec, "match_ids", &p->match_ids, err) < 0)
-        return -1;
-    /* Lists: absent keeps the default (NULL); present replaces it. */
-    const char *keys[3] = {"hsc_columns", "cosmos_columns", "require_finite"};
-    size_t n[3] = {0, 0, 0};
-    for (int k = 0; k < 3; k++) {
-        int got = pz_spec_strlist(spec, keys[k], &lists[k], &n[k], err);
-        if (got < 0) return -1;
-        if (got == 1) lists[k] = NULL;
-    }
-    if (lists[0]) p->hsc_columns = lists[0], p->nhsc_columns = n[0];
-    if (lists[1]) p->cosmos_extra = lists[1], p->ncosmos_extra = n[1];
-    if (lists[2]) p->require_finite = lists[2], p->nrequire_finite = n[2];
-    if (lists[0] && n[0] == 0) return pz_errf(err, "param 'hsc_columns' must name at least one column");
+    if (a->hsc_columns.v) p->hsc_columns = a->hsc_columns.v, p->nhsc_columns = a->hsc_columns.n;
+    if (a->cosmos_columns.v) p->cosmos_extra = a->cosmos_columns.v, p->ncosmos_extra = a->cosmos_columns.n;
+    if (a->require_finite.v) p->require_finite = a->require_finite.v, p->nrequire_finite = a->require_finite.n;
+    if (a->hsc_columns.v && a->hsc_columns.n == 0) return pz_errf(err, "param 'hsc_columns' must name at least one column");
     return 0;
 }
 
@@ -253,15 +248,13 @@ static int read_galaxiesml(const pz_spec *spec, const pz_transferz_params *p, pz
 
 static int stage_build_transferz(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
     *summary = NULL;
     pz_transferz_params p;
-    const char **lists[3] = {NULL, NULL, NULL};
     pz_table *cosmos = NULL, *hsc = NULL, *out = NULL, **gml = NULL;
     size_t ngml = 0;
     int rc = -1;
     pz_progress(0.0, "reading");
-    if (transferz_params(spec, &p, lists, err) == 0 && read_input(spec, "cosmos", NULL, 0, &cosmos, err) == 0 &&
+    if (transferz_params(spec, params, &p, err) == 0 && read_input(spec, "cosmos", NULL, 0, &cosmos, err) == 0 &&
         read_input(spec, "hsc", NULL, 0, &hsc, err) == 0 && read_galaxiesml(spec, &p, &gml, &ngml, err) == 0) {
         pz_progress(0.3, "matching %zu COSMOS x %zu HSC sources", cosmos->nrows, hsc->nrows);
         pz_transferz_report rep;
@@ -279,7 +272,6 @@ static int stage_build_transferz(const pz_spec *spec, const void *params, char *
     }
     for (size_t k = 0; k < ngml; k++) pz_table_free(gml[k]);
     free(gml);
-    for (int k = 0; k < 3; k++) free(lists[k]);
     pz_table_free(cosmos);
     pz_table_free(hsc);
     pz_table_free(out);
@@ -298,7 +290,8 @@ static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the Trans
 const pz_stage_def pz_stage_build_transferz = {
     .prog = "pzflow-build-transferz", .docs = "docs/catalogue.md",
     .summary = "TransferZ: COSMOS2020 photo-z labels on HSC photometry, without GalaxiesML objects",
-    .params = TRANSFERZ_PARAMS, .inputs = TRANSFERZ_INPUTS, .outputs = TRANSFERZ_OUTPUTS, .run = stage_build_transferz};
+    .params = TRANSFERZ_PARAMS, .inputs = TRANSFERZ_INPUTS, .outputs = TRANSFERZ_OUTPUTS,
+    .params_size = sizeof(transferz_args), .run = stage_build_transferz};
 
 /* ---- split ---- */
 

@@ -326,13 +326,20 @@ char *pz_ingest_summary(const pz_table *t)
 
 /* --- stages ------------------------------------------------------------------------------- */
 
-/* The schema: an input file `schema` when the pipeline declares one (so edits to it rerun the
- * stage), else the `schema` param, else the default. */
-static int stage_schema(const pz_spec *spec, const char *dflt, const char **out, pz_err *err)
+/* The params of the three ingest stages, read once from their tables (below). */
+typedef struct ingest_params {
+    const char *schema, *aperture, *duplicates, *sentinels;
+    int extinction, aperture_to_total, zeropoint, passthrough;
+    const pz_ynode *mag_range, *label_range, *mapping;
+} ingest_params;
+
+/* The schema: an input file `schema` when the pipeline declares one, else the `schema` param
+ * (a file the engine resolved and hashed into the key, or a built-in name). */
+static int stage_schema(const pz_spec *spec, const ingest_params *p, const char **out, pz_err *err)
 {
-    *out = dflt;
+    *out = p->schema;
     if (pz_spec_has_input(spec, "schema")) return pz_spec_input(spec, "schema", out, err);
-    return pz_spec_str(spec, "schema", out, err) < 0 ? -1 : 0;
+    return 0;
 }
 
 static int write_output(const pz_spec *spec, const char *name, pz_table *t, pz_err *err)
@@ -342,40 +349,23 @@ static int write_output(const pz_spec *spec, const char *name, pz_table *t, pz_e
     return pz_table_write_hdf5(path, t, err);
 }
 
-static int get_bool(const pz_spec *spec, const char *key, int dflt, int *out, pz_err *err)
+static int get_range(const pz_ynode *range, const char *key, double *lo, double *hi, const char *example, pz_err *err)
 {
-    *out = dflt;
-    return pz_spec_bool(spec, key, out, err) < 0 ? -1 : 0;
-}
-
-/* Param `key` = [low, high] with low < high, if given (else *lo, *hi stay). */
-static int get_range(const pz_spec *spec, const char *key, double *lo, double *hi, const char *example, pz_err *err)
-{
-    const pz_ynode *range = pz_spec_param(spec, key);
     if (!range) return 0;
-    char k0[32], k1[32];
-    snprintf(k0, sizeof k0, "%s.0", key);
-    snprintf(k1, sizeof k1, "%s.1", key);
-    if (range->kind != PZ_Y_SEQ || range->n != 2 || pz_spec_double(spec, k0, lo, err) < 0 ||
-        pz_spec_double(spec, k1, hi, err) < 0 || !(*lo < *hi))
+    if (range->n != 2 || pz_yscalar_double(range->items[0], "", lo, err) < 0 ||
+        pz_yscalar_double(range->items[1], "", hi, err) < 0 || !(*lo < *hi))
         return pz_errf(err, "param '%s': expected [low, high] with low < high, e.g. %s", key, example);
     return 0;
 }
 
 /* Params duplicates, mag_range, sentinels, label_range (see pz_ingest_checks). */
-static int get_checks(const pz_spec *spec, pz_ingest_checks *c, pz_err *err)
+static int get_checks(const ingest_params *p, pz_ingest_checks *c, pz_err *err)
 {
-    const char *dup = "error", *sent = "nan";
     *c = (pz_ingest_checks)PZ_INGEST_CHECKS_DEFAULT;
-    if (pz_spec_str(spec, "duplicates", &dup, err) < 0 || pz_spec_str(spec, "sentinels", &sent, err) < 0) return -1;
-    if (strcmp(dup, "error") && strcmp(dup, "drop"))
-        return pz_errf(err, "param 'duplicates': expected error or drop, got '%s'", dup);
-    if (strcmp(sent, "nan") && strcmp(sent, "keep"))
-        return pz_errf(err, "param 'sentinels': expected nan or keep, got '%s'", sent);
-    c->drop_duplicates = strcmp(dup, "drop") == 0;
-    c->keep_sentinels = strcmp(sent, "keep") == 0;
-    return get_range(spec, "mag_range", &c->mag_lo, &c->mag_hi, "[0, 50]", err) ||
-                   get_range(spec, "label_range", &c->label_lo, &c->label_hi, "[0, 10]", err)
+    c->drop_duplicates = strcmp(p->duplicates, "drop") == 0; /* the table allows error|drop */
+    c->keep_sentinels = strcmp(p->sentinels, "keep") == 0;   /* and nan|keep */
+    return get_range(p->mag_range, "mag_range", &c->mag_lo, &c->mag_hi, "[0, 50]", err) ||
+                   get_range(p->label_range, "label_range", &c->label_lo, &c->label_hi, "[0, 10]", err)
                ? -1
                : 0;
 }
@@ -390,15 +380,12 @@ static char *stage_summary(const char *stage, const char *label, const char *pat
 
 static int stage_cosmos2020(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
-    pz_cosmos_opts o = {0};
+    const ingest_params *p = params;
     pz_ingest_checks checks;
-    o.checks = &checks;
+    pz_cosmos_opts o = {.aperture = p->aperture, .extinction = p->extinction,
+                        .aperture_to_total = p->aperture_to_total, .zeropoint = p->zeropoint, .checks = &checks};
     const char *in;
-    if (stage_schema(spec, "classic", &o.schema, err) < 0 ||
-        pz_spec_str(spec, "aperture", &o.aperture, err) < 0 || get_bool(spec, "extinction", 1, &o.extinction, err) < 0 ||
-        get_bool(spec, "aperture_to_total", 1, &o.aperture_to_total, err) < 0 ||
-        get_bool(spec, "zeropoint", 0, &o.zeropoint, err) < 0 || get_checks(spec, &checks, err) < 0 ||
+    if (stage_schema(spec, p, &o.schema, err) < 0 || get_checks(p, &checks, err) < 0 ||
         pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
@@ -414,13 +401,12 @@ static int stage_cosmos2020(const pz_spec *spec, const void *params, char **summ
 
 static int stage_hsc(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
+    const ingest_params *p = params;
     const char *schema, *in;
-    int ext;
+    int ext = p->extinction;
     pz_ingest_checks checks;
-    if (stage_schema(spec, "pdr2", &schema, err) < 0 ||
-        get_bool(spec, "extinction", 0, &ext, err) < 0 ||
-        get_checks(spec, &checks, err) < 0 || pz_spec_input(spec, "catalog", &in, err) < 0)
+    if (stage_schema(spec, p, &schema, err) < 0 || get_checks(p, &checks, err) < 0 ||
+        pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
     pz_table *t = NULL;
@@ -433,18 +419,13 @@ static int stage_hsc(const pz_spec *spec, const void *params, char **summary, pz
 }
 
 /* GalaxiesML-like schema with the `mapping` param applied. */
-static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
+static pz_schema *galaxiesml_schema(const pz_spec *spec, const ingest_params *p, pz_err *err)
 {
     const char *name;
-    if (stage_schema(spec, "galaxiesml", &name, err) < 0) return NULL;
+    if (stage_schema(spec, p, &name, err) < 0) return NULL;
     pz_schema *s = pz_schema_load(name, NULL, err);
-    const pz_ynode *map = pz_spec_param(spec, "mapping");
+    const pz_ynode *map = p->mapping; /* a map: the table says so */
     if (!s || !map) return s;
-    if (map->kind != PZ_Y_MAP) {
-        pz_errf(err, "param 'mapping': expected a map of canonical name -> file column name");
-        pz_schema_free(s);
-        return NULL;
-    }
     for (size_t i = 0; i < map->n; i++) {
         if (map->items[i]->kind != PZ_Y_SCALAR ||
             pz_schema_map(s, map->keys[i]->str, map->items[i]->str, err) < 0) {
@@ -458,14 +439,12 @@ static pz_schema *galaxiesml_schema(const pz_spec *spec, pz_err *err)
 
 static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
+    const ingest_params *p = params;
     static const char *const splits[] = {"training", "validation", "testing", "catalog"};
-    int passthrough;
+    int passthrough = p->passthrough;
     pz_ingest_checks checks;
-    if (get_bool(spec, "passthrough", 0, &passthrough, err) < 0 ||
-        get_checks(spec, &checks, err) < 0)
-        return -1;
-    pz_schema *s = galaxiesml_schema(spec, err);
+    if (get_checks(p, &checks, err) < 0) return -1;
+    pz_schema *s = galaxiesml_schema(spec, p, err);
     if (!s) return -1;
     size_t cap = 64, len = 0, done = 0;
     char *line = pz_xcalloc(cap, 1);
@@ -509,34 +488,37 @@ static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summ
 /* A schema is a file (a path param: the engine hashes it into the stage key) or one of the
  * schemas built into pzflow, by name. */
 #define BUILTIN_SCHEMAS "classic|farmer|pdr2|pdr3|cosmos2020_classic|cosmos2020_farmer|hsc_pdr2|hsc_pdr3|galaxiesml|transferz"
+#define IP(m) PZ_FIELD(ingest_params, m)
 #define SCHEMA_PARAM(dflt) \
     {PZ_PARAM("schema", PZ_PT_PATH, dflt, "dataset schema: a YAML file (schemas/datasets.md) or a built-in name"), \
-     .choices = BUILTIN_SCHEMAS}
+     .choices = BUILTIN_SCHEMAS, .field = IP(schema)}
 #define CHECK_PARAMS                                                                                              \
     {PZ_PARAM("duplicates", PZ_PT_STRING, "error", "rows with a repeated id: fail, or keep the first"),             \
-     .choices = "error|drop"},                                                                                     \
-    {PZ_PARAM("mag_range", PZ_PT_LIST, NULL, "[low, high]: magnitudes outside become missing (NaN)")},              \
+     .choices = "error|drop", .field = IP(duplicates)},                                                                                     \
+    {PZ_PARAM("mag_range", PZ_PT_LIST, NULL, "[low, high]: magnitudes outside become missing (NaN)"), .field = IP(mag_range)},              \
     {PZ_PARAM("sentinels", PZ_PT_STRING, "nan", "sentinel values (-99, 99, ...): make them NaN, or keep them"),      \
-     .choices = "nan|keep"},                                                                                      \
-    {PZ_PARAM("label_range", PZ_PT_LIST, "[0, 10]", "(low, high): redshift labels outside are an error")}
+     .choices = "nan|keep", .field = IP(sentinels)},                                                                                      \
+    {PZ_PARAM("label_range", PZ_PT_LIST, "[0, 10]", "(low, high): redshift labels outside are an error"),         \
+     .field = IP(label_range)}
 
 static const pz_param_def COSMOS_PARAMS[] = {
     SCHEMA_PARAM("classic"),
-    {PZ_PARAM("aperture", PZ_PT_STRING, NULL, "aperture of the fluxes (aper2, aper3, ...; default: the schema's)")},
-    {PZ_PARAM("extinction", PZ_PT_BOOL, "true", "correct Milky-Way extinction")},
-    {PZ_PARAM("aperture_to_total", PZ_PT_BOOL, "true", "scale aperture fluxes to total")},
-    {PZ_PARAM("zeropoint", PZ_PT_BOOL, "false", "apply the COSMOS2020 zero-point offsets")},
+    {PZ_PARAM("aperture", PZ_PT_STRING, NULL, "aperture of the fluxes (aper2, aper3, ...; default: the schema's)"),
+     .field = IP(aperture)},
+    {PZ_PARAM("extinction", PZ_PT_BOOL, "true", "correct Milky-Way extinction"), .field = IP(extinction)},
+    {PZ_PARAM("aperture_to_total", PZ_PT_BOOL, "true", "scale aperture fluxes to total"), .field = IP(aperture_to_total)},
+    {PZ_PARAM("zeropoint", PZ_PT_BOOL, "false", "apply the COSMOS2020 zero-point offsets"), .field = IP(zeropoint)},
     CHECK_PARAMS,
     {0}};
 static const pz_param_def HSC_PARAMS[] = {
     SCHEMA_PARAM("pdr2"),
-    {PZ_PARAM("extinction", PZ_PT_BOOL, "false", "correct Milky-Way extinction")},
+    {PZ_PARAM("extinction", PZ_PT_BOOL, "false", "correct Milky-Way extinction"), .field = IP(extinction)},
     CHECK_PARAMS,
     {0}};
 static const pz_param_def GALAXIESML_PARAMS[] = {
     SCHEMA_PARAM("galaxiesml"),
-    {PZ_PARAM("mapping", PZ_PT_MAP, NULL, "canonical column name -> the file's column name")},
-    {PZ_PARAM("passthrough", PZ_PT_BOOL, "false", "keep columns the schema does not name")},
+    {PZ_PARAM("mapping", PZ_PT_MAP, NULL, "canonical column name -> the file's column name"), .field = IP(mapping)},
+    {PZ_PARAM("passthrough", PZ_PT_BOOL, "false", "keep columns the schema does not name"), .field = IP(passthrough)},
     CHECK_PARAMS,
     {0}};
 static const pz_io_def CATALOG_INPUT[] = {{"catalog", PZ_IO_ONE, 0, "the survey's catalogue file"},
@@ -558,12 +540,15 @@ static const pz_io_def GML_OUTPUTS[] = {{"training", PZ_IO_ONE, 1, "canonical tr
 const pz_stage_def pz_ingest_stage_cosmos2020 = {
     .prog = "pzflow-ingest-cosmos2020", .docs = "docs/tables.md",
     .summary = "read COSMOS2020 through its schema into canonical columns (extinction, aperture-to-total)",
-    .params = COSMOS_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT, .run = stage_cosmos2020};
+    .params = COSMOS_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT,
+    .run = stage_cosmos2020, .params_size = sizeof(ingest_params)};
 const pz_stage_def pz_ingest_stage_hsc = {
     .prog = "pzflow-ingest-hsc", .docs = "docs/tables.md",
     .summary = "read an HSC object table through its schema into canonical columns",
-    .params = HSC_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT, .run = stage_hsc};
+    .params = HSC_PARAMS, .inputs = CATALOG_INPUT, .outputs = CATALOG_OUTPUT,
+    .run = stage_hsc, .params_size = sizeof(ingest_params)};
 const pz_stage_def pz_ingest_stage_galaxiesml = {
     .prog = "pzflow-ingest-galaxiesml", .docs = "docs/tables.md",
     .summary = "read GalaxiesML (or a GalaxiesML-like file) through its schema into canonical columns",
-    .params = GALAXIESML_PARAMS, .inputs = GML_INPUTS, .outputs = GML_OUTPUTS, .run = stage_galaxiesml};
+    .params = GALAXIESML_PARAMS, .inputs = GML_INPUTS, .outputs = GML_OUTPUTS,
+    .run = stage_galaxiesml, .params_size = sizeof(ingest_params)};
