@@ -72,6 +72,21 @@ static void test_canonical_params(void)
     free(a), free(b), free(c), free(d), free(e);
 }
 
+/* YAML 1.2 reads these as numbers: the same number is the same key however it is spelled. */
+static void test_canonical_params_read_numbers_as_yaml_1_2(void)
+{
+    char *a = canon("p: 0.15\nq: 5\nr: 0.5\n");
+    char *b = canon("p: .15\nq: +5\nr: +.5\n");
+    char *c = canon("p: +0.15\nq: 5.\nr: 5E-1\n");
+    CU_ASSERT_STRING_EQUAL(a, "{\"p\":0.15,\"q\":5,\"r\":0.5}");
+    CU_ASSERT_STRING_EQUAL(b, a);
+    CU_ASSERT_STRING_EQUAL(c, a);
+    char *d = canon("a: .inf\nb: -.Inf\nc: +.INF\nd: .NaN\ne: inf\nf: \".15\"\n");
+    /* JSON has no infinity: the canonical spellings stay strings; "inf" and quoted text are text. */
+    CU_ASSERT_STRING_EQUAL(d, "{\"a\":\".inf\",\"b\":\"-.inf\",\"c\":\".inf\",\"d\":\".nan\",\"e\":\"inf\",\"f\":\".15\"}");
+    free(a), free(b), free(c), free(d);
+}
+
 static pz_record *sample_record(void)
 {
     pz_record *r = pz_xcalloc(1, sizeof *r);
@@ -172,6 +187,7 @@ int main(void)
     pzt_suite("hash", (pzt_case[]){{"known vectors", test_known_vectors},
                                    {"file hash across chunks", test_file_hash_matches_bytes_across_chunks},
                                    {"canonical params", test_canonical_params},
+                                   {"canonical params read numbers as YAML 1.2", test_canonical_params_read_numbers_as_yaml_1_2},
                                    {"record roundtrip and key", test_record_roundtrip_and_key},
                                    {"index and escaping", test_index_and_escape},
                                    {0}});

@@ -6,21 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Plain scalars that are JSON numbers with a fraction or exponent. */
+/* Plain scalars that YAML 1.2 (core schema) reads as floats with a fraction or exponent:
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, so `.15`, `+0.15` and `5.` count, as
+ * well as the JSON spellings. */
 static int is_float_text(const char *s)
 {
     const char *p = s;
-    int frac_or_exp = 0;
-    if (*p == '-') p++;
-    if (!isdigit((unsigned char)*p)) return 0;
-    if (*p == '0' && isdigit((unsigned char)p[1])) return 0;
-    while (isdigit((unsigned char)*p)) p++;
+    int digits = 0, frac_or_exp = 0;
+    if (*p == '-' || *p == '+') p++;
+    while (isdigit((unsigned char)*p)) p++, digits++;
     if (*p == '.') {
         p++;
         frac_or_exp = 1;
-        if (!isdigit((unsigned char)*p)) return 0;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p)) p++, digits++;
     }
+    if (!digits) return 0;
     if (*p == 'e' || *p == 'E') {
         p++;
         frac_or_exp = 1;
@@ -29,6 +29,24 @@ static int is_float_text(const char *s)
         while (isdigit((unsigned char)*p)) p++;
     }
     return *p == 0 && frac_or_exp;
+}
+
+/* YAML 1.2's infinities and NaN in their one canonical spelling (.inf, -.inf, .nan), or NULL. */
+static const char *special_float(const char *s)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF")) return *s == '-' ? "-.inf" : ".inf";
+    if (p == s && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))) return ".nan";
+    return NULL;
+}
+
+/* "+7" is the integer 7 to YAML 1.2. */
+static int is_plus_integer(const char *s)
+{
+    if (*s != '+' || !isdigit((unsigned char)s[1])) return 0;
+    for (const char *p = s + 1; *p; p++)
+        if (!isdigit((unsigned char)*p)) return 0;
+    return 1;
 }
 
 /* Shortest %g spelling that reads back to exactly v. */
@@ -50,7 +68,15 @@ static void canonicalise(pz_ynode *n)
         for (size_t i = 0; i < n->n; i++) canonicalise(n->items[i]);
         return;
     }
-    if (n->quoted || !is_float_text(n->str)) return;
+    if (n->quoted) return;
+    const char *special = special_float(n->str);
+    if (special || is_plus_integer(n->str)) {
+        char *text = pz_xstrdup(special ? special : n->str + 1);
+        free(n->str);
+        n->str = text;
+        return;
+    }
+    if (!is_float_text(n->str)) return;
     double v = strtod(n->str, NULL);
     if (!isfinite(v)) return; /* 1e999: keep the text rather than invent "inf" */
     char text[40];
