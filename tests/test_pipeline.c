@@ -792,6 +792,20 @@ static void test_endless_and_huge_files_are_refused(void)
                       "before --set applies); edit the pipeline file");
 }
 
+static void test_long_names_fail_at_load(void)
+{
+    char long_name[301];
+    memset(long_name, 'n', 300);
+    long_name[300] = 0;
+    char *stage_yaml = pz_xasprintf("stages:\n  %s:\n    run: /bin/true\n    outputs: [t]\n", long_name);
+    expect_error(stage_yaml, ":2:3: stage name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is 300 characters long; at most 128 "
+                             "(it becomes a file name)");
+    char *output_yaml = pz_xasprintf("stages:\n  a:\n    run: /bin/true\n    outputs: [%s]\n", long_name);
+    expect_error(output_yaml, ":4:15: output name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is 300 characters long; at most "
+                              "128 (it becomes a file name)");
+    free(stage_yaml), free(output_yaml);
+}
+
 int main(void)
 {
     pzt_suite("pipeline", (pzt_case[]){{"fixture example", test_fixture_example},
@@ -817,6 +831,7 @@ int main(void)
                                        {"500 stages", test_500_stages},
                                        {"extends", test_extends},
                                        {"endless and huge files are refused", test_endless_and_huge_files_are_refused},
+                                       {"long names fail at load", test_long_names_fail_at_load},
                                        {"cleanup", test_cleanup},
                                        {0}});
     return pzt_main();

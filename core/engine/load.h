@@ -83,6 +83,13 @@ int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_er
 char *pz_path_join_abs(const char *base, const char *rel);
 /* Allowed in stage, input and output names. */
 int pz_valid_name(const char *s);
+/* Stage and output names become file names (results/<pipeline>/<stage>/<output>, scratch
+ * out/<output>) of at most 255 bytes: longer names are refused at load, not after a commit.
+ * An instance name adds at most a 64-byte foreach label: "<stage>[<label>]" stays under 255. */
+#define PZ_MAX_NAME 128
+/* 0, or an error at `at` if name is longer than max; what = "stage" or "output". */
+int pz_check_name_length(const pz_src *src, const pz_ynode *at, const char *what, const char *name, size_t max,
+                         pz_err *err);
 
 /* ---- the loader's working state (pipeline.c builds instances, load_graph.c links them) ------ */
 

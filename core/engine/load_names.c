@@ -128,3 +128,12 @@ int pz_valid_name(const char *s)
     }
     return 1;
 }
+
+int pz_check_name_length(const pz_src *src, const pz_ynode *at, const char *what, const char *name, size_t max,
+                         pz_err *err)
+{
+    size_t n = strlen(name);
+    if (n <= max) return 0;
+    return pz_src_err(src, at, err, "%s name '%.32s...' is %zu characters long; at most %zu (it becomes a file name)",
+                      what, name, n, max);
+}

@@ -157,6 +157,7 @@ static int parse_outputs(pz_loader *ld, pz_stage *s, const pz_ynode *n)
                               pz_ykind_name(o->kind));
         if (!pz_valid_name(o->str))
             return pz_src_err(&ld->src, o, ld->err, "bad output name '%s' (letters, digits, '_', '.', '-')", o->str);
+        if (pz_check_name_length(&ld->src, o, "output", o->str, PZ_MAX_NAME, ld->err)) return -1;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(n->items[j]->str, o->str))
                 return pz_src_err(&ld->src, o, ld->err, "duplicate output '%s' in stage '%s'", o->str,
@@ -371,6 +372,7 @@ static int declare_stage(pz_loader *ld, const pz_ynode *key, const pz_ynode *nod
     if (!pz_valid_name(key->str))
         return pz_src_err(&ld->src, key, ld->err,
                           "bad stage name '%s': use letters, digits, '_', '.' and '-' only", key->str);
+    if (pz_check_name_length(&ld->src, key, "stage", key->str, PZ_MAX_NAME, ld->err)) return -1;
     if (node->kind != PZ_Y_MAP)
         return pz_src_err(&ld->src, node, ld->err, "stage '%s' must be a mapping (run, inputs, outputs, ...), got %s",
                           key->str, pz_ykind_name(node->kind));
