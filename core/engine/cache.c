@@ -378,16 +378,29 @@ static int pid_is_dead(long pid)
     return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
 }
 
+/* A run killed just before ours took the lock may still be tearing down (its flock is released
+ * before it becomes a zombie): give such owners up to *budget_ms in all to finish dying. */
+static int owner_is_dead(long pid, int *budget_ms)
+{
+    while (!pid_is_dead(pid)) {
+        if (*budget_ms <= 0) return 0;
+        usleep(20000);
+        *budget_ms -= 20;
+    }
+    return 1;
+}
+
 int pz_cache_clean_tmp(const pz_cache *c, pz_sweep *sw, pz_err *err)
 {
     DIR *d = opendir(c->tmp);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", c->tmp, strerror(errno));
-    int rc = 0;
+    int rc = 0, budget_ms = 2000;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
         long pid = pz_cache_scratch_pid(e->d_name);
-        /* A live owner may be a run that took the lock after someone removed the lock file. */
-        if (pid <= 0 || !pid_is_dead(pid)) continue;
+        /* A live owner is left alone: the lock is not proof that it is gone (a pzflow of an older
+         * version locks the file cache/lock, which can be removed; a pid can be reused). */
+        if (pid <= 0 || !owner_is_dead(pid, &budget_ms)) continue;
         char *p = pz_xasprintf("%s/%s", c->tmp, e->d_name);
         struct stat st;
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
