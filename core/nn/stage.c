@@ -21,50 +21,47 @@ typedef struct {
     const char *stage_name;  /* for stdout lines */
     pz_train_cfg cfg;
     int drop_nonfinite;
-    const char **labels;     /* one, or one per training input */
+    const char *const *labels; /* one, or one per training input (owned by the params) */
     size_t nlabels;
     long seed;
 } common_params;
 
-static int param_long_min(const pz_spec *spec, const char *key, long *v, long min, pz_err *err)
-{
-    if (pz_spec_long(spec, key, v, err) < 0) return -1;
-    if (*v < min) return pz_errf(err, "param '%s' must be >= %ld, got %ld", key, min, *v);
-    return 0;
-}
+/* The params of train and fine-tune as read from their tables (below), once. */
+typedef struct {
+    double lr, epsilon, beta1, beta2, min_delta;
+    long batch_size, epochs, patience, seed; /* batch_size 0: not given */
+    int drop_nonfinite, skip;
+    const char *loss;                        /* NULL: not given */
+    pz_strs label, features, freeze;
+    const pz_ynode *hidden;
+} nn_args;
 
-static int param_positive(const pz_spec *spec, const char *key, double *v, pz_err *err)
+/* Params used identically by train and fine-tune; batch size and loss preset by the caller
+ * (fine-tune keeps the base model's unless given). */
+static int read_common(const nn_args *a, common_params *p, pz_err *err)
 {
-    if (pz_spec_double(spec, key, v, err) < 0) return -1;
-    if (!(*v > 0)) return pz_errf(err, "param '%s' must be > 0, got %g", key, *v);
-    return 0;
-}
-
-/* Params read identically by train and fine-tune; defaults preset by the caller. */
-static int read_common(const pz_spec *spec, common_params *p, pz_err *err)
-{
-    long batch = p->cfg.batch_size;
-    const char *loss = NULL;
-    if (param_positive(spec, "lr", &p->cfg.adam.lr, err) || param_positive(spec, "epsilon", &p->cfg.adam.eps, err) ||
-        pz_spec_double(spec, "beta1", &p->cfg.adam.beta1, err) < 0 ||
-        pz_spec_double(spec, "beta2", &p->cfg.adam.beta2, err) < 0 ||
-        param_long_min(spec, "batch_size", &batch, 1, err) || param_long_min(spec, "epochs", &p->cfg.epochs, 1, err) ||
-        param_long_min(spec, "patience", &p->cfg.patience, 1, err) || param_long_min(spec, "seed", &p->seed, 0, err) ||
-        pz_spec_double(spec, "min_delta", &p->cfg.min_delta, err) < 0 ||
-        pz_spec_bool(spec, "drop_nonfinite", &p->drop_nonfinite, err) < 0 || pz_spec_str(spec, "loss", &loss, err) < 0)
-        return -1;
-    if (batch > 1000000) return pz_errf(err, "param 'batch_size' is too large (%ld)", batch);
-    p->cfg.batch_size = (int)batch;
+    if (!(a->lr > 0)) return pz_errf(err, "param 'lr' must be > 0, got %g", a->lr);
+    if (!(a->epsilon > 0)) return pz_errf(err, "param 'epsilon' must be > 0, got %g", a->epsilon);
     for (int i = 0; i < 2; i++) {
-        double b = i ? p->cfg.adam.beta2 : p->cfg.adam.beta1;
+        double b = i ? a->beta2 : a->beta1;
         if (!(b >= 0 && b < 1)) return pz_errf(err, "param '%s' must be in [0, 1), got %g", i ? "beta2" : "beta1", b);
     }
-    if (loss && pz_loss_parse(loss, &p->cfg.loss) < 0)
-        return pz_errf(err, "param 'loss': unknown loss '%s' (known: hsc, mse)", loss);
+    p->cfg.adam.lr = a->lr;
+    p->cfg.adam.eps = a->epsilon;
+    p->cfg.adam.beta1 = a->beta1;
+    p->cfg.adam.beta2 = a->beta2;
+    if (a->batch_size) p->cfg.batch_size = (int)a->batch_size; /* the table bounds it to [1, 1e6] */
+    p->cfg.epochs = a->epochs;
+    p->cfg.patience = a->patience;
+    p->cfg.min_delta = a->min_delta;
+    p->drop_nonfinite = a->drop_nonfinite;
+    p->seed = a->seed;
+    if (a->loss && pz_loss_parse(a->loss, &p->cfg.loss) < 0)
+        return pz_errf(err, "param 'loss': unknown loss '%s' (known: hsc, mse)", a->loss);
     p->cfg.seed = (unsigned long)p->seed;
-    int rc = pz_spec_strlist(spec, "label", &p->labels, &p->nlabels, err);
-    if (rc < 0) return -1;
-    if (rc == 1 || p->nlabels == 0) return pz_errf(err, "param 'label' is required (the redshift column to learn)");
+    p->labels = a->label.v;
+    p->nlabels = a->label.n;
+    if (p->nlabels == 0) return pz_errf(err, "param 'label' is required (the redshift column to learn)");
     return 0;
 }
 
@@ -156,9 +153,8 @@ static int save(const pz_spec *spec, pz_model *m, const common_params *p, pz_err
 
 /* ---- train ---- */
 
-static int read_hidden(const pz_spec *spec, int *hidden, int *n, pz_err *err)
+static int read_hidden(const pz_spec *spec, const pz_ynode *h, int *hidden, int *n, pz_err *err)
 {
-    const pz_ynode *h = pz_spec_param(spec, "hidden");
     if (!h) {
         *n = 4;
         memcpy(hidden, DEFAULT_HIDDEN, sizeof DEFAULT_HIDDEN);
@@ -179,28 +175,31 @@ static int read_hidden(const pz_spec *spec, int *hidden, int *n, pz_err *err)
 
 /* Params of train and fine-tune (the library reads them: fine-tune's defaults come from the
  * base model). Declared for --describe and the load-time check. */
-#define COMMON_PARAMS(lr_default)                                                                                  \
-    {PZ_PARAM("label", PZ_PT_STRINGS, NULL, "redshift column to learn: one, or one per training table"),          \
-     .required = 1},                                                                                               \
-    {PZ_PARAM("lr", PZ_PT_FLOAT, lr_default, "Adam learning rate"), PZ_RANGE(0, PZ_OPEN)},                         \
-    {PZ_PARAM("batch_size", PZ_PT_INT, "100", "rows per gradient step"), PZ_RANGE(1, 1000000)},                    \
-    {PZ_PARAM("epochs", PZ_PT_INT, "1000", "most epochs to train"), PZ_RANGE(1, PZ_OPEN)},                         \
-    {PZ_PARAM("patience", PZ_PT_INT, "10", "stop after this many epochs without a better validation loss"),        \
-     PZ_RANGE(1, PZ_OPEN)},                                                                                        \
-    {PZ_PARAM("seed", PZ_PT_INT, "1", "seed of weights and shuffles"), PZ_RANGE(0, PZ_OPEN)},                      \
-    {PZ_PARAM("loss", PZ_PT_STRING, "hsc", "loss function"), .choices = "hsc|mse"},                                \
-    {PZ_PARAM("min_delta", PZ_PT_FLOAT, "0", "smallest validation-loss drop that counts as better")},              \
-    {PZ_PARAM("drop_nonfinite", PZ_PT_BOOL, "true", "drop rows with a non-finite feature or label")},              \
-    {PZ_PARAM("beta1", PZ_PT_FLOAT, "0.9", "Adam beta1"), PZ_RANGE(0, 1)},                                  \
-    {PZ_PARAM("beta2", PZ_PT_FLOAT, "0.999", "Adam beta2"), PZ_RANGE(0, 1)},                             \
-    {PZ_PARAM("epsilon", PZ_PT_FLOAT, "1e-7", "Adam epsilon"), PZ_RANGE(0, PZ_OPEN)}
+#define NA(m) PZ_FIELD(nn_args, m)
+#define COMMON_PARAMS(lr_default)                                                                                      \
+    {PZ_PARAM("label", PZ_PT_STRINGS, NULL, "redshift column to learn: one, or one per training table"),               \
+     .required = 1, .field = NA(label)},                                                                               \
+    {PZ_PARAM("lr", PZ_PT_FLOAT, lr_default, "Adam learning rate"), PZ_RANGE(0, PZ_OPEN), .field = NA(lr)},            \
+    {PZ_PARAM("batch_size", PZ_PT_INT, NULL, "rows per gradient step (100; fine-tune: the base model's)"),             \
+     PZ_RANGE(1, 1000000), .field = NA(batch_size)},                                                                   \
+    {PZ_PARAM("epochs", PZ_PT_INT, "1000", "most epochs to train"), PZ_RANGE(1, PZ_OPEN), .field = NA(epochs)},        \
+    {PZ_PARAM("patience", PZ_PT_INT, "10", "stop after this many epochs without a better validation loss"),            \
+     PZ_RANGE(1, PZ_OPEN), .field = NA(patience)},                                                                     \
+    {PZ_PARAM("seed", PZ_PT_INT, "0", "seed of weights and shuffles"), PZ_RANGE(0, PZ_OPEN), .field = NA(seed)},       \
+    {PZ_PARAM("loss", PZ_PT_STRING, NULL, "loss function (hsc; fine-tune: the base model's)"),                         \
+     .choices = "hsc|mse", .field = NA(loss)},                                                                         \
+    {PZ_PARAM("min_delta", PZ_PT_FLOAT, "0", "smallest validation-loss drop that counts as better"), .field = NA(min_delta)}, \
+    {PZ_PARAM("drop_nonfinite", PZ_PT_BOOL, "true", "drop rows with a non-finite feature or label"), .field = NA(drop_nonfinite)}, \
+    {PZ_PARAM("beta1", PZ_PT_FLOAT, "0.9", "Adam beta1"), PZ_RANGE(0, 1), .field = NA(beta1)},                         \
+    {PZ_PARAM("beta2", PZ_PT_FLOAT, "0.999", "Adam beta2"), PZ_RANGE(0, 1), .field = NA(beta2)},                       \
+    {PZ_PARAM("epsilon", PZ_PT_FLOAT, "1e-7", "Adam epsilon"), PZ_RANGE(0, PZ_OPEN), .field = NA(epsilon)}
 
 static const pz_param_def TRAIN_PARAMS[] = {
     COMMON_PARAMS("5e-4"),
     {PZ_PARAM("features", PZ_PT_STRINGS, "[g_cmodel_mag, r_cmodel_mag, i_cmodel_mag, z_cmodel_mag, y_cmodel_mag]",
-              "input columns, in order")},
-    {PZ_PARAM("hidden", PZ_PT_LIST, "[200, 200, 200, 200]", "widths of the hidden layers")},
-    {PZ_PARAM("skip", PZ_PT_BOOL, "true", "skip connection from the input to the output layer")},
+              "input columns, in order"), .field = NA(features)},
+    {PZ_PARAM("hidden", PZ_PT_LIST, "[200, 200, 200, 200]", "widths of the hidden layers"), .field = NA(hidden)},
+    {PZ_PARAM("skip", PZ_PT_BOOL, "true", "skip connection from the input to the output layer"), .field = NA(skip)},
     {0}};
 static const pz_io_def TRAIN_INPUTS[] = {
     {"train", PZ_IO_ANY, 0, "training table(s); several give NN-Combo"},
@@ -219,26 +218,16 @@ static common_params train_defaults(void)
 
 static int train_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params, (void)summary;
+    (void)summary;
+    const nn_args *a = params;
     common_params p = train_defaults();
-    const char **features = NULL;
-    size_t nfeat = 5;
-    int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = 1;
-    if (read_common(spec, &p, err) ||
-        read_hidden(spec, hidden, &nhidden, err) || pz_spec_bool(spec, "skip", &skip, err) < 0)
-        return -1;
-    int rc = pz_spec_strlist(spec, "features", &features, &nfeat, err);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        features = pz_xmalloc(sizeof DEFAULT_FEATURES);
-        memcpy(features, DEFAULT_FEATURES, sizeof DEFAULT_FEATURES);
-        nfeat = 5;
-    }
-    if (nfeat == 0) {
-        free(features);
-        free(p.labels);
-        return pz_errf(err, "param 'features' is empty");
-    }
+    int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = a->skip;
+    if (read_common(a, &p, err) || read_hidden(spec, a->hidden, hidden, &nhidden, err)) return -1;
+    size_t nfeat = a->features.v ? a->features.n : 5;
+    if (nfeat == 0) return pz_errf(err, "param 'features' is empty");
+    const char **features = pz_xmalloc(nfeat * sizeof *features);
+    memcpy(features, a->features.v ? (const void *)a->features.v : (const void *)DEFAULT_FEATURES, nfeat * sizeof *features);
+    int rc;
     openblas_set_num_threads((int)spec->threads);
     pz_xy train = {0}, val = {0};
     pz_model *m = NULL;
@@ -264,7 +253,6 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
     pz_xy_free(&train);
     pz_xy_free(&val);
     free(features);
-    free(p.labels);
     return rc;
 }
 
@@ -273,11 +261,13 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
 const pz_stage_def pz_nn_train_stage = {
     .prog = "pzflow-train", .docs = "docs/network.md",
     .summary = "train a new photo-z network (NN-Base; NN-Combo when `train` lists several tables)",
-    .params = TRAIN_PARAMS, .inputs = TRAIN_INPUTS, .outputs = MODEL_OUTPUTS, .run = train_stage};
+    .params = TRAIN_PARAMS, .inputs = TRAIN_INPUTS, .outputs = MODEL_OUTPUTS,
+    .params_size = sizeof(nn_args), .run = train_stage};
 
 static const pz_param_def TUNE_PARAMS[] = {
     COMMON_PARAMS("1e-4"),
-    {PZ_PARAM("freeze", PZ_PT_STRINGS, NULL, "layers kept fixed (names as in the model: hidden1, ..., output)")},
+    {PZ_PARAM("freeze", PZ_PT_STRINGS, NULL, "layers kept fixed (names as in the model: hidden1, ..., output)"),
+     .field = NA(freeze)},
     {0}};
 static const pz_io_def TUNE_INPUTS[] = {
     {"model", PZ_IO_ONE, 0, "the base network"},
@@ -286,14 +276,12 @@ static const pz_io_def TUNE_INPUTS[] = {
     {0}};
 
 /* frozen[l] = 1 for each named layer; unknown names are an error listing the real ones. */
-static int read_freeze(const pz_spec *spec, const pz_net *net, uint8_t *frozen, char **csv, pz_err *err)
+static int read_freeze(const pz_strs *freeze, const pz_net *net, uint8_t *frozen, char **csv, pz_err *err)
 {
-    const char **names = NULL;
-    size_t n = 0;
+    const char **names = freeze->v;
+    size_t n = freeze->n;
     memset(frozen, 0, net->nlayers);
     *csv = pz_xstrdup("");
-    int rc = pz_spec_strlist(spec, "freeze", &names, &n, err);
-    if (rc < 0) return -1;
     for (size_t i = 0; i < n; i++) {
         int l = pz_net_layer_index(net, names[i]);
         if (l < 0) {
@@ -303,35 +291,32 @@ static int read_freeze(const pz_spec *spec, const pz_net *net, uint8_t *frozen, 
                 pz_net_layer_name(net, k, nm, sizeof nm);
                 len += snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "", nm);
             }
-            pz_errf(err, "param 'freeze': no layer '%s' (layers: %s)", names[i], known);
-            free(names);
-            return -1;
+            return pz_errf(err, "param 'freeze': no layer '%s' (layers: %s)", names[i], known);
         }
         frozen[l] = 1;
         *csv = pz_xrealloc(*csv, strlen(*csv) + strlen(names[i]) + 2);
         if (**csv) strcat(*csv, ",");
         strcat(*csv, names[i]);
     }
-    free(names);
     return 0;
 }
 
 static int fine_tune_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params, (void)summary;
+    (void)summary;
+    const nn_args *a = params;
     const char *base_path;
     if (pz_spec_input(spec, "model", &base_path, err)) return -1;
     pz_model *m = pz_model_load(base_path, err);
     if (!m) return -1;
     common_params p = train_defaults();
     p.stage_name = "pzflow-fine-tune";
-    p.cfg.adam.lr = 1e-4; /* see docs/network.md: 5x below the base rate */
     if (m->batch_size > 0 && m->batch_size <= 1000000) p.cfg.batch_size = (int)m->batch_size;
     pz_loss_parse(m->loss, &p.cfg.loss);
     uint8_t frozen[PZ_NET_MAX_LAYERS + 1];
     char *frozen_csv = NULL;
     pz_xy train = {0}, val = {0};
-    int rc = read_common(spec, &p, err) || read_freeze(spec, m->net, frozen, &frozen_csv, err) ? -1 : 0;
+    int rc = read_common(a, &p, err) || read_freeze(&a->freeze, m->net, frozen, &frozen_csv, err) ? -1 : 0;
     if (!rc) {
         int any = 0;
         for (int l = 0; l < m->net->nlayers; l++) any |= frozen[l];
@@ -355,7 +340,6 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
     pz_model_free(m);
     pz_xy_free(&train);
     pz_xy_free(&val);
-    free(p.labels);
     return rc;
 }
 
@@ -364,7 +348,8 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
 const pz_stage_def pz_nn_fine_tune_stage = {
     .prog = "pzflow-fine-tune", .docs = "docs/network.md",
     .summary = "fine-tune a trained network on new data (NN-TL), keeping its scaler",
-    .params = TUNE_PARAMS, .inputs = TUNE_INPUTS, .outputs = MODEL_OUTPUTS, .run = fine_tune_stage};
+    .params = TUNE_PARAMS, .inputs = TUNE_INPUTS, .outputs = MODEL_OUTPUTS,
+    .params_size = sizeof(nn_args), .run = fine_tune_stage};
 
 typedef struct {
     const char *label, *id;
