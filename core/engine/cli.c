@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/cache.h"
+#include "engine/complete.h"
 #include "engine/describe.h"
 #include "engine/gc.h"
 #include "engine/lock.h"
@@ -148,14 +149,8 @@ typedef struct session {
     pz_plan *plan;
 } session;
 
-static char *bin_dir(void)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return pz_xstrdup(".");
-    buf[n] = 0;
-    return pz_xstrdup(dirname(buf));
-}
+/* Where the stage executables are: beside pzflow in a build tree, libexec/pzflow once installed. */
+static char *bin_dir(void) { return pz_stage_dir(); }
 
 static int open_session(session *s, const opts *o, int create_cache)
 {
@@ -496,6 +491,8 @@ static int cmd_gc(const opts *o)
 int pz_cli_main(int argc, char **argv)
 {
     double t0 = now_mono();
+    /* Not in --help: the shell completion scripts' way to ask for stage names and --set paths. */
+    if (argc >= 2 && !strcmp(argv[1], "__complete")) return pz_complete_main(argc - 1, argv + 1);
     opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc) {
