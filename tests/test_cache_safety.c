@@ -446,6 +446,49 @@ static void the_dag_does_not_depend_on_where_the_pipeline_lives(void)
     free(base);
 }
 
+static void workspace_links_never_replace_user_files_or_follow_symlinked_folders(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    /* A user's file where a result link would go: kept, and the run says why it stops. */
+    pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=X"), 4);
+    CU_ASSERT_TRUE(has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/p/b/out"), 0);
+    CU_ASSERT_TRUE(same(out, "mine\n"));
+    free(out);
+    /* A user's own link there is not replaced either. */
+    pzt_run(dir, NULL, "ln -sf /etc/hostname results/p/b/out");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=Y"), 4);
+    CU_ASSERT_TRUE(has(out, "is not a link pzflow made"));
+    free(out);
+    /* A stage folder that is a symlink: nothing is written where it points. */
+    pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=Z"), 4);
+    CU_ASSERT_TRUE(has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
+    CU_ASSERT_TRUE(same(out, ""));
+    free(out);
+    /* The workspace folder itself a symlink. */
+    pzt_run(dir, NULL, "rm -rf results && mkdir -p results ws2 && ln -s ../ws2 results/p");
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=W"), 4);
+    CU_ASSERT_TRUE(has(out, "/results/p is a symbolic link"));
+    free(out);
+    /* workspace: . (or above the pipeline) is refused at load. */
+    char *w = pz_xasprintf("%s/w.yaml", dir), *yaml = pz_xasprintf("workspace: .\n%s", toy_yaml);
+    pzt_write_file(w, yaml);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run w.yaml"), 2);
+    CU_ASSERT_TRUE(has(out, "w.yaml:1:12: workspace "));
+    CU_ASSERT_TRUE(has(out, " is the pipeline's own directory or above it; its stage folders would mix with your "
+                            "files: give a folder of its own, e.g. results/w\n"));
+    free(out), free(w), free(yaml);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -462,6 +505,7 @@ int main(void)
                   {"a read-only cache serves a no-op run", a_read_only_cache_serves_a_no_op_run},
                   {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
                   {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
+                  {"workspace links never replace user files or follow symlinked folders", workspace_links_never_replace_user_files_or_follow_symlinked_folders},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

@@ -459,6 +459,30 @@ static int dir_setting(pz_loader *ld, const char *key, const char *fallback, cha
     return rc;
 }
 
+/* Whether directory `dir` is `sub` or one of its parents (both normalised absolute paths). */
+static int is_same_or_above(const char *dir, const char *sub)
+{
+    size_t n = strlen(dir);
+    return !strncmp(dir, sub, n) && (sub[n] == 0 || sub[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+/* The workspace gets a directory per stage filled with links: never the pipeline's own directory
+ * (`workspace: .`) or one above it, where those would mix with (and collide with) user files,
+ * and never inside the cache. */
+static int check_workspace(pz_loader *ld)
+{
+    const pz_pipeline *p = ld->p;
+    const pz_ynode *at = pz_ymap_get(p->doc, "workspace");
+    if (!at) return 0;
+    if (is_same_or_above(p->workspace_dir, p->root_dir))
+        return pz_src_err(&ld->src, at, ld->err, "workspace %s is the pipeline's own directory or above it; its stage "
+                          "folders would mix with your files: give a folder of its own, e.g. results/%s",
+                          p->workspace_dir, p->name);
+    if (is_same_or_above(p->cache_dir, p->workspace_dir))
+        return pz_src_err(&ld->src, at, ld->err, "workspace %s is inside the cache %s", p->workspace_dir, p->cache_dir);
+    return 0;
+}
+
 static int load_document(pz_loader *ld)
 {
     pz_pipeline *p = ld->p;
@@ -478,7 +502,7 @@ static int load_document(pz_loader *ld)
     int rc = dir_setting(ld, "cache", "cache", &p->cache_dir);
     if (rc == 0) rc = dir_setting(ld, "workspace", results, &p->workspace_dir);
     free(results);
-    if (rc) return -1;
+    if (rc || check_workspace(ld)) return -1;
     if (load_stages(ld, pz_ymap_get(p->doc, "stages"))) return -1;
     return pz_link_stages(ld);
 }
