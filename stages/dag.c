@@ -38,22 +38,22 @@ static int write_text(const char *path, const char *text, pz_err *err)
     return 0;
 }
 
+typedef struct {
+    pz_strs set;
+    int instances;
+} dag_params;
+
 static int dag_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
-    int instances = 0;
+    const dag_params *dp = params;
     const char *pipeline_path, *out_path;
-    const char **sets = NULL;
-    size_t nsets = 0;
-    if (pz_spec_input(spec, "pipeline", &pipeline_path, err) < 0 || pz_spec_output(spec, "dot", &out_path, err) < 0 ||
-        pz_spec_strlist(spec, "set", &sets, &nsets, err) < 0 || pz_spec_bool(spec, "instances", &instances, err) < 0)
+    if (pz_spec_input(spec, "pipeline", &pipeline_path, err) < 0 || pz_spec_output(spec, "dot", &out_path, err) < 0)
         return -1;
     char *bin_dir = own_bin_dir();
-    pz_pipeline *p = pz_pipeline_load(pipeline_path, sets, nsets, bin_dir, err);
+    pz_pipeline *p = pz_pipeline_load(pipeline_path, dp->set.v, dp->set.n, bin_dir, err);
     free(bin_dir);
-    free(sets);
     if (!p) return -1;
-    char *dot = instances ? pz_pipeline_dag_dot(p) : pz_pipeline_dag_dot_collapsed(p);
+    char *dot = dp->instances ? pz_pipeline_dag_dot(p) : pz_pipeline_dag_dot_collapsed(p);
     int rc = write_text(out_path, dot, err);
     if (rc == 0) *summary = pz_xasprintf("pzflow-dag: %zu stage instances from %s", p->nstages, pipeline_path);
     free(dot);
@@ -62,15 +62,18 @@ static int dag_stage(const pz_spec *spec, const void *params, char **summary, pz
 }
 
 static const pz_param_def PARAMS[] = {
-    {PZ_PARAM("set", PZ_PT_STRINGS, NULL, "\"dotted.path=value\" overrides, as pzflow's --set")},
-    {PZ_PARAM("instances", PZ_PT_BOOL, "false", "draw every foreach instance instead of one box per stage")},
+    {PZ_PARAM("set", PZ_PT_STRINGS, NULL, "\"dotted.path=value\" overrides, as pzflow's --set"),
+     .field = PZ_FIELD(dag_params, set)},
+    {PZ_PARAM("instances", PZ_PT_BOOL, "false", "draw every foreach instance instead of one box per stage"),
+     .field = PZ_FIELD(dag_params, instances)},
     {0}};
 static const pz_io_def INPUTS[] = {{"pipeline", PZ_IO_ONE, 0, "the pipeline file to draw"}, {0}};
 static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)"}, {0}};
 
 static const pz_stage_def DAG = {
     .prog = "pzflow-dag", .summary = "write a pipeline's stage graph as Graphviz DOT (the paper's Figure 4)",
-    .params = PARAMS, .inputs = INPUTS, .outputs = OUTPUTS, .run = dag_stage};
+    .params = PARAMS, .inputs = INPUTS, .outputs = OUTPUTS,
+    .params_size = sizeof(dag_params), .run = dag_stage};
 
 int main(int argc, char **argv)
 {

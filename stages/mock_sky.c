@@ -9,9 +9,8 @@
 
 static int mock_sky_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params;
-    pz_mock_params p;
-    if (pz_mock_params_from_spec(&p, spec, err) < 0) return -1;
+    pz_mock_params p = *(const pz_mock_params *)params; /* read from pz_mock_param_table */
+    if (pz_mock_params_check(&p, err) < 0) return -1;
     pz_mock_paths paths = {0};
     if (pz_spec_output(spec, "cosmos2020", &paths.cosmos, err) < 0 || pz_spec_output(spec, "hsc", &paths.hsc, err) < 0 ||
         pz_spec_output(spec, "galaxiesml_training", &paths.gml[0], err) < 0 ||
@@ -42,7 +41,8 @@ static const pz_io_def NO_INPUTS[] = {{0}};
 static const pz_stage_def MOCK_SKY = {
     .prog = "pzflow-mock-sky", .docs = "docs/mock_sky.md",
     .summary = "write mock COSMOS2020, HSC and GalaxiesML files of one simulated sky",
-    .params = pz_mock_param_table, .inputs = NO_INPUTS, .outputs = OUTPUTS, .run = mock_sky_stage};
+    .params = pz_mock_param_table, .inputs = NO_INPUTS, .outputs = OUTPUTS,
+    .params_size = sizeof(pz_mock_params), .run = mock_sky_stage};
 
 int main(int argc, char **argv)
 {

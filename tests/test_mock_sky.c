@@ -106,6 +106,34 @@ static void test_unknown_and_bad_params(void)
     free(dir);
 }
 
+/* The stage reads its params through the table generated from PZ_MOCK_PARAMS (util/params.h);
+ * with no params it gets exactly pz_mock_params_default, field by field. */
+static void test_table_defaults_are_the_defaults(void)
+{
+    char *dir = pzt_mkdtemp("mock_sky");
+    char *path = write_spec(dir, "");
+    pz_err err;
+    pz_spec *spec = pz_spec_load(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(spec);
+    pz_mock_params from_table, dflt;
+    CU_ASSERT_EQUAL(pz_mock_params_from_spec(&from_table, spec, &err), 0);
+    pz_mock_params_default(&dflt);
+    for (size_t i = 0; i < pz_mock_nparams; i++) {
+        const pz_mock_paramdef *d = &pz_mock_paramdefs[i];
+        const char *a = (const char *)&from_table + d->offset, *b = (const char *)&dflt + d->offset;
+        int same = d->kind == 'L' ? *(const long *)a == *(const long *)b
+                   : d->kind == 'D' ? *(const double *)a == *(const double *)b
+                   : d->kind == 'B' ? *(const int *)a == *(const int *)b
+                                    : !strcmp(*(const char *const *)a, *(const char *const *)b);
+        if (!same) fprintf(stderr, "\nmock param %s: the table's default differs\n", d->name);
+        CU_ASSERT_TRUE(same);
+    }
+    pz_spec_free(spec);
+    free(path);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 static void check_with_python(const char *dir, const char *layout)
 {
     char *out = NULL;
@@ -175,6 +203,7 @@ int main(void)
                                        {"sed_break_and_colours", test_sed_break_and_colours},
                                        {"photoz_model", test_photoz_model_grows_with_magnitude},
                                        {"unknown_and_bad_params", test_unknown_and_bad_params},
+                                       {"table defaults are the defaults", test_table_defaults_are_the_defaults},
                                        {"full_layout_files", test_full_layout_files},
                                        {"same_seed_same_bytes", test_same_seed_same_bytes},
                                        {"images", test_images},

@@ -15,10 +15,11 @@ const pz_mock_paramdef pz_mock_paramdefs[] = {PZ_MOCK_PARAMS(DEF)};
 const size_t pz_mock_nparams = sizeof pz_mock_paramdefs / sizeof pz_mock_paramdefs[0];
 
 /* The same list as a stage param table (util/params.h), for --describe and the engine's check. */
-#define PDEF_L(name, def, doc) {PZ_PARAM(#name, PZ_PT_INT, #def, doc)},
-#define PDEF_D(name, def, doc) {PZ_PARAM(#name, PZ_PT_FLOAT, #def, doc)},
-#define PDEF_B(name, def, doc) {PZ_PARAM(#name, PZ_PT_BOOL, (def) ? "true" : "false", doc)},
-#define PDEF_S(name, def, doc) {PZ_PARAM(#name, PZ_PT_STRING, def, doc)},
+#define MF(name) .field = PZ_FIELD(pz_mock_params, name)
+#define PDEF_L(name, def, doc) {PZ_PARAM(#name, PZ_PT_INT, #def, doc), MF(name)},
+#define PDEF_D(name, def, doc) {PZ_PARAM(#name, PZ_PT_FLOAT, #def, doc), MF(name)},
+#define PDEF_B(name, def, doc) {PZ_PARAM(#name, PZ_PT_BOOL, (def) ? "true" : "false", doc), MF(name)},
+#define PDEF_S(name, def, doc) {PZ_PARAM(#name, PZ_PT_STRING, def, doc), MF(name)},
 #define PDEF(name, kind, def, doc) PDEF_##kind(name, def, doc)
 
 const pz_param_def pz_mock_param_table[] = {PZ_MOCK_PARAMS(PDEF){0}};
@@ -38,23 +39,10 @@ void pz_mock_params_default(pz_mock_params *p)
     }
 }
 
-static int read_one(pz_mock_params *p, const pz_mock_paramdef *d, const pz_spec *spec, pz_err *err)
-{
-    char *field = (char *)p + d->offset;
-    switch (d->kind) {
-    case 'L': return pz_spec_long(spec, d->name, (long *)field, err);
-    case 'D': return pz_spec_double(spec, d->name, (double *)field, err);
-    case 'B': return pz_spec_bool(spec, d->name, (int *)field, err);
-    default: return pz_spec_str(spec, d->name, (const char **)field, err);
-    }
-}
-
 int pz_mock_params_from_spec(pz_mock_params *p, const pz_spec *spec, pz_err *err)
 {
-    pz_mock_params_default(p);
-    if (pz_params_validate_spec(spec, pz_mock_param_table, err) < 0) return -1;
-    for (size_t i = 0; i < pz_mock_nparams; i++)
-        if (read_one(p, &pz_mock_paramdefs[i], spec, err) < 0) return -1;
+    memset(p, 0, sizeof *p);
+    if (pz_params_read(spec, pz_mock_param_table, p, err) < 0) return -1;
     return pz_mock_params_check(p, err);
 }
 
