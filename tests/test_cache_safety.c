@@ -489,6 +489,25 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     free(dir);
 }
 
+static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
+{
+    char *dir = pzt_mkdtemp("cachesafe"), *p = pz_xasprintf("%s/big.yaml", dir), *out;
+    pzt_write_file(p, "stages:\n  a:\n    run: pzflow-toy-copy\n    inputs: {t: big.bin}\n    outputs: [out]\n");
+    pzt_run(dir, NULL, "head -c 300000 /dev/zero > big.bin");
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "ulimit -f 100 && '%s/pzflow' run big.yaml", pzt_bin_dir()), 4);
+    CU_ASSERT_TRUE(has(out, "pzflow: stage a went past the file size limit (ulimit -f) writing its outputs (SIGXFSZ); "
+                            "nothing of it was committed: raise the limit and run again\n"));
+    CU_ASSERT_PTR_NULL(strstr(out ? out : "", "killed by signal"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "status big.yaml"), 0);
+    CU_ASSERT_TRUE(has(out, "stale  a: last run was killed by signal 25"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run big.yaml"), 0); /* without the limit */
+    free(out), free(p);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -506,6 +525,7 @@ int main(void)
                   {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
                   {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
                   {"workspace links never replace user files or follow symlinked folders", workspace_links_never_replace_user_files_or_follow_symlinked_folders},
+                  {"a stage past ulimit -f stops the run with exit 4 and one line", a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

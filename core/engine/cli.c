@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,6 +492,9 @@ static int cmd_gc(const opts *o)
 int pz_cli_main(int argc, char **argv)
 {
     double t0 = now_mono();
+    /* Past `ulimit -f` a write fails with EFBIG (reported: exit 4, one line) instead of killing
+     * pzflow mid-commit with SIGXFSZ. Stages get the default back (run.c). */
+    signal(SIGXFSZ, SIG_IGN);
     /* Not in --help: the shell completion scripts' way to ask for stage names and --set paths. */
     if (argc >= 2 && !strcmp(argv[1], "__complete")) return pz_complete_main(argc - 1, argv + 1);
     opts o;

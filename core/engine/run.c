@@ -196,6 +196,7 @@ static void child_exec(const char *exe, const char *scratch, int log_fd, int pro
     signal(SIGHUP, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGXFSZ, SIG_DFL);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int devnull = open("/dev/null", O_RDONLY);
@@ -441,6 +442,8 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
             code = -1;
         }
     }
+    /* A stage past `ulimit -f` is not at fault either: the limit is the machine's. */
+    int file_limit = !j->timed_out && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGXFSZ;
     char log_hash[PZ_HASH_HEX];
     if (code == 0) memcpy(log_hash, rec->log_hash, PZ_HASH_HEX);
     else if (!commit_failed) store_log(r, log_path, log_hash);
@@ -458,6 +461,14 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
         r->res->failed++;
         r->stop = 1;
         rc = pz_errf(err, "cannot commit %s: %s", pl->p->stages[i].name, why.msg);
+    } else if (file_limit) {
+        r->st[i] = S_FAILED;
+        r->res->failed++;
+        r->stop = 1;
+        index_set(pl->index, pl->p->stages[i].name, NULL, log_hash, code);
+        save_index(r, &why);
+        rc = pz_errf(err, "stage %s went past the file size limit (ulimit -f) writing its outputs (SIGXFSZ); "
+                     "nothing of it was committed: raise the limit and run again", pl->p->stages[i].name);
     } else {
         r->st[i] = S_FAILED;
         r->res->failed++;
