@@ -255,9 +255,14 @@ int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
 
 /* --- the stage ----------------------------------------------------------------------------- */
 
-int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size_t *n, pz_err *err)
+/* The stage's params, read once from EVALUATE_PARAMS (below). */
+typedef struct {
+    const pz_ynode *groups, *window, *range, *bins, *goals;
+    const char *baseline, *nan_policy, *z_pred_column, *z_true_column;
+} eval_params;
+
+static int double_list(const pz_spec *spec, const pz_ynode *node, const char *key, double **out, size_t *n, pz_err *err)
 {
-    const pz_ynode *node = pz_spec_param(spec, key);
     if (!node) return 1;
     if (node->kind != PZ_Y_SEQ)
         return pz_errf(err, "%s:%d:%d: param '%s': expected a list of numbers", spec->path, node->line, node->col, key);
@@ -272,11 +277,16 @@ int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size
     return 0;
 }
 
-static int pair_param(const pz_spec *spec, const char *key, double out[2], pz_err *err)
+int pz_spec_double_list(const pz_spec *spec, const char *key, double **out, size_t *n, pz_err *err)
+{
+    return double_list(spec, pz_spec_param(spec, key), key, out, n, err);
+}
+
+static int pair_param(const pz_spec *spec, const pz_ynode *node, const char *key, double out[2], pz_err *err)
 {
     double *v = NULL;
     size_t n = 0;
-    int rc = pz_spec_double_list(spec, key, &v, &n, err);
+    int rc = double_list(spec, node, key, &v, &n, err);
     if (rc != 0) return rc;
     if (n != 2) {
         free(v);
@@ -298,9 +308,8 @@ static int group_field(const pz_spec *spec, const pz_ynode *item, size_t i, cons
     return 0;
 }
 
-static int read_groups(const pz_spec *spec, pz_eval_group **out, size_t *n, pz_err *err)
+static int read_groups(const pz_spec *spec, const pz_ynode *node, pz_eval_group **out, size_t *n, pz_err *err)
 {
-    const pz_ynode *node = pz_spec_param(spec, "groups");
     if (!node || node->kind != PZ_Y_SEQ || node->n == 0)
         return pz_errf(err, "param 'groups': required, a list of {model, test, input}");
     pz_eval_group *g = pz_xcalloc(node->n, sizeof *g);
@@ -333,35 +342,29 @@ static int read_groups(const pz_spec *spec, pz_eval_group **out, size_t *n, pz_e
     return 0;
 }
 
-static int read_config(const pz_spec *spec, pz_eval_config *cfg, double **bins_owned, pz_err *err)
+static int read_config(const pz_spec *spec, const eval_params *a, pz_eval_config *cfg, double **bins_owned, pz_err *err)
 {
     pz_eval_config_default(cfg);
     *bins_owned = NULL;
-    if (pair_param(spec, "window", cfg->window, err) < 0 || pair_param(spec, "range", cfg->range, err) < 0) return -1;
-    int rc = pz_spec_double_list(spec, "bins", bins_owned, &cfg->nedges, err);
+    if (pair_param(spec, a->window, "window", cfg->window, err) < 0 || pair_param(spec, a->range, "range", cfg->range, err) < 0)
+        return -1;
+    int rc = double_list(spec, a->bins, "bins", bins_owned, &cfg->nedges, err);
     if (rc < 0) return -1;
     if (rc == 0) cfg->bins = *bins_owned;
-    if (pz_spec_double(spec, "goals.bias", &cfg->goals.bias, err) < 0 ||
-        pz_spec_double(spec, "goals.scatter", &cfg->goals.scatter, err) < 0 ||
-        pz_spec_double(spec, "goals.outlier", &cfg->goals.outlier, err) < 0)
-        return -1;
-    const pz_ynode *goals = pz_spec_param(spec, "goals");
-    for (size_t k = 0; goals && goals->kind == PZ_Y_MAP && k < goals->n; k++) {
+    const pz_ynode *goals = a->goals; /* a map: the table says so */
+    for (size_t k = 0; goals && k < goals->n; k++) {
         const char *key = goals->keys[k]->str;
-        if (strcmp(key, "bias") && strcmp(key, "scatter") && strcmp(key, "outlier"))
+        double *slot = !strcmp(key, "bias") ? &cfg->goals.bias : !strcmp(key, "scatter") ? &cfg->goals.scatter
+                       : !strcmp(key, "outlier") ? &cfg->goals.outlier : NULL;
+        if (!slot)
             return pz_errf(err, "%s:%d:%d: param 'goals': unknown key '%s' (known: bias, scatter, outlier)", spec->path,
                            goals->keys[k]->line, goals->keys[k]->col, key);
+        if (pz_yscalar_double(goals->items[k], spec->path, slot, err) < 0) return pz_err_prefix(err, "param 'goals.%s': ", key);
     }
-    if (pz_spec_str(spec, "baseline", &cfg->baseline, err) < 0) return -1;
-    if (!*cfg->baseline) cfg->baseline = NULL;
-    const char *policy = "exclude";
-    if (pz_spec_str(spec, "nan_policy", &policy, err) < 0) return -1;
-    if (strcmp(policy, "exclude") && strcmp(policy, "error"))
-        return pz_errf(err, "param 'nan_policy': expected 'exclude' or 'error', got '%s'", policy);
-    cfg->nan_error = !strcmp(policy, "error");
-    if (pz_spec_str(spec, "z_pred_column", &cfg->z_pred_col, err) < 0 ||
-        pz_spec_str(spec, "z_true_column", &cfg->z_true_col, err) < 0)
-        return -1;
+    cfg->baseline = *a->baseline ? a->baseline : NULL;
+    cfg->nan_error = !strcmp(a->nan_policy, "error"); /* the table allows exclude|error */
+    cfg->z_pred_col = a->z_pred_column;
+    cfg->z_true_col = a->z_true_column;
     return 0;
 }
 
@@ -377,14 +380,15 @@ static int write_markdown(const char *path, const pz_table *t, pz_err *err)
 
 static int evaluate_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params, (void)summary;
+    (void)summary;
+    const eval_params *a = params;
     pz_eval_config cfg;
     double *bins = NULL;
     pz_eval_group *groups = NULL;
     size_t ngroups = 0;
     const char *metrics_path, *table_path;
     int rc = -1;
-    if (read_config(spec, &cfg, &bins, err) < 0 || read_groups(spec, &groups, &ngroups, err) < 0 ||
+    if (read_config(spec, a, &cfg, &bins, err) < 0 || read_groups(spec, a->groups, &groups, &ngroups, err) < 0 ||
         pz_spec_output(spec, "metrics", &metrics_path, err) < 0 || pz_spec_output(spec, "table", &table_path, err) < 0)
         goto out;
     pz_table *t = pz_evaluate(&cfg, groups, ngroups, err);
@@ -398,19 +402,23 @@ out:
     return rc;
 }
 
-/* Declared for --describe and the load-time check; read_config above reads them. */
+/* The stage's params: read once into eval_params by pz_stage_main (util/spec.h). */
+#define EF(m) PZ_FIELD(eval_params, m)
 static const pz_param_def EVALUATE_PARAMS[] = {
     {PZ_PARAM("groups", PZ_PT_LIST, NULL, "one {model, test, input} per table row; input names the predictions"),
-     .required = 1},
-    {PZ_PARAM("window", PZ_PT_LIST, "[0.3, 1.5]", "redshift window of the headline metrics [low, high]")},
-    {PZ_PARAM("range", PZ_PT_LIST, "[0, 4]", "redshift range of the binned metrics [low, high]")},
-    {PZ_PARAM("bins", PZ_PT_LIST, NULL, "edges of the redshift bins (default: docs/evaluate.md)")},
-    {PZ_PARAM("goals", PZ_PT_MAP, NULL, "LSST goals {bias, scatter, outlier} (default: the SRD's)")},
-    {PZ_PARAM("baseline", PZ_PT_STRING, "NN-Base", "model the others are compared with (empty: none)")},
+     .required = 1, .field = EF(groups)},
+    {PZ_PARAM("window", PZ_PT_LIST, "[0.3, 1.5]", "redshift window of the headline metrics [low, high]"),
+     .field = EF(window)},
+    {PZ_PARAM("range", PZ_PT_LIST, "[0, 4]", "redshift range of the binned metrics [low, high]"), .field = EF(range)},
+    {PZ_PARAM("bins", PZ_PT_LIST, NULL, "edges of the redshift bins (default: docs/evaluate.md)"), .field = EF(bins)},
+    {PZ_PARAM("goals", PZ_PT_MAP, NULL, "LSST goals {bias, scatter, outlier} (default: the SRD's)"),
+     .field = EF(goals)},
+    {PZ_PARAM("baseline", PZ_PT_STRING, "NN-Base", "model the others are compared with (empty: none)"),
+     .field = EF(baseline)},
     {PZ_PARAM("nan_policy", PZ_PT_STRING, "exclude", "non-finite predictions: exclude them or fail"),
-     .choices = "exclude|error"},
-    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column")},
-    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column")},
+     .choices = "exclude|error", .field = EF(nan_policy)},
+    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = EF(z_pred_column)},
+    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column"), .field = EF(z_true_column)},
     {0}};
 static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed (HDF5)"},
                                              {"table", PZ_IO_ONE, 0, "the metric table (Markdown)"}, {0}};
@@ -418,4 +426,5 @@ static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every me
 const pz_stage_def pz_evaluate_stage = {
     .prog = "pzflow-evaluate", .docs = "docs/evaluate.md",
     .summary = "photo-z metrics of every (model, test set) over seeds",
-    .params = EVALUATE_PARAMS, .open_inputs = 1, .outputs = EVALUATE_OUTPUTS, .run = evaluate_stage};
+    .params = EVALUATE_PARAMS, .open_inputs = 1, .outputs = EVALUATE_OUTPUTS,
+    .params_size = sizeof(eval_params), .run = evaluate_stage};
