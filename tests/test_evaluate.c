@@ -137,8 +137,8 @@ static void test_aggregates_ratios_goals(void)
     pz_table *t = read_metrics(&f);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     /* 3 groups: (2 + 1 + 2 seeds) x 6 selections (lsst, all, 4 bins) seed rows + 3 x 6 x 4
-     * aggregate rows + 2 models x 2 selections ratio rows */
-    CU_ASSERT_EQUAL(t->nrows, 5 * 6 + 3 * 6 * 4 + 4);
+     * aggregate rows + 2 models x 2 selections x 6 ratio rows (2 definitions x ratio, lo, hi) */
+    CU_ASSERT_EQUAL(t->nrows, 5 * 6 + 3 * 6 * 4 + 2 * 2 * 6);
     /* NN-Base, LSST window: seed biases 0.01 and 0.03 (medians of 0.01 0.01 0.03 / 0.03 0.03 0.05)
      * mean 0.02, sample std sqrt(2 * 0.01^2) = 0.0141421, p16 0.01 + 0.16*0.02, p84 0.01 + 0.84*0.02 */
     CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-Base", "lsst", "seed", 0.3, "bias"), 0.01, 1e-7);
@@ -157,6 +157,18 @@ static void test_aggregates_ratios_goals(void)
     CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "lsst", "ratio", 0.3, "rms"), 2, 1e-4);
     CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "all", "ratio", 0, "outlier"), 2, TOL);
     CU_ASSERT_TRUE(isinf(get(t, "NN-TL", "all", "ratio", 0, "catastrophic")));
+    /* Intervals: NN-TL seed s is exactly half of NN-Base seed s, and paired resamples keep
+     * that, so every resampled ratio is 2. Whole-range outliers pair (0.25, 0) and (0.25, 0.25):
+     * resamples give 0.25/0 = inf, 1 or 2, so the 95% interval runs from 1 to inf. */
+    CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "lsst", "ratio_lo", 0.3, "bias"), 2, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "lsst", "ratio_hi", 0.3, "bias"), 2, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "all", "ratio_lo", 0, "outlier"), 1, TOL);
+    CU_ASSERT_TRUE(isinf(get(t, "NN-TL", "all", "ratio_hi", 0, "outlier")));
+    /* Both bias definitions agree here (no sign changes across seeds)... */
+    CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-TL", "lsst", "ratio_mabs", 0.3, "bias"), 2, 1e-4);
+    /* ...and a single seed gives a ratio but no interval */
+    CU_ASSERT_DOUBLE_EQUAL(get(t, "NN-Combo", "lsst", "ratio", 0.3, "bias"), 20, 1e-3);
+    CU_ASSERT_TRUE(isnan(get(t, "NN-Combo", "lsst", "ratio_lo", 0.3, "bias")));
     /* LSST window outliers are 0 for both: 0/0 is NaN, not a crash */
     CU_ASSERT_TRUE(isnan(get(t, "NN-TL", "lsst", "ratio", 0.3, "outlier")));
     /* Goals on the means: NN-Base bias 0.02 fails, NMAD 0 and outliers 0 pass; NN-Combo passes */
@@ -192,10 +204,17 @@ static void test_markdown(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| NN-Base | T | 2 | 3 | +0.02000 ± 0.01414 | 0.0000 ± 0.0000 |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| FAIL (bias) |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| NN-Combo | T | 1 | 3 | +0.00100 | "));
+    /* the NaN prediction is shown next to the count it was excluded from */
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| NN-Combo | T | 1 | 3 (+1 NaN excluded) | +0.00100 | "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| NN-Base | T | 2 | 3 | "));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| PASS |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| T | NN-Base / NN-TL | 2.00 | 2.00 | n/a | n/a |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| T | NN-Base / NN-TL | 2.00 | 2.00 | 2.00 | inf |"));
+    /* |mean bias| | mean |bias| | NMAD | RMS | outliers | catastrophic, each with its interval */
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| T | NN-Base / NN-TL | 2.00 [2.00, 2.00] | 2.00 [2.00, 2.00] | inf [inf, inf] | "
+                                      "2.00 [2.00, 2.00] | n/a | n/a |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| T | NN-Base / NN-TL | 2.00 [2.00, 2.00] | 2.00 [2.00, 2.00] | 2.00 [2.00, 2.00] | "
+                                      "2.00 [2.00, 2.00] | 2.00 [1.00, inf] | inf [inf, inf] |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| T | NN-Base / NN-Combo | 20.00 | 20.00 | "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "mean \\|bias\\| = mean over seeds of \\|median bias\\|"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| NN-Base | T | (1.00, 2.00] | 0 | n=0 |"));
     /* same inputs, same bytes */
     char *again = pz_xasprintf("%s/again", f.dir);

@@ -159,6 +159,50 @@ static void test_lsst_goals(void)
 }
 
 /* Random dz with 10% wide outliers, compared with astropy.stats on the same numbers. */
+static void test_ratio_definitions(void)
+{
+    /* NN-Base's seeds straddle zero: |mean| cancels them (0.00667 / 0.01), mean |.| does not */
+    double base[3] = {0.02, -0.02, 0.02}, model[3] = {0.01, 0.01, 0.01};
+    CU_ASSERT_DOUBLE_EQUAL(pz_ratio_of_means(base, 3, model, 3, PZ_RATIO_ABS_MEAN), 2.0 / 3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(pz_ratio_of_means(base, 3, model, 3, PZ_RATIO_MEAN_ABS), 2, 1e-12);
+    /* the other way round: a model whose seeds cancel looks 15x better by |mean| */
+    double flat[3] = {0.01, 0.01, 0.01}, cancel[3] = {0.01, -0.01, 0.002};
+    CU_ASSERT_DOUBLE_EQUAL(pz_ratio_of_means(flat, 3, cancel, 3, PZ_RATIO_ABS_MEAN), 15, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(pz_ratio_of_means(flat, 3, cancel, 3, PZ_RATIO_MEAN_ABS), 0.01 / (0.022 / 3), 1e-9);
+    /* a NaN seed (an empty selection) is skipped, as in the seed means */
+    double with_nan[4] = {0.02, -0.02, 0.02, NAN};
+    CU_ASSERT_DOUBLE_EQUAL(pz_ratio_of_means(with_nan, 4, model, 3, PZ_RATIO_MEAN_ABS), 2, 1e-12);
+}
+
+static void test_ratio_bootstrap_interval(void)
+{
+    double lo, hi, lo2, hi2;
+    /* paired seeds in proportion: every resample has the same ratio */
+    double base[4] = {0.2, 0.4, 0.1, 0.3}, half[4] = {0.1, 0.2, 0.05, 0.15};
+    pz_ratio_interval(base, 4, half, 4, PZ_RATIO_ABS_MEAN, 2000, 1, 0.95, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 2, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 2, 1e-12);
+    /* unequal seed counts are resampled independently: NN-Base {1, 1, 1} against {1, 2}, whose
+     * resampled means are 1, 1.5 or 2 with chances 1/4, 1/2, 1/4, so ratios 1, 2/3 and 1/2:
+     * the 2.5% and 97.5% quantiles are 1/2 and 1 */
+    double ones[3] = {1, 1, 1}, m[2] = {1, 2};
+    pz_ratio_interval(ones, 3, m, 2, PZ_RATIO_ABS_MEAN, 10000, 7, 0.95, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 1, 1e-12);
+    /* noisy seeds: the interval holds the ratio of the means, and a fixed RNG seed gives the
+     * same interval every time */
+    double b[6] = {0.012, -0.003, 0.02, 0.007, 0.015, 0.001}, t[6] = {0.002, 0.004, -0.001, 0.003, 0.001, 0.002};
+    double r = pz_ratio_of_means(b, 6, t, 6, PZ_RATIO_ABS_MEAN);
+    pz_ratio_interval(b, 6, t, 6, PZ_RATIO_ABS_MEAN, 5000, 42, 0.95, &lo, &hi);
+    pz_ratio_interval(b, 6, t, 6, PZ_RATIO_ABS_MEAN, 5000, 42, 0.95, &lo2, &hi2);
+    CU_ASSERT_TRUE(lo < r && r < hi);
+    CU_ASSERT_EQUAL(lo, lo2);
+    CU_ASSERT_EQUAL(hi, hi2);
+    /* one seed has no spread to resample: no interval */
+    pz_ratio_interval(b, 1, t, 6, PZ_RATIO_ABS_MEAN, 100, 1, 0.95, &lo, &hi);
+    CU_ASSERT_TRUE(isnan(lo) && isnan(hi));
+}
+
 static void test_biweight_matches_astropy(void)
 {
     enum { N = 2001 };
@@ -203,6 +247,8 @@ int main(void)
                              {"aggregation over seeds", test_aggregate},
                              {"LSST goals", test_lsst_goals},
                              {"biweight matches astropy", test_biweight_matches_astropy},
+                             {"ratio definitions: |mean| and mean |.|", test_ratio_definitions},
+                             {"ratio bootstrap intervals", test_ratio_bootstrap_interval},
                              {0}});
     return pzt_main();
 }

@@ -189,26 +189,63 @@ static const eval_row *find_mean(const row_list *rows, size_t g, const char *sel
     return NULL;
 }
 
+/* One metric's per-seed values of group g in a selection ("lsst" or "all"), in seed order. */
+static size_t seed_values(const row_list *rows, size_t g, const char *selection, int v, double *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        const eval_row *r = &rows->rows[i];
+        if (r->group == g && !strcmp(r->stat, "seed") && !strcmp(r->selection, selection)) out[n++] = r->v[v];
+    }
+    return n;
+}
+
+/* The ratio rows of model group g against baseline group b in one selection: for each of the
+ * two definitions (pz_ratio_kind) the ratio of the seed means and its bootstrap interval. */
+static void ratio_rows_of(const row_list *rows_in, size_t b, size_t g, const char *selection, size_t nseeds_max,
+                          row_list *rows)
+{
+    static const char *const stats[2][3] = {{"ratio", "ratio_lo", "ratio_hi"},
+                                            {"ratio_mabs", "ratio_mabs_lo", "ratio_mabs_hi"}};
+    const eval_row *mg = find_mean(rows_in, g, selection);
+    eval_row out[2][3];
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++) {
+            out[k][j] = *mg;
+            out[k][j].stat = stats[k][j];
+            for (int v = 0; v < V_COUNT; v++) out[k][j].v[v] = NAN;
+        }
+    double *xb = pz_xmalloc(nseeds_max * sizeof *xb), *xm = pz_xmalloc(nseeds_max * sizeof *xm);
+    for (int j = 0; j < PZ_M_COUNT; j++) {
+        size_t nb = seed_values(rows_in, b, selection, V_M0 + j, xb), nm = seed_values(rows_in, g, selection, V_M0 + j, xm);
+        for (int k = 0; k < 2; k++) {
+            out[k][0].v[V_M0 + j] = pz_ratio_of_means(xb, nb, xm, nm, (pz_ratio_kind)k);
+            pz_ratio_interval(xb, nb, xm, nm, (pz_ratio_kind)k, PZ_EVAL_BOOTSTRAP_N, PZ_EVAL_BOOTSTRAP_SEED,
+                              PZ_EVAL_BOOTSTRAP_LEVEL, &out[k][1].v[V_M0 + j], &out[k][2].v[V_M0 + j]);
+        }
+    }
+    free(xb);
+    free(xm);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++) *push_row(rows) = out[k][j];
+}
+
 static void ratio_rows(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, row_list *rows)
 {
     static const char *const sels[2] = {"lsst", "all"};
+    size_t nseeds_max = 1;
+    for (size_t g = 0; g < ngroups; g++)
+        if (groups[g].npaths > nseeds_max) nseeds_max = groups[g].npaths;
     for (size_t g = 0; g < ngroups; g++) {
         if (!cfg->baseline || !strcmp(groups[g].model, cfg->baseline)) continue;
         size_t b = 0;
         while (b < ngroups && (strcmp(groups[b].model, cfg->baseline) || strcmp(groups[b].test, groups[g].test))) b++;
         if (b == ngroups) continue; /* no baseline on this test set */
-        for (int s = 0; s < 2; s++) {
-            const eval_row *mb = find_mean(rows, b, sels[s]), *mg = find_mean(rows, g, sels[s]);
-            eval_row ratio = *mg;
-            ratio.stat = "ratio";
-            for (int v = 0; v < V_COUNT; v++) ratio.v[v] = NAN;
-            for (int j = 0; j < PZ_M_COUNT; j++) {
-                double num = mb->v[V_M0 + j], den = mg->v[V_M0 + j];
-                if (j == PZ_M_BIAS || j == PZ_M_BIAS_BW) num = fabs(num), den = fabs(den);
-                ratio.v[V_M0 + j] = num / den;
-            }
-            *push_row(rows) = ratio;
-        }
+        /* rows grows while ratio rows are pushed: read the seed rows from a frozen copy */
+        row_list frozen = {pz_xmalloc(rows->n * sizeof *rows->rows), rows->n, rows->n};
+        memcpy(frozen.rows, rows->rows, rows->n * sizeof *rows->rows);
+        for (int s = 0; s < 2; s++) ratio_rows_of(&frozen, b, g, sels[s], nseeds_max, rows);
+        free(frozen.rows);
     }
 }
 
@@ -253,7 +290,7 @@ static pz_table *rows_to_table(const pz_eval_config *cfg, const pz_eval_group *g
     pz_table_add(t, "model", PZ_STR, label_width(groups, ngroups, 0));
     pz_table_add(t, "test", PZ_STR, label_width(groups, ngroups, 1));
     pz_table_add(t, "selection", PZ_STR, 4);
-    pz_table_add(t, "stat", PZ_STR, 5);
+    pz_table_add(t, "stat", PZ_STR, 13);
     pz_table_add(t, "seed", PZ_I64, 0);
     pz_table_add(t, "z_lo", PZ_F64, 0);
     pz_table_add(t, "z_hi", PZ_F64, 0);

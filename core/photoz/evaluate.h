@@ -12,6 +12,9 @@
  *                    goals tested on the mean values, NaN on std/p16/p84 rows
  *            "ratio" baseline mean / this model's mean (|.| for bias, bias_bw), same test set
  *                    and selection; NaN for n, n_nan, pass_*
+ *            "ratio_lo" "ratio_hi"  its 95% bootstrap interval over seeds
+ *            "ratio_mabs" (+ _lo, _hi)  mean(|baseline|) / mean(|model|) over seeds, which
+ *                    differs from "ratio" only for signed metrics (bias, bias_bw)
  * plus a Markdown summary a human reads. */
 #ifndef PZ_EVALUATE_H
 #define PZ_EVALUATE_H
@@ -23,6 +26,13 @@
 #include "table/table.h"
 #include "util/err.h"
 #include "util/spec.h"
+
+/* Ratio intervals: a percentile bootstrap over seeds (pz_ratio_interval) with a fixed RNG
+ * seed, so the table is byte-identical on every run. 10000 resamples put the Monte Carlo
+ * error of a 2.5% quantile well below the two digits the tables print. */
+#define PZ_EVAL_BOOTSTRAP_N 10000
+#define PZ_EVAL_BOOTSTRAP_SEED 20241127UL
+#define PZ_EVAL_BOOTSTRAP_LEVEL 0.95
 
 typedef struct pz_eval_group {
     const char *model;      /* label, e.g. "NN-Base" */

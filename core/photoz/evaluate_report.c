@@ -98,6 +98,16 @@ static void put_num(FILE *out, const char *fmt, double v)
     else fprintf(out, fmt, v);
 }
 
+/* Galaxies per seed, with the non-finite predictions excluded from the metrics when there are
+ * any (mean per seed): a metric over fewer galaxies than the test set must say so. */
+static void put_count(FILE *out, const mtab *m, long row)
+{
+    put_num(out, "%.0f", val(m, row, "n"));
+    const pz_column *nan_col = pz_table_col(m->t, "n_nan");
+    double nn = nan_col ? pz_col_f64(nan_col, (size_t)row) : 0;
+    if (nn > 0) fprintf(out, " (+%g NaN excluded)", nn);
+}
+
 /* "mean ± std" (just the mean when there is one seed). */
 static void put_mean_std(FILE *out, const mtab *m, long mean, long std, const char *col, const char *fmt)
 {
@@ -162,7 +172,7 @@ static void summary_table(FILE *out, const mtab *m, const label_pairs *p, const 
         long std = find_row(m, p->model[k], p->test[k], selection, "std", NAN);
         if (mean < 0) continue;
         fprintf(out, "| %s | %s | %d | ", p->model[k], p->test[k], seed_count(m, p->model[k], p->test[k]));
-        put_num(out, "%.0f", val(m, mean, "n"));
+        put_count(out, m, mean);
         if (val(m, mean, "n") == 0 || isnan(val(m, mean, "n"))) {
             fputs(" | n=0 | n=0 | n=0 | n=0 | n=0 | n/a |\n", out);
             continue;
@@ -174,18 +184,35 @@ static void summary_table(FILE *out, const mtab *m, const label_pairs *p, const 
     }
 }
 
+/* "2.47 [0.60, 42.13]": the ratio and its interval (just the ratio when there is none). */
+static void put_ratio(FILE *out, const mtab *m, long r, long lo, long hi, const char *col)
+{
+    put_num(out, "%.2f", val(m, r, col));
+    double l = lo >= 0 ? val(m, lo, col) : NAN, h = hi >= 0 ? val(m, hi, col) : NAN;
+    if (isnan(l) || isnan(h)) return;
+    fprintf(out, " [%.2f, %.2f]", l, h);
+}
+
 static void ratio_table(FILE *out, const mtab *m, const label_pairs *p, const char *baseline, const char *selection)
 {
-    fprintf(out, "| test set | ratio | \\|bias\\| | RMS | outlier fraction | catastrophic fraction |\n"
-                 "|---|---|---:|---:|---:|---:|\n");
+    fprintf(out, "| test set | ratio | \\|mean bias\\| | mean \\|bias\\| | NMAD | RMS | outlier fraction | "
+                 "catastrophic fraction |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < p->n; k++) {
-        long r = find_row(m, p->model[k], p->test[k], selection, "ratio", NAN);
+        const char *mo = p->model[k], *te = p->test[k];
+        long r = find_row(m, mo, te, selection, "ratio", NAN);
         if (r < 0) continue;
-        fprintf(out, "| %s | %s / %s", p->test[k], baseline, p->model[k]);
-        static const char *const cols[4] = {"bias", "rms", "outlier", "catastrophic"};
+        long lo = find_row(m, mo, te, selection, "ratio_lo", NAN), hi = find_row(m, mo, te, selection, "ratio_hi", NAN);
+        fprintf(out, "| %s | %s / %s | ", te, baseline, mo);
+        put_ratio(out, m, r, lo, hi, "bias");
+        fputs(" | ", out);
+        long ra = find_row(m, mo, te, selection, "ratio_mabs", NAN);
+        if (ra < 0) fputs("n/a", out);
+        else put_ratio(out, m, ra, find_row(m, mo, te, selection, "ratio_mabs_lo", NAN),
+                       find_row(m, mo, te, selection, "ratio_mabs_hi", NAN), "bias");
+        static const char *const cols[4] = {"nmad", "rms", "outlier", "catastrophic"};
         for (int c = 0; c < 4; c++) {
             fputs(" | ", out);
-            put_num(out, "%.2f", val(m, r, cols[c]));
+            put_ratio(out, m, r, lo, hi, cols[c]);
         }
         fputs(" |\n", out);
     }
@@ -203,7 +230,7 @@ static void bins_table(FILE *out, const mtab *m, const label_pairs *p)
             double lo = val(m, i, "z_lo"), hi = val(m, i, "z_hi");
             long std = find_row(m, p->model[k], p->test[k], "bin", "std", lo);
             fprintf(out, "| %s | %s | (%.2f, %.2f] | ", p->model[k], p->test[k], lo, hi);
-            put_num(out, "%.0f", val(m, i, "n"));
+            put_count(out, m, (long)i);
             if (!(val(m, i, "n") > 0)) {
                 fputs(" | n=0 | n=0 | n=0 | n=0 | n=0 |\n", out);
                 continue;
@@ -241,7 +268,12 @@ int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
     summary_table(out, &m, &p, "all");
     if (baseline && *baseline) {
         fprintf(out, "\n## Ratios %s / model, LSST window (> 1: the model improves on %s)\n\n", baseline, baseline);
-        fputs("Ratios of the seed means; |bias| is the absolute value of the mean median bias.\n\n", out);
+        fputs("Ratios of the seed means, with 95% bootstrap intervals over seeds in brackets (10000 resamples of "
+              "the seeds, paired seed by seed when both models have the same seeds, fixed RNG seed). Bias has two "
+              "definitions: \\|mean bias\\| = \\|mean over seeds of the median bias\\| (seeds of opposite sign "
+              "cancel), mean \\|bias\\| = mean over seeds of \\|median bias\\|. An interval that holds 1 means "
+              "the seeds do not show that the model differs from the baseline.\n\n",
+              out);
         ratio_table(out, &m, &p, baseline, "lsst");
         fprintf(out, "\n## Ratios %s / model, whole range\n\n", baseline);
         ratio_table(out, &m, &p, baseline, "all");

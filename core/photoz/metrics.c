@@ -1,10 +1,14 @@
 #include "photoz/metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
+
+#include "util/err.h"
 
 const char *const pz_metric_names[PZ_M_COUNT] = {
     "bias", "bias_bw", "nmad", "scatter_bw", "rms", "outlier", "outlier_bw", "catastrophic", "loss",
@@ -135,4 +139,70 @@ int pz_lsst_goals_met(const pz_lsst_goals *goals, double bias, double scatter, d
     if (scatter < goals->scatter) met |= PZ_GOAL_SCATTER;
     if (outlier < goals->outlier) met |= PZ_GOAL_OUTLIER;
     return met;
+}
+
+/* Mean of f(x) over the finite x[idx[i]] (idx NULL: all of x); NaN when none. */
+static double mean_of(const double *x, const size_t *idx, size_t n, int absolute)
+{
+    double sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[idx ? idx[i] : i];
+        if (!isfinite(v)) continue;
+        sum += absolute ? fabs(v) : v;
+        k++;
+    }
+    return k ? sum / (double)k : NAN;
+}
+
+/* numpy's linear-rule quantile of sorted x[0..n), safe with inf: GSL's interpolation computes
+ * 0 * inf = NaN when a quantile lands exactly on a finite value next to an infinite one. */
+static double quantile_sorted(const double *x, size_t n, double f)
+{
+    double index = f * (double)(n - 1);
+    size_t lhs = (size_t)index;
+    double delta = index - (double)lhs;
+    if (lhs >= n - 1 || delta == 0 || x[lhs] == x[lhs + 1]) return x[lhs < n - 1 ? lhs : n - 1];
+    return (1 - delta) * x[lhs] + delta * x[lhs + 1];
+}
+
+static double ratio_of(const double *base, const size_t *ib, size_t nb, const double *model, const size_t *im,
+                       size_t nm, pz_ratio_kind kind)
+{
+    int mean_abs = kind == PZ_RATIO_MEAN_ABS;
+    double b = mean_of(base, ib, nb, mean_abs), m = mean_of(model, im, nm, mean_abs);
+    return fabs(b) / fabs(m);
+}
+
+double pz_ratio_of_means(const double *base, size_t nb, const double *model, size_t nm, pz_ratio_kind kind)
+{
+    return ratio_of(base, NULL, nb, model, NULL, nm, kind);
+}
+
+void pz_ratio_interval(const double *base, size_t nb, const double *model, size_t nm, pz_ratio_kind kind,
+                       size_t nboot, unsigned long rng_seed, double level, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (nb < 2 || nm < 2 || nboot == 0) return;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, rng_seed);
+    size_t *ib = pz_xmalloc(nb * sizeof *ib), *im = pz_xmalloc(nm * sizeof *im);
+    double *r = pz_xmalloc(nboot * sizeof *r);
+    size_t k = 0;
+    int paired = nb == nm;
+    for (size_t s = 0; s < nboot; s++) {
+        for (size_t i = 0; i < nb; i++) ib[i] = gsl_rng_uniform_int(rng, nb);
+        for (size_t i = 0; i < nm; i++) im[i] = paired ? ib[i] : gsl_rng_uniform_int(rng, nm);
+        double v = ratio_of(base, ib, nb, model, im, nm, kind);
+        if (!isnan(v)) r[k++] = v;
+    }
+    if (k > 0) {
+        gsl_sort(r, 1, k);
+        *lo = quantile_sorted(r, k, (1 - level) / 2);
+        *hi = quantile_sorted(r, k, (1 + level) / 2);
+    }
+    free(ib);
+    free(im);
+    free(r);
+    gsl_rng_free(rng);
 }

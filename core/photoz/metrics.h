@@ -82,4 +82,25 @@ enum { PZ_GOAL_BIAS = 1, PZ_GOAL_SCATTER = 2, PZ_GOAL_OUTLIER = 4, PZ_GOAL_ALL =
 /* Bit set of the goals met (strict inequalities; NaN never passes). */
 int pz_lsst_goals_met(const pz_lsst_goals *goals, double bias, double scatter, double outlier);
 
+/* A ratio baseline/model of one metric over seeds. For a signed metric (bias) the two
+ * definitions differ: |mean| cancels signs across seeds, so a model whose seeds scatter
+ * around zero looks better than any one of its seeds; mean |.| does not cancel.
+ *   PZ_RATIO_ABS_MEAN  |mean(base)| / |mean(model)|   (the ratio of the table's seed means)
+ *   PZ_RATIO_MEAN_ABS  mean(|base|) / mean(|model|)
+ * For a metric that is never negative (NMAD, RMS, fractions) the two are equal. Non-finite
+ * values (a seed with an empty selection) are skipped; NaN when either side has none. */
+typedef enum { PZ_RATIO_ABS_MEAN, PZ_RATIO_MEAN_ABS } pz_ratio_kind;
+
+double pz_ratio_of_means(const double *base, size_t nb, const double *model, size_t nm, pz_ratio_kind kind);
+
+/* Percentile bootstrap interval of pz_ratio_of_means over seeds: `nboot` resamples of the seeds
+ * with replacement, from GSL's MT19937 seeded with rng_seed (so the interval is the same on
+ * every run and machine). When both sides have the same number of seeds they are resampled
+ * together, index by index (NN-TL seed s is fine-tuned from NN-Base seed s, so the seeds are
+ * paired); otherwise each side is resampled on its own. lo/hi are the (1 - level)/2 and
+ * (1 + level)/2 quantiles (numpy's linear rule) of the finite resampled ratios (a resample
+ * whose model mean is 0 gives inf, which counts); NaN when fewer than two seeds on a side. */
+void pz_ratio_interval(const double *base, size_t nb, const double *model, size_t nm, pz_ratio_kind kind,
+                       size_t nboot, unsigned long rng_seed, double level, double *lo, double *hi);
+
 #endif
