@@ -162,7 +162,7 @@ static char *dag_dot(const pz_pipeline *p, int collapse)
     pz_sbuf b = {0};
     pz_sb_puts(&b, "digraph ");
     put_quoted(&b, "", p->name ? p->name : "pipeline");
-    pz_sb_puts(&b, " {\n  rankdir=LR;\n  node [shape=ellipse];\n");
+    pz_sb_puts(&b, " {\n  rankdir=TB;\n  node [shape=ellipse];\n");
     put_stage_nodes(&b, p, collapse);
     put_file_nodes(&b, p);
     put_edges(&b, p, collapse);
