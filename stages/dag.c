@@ -3,7 +3,8 @@
  * Input `pipeline`: the pipeline file itself. Params: `set` (optional list of "dotted.path=value"
  * overrides, as on the command line), `instances` (default false: each foreach stage is drawn
  * once, "train-base ×10", which is the flow chart a reader wants; true draws every instance).
- * Output `dot`. The graph is rebuilt from the file so the
+ * Output `dot`. With param `flow_of: STAGE` and output `flow`, also the flow chart of how STAGE's
+ * outputs are made (pz_pipeline_flow_dot; title from `flow_title`). The graph is rebuilt from the file so the
  * figure always shows the pipeline that produced the results; editing a param changes the
  * file's hash and reruns this stage, but the DOT bytes stay the same and early cutoff stops
  * the plot stage from rerunning. */
@@ -41,7 +42,22 @@ static int write_text(const char *path, const char *text, pz_err *err)
 typedef struct {
     pz_strs set;
     int instances;
+    const char *flow_of, *flow_title;
 } dag_params;
+
+/* The optional flow chart: output `flow` and param `flow_of` go together. */
+static int write_flow(const pz_spec *spec, const dag_params *dp, const pz_pipeline *p, pz_err *err)
+{
+    const char *path;
+    int want = pz_ymap_get(spec->outputs, "flow") != NULL;
+    if (!dp->flow_of && !want) return 0;
+    if (!dp->flow_of || !want) return pz_errf(err, "param 'flow_of' and output 'flow' go together: declare both or neither");
+    if (pz_spec_output(spec, "flow", &path, err) < 0) return -1;
+    char *dot = pz_pipeline_flow_dot(p, dp->flow_of, dp->flow_title ? dp->flow_title : "How the outputs are made", err);
+    int rc = dot ? write_text(path, dot, err) : -1;
+    free(dot);
+    return rc;
+}
 
 static int dag_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
@@ -55,6 +71,7 @@ static int dag_stage(const pz_spec *spec, const void *params, char **summary, pz
     if (!p) return -1;
     char *dot = dp->instances ? pz_pipeline_dag_dot(p) : pz_pipeline_dag_dot_collapsed(p);
     int rc = write_text(out_path, dot, err);
+    if (rc == 0) rc = write_flow(spec, dp, p, err);
     if (rc == 0) *summary = pz_xasprintf("pzflow-dag: %zu stage instances from %s", p->nstages, pipeline_path);
     free(dot);
     pz_pipeline_free(p);
@@ -66,9 +83,15 @@ static const pz_param_def PARAMS[] = {
      .field = PZ_FIELD(dag_params, set)},
     {PZ_PARAM("instances", PZ_PT_BOOL, "false", "draw every foreach instance instead of one box per stage"),
      .field = PZ_FIELD(dag_params, instances)},
+    {PZ_PARAM("flow_of", PZ_PT_STRING, NULL, "with output flow: the stage whose outputs' flow chart to draw (Figure 4)"),
+     .field = PZ_FIELD(dag_params, flow_of)},
+    {PZ_PARAM("flow_title", PZ_PT_STRING, "How the outputs are made", "title of the flow chart"),
+     .field = PZ_FIELD(dag_params, flow_title)},
     {0}};
 static const pz_io_def INPUTS[] = {{"pipeline", PZ_IO_ONE, 0, "the pipeline file to draw"}, {0}};
-static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)"}, {0}};
+static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)"},
+                                    {"flow", PZ_IO_ONE, 1, "with param flow_of: the flow chart (Graphviz DOT)"},
+                                    {0}};
 
 static const pz_stage_def DAG = {
     .prog = "pzflow-dag", .summary = "write a pipeline's stage graph as Graphviz DOT (the paper's Figure 4)",

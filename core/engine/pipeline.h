@@ -91,5 +91,9 @@ char *pz_pipeline_dag_dot(const pz_pipeline *p);
 /* DOT with each foreach stage drawn once ("train-base ×10") and repeated edges merged: the
  * flow chart of the study rather than every instance (the paper's Figure 4). */
 char *pz_pipeline_dag_dot_collapsed(const pz_pipeline *p);
+/* DOT flow chart of how `target`'s outputs are made (flow.c): its upstream stages top to bottom,
+ * inputs as cylinders, processes as boxes, the target's outputs as released folders, `title`
+ * on top. NULL with an error when no stage is named `target`. */
+char *pz_pipeline_flow_dot(const pz_pipeline *p, const char *target, const char *title, pz_err *err);
 
 #endif

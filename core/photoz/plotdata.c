@@ -132,8 +132,9 @@ static int bins_param(const pz_spec *spec, const char *key, pz_bins *b, pz_err *
     return 0;
 }
 
-/* A list param of maps, each with the string fields `fields` (all required). */
-static int map_list(const pz_spec *spec, const char *key, const char *const *fields, size_t nfields,
+/* A list param of maps, each with the string fields `fields`: the first `nrequired` must be
+ * there, the rest are optional (NULL when absent). */
+static int map_list(const pz_spec *spec, const char *key, const char *const *fields, size_t nfields, size_t nrequired,
                     const char ***out, size_t *nitems, pz_err *err)
 {
     const pz_ynode *node = pz_spec_param(spec, key);
@@ -144,6 +145,7 @@ static int map_list(const pz_spec *spec, const char *key, const char *const *fie
         const pz_ynode *item = node->items[i];
         for (size_t f = 0; f < nfields; f++) {
             const pz_ynode *s = item->kind == PZ_Y_MAP ? pz_ymap_get(item, fields[f]) : NULL;
+            if (!s && f >= nrequired && item->kind == PZ_Y_MAP) continue;
             if (!s || s->kind != PZ_Y_SCALAR) {
                 free(v);
                 return pz_errf(err, "%s:%d:%d: param '%s.%zu': needs a string '%s'", spec->path, item->line, item->col,
@@ -183,8 +185,10 @@ static int input_file(const pz_spec *spec, const char *name, long index, const c
 
 /* --- Figure 1: distributions ------------------------------------------------------------------ */
 
+#define FIG1_FIELDS 4 /* name, input, z, z_label (optional) */
+
 typedef struct fig1_cfg {
-    const char **datasets; /* name, input, z triples */
+    const char **datasets; /* FIG1_FIELDS strings per dataset */
     size_t ndatasets;
     const char **bands;
     size_t nbands;
@@ -241,6 +245,38 @@ static int dataset_quantities(const fig1_cfg *c, const char *path, const char *z
     return rc;
 }
 
+/* The quantities of every file of an input (a dataset given as its training, validation and
+ * test files is drawn whole), concatenated. */
+static int dataset_files_quantities(const pz_spec *spec, const fig1_cfg *c, const char *input, const char *zcol,
+                                    quantity *q, size_t *nq, pz_err *err)
+{
+    const char **paths;
+    size_t npaths;
+    if (pz_spec_inputs(spec, input, &paths, &npaths, err) < 0) return -1;
+    size_t nq_max = 2 + c->nbands;
+    quantity *part = pz_xcalloc(nq_max, sizeof *part);
+    int rc = 0;
+    *nq = 0;
+    for (size_t f = 0; f < npaths && rc == 0; f++) {
+        size_t k = 0;
+        rc = dataset_quantities(c, paths[f], zcol, f ? part : q, &k, err);
+        if (rc < 0 || f == 0) {
+            *nq = k;
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            q[j].values = pz_xrealloc(q[j].values, (q[j].n + part[j].n + 1) * sizeof *q[j].values);
+            memcpy(q[j].values + q[j].n, part[j].values, part[j].n * sizeof *part[j].values);
+            q[j].n += part[j].n;
+            free(part[j].values);
+            part[j].values = NULL;
+        }
+    }
+    free(part);
+    free(paths);
+    return rc;
+}
+
 static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
 {
     size_t nq_max = 2 + c->nbands, rows = 0;
@@ -248,10 +284,9 @@ static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
     size_t *nq = pz_xcalloc(c->ndatasets, sizeof *nq);
     pz_table *t = NULL;
     for (size_t d = 0; d < c->ndatasets; d++) {
-        const char *path;
-        const char *name = c->datasets[3 * d], *input = c->datasets[3 * d + 1], *zcol = c->datasets[3 * d + 2];
-        if (input_file(spec, input, 0, &path, err) < 0 ||
-            dataset_quantities(c, path, zcol, q + d * nq_max, &nq[d], err) < 0) {
+        const char *name = c->datasets[FIG1_FIELDS * d], *input = c->datasets[FIG1_FIELDS * d + 1],
+                   *zcol = c->datasets[FIG1_FIELDS * d + 2];
+        if (dataset_files_quantities(spec, c, input, zcol, q + d * nq_max, &nq[d], err) < 0) {
             pz_err_prefix(err, "figure 1, dataset '%s': ", name);
             goto out;
         }
@@ -260,7 +295,7 @@ static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
     t = pz_table_new(rows);
     const char *names[FIG1_MAX_Q];
     size_t nn = 0;
-    for (size_t d = 0; d < c->ndatasets && nn < FIG1_MAX_Q; d++) names[nn++] = c->datasets[3 * d];
+    for (size_t d = 0; d < c->ndatasets && nn < FIG1_MAX_Q; d++) names[nn++] = c->datasets[FIG1_FIELDS * d];
     pz_table_add(t, "dataset", PZ_STR, width_of(names, nn));
     pz_table_add(t, "quantity", PZ_STR, 16);
     pz_table_add(t, "lo", PZ_F64, 0);
@@ -277,7 +312,7 @@ static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
             for (size_t i = 0; i < qq->n; i++) finite += isfinite(qq->values[i]) != 0;
             double w = (qq->bins->hi - qq->bins->lo) / (double)qq->bins->n;
             for (size_t b = 0; b < qq->bins->n; b++, r++) {
-                put_str(&t->cols[0], r, c->datasets[3 * d]);
+                put_str(&t->cols[0], r, c->datasets[FIG1_FIELDS * d]);
                 put_str(&t->cols[1], r, qq->name);
                 ((double *)t->cols[2].data)[r] = bin_edge(qq->bins, b);
                 ((double *)t->cols[3].data)[r] = bin_edge(qq->bins, b + 1);
@@ -288,10 +323,16 @@ static pz_table *fig1_table(const pz_spec *spec, const fig1_cfg *c, pz_err *err)
             }
             free(counts);
         }
-        char key[64], val[32];
-        snprintf(key, sizeof key, "n_%s", c->datasets[3 * d]);
+        /* N for the legends, and which redshift the z histogram is (a photo-z or a spec-z) */
+        const char *name = c->datasets[FIG1_FIELDS * d], *zcol = c->datasets[FIG1_FIELDS * d + 2],
+                   *zlabel = c->datasets[FIG1_FIELDS * d + 3];
+        char *key = pz_xasprintf("n_%s", name), val[32];
         snprintf(val, sizeof val, "%zu", q[d * nq_max].n);
         pz_table_set_attr(t, key, val);
+        free(key);
+        key = pz_xasprintf("z_%s", name);
+        pz_table_set_attr(t, key, zlabel ? zlabel : zcol);
+        free(key);
     }
 out:
     for (size_t i = 0; i < c->ndatasets * nq_max; i++) free(q[i].values);
@@ -302,7 +343,7 @@ out:
 
 static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
 {
-    static const char *const fields[3] = {"name", "input", "z"};
+    static const char *const fields[FIG1_FIELDS] = {"name", "input", "z", "z_label"};
     static const char *default_bands[5] = {"g", "r", "i", "z", "y"};
     memset(c, 0, sizeof *c);
     c->z = (pz_bins){0, 4, 80};
@@ -310,7 +351,7 @@ static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
     c->color = (pz_bins){-1, 3, 80};
     c->mag_template = "%s_cmodel_mag";
     c->mag_band = "i";
-    if (map_list(spec, "datasets", fields, 3, &c->datasets, &c->ndatasets, err) < 0) return -1;
+    if (map_list(spec, "datasets", fields, FIG1_FIELDS, 3, &c->datasets, &c->ndatasets, err) < 0) return -1;
     if (c->ndatasets > FIG1_MAX_Q) return pz_errf(err, "param 'datasets': at most %d datasets", FIG1_MAX_Q);
     int rc = pz_spec_strlist(spec, "bands", &c->bands, &c->nbands, err);
     if (rc < 0) return -1;
@@ -331,65 +372,128 @@ static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
 
 /* --- Figure 2: predicted vs true ------------------------------------------------------------ */
 
+#define FIG2_FIELDS 3 /* model, input, test (optional: default GalaxiesML) */
+
+typedef struct fig2_cfg {
+    const char **preds; /* FIG2_FIELDS strings per panel */
+    size_t npanels;
+    long seed_index;
+    const char *seed;   /* seeds[seed_index] when the `seeds` param lists them, else NULL */
+    pz_bins b;
+    const char *zp_col, *zt_col;
+} fig2_cfg;
+
+static const char *panel_test(const fig2_cfg *c, size_t m)
+{
+    const char *t = c->preds[FIG2_FIELDS * m + 2];
+    return t ? t : "GalaxiesML";
+}
+
+/* The panel's own numbers, written as the table attribute "stats <model> @ <test>":
+ * "seed n n_nan bias nmad outlier" over the grid's z_true range (docs/evaluate.md). */
+static void panel_stats(pz_table *t, const fig2_cfg *c, size_t m, const pz_table *p)
+{
+    size_t n = p->nrows;
+    double *zp = pz_xmalloc((n + 1) * sizeof *zp), *zt = pz_xmalloc((n + 1) * sizeof *zt);
+    double *work = pz_xmalloc((3 * n + 1) * sizeof *work);
+    for (size_t i = 0; i < n; i++) zp[i] = pz_col_f64(&p->cols[0], i), zt[i] = pz_col_f64(&p->cols[1], i);
+    pz_metrics mt;
+    pz_metrics_select(zp, zt, n, c->b.lo, c->b.hi, &mt, work);
+    /* which seed: the pipeline's list says (param seeds), else the file's own attribute */
+    const char *seed = c->seed ? c->seed : pz_table_attr(p, "seed");
+    char *key = pz_xasprintf("stats %s @ %s", c->preds[FIG2_FIELDS * m], panel_test(c, m));
+    char *val = seed && *seed && !strchr(seed, ' ')
+                    ? pz_xasprintf("%s %ld %ld %.17g %.17g %.17g", seed, mt.n, mt.n_nan, mt.v[PZ_M_BIAS], mt.v[PZ_M_NMAD],
+                                   mt.v[PZ_M_OUTLIER])
+                    : pz_xasprintf("#%ld %ld %ld %.17g %.17g %.17g", c->seed_index + 1, mt.n, mt.n_nan, mt.v[PZ_M_BIAS],
+                                   mt.v[PZ_M_NMAD], mt.v[PZ_M_OUTLIER]);
+    pz_table_set_attr(t, key, val);
+    free(key);
+    free(val);
+    free(zp);
+    free(zt);
+    free(work);
+}
+
+static int fig2_config(const pz_spec *spec, fig2_cfg *c, pz_err *err)
+{
+    static const char *const fields[FIG2_FIELDS] = {"model", "input", "test"};
+    memset(c, 0, sizeof *c);
+    c->b = (pz_bins){0, 4, 100};
+    c->zp_col = "z_pred", c->zt_col = "z_true";
+    if (map_list(spec, "predictions", fields, FIG2_FIELDS, 2, &c->preds, &c->npanels, err) < 0 ||
+        pz_spec_long(spec, "seed_index", &c->seed_index, err) < 0 || bins_param(spec, "scatter_bins", &c->b, err) < 0 ||
+        pz_spec_str(spec, "z_pred_column", &c->zp_col, err) < 0 || pz_spec_str(spec, "z_true_column", &c->zt_col, err) < 0) {
+        free(c->preds);
+        return -1;
+    }
+    const char **seeds = NULL;
+    size_t nseeds = 0;
+    int rc = pz_spec_strlist(spec, "seeds", &seeds, &nseeds, err);
+    if (rc < 0) {
+        free(c->preds);
+        return -1;
+    }
+    if (rc == 0 && c->seed_index >= 0 && (size_t)c->seed_index < nseeds) c->seed = seeds[c->seed_index];
+    free(seeds);
+    return 0;
+}
+
+/* One panel's grid rows from one predictions file; the panel's stats as an attribute. */
+static int fig2_panel(const pz_spec *spec, const fig2_cfg *c, size_t m, pz_table *t, pz_err *err)
+{
+    const char *path = NULL;
+    const char *cols[2] = {c->zp_col, c->zt_col};
+    pz_table *p = NULL;
+    if (input_file(spec, c->preds[FIG2_FIELDS * m + 1], c->seed_index, &path, err) < 0 ||
+        pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &p, err) < 0)
+        return pz_err_prefix(err, "figure 2, model '%s': ", c->preds[FIG2_FIELDS * m]);
+    size_t cells = c->b.n * c->b.n, base = m * cells;
+    for (size_t i = 0; i < cells; i++) {
+        size_t it = i / c->b.n, ip = i % c->b.n; /* z_true-major */
+        put_str(&t->cols[0], base + i, c->preds[FIG2_FIELDS * m]);
+        put_str(&t->cols[1], base + i, panel_test(c, m));
+        ((double *)t->cols[2].data)[base + i] = bin_edge(&c->b, it);
+        ((double *)t->cols[3].data)[base + i] = bin_edge(&c->b, it + 1);
+        ((double *)t->cols[4].data)[base + i] = bin_edge(&c->b, ip);
+        ((double *)t->cols[5].data)[base + i] = bin_edge(&c->b, ip + 1);
+    }
+    int64_t *count = (int64_t *)t->cols[6].data + base;
+    for (size_t i = 0; i < p->nrows; i++) {
+        long it = pz_bin_index(&c->b, pz_col_f64(&p->cols[1], i)), ip = pz_bin_index(&c->b, pz_col_f64(&p->cols[0], i));
+        if (it >= 0 && ip >= 0) count[(size_t)it * c->b.n + (size_t)ip]++;
+    }
+    panel_stats(t, c, m, p);
+    pz_table_free(p);
+    return 0;
+}
+
 static pz_table *fig2_table(const pz_spec *spec, pz_err *err)
 {
-    static const char *const fields[2] = {"model", "input"};
-    const char **models = NULL;
-    size_t nmodels = 0;
-    long seed_index = 0;
-    pz_bins b = {0, 4, 100};
-    const char *zp_col = "z_pred", *zt_col = "z_true";
-    if (map_list(spec, "predictions", fields, 2, &models, &nmodels, err) < 0 ||
-        pz_spec_long(spec, "seed_index", &seed_index, err) < 0 || bins_param(spec, "scatter_bins", &b, err) < 0 ||
-        pz_spec_str(spec, "z_pred_column", &zp_col, err) < 0 || pz_spec_str(spec, "z_true_column", &zt_col, err) < 0) {
-        free(models);
-        return NULL;
-    }
-    size_t cells = b.n * b.n;
-    pz_table *t = pz_table_new(nmodels * cells);
-    const char **labels = pz_xmalloc(nmodels * sizeof *labels);
-    for (size_t m = 0; m < nmodels; m++) labels[m] = models[2 * m];
-    pz_table_add(t, "model", PZ_STR, width_of(labels, nmodels));
+    fig2_cfg c;
+    if (fig2_config(spec, &c, err) < 0) return NULL;
+    size_t cells = c.b.n * c.b.n;
+    pz_table *t = pz_table_new(c.npanels * cells);
+    const char **labels = pz_xmalloc(c.npanels * sizeof *labels), **tests = pz_xmalloc(c.npanels * sizeof *tests);
+    for (size_t m = 0; m < c.npanels; m++) labels[m] = c.preds[FIG2_FIELDS * m], tests[m] = panel_test(&c, m);
+    pz_table_add(t, "model", PZ_STR, width_of(labels, c.npanels));
+    pz_table_add(t, "test", PZ_STR, width_of(tests, c.npanels));
     free(labels);
+    free(tests);
     const char *names[5] = {"z_true_lo", "z_true_hi", "z_pred_lo", "z_pred_hi", "count"};
     for (int k = 0; k < 4; k++) pz_table_add(t, names[k], PZ_F64, 0);
     pz_table_add(t, names[4], PZ_I64, 0);
-    for (size_t m = 0; m < nmodels; m++) {
-        const char *path;
-        const char *cols[2] = {zp_col, zt_col};
-        pz_table *p = NULL;
-        if (input_file(spec, models[2 * m + 1], seed_index, &path, err) < 0 ||
-            pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &p, err) < 0) {
-            pz_err_prefix(err, "figure 2, model '%s': ", models[2 * m]);
+    for (size_t m = 0; m < c.npanels; m++)
+        if (fig2_panel(spec, &c, m, t, err) < 0) {
             pz_table_free(t);
-            free(models);
+            free(c.preds);
             return NULL;
         }
-        size_t base = m * cells, in = 0;
-        for (size_t i = 0; i < cells; i++) {
-            size_t it = i / b.n, ip = i % b.n; /* z_true-major */
-            put_str(&t->cols[0], base + i, models[2 * m]);
-            ((double *)t->cols[1].data)[base + i] = bin_edge(&b, it);
-            ((double *)t->cols[2].data)[base + i] = bin_edge(&b, it + 1);
-            ((double *)t->cols[3].data)[base + i] = bin_edge(&b, ip);
-            ((double *)t->cols[4].data)[base + i] = bin_edge(&b, ip + 1);
-        }
-        int64_t *count = (int64_t *)t->cols[5].data + base;
-        for (size_t i = 0; i < p->nrows; i++) {
-            long it = pz_bin_index(&b, pz_col_f64(&p->cols[1], i)), ip = pz_bin_index(&b, pz_col_f64(&p->cols[0], i));
-            if (it >= 0 && ip >= 0) count[(size_t)it * b.n + (size_t)ip]++, in++;
-        }
-        char key[96], val[64];
-        snprintf(key, sizeof key, "n_%s", models[2 * m]);
-        snprintf(val, sizeof val, "%zu", in);
-        pz_table_set_attr(t, key, val);
-        pz_table_free(p);
-    }
-    free(models);
+    free(c.preds);
     return t;
 }
 
-/* --- Figure 3: metrics per bin -------------------------------------------------------------- */
+/* --- Figure 3: metrics in the LSST window, and per redshift bin ------------------------------ */
 
 double pz_fig3_goal(const pz_table *metrics, const char *metric)
 {
@@ -401,22 +505,23 @@ double pz_fig3_goal(const pz_table *metrics, const char *metric)
     return v ? strtod(v, NULL) : NAN;
 }
 
-/* Row of (model, test, "bin", stat, z_lo) in the metrics table, or -1. */
-static long metric_row(const pz_table *mt, size_t like, const char *stat)
+/* Row of (model, test, selection, stat, z_lo) in the metrics table, or -1. */
+static long metric_row(const pz_table *mt, size_t like, const char *selection, const char *stat)
 {
     const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
                     *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat"), *zlo = pz_table_col(mt, "z_lo");
     for (size_t i = 0; i < mt->nrows; i++)
         if (!memcmp((char *)model->data + i * model->width, (char *)model->data + like * model->width, model->width) &&
             !memcmp((char *)test->data + i * test->width, (char *)test->data + like * test->width, test->width) &&
-            str_is(sel, i, "bin") && str_is(st, i, stat) && pz_col_f64(zlo, i) == pz_col_f64(zlo, like))
+            str_is(sel, i, selection) && str_is(st, i, stat) && pz_col_f64(zlo, i) == pz_col_f64(zlo, like))
             return (long)i;
     return -1;
 }
 
-pz_table *pz_fig3_table(const pz_table *mt, const char *const *metric_names, size_t nmetrics, pz_err *err)
+pz_table *pz_fig3_table(const pz_table *mt, const char *selection, const char *const *metric_names, size_t nmetrics,
+                        pz_err *err)
 {
-    const char *need[] = {"model", "test", "selection", "stat", "z_lo", "z_hi", "n"};
+    const char *need[] = {"model", "test", "selection", "stat", "z_lo", "z_hi", "n", "n_nan"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!pz_table_need(mt, need[i], "metrics", err)) return NULL;
     for (size_t k = 0; k < nmetrics; k++)
@@ -424,28 +529,30 @@ pz_table *pz_fig3_table(const pz_table *mt, const char *const *metric_names, siz
     const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
                     *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat");
     size_t nmean = 0;
-    for (size_t i = 0; i < mt->nrows; i++) nmean += str_is(sel, i, "bin") && str_is(st, i, "mean");
+    for (size_t i = 0; i < mt->nrows; i++) nmean += str_is(sel, i, selection) && str_is(st, i, "mean");
     pz_table *t = pz_table_new(nmean * nmetrics);
     pz_table_add(t, "model", PZ_STR, model->width);
     pz_table_add(t, "test", PZ_STR, test->width);
     pz_table_add(t, "metric", PZ_STR, width_of(metric_names, nmetrics));
-    const char *cols[] = {"z_lo", "z_hi", "z_mid", "n", "mean", "std", "p16", "p84", "goal"};
+    const char *cols[] = {"z_lo", "z_hi", "z_mid", "n", "n_nan", "mean", "std", "p16", "p84", "goal"};
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) pz_table_add(t, cols[k], PZ_F64, 0);
     size_t r = 0;
     /* metric-major, then (model, test) and bins in metrics-table order: each series is contiguous */
     for (size_t k = 0; k < nmetrics; k++) {
         const pz_column *mc = pz_table_col(mt, metric_names[k]);
         for (size_t i = 0; i < mt->nrows; i++) {
-            if (!str_is(sel, i, "bin") || !str_is(st, i, "mean")) continue;
-            long s = metric_row(mt, i, "std"), lo = metric_row(mt, i, "p16"), hi = metric_row(mt, i, "p84");
+            if (!str_is(sel, i, selection) || !str_is(st, i, "mean")) continue;
+            long s = metric_row(mt, i, selection, "std"), lo = metric_row(mt, i, selection, "p16"),
+                 hi = metric_row(mt, i, selection, "p84");
             memcpy((char *)t->cols[0].data + r * t->cols[0].width, (char *)model->data + i * model->width, model->width);
             memcpy((char *)t->cols[1].data + r * t->cols[1].width, (char *)test->data + i * test->width, test->width);
             put_str(&t->cols[2], r, metric_names[k]);
             double zl = pz_col_f64(pz_table_col(mt, "z_lo"), i), zh = pz_col_f64(pz_table_col(mt, "z_hi"), i);
-            double v[9] = {zl, zh, (zl + zh) / 2, pz_col_f64(pz_table_col(mt, "n"), i), pz_col_f64(mc, i),
+            double v[10] = {zl, zh, (zl + zh) / 2, pz_col_f64(pz_table_col(mt, "n"), i),
+                           pz_col_f64(pz_table_col(mt, "n_nan"), i), pz_col_f64(mc, i),
                            s >= 0 ? pz_col_f64(mc, (size_t)s) : NAN, lo >= 0 ? pz_col_f64(mc, (size_t)lo) : NAN,
                            hi >= 0 ? pz_col_f64(mc, (size_t)hi) : NAN, pz_fig3_goal(mt, metric_names[k])};
-            for (int c = 0; c < 9; c++) ((double *)t->cols[3 + c].data)[r] = v[c];
+            for (int c = 0; c < 10; c++) ((double *)t->cols[3 + c].data)[r] = v[c];
             r++;
         }
     }
@@ -474,25 +581,51 @@ static int has_output(const pz_spec *spec, const char *name)
     return pz_ymap_get(spec->outputs, name) != NULL;
 }
 
+/* Seeds behind the metrics table's aggregates: the seed rows of its first group's whole range. */
+static size_t seed_count(const pz_table *mt)
+{
+    const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
+                    *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat");
+    size_t n = 0;
+    for (size_t i = 0; mt->nrows && i < mt->nrows; i++)
+        n += !memcmp((char *)model->data + i * model->width, model->data, model->width) &&
+             !memcmp((char *)test->data + i * test->width, test->data, test->width) && str_is(sel, i, "all") &&
+             str_is(st, i, "seed");
+    return n;
+}
+
+/* Figure 3 (output `fig3`: the LSST window, as the paper draws it) and its per-bin companion
+ * (output `fig3_bins`), both from evaluate's metrics table. */
 static int make_fig3(const pz_spec *spec, pz_err *err)
 {
-    static const char *default_metrics[3] = {"bias", "outlier", "rms"};
+    static const char *default_metrics[4] = {"bias", "nmad", "rms", "outlier"};
+    static const char *const outputs[2] = {"fig3", "fig3_bins"}, *const selections[2] = {"lsst", "bin"};
     const char **metrics = NULL, *path;
     size_t n = 0;
     int rc = pz_spec_strlist(spec, "metrics", &metrics, &n, err);
     if (rc < 0) return -1;
-    if (rc == 1) metrics = pz_xmalloc(sizeof default_metrics), memcpy(metrics, default_metrics, sizeof default_metrics), n = 3;
-    pz_table *mt = NULL, *t = NULL;
-    rc = -1;
-    if (pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0 &&
-        (t = pz_fig3_table(mt, metrics, n, err)) != NULL) {
-        for (const char *const *k = (const char *const[]){"goal_bias", "goal_scatter", "goal_outlier", "lsst_window", NULL}; *k; k++)
-            if (pz_table_attr(mt, *k)) pz_table_set_attr(t, *k, pz_table_attr(mt, *k));
-        rc = write_outputs(spec, "fig3", t, err);
+    if (rc == 1) metrics = pz_xmalloc(sizeof default_metrics), memcpy(metrics, default_metrics, sizeof default_metrics), n = 4;
+    pz_table *mt = NULL;
+    rc = pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0
+             ? 0
+             : -1;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        if (!has_output(spec, outputs[k])) continue;
+        pz_table *t = pz_fig3_table(mt, selections[k], metrics, n, err);
+        if (!t) {
+            rc = -1;
+            break;
+        }
+        for (const char *const *a = (const char *const[]){"goal_bias", "goal_scatter", "goal_outlier", "lsst_window", NULL}; *a; a++)
+            if (pz_table_attr(mt, *a)) pz_table_set_attr(t, *a, pz_table_attr(mt, *a));
+        char seeds[32];
+        snprintf(seeds, sizeof seeds, "%zu", seed_count(mt));
+        pz_table_set_attr(t, "seeds", seeds);
+        rc = write_outputs(spec, outputs[k], t, err);
+        pz_table_free(t);
     }
     if (rc < 0) pz_err_prefix(err, "figure 3: ");
     pz_table_free(mt);
-    pz_table_free(t);
     free(metrics);
     return rc;
 }
@@ -500,8 +633,9 @@ static int make_fig3(const pz_spec *spec, pz_err *err)
 static int plot_data_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
     (void)params, (void)summary;
-    if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3"))
-        return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3");
+    if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3") &&
+        !has_output(spec, "fig3_bins"))
+        return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3, fig3_bins");
     if (has_output(spec, "fig1")) {
         fig1_cfg c;
         int rc = fig1_config(spec, &c, err);
@@ -520,35 +654,38 @@ static int plot_data_stage(const pz_spec *spec, const void *params, char **summa
         if (rc < 0) return -1;
         pz_progress(0.8, "figure 2");
     }
-    if (has_output(spec, "fig3") && make_fig3(spec, err) < 0) return -1;
+    if ((has_output(spec, "fig3") || has_output(spec, "fig3_bins")) && make_fig3(spec, err) < 0) return -1;
     pz_progress(1, "figures 1-3 data");
     return 0;
 }
 
 /* Declared for --describe and the load-time check; the figure configs above read them. */
 static const pz_param_def PLOT_DATA_PARAMS[] = {
-    {PZ_PARAM("datasets", PZ_PT_LIST, NULL, "Figures 1-2: one {name, input, z} per dataset")},
+    {PZ_PARAM("datasets", PZ_PT_LIST, NULL, "Figure 1: one {name, input, z, z_label (optional)} per dataset")},
     {PZ_PARAM("bands", PZ_PT_STRINGS, "[g, r, i, z, y]", "bands of the colour panels")},
     {PZ_PARAM("mag_column", PZ_PT_STRING, "%s_cmodel_mag", "magnitude column template (the band replaces %s)")},
     {PZ_PARAM("mag_band", PZ_PT_STRING, "i", "band of the magnitude histograms")},
     {PZ_PARAM("z_bins", PZ_PT_ANY, NULL, "redshift histogram bins")},
     {PZ_PARAM("mag_bins", PZ_PT_ANY, NULL, "magnitude histogram bins")},
     {PZ_PARAM("color_bins", PZ_PT_ANY, NULL, "colour histogram bins")},
-    {PZ_PARAM("predictions", PZ_PT_LIST, NULL, "Figure 3: one {model, input} per model")},
-    {PZ_PARAM("seed_index", PZ_PT_INT, "0", "which seed's predictions Figure 3 draws"), PZ_RANGE(0, PZ_OPEN)},
-    {PZ_PARAM("scatter_bins", PZ_PT_ANY, NULL, "bins of the Figure 3 scatter density")},
+    {PZ_PARAM("predictions", PZ_PT_LIST, NULL, "Figure 2: one {model, input, test (optional)} per panel")},
+    {PZ_PARAM("seed_index", PZ_PT_INT, "0", "which seed's predictions Figure 2 draws"), PZ_RANGE(0, PZ_OPEN)},
+    {PZ_PARAM("seeds", PZ_PT_LIST, NULL, "the pipeline's seed list, so Figure 2 names seeds[seed_index]")},
+    {PZ_PARAM("scatter_bins", PZ_PT_ANY, NULL, "bins of the Figure 2 density maps")},
     {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column")},
     {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column")},
-    {PZ_PARAM("metrics", PZ_PT_STRINGS, NULL, "metrics shown beside Figure 3")},
+    {PZ_PARAM("metrics", PZ_PT_STRINGS, "[bias, nmad, rms, outlier]", "metrics of Figure 3 and its per-bin companion")},
     {0}};
 static const pz_io_def PLOT_DATA_INPUTS[] = {{"metrics", PZ_IO_ONE, 1, "evaluate's metrics table"}, {0}};
 static const pz_io_def PLOT_DATA_OUTPUTS[] = {
     {"fig1", PZ_IO_ONE, 1, "Figure 1 data (HDF5)"}, {"fig1_csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
     {"fig2", PZ_IO_ONE, 1, "Figure 2 data (HDF5)"}, {"fig2_csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
-    {"fig3", PZ_IO_ONE, 1, "Figure 3 data (HDF5)"}, {"fig3_csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
+    {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window (HDF5)"}, {"fig3_csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
+    {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin (HDF5)"},
+    {"fig3_bins_csv", PZ_IO_ONE, 1, "Figure 3b data (CSV)"},
     {0}};
 
 const pz_stage_def pz_plot_data_stage = {
-    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3 (HDF5 + CSV)",
+    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3 and 3b (HDF5 + CSV)",
     .params = PLOT_DATA_PARAMS, .inputs = PLOT_DATA_INPUTS, .open_inputs = 1, .outputs = PLOT_DATA_OUTPUTS,
     .run = plot_data_stage};

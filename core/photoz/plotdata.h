@@ -2,8 +2,9 @@
  * written both as HDF5 (one dataset per column) and CSV (docs/evaluate.md has the columns).
  *
  *   fig1  dataset quantity lo hi count density   histograms of z, i magnitude and colours
- *   fig2  model z_true_lo z_true_hi z_pred_lo z_pred_hi count       predicted vs true (2-D)
- *   fig3  model test metric z_lo z_hi z_mid n mean std p16 p84 goal  per-bin metrics over seeds
+ *   fig2  model test z_true_lo z_true_hi z_pred_lo z_pred_hi count  predicted vs true (2-D), one seed
+ *   fig3  model test metric z_lo z_hi z_mid n n_nan mean std p16 p84 goal  LSST-window metrics over seeds
+ *   fig3_bins  the same columns, one row per redshift bin
  *
  * Every histogram bin is right-closed, (lo, hi], like the redshift bins of the metrics. */
 #ifndef PZ_PLOTDATA_H
@@ -35,11 +36,13 @@ int pz_table_write_csv(FILE *out, const pz_table *t, pz_err *err);
  * outlier: < goal), read from the metrics table's attributes; NaN when the metric has none. */
 double pz_fig3_goal(const pz_table *metrics, const char *metric);
 
-/* The figures' tables, each from its inputs. */
-pz_table *pz_fig3_table(const pz_table *metrics, const char *const *metric_names, size_t nmetrics, pz_err *err);
+/* Figure 3's table from evaluate's metrics table: the seed statistics of `metric_names` for every
+ * (model, test set) in one selection ("lsst" for the window, "bin" for the redshift bins). */
+pz_table *pz_fig3_table(const pz_table *metrics, const char *selection, const char *const *metric_names, size_t nmetrics,
+                        pz_err *err);
 
-/* The whole stage: figures whose output (fig1, fig2, fig3) is declared are made; each figN
- * output may come with a figN_csv output. */
+/* The whole stage: figures whose output (fig1, fig2, fig3, fig3_bins) is declared are made; each
+ * may come with a <name>_csv output. */
 extern const pz_stage_def pz_plot_data_stage;
 
 #endif
