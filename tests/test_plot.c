@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photoz/plot.h"
 #include "photoz/plotdata.h"
 #include "support/pztest.h"
 #include "table/table.h"
@@ -147,12 +148,14 @@ static void test_end_to_end(void)
         "               {\"name\": \"GalaxiesML\", \"input\": \"gml\", \"z\": \"specz_redshift\"}],"
         "\"z_bins\": {\"lo\": 0, \"hi\": 3, \"n\": 30},"
         "\"predictions\": [{\"model\": \"NN-Base\", \"input\": \"base\"}, {\"model\": \"NN-TL\", \"input\": \"tl\"},"
-        "                  {\"model\": \"NN-Combo\", \"input\": \"combo\"}],"
+        "                  {\"model\": \"NN-Combo\", \"input\": \"combo\"},"
+        "                  {\"model\": \"NN-Base\", \"test\": \"TransferZ\", \"input\": \"base\"}],"
+        "\"seeds\": [3, 4],"
         "\"scatter_bins\": {\"lo\": 0, \"hi\": 4, \"n\": 40}},"
         "\"inputs\": {\"tz\": \"tz.h5\", \"gml\": \"gml.h5\", \"metrics\": \"metrics.h5\","
         "             \"base\": [\"base0.h5\", \"base1.h5\"], \"tl\": \"tl0.h5\", \"combo\": \"combo0.h5\"},"
         "\"outputs\": {\"fig1\": \"fig1.h5\", \"fig1_csv\": \"fig1.csv\", \"fig2\": \"fig2.h5\", \"fig2_csv\": \"fig2.csv\","
-        "              \"fig3\": \"fig3.h5\", \"fig3_csv\": \"fig3.csv\"}}");
+        "              \"fig3\": \"fig3.h5\", \"fig3_csv\": \"fig3.csv\", \"fig3_bins\": \"fig3b.h5\", \"fig3_bins_csv\": \"fig3b.csv\"}}");
     p = pz_xasprintf("%s/pd.json", d);
     pzt_write_file(p, spec);
     free(p);
@@ -177,30 +180,46 @@ static void test_end_to_end(void)
     }
     CU_ASSERT_EQUAL(zsum, 300);
     pz_table_free(t);
-    /* Figure 2: every prediction lands in the 40 x 40 grid (z_pred within (0, 4]) except those pushed past 4 */
+    /* Figure 2: four panels (three models on GalaxiesML, one on TransferZ); every prediction
+     * lands in the 40 x 40 grid (z_pred within (0, 4]) except those pushed past 4 */
     p = pz_xasprintf("%s/fig2.h5", d);
     CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
-    CU_ASSERT_EQUAL(t->nrows, 3 * 40 * 40);
+    CU_ASSERT_EQUAL(t->nrows, 4 * 40 * 40);
     double total = 0;
     for (size_t i = 0; i < 1600; i++) total += pz_col_f64(pz_table_col(t, "count"), i);
     CU_ASSERT_TRUE(total > 380 && total <= 400);
-    CU_ASSERT_DOUBLE_EQUAL(strtod(pz_table_attr(t, "n_NN-Base"), NULL), total, 0);
+    const pz_column *test_col = pz_table_col(t, "test");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(test_col);
+    CU_ASSERT_EQUAL(strncmp((const char *)test_col->data + 3 * 1600 * test_col->width, "TransferZ", 9), 0);
+    /* the panel's numbers: seed 3 is seeds[seed_index 0]; all 400 rows have 0 < z_true <= 4 */
+    const char *stats = pz_table_attr(t, "stats NN-Base @ GalaxiesML");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(stats);
+    CU_ASSERT_EQUAL(strncmp(stats, "3 400 0 ", 8), 0);
+    CU_ASSERT_PTR_NOT_NULL(pz_table_attr(t, "stats NN-Base @ TransferZ"));
     pz_table_free(t);
-    /* Figure 3: 3 metrics x 3 models x 8 default bins; bias goal 0.003 */
+    /* Figure 3: the LSST window, 4 default metrics x 3 models, one row each; bias goal 0.003 */
     p = pz_xasprintf("%s/fig3.h5", d);
     CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
-    CU_ASSERT_EQUAL(t->nrows, 3 * 3 * 8);
+    CU_ASSERT_EQUAL(t->nrows, 4 * 3);
     CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "goal"), 0), 0.003, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "z_lo"), 0), 0.3, 1e-15);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "seeds"), "2");
+    pz_table_free(t);
+    /* Figure 3b: 4 metrics x 3 models x 8 default bins */
+    p = pz_xasprintf("%s/fig3b.h5", d);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    free(p);
+    CU_ASSERT_EQUAL(t->nrows, 4 * 3 * 8);
     CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "z_mid"), 1), 0.45, 1e-12);
     CU_ASSERT_TRUE(pz_col_f64(pz_table_col(t, "p16"), 0) <= pz_col_f64(pz_table_col(t, "p84"), 0));
     pz_table_free(t);
-    p = pz_xasprintf("%s/fig3.csv", d);
+    p = pz_xasprintf("%s/fig3b.csv", d);
     char *csv = pzt_read_file(p, NULL);
     free(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    const char *head = "model,test,metric,z_lo,z_hi,z_mid,n,mean,std,p16,p84,goal\nNN-Base,GalaxiesML,bias,0,0.3,0.15,";
+    const char *head = "model,test,metric,z_lo,z_hi,z_mid,n,n_nan,mean,std,p16,p84,goal\nNN-Base,GalaxiesML,bias,0,0.3,0.15,";
     CU_ASSERT_EQUAL(strncmp(csv, head, strlen(head)), 0);
     free(csv);
 
@@ -209,16 +228,18 @@ static void test_end_to_end(void)
     pzt_write_file(p, "digraph p { \"mock-sky\" -> evaluate; evaluate -> \"plot-data\"; \"plot-data\" -> plot; }\n");
     free(p);
     spec = pz_xasprintf("{\"stage\": \"plot\", \"inputs\": {\"fig1\": \"fig1.h5\", \"fig2\": \"fig2.h5\", \"fig3\": \"fig3.h5\", "
-                        "\"dag\": \"dag.dot\"}, \"outputs\": {\"fig1_png\": \"f1.png\", \"fig1_svg\": \"f1.svg\", "
+                        "\"fig3_bins\": \"fig3b.h5\", \"flow\": \"dag.dot\", \"dag\": \"dag.dot\"}, "
+                        "\"outputs\": {\"fig1_png\": \"f1.png\", \"fig1_svg\": \"f1.svg\", "
                         "\"fig2_png\": \"f2.png\", \"fig2_svg\": \"f2.svg\", \"fig3_png\": \"f3.png\", \"fig3_svg\": \"f3.svg\", "
-                        "\"fig4_png\": \"f4.png\", \"fig4_svg\": \"f4.svg\"}}");
+                        "\"fig3_bins_png\": \"f5.png\", \"fig3_bins_svg\": \"f5.svg\", "
+                        "\"fig4_png\": \"f4.png\", \"fig4_svg\": \"f4.svg\", \"dag_png\": \"f6.png\", \"dag_svg\": \"f6.svg\"}}");
     p = pz_xasprintf("%s/plot.json", d);
     pzt_write_file(p, spec);
     free(p);
     free(spec);
     CU_ASSERT_EQUAL(pzt_run(d, &out, "%s/pzflow-plot plot.json", pzt_bin_dir()), 0);
     free(out);
-    for (int f = 1; f <= 4; f++) {
+    for (int f = 1; f <= 6; f++) {
         char *png = pz_xasprintf("%s/f%d.png", d, f), *svg = pz_xasprintf("%s/f%d.svg", d, f);
         CU_ASSERT_TRUE(has_magic(png, "\x89PNG\r\n\x1a\n", 8, 2000));
         CU_ASSERT_TRUE(has_magic(svg, "<svg", 4, 1000));
@@ -239,12 +260,140 @@ static void test_end_to_end(void)
     free(d);
 }
 
+
+/* --- what the gnuplot scripts draw ------------------------------------------------------------ */
+
+/* Write figure `name` of table t into a fresh work directory and return its script body. */
+static char *figure_script(const char *name, pz_table *t, char **dir)
+{
+    *dir = pzt_mkdtemp("plotscript");
+    char *png = pz_xasprintf("%s/out.png", *dir), *body = pz_xasprintf("%s/%s_body.gp", *dir, name);
+    pz_err err;
+    int rc = pz_plot_figure(name, t, png, NULL, *dir, &err);
+    if (rc) fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, 0);
+    char *text = pzt_read_file(body, NULL);
+    free(png);
+    free(body);
+    pz_table_free(t);
+    return text;
+}
+
+static void set_str(pz_table *t, const char *col, size_t row, const char *v)
+{
+    pz_column *c = pz_table_col(t, col);
+    memcpy((char *)c->data + row * c->width, v, strlen(v));
+}
+
+static void test_fig2_zooms_and_labels(void)
+{
+    /* a 40 x 40 grid over (0, 4] with galaxies only at z < 1.2: the axes stop at 1.25 */
+    pz_table *t = pz_table_new(1600);
+    pz_table_add(t, "model", PZ_STR, 8);
+    pz_table_add(t, "test", PZ_STR, 10);
+    const char *num[5] = {"z_true_lo", "z_true_hi", "z_pred_lo", "z_pred_hi", "count"};
+    for (int k = 0; k < 5; k++) pz_table_add(t, num[k], PZ_F64, 0);
+    for (size_t i = 0; i < 1600; i++) {
+        size_t a = i / 40, b = i % 40;
+        set_str(t, "model", i, "NN_Base");
+        set_str(t, "test", i, "GalaxiesML");
+        pz_col_set_f64(pz_table_col(t, "z_true_lo"), i, 0.1 * (double)a);
+        pz_col_set_f64(pz_table_col(t, "z_true_hi"), i, 0.1 * (double)(a + 1));
+        pz_col_set_f64(pz_table_col(t, "z_pred_lo"), i, 0.1 * (double)b);
+        pz_col_set_f64(pz_table_col(t, "z_pred_hi"), i, 0.1 * (double)(b + 1));
+        pz_col_set_f64(pz_table_col(t, "count"), i, a < 12 && b < 12 ? 5 : 0);
+    }
+    pz_table_set_attr(t, "stats NN_Base @ GalaxiesML", "7 1234 3 -0.0123 0.0456 0.0078");
+    char *dir, *gp = figure_script("fig2", t, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xrange [0:1.25]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set yrange [0:1.25]"));
+    /* the outlier lines are 0.15 (1 + z), and say so */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "x + 0.15*(1+x)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "|{/Symbol D}z| = 0.15 (1 + z_{true})"));
+    /* the seed, N with the NaN excluded, and the metrics; the model's underscore printed as written */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "(seed 7)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N = 1,234 (+3 NaN excluded)'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'bias = -0.0123'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'NMAD = 0.0456'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'outlier fraction = 0.0078'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "NN\\_Base on the GalaxiesML test set"));
+    free(gp);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void test_fig3_bins_range_ignores_small_bins(void)
+{
+    /* three bins of bias: two of 1000 galaxies near 0, one of 2 galaxies at -0.5 */
+    pz_table *t = pz_table_new(3);
+    pz_table_add(t, "model", PZ_STR, 7);
+    pz_table_add(t, "test", PZ_STR, 10);
+    pz_table_add(t, "metric", PZ_STR, 4);
+    const char *num[7] = {"z_lo", "z_hi", "z_mid", "n", "mean", "std", "goal"};
+    for (int k = 0; k < 7; k++) pz_table_add(t, num[k], PZ_F64, 0);
+    double rows[3][7] = {{0, 1, 0.5, 1000, 0.01, 0.002, 0.003}, {1, 2, 1.5, 1000, -0.02, 0.004, 0.003},
+                         {2, 3, 2.5, 2, -0.5, 0.1, 0.003}};
+    for (size_t i = 0; i < 3; i++) {
+        set_str(t, "model", i, "NN-Base");
+        set_str(t, "test", i, "GalaxiesML");
+        set_str(t, "metric", i, "bias");
+        for (int k = 0; k < 7; k++) pz_col_set_f64(pz_table_col(t, num[k]), i, rows[i][k]);
+    }
+    char *dir, *gp = figure_script("fig3_bins", t, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    const char *yr = strstr(gp, "set yrange [");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(yr);
+    double lo = NAN, hi = NAN;
+    CU_ASSERT_EQUAL(sscanf(yr, "set yrange [%lf:%lf]", &lo, &hi), 2);
+    CU_ASSERT_TRUE(lo > -0.05 && lo < -0.024); /* -0.024 - padding, not -0.6 */
+    CU_ASSERT_TRUE(hi > 0.012 && hi < 0.05);
+    /* N per bin is written, in red below 50 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=1,000' at 0.5, graph 0.96"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=2' at 2.5, graph 0.96 center font ',8' tc rgb '#aa0000'"));
+    free(gp);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
+static void test_fig1_legends_say_which_redshift(void)
+{
+    pz_table *t = pz_table_new(2);
+    pz_table_add(t, "dataset", PZ_STR, 10);
+    pz_table_add(t, "quantity", PZ_STR, 4);
+    const char *num[3] = {"lo", "hi", "density"};
+    for (int k = 0; k < 3; k++) pz_table_add(t, num[k], PZ_F64, 0);
+    const char *names[2] = {"TransferZ", "GalaxiesML"};
+    for (size_t i = 0; i < 2; i++) {
+        set_str(t, "dataset", i, names[i]);
+        set_str(t, "quantity", i, "z");
+        pz_col_set_f64(pz_table_col(t, "hi"), i, 1);
+        pz_col_set_f64(pz_table_col(t, "density"), i, 1);
+    }
+    pz_table_set_attr(t, "n_TransferZ", "70123");
+    pz_table_set_attr(t, "z_TransferZ", "photo-z (lp_zPDF)");
+    pz_table_set_attr(t, "n_GalaxiesML", "60000");
+    pz_table_set_attr(t, "z_GalaxiesML", "spec-z");
+    char *dir, *gp = figure_script("fig1", t, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'TransferZ: photo-z (lp\\_zPDF), N = 70,123'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'GalaxiesML: spec-z, N = 60,000'"));
+    /* headroom above the histograms for the legend */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set offsets 0, 0, graph 0.28, 0"));
+    free(gp);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("plot", (pzt_case[]){
                           {"right-closed histogram bins", test_bins_right_closed},
                           {"CSV writer", test_csv},
                           {"evaluate -> plot-data -> plot", test_end_to_end},
+                          {"Figure 2: zoomed axes, seed, N, metrics, outlier label", test_fig2_zooms_and_labels},
+                          {"Figure 3b: y-range from bins of >= 50 galaxies, N per bin", test_fig3_bins_range_ignores_small_bins},
+                          {"Figure 1: legends say which redshift, and N", test_fig1_legends_say_which_redshift},
                           {0}});
     return pzt_main();
 }
