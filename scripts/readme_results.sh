@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Put the results of the last `pzflow run pipelines/paper.yaml` into README.md: the metric table
-# (from `pzflow show`) between the results markers, the paper comparison between the paper
-# markers, and the four figures into docs/figures/.
-# Nothing in the README's results section is typed by hand.
+# (from `pzflow show`) between the results markers, the comparison with the paper between the
+# paper markers, and the figures into docs/figures/.
+# Nothing in the README's results section is typed by hand: the comparison's sentences are
+# written here from the ratios' bootstrap intervals, so none claims more than they show.
 #   scripts/readme_results.sh [PIPELINE] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,9 @@ name=$(basename "$pipeline" .yaml)
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 "$build/bin/pzflow" show "$pipeline" > "$table"
-for n in 1 2 3 4; do
-  install -m 644 "results/$name/plot/fig${n}_png" "docs/figures/fig${n}.png"
-  install -m 644 "results/$name/plot/fig${n}_svg" "docs/figures/fig${n}.svg"
+for fig in fig1 fig2 fig3 fig3_bins fig4 dag; do
+  install -m 644 "results/$name/plot/${fig}_png" "docs/figures/${fig}.png"
+  install -m 644 "results/$name/plot/${fig}_svg" "docs/figures/${fig}.svg"
 done
 /usr/bin/python3 - "$table" "$pipeline" <<'PY'
 import re, sys
@@ -22,28 +23,136 @@ table = open(sys.argv[1]).read().strip()
 # The provenance comment is for machines; the README shows the table itself.
 table = re.sub(r"<!--.*?-->\n?", "", table, flags=re.S).strip()
 
-def ratios(md):
-    """{(test set, 'NN-Base / NN-TL'): [|bias|, RMS, outlier, catastrophic]} of the LSST-window table."""
-    sec = md.split("## Ratios NN-Base / model, LSST window", 1)[1].split("\n## ", 1)[0]
-    out = {}
-    for line in sec.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[1].startswith("NN-Base /"):
-            out[(cells[0], cells[1])] = cells[2:]
+CELL = re.compile(r"^(n/a|inf|[-0-9.]+)(?: \[([-0-9.]+|inf), ([-0-9.]+|inf)\])?$")
+
+
+def number(s):
+    return float("inf") if s == "inf" else float(s)
+
+
+def split_row(line):
+    """Cells of a Markdown table row; an escaped \\| stays inside its cell."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+
+
+def ratios(md, heading):
+    """{(test set, 'NN-Base / NN-TL'): {column: (ratio, lo, hi)}} of one ratio table."""
+    sec = md.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = [split_row(l) for l in sec.splitlines() if l.startswith("|")]
+    head, out = rows[0], {}
+    for cells in rows[2:]:
+        vals = {}
+        for col, cell in zip(head[2:], cells[2:]):
+            m = CELL.match(cell)
+            if not m:
+                sys.exit(f"readme_results.sh: cannot read ratio cell {cell!r} ({cells[0]}, {cells[1]}, {col})")
+            r, lo, hi = m.groups()
+            vals[col] = (None if r == "n/a" else number(r), None if lo is None else number(lo),
+                         None if hi is None else number(hi))
+        out[(cells[0], cells[1])] = vals
     return out
 
-r = ratios(table)
+
+def seeds(md):
+    m = re.search(r"^\| NN-Base \| GalaxiesML \| (\d+) \|", md, flags=re.M)
+    return m.group(1) if m else "?"
+
+
+def goals(md):
+    """{(model, test set): 'PASS' or 'FAIL (...)'} of the LSST-window summary table."""
+    sec = md.split("## LSST window", 1)[1].split("\n## ", 1)[0]
+    out = {}
+    for l in sec.splitlines():
+        cells = split_row(l) if l.startswith("|") else []
+        if len(cells) == 10 and cells[0].startswith("NN-"):
+            out[(cells[0], cells[1])] = cells[9]
+    return out
+
+
+r = ratios(table, "## Ratios NN-Base / model, LSST window")
+nseeds = seeds(table)
 tl, combo = "NN-Base / NN-TL", "NN-Base / NN-Combo"
 g, t = "GalaxiesML", "TransferZ"
-rows = [("\\|bias\\| ratio, GalaxiesML test", "~5x", 0, g),
-        ("RMS ratio, GalaxiesML test", "~1.5x", 1, g),
-        ("catastrophic-fraction ratio, GalaxiesML test", "~1.3x", 3, g),
-        ("outlier-fraction (\\|dz\\| > 0.15) ratio, GalaxiesML test", "not quoted", 2, g),
-        ("\\|bias\\| ratio, TransferZ test", "< 1 (TL and Combo somewhat worse)", 0, t),
-        ("RMS ratio, TransferZ test", "< 1 (TL and Combo somewhat worse)", 1, t)]
-paper = ["| NN-Base / model, LSST window | paper | pzflow NN-Base / NN-TL | pzflow NN-Base / NN-Combo |",
+MB, BM = "\\|mean bias\\|", "mean \\|bias\\|"
+
+
+def fmt(v):
+    return "inf" if v == float("inf") else f"{v:.2f}"
+
+
+def cell(v):
+    ratio, lo, hi = v
+    if ratio is None:
+        return "n/a"
+    return fmt(ratio) + ("" if lo is None else f" [{fmt(lo)}, {fmt(hi)}]")
+
+
+# rows: (label, what the paper says, ratio column, test set, the paper's claim as a test)
+rows = [(f"{MB} ratio, GalaxiesML test", "~5x", MB, g, ("better", 5.0)),
+        (f"{BM} ratio, GalaxiesML test", "~5x (definition not stated)", BM, g, ("better", 5.0)),
+        ("RMS ratio, GalaxiesML test", "~1.5x", "RMS", g, ("better", 1.5)),
+        ("catastrophic-fraction ratio, GalaxiesML test", "~1.3x", "catastrophic fraction", g, ("better", 1.3)),
+        ("outlier-fraction (\\|dz\\| > 0.15) ratio, GalaxiesML test", "not quoted", "outlier fraction", g, None),
+        ("NMAD ratio, GalaxiesML test", "not quoted", "NMAD", g, None),
+        (f"{MB} ratio, TransferZ test", "< 1 (TL and Combo somewhat worse)", MB, t, ("worse", None)),
+        (f"{BM} ratio, TransferZ test", "< 1 (TL and Combo somewhat worse)", BM, t, ("worse", None)),
+        ("RMS ratio, TransferZ test", "< 1 (TL and Combo somewhat worse)", "RMS", t, ("worse", None))]
+paper = [f"Ratios NN-Base / model of the seed means in the LSST window, with 95% bootstrap intervals over "
+         f"the {nseeds} seeds (`evaluate`; docs/evaluate.md). > 1: the model improves on NN-Base. "
+         f"{MB} is the ratio of the seed-mean biases (seeds of opposite sign cancel); {BM} averages "
+         f"each seed's absolute bias first.",
+         "",
+         "| NN-Base / model, LSST window | paper | pzflow NN-Base / NN-TL | pzflow NN-Base / NN-Combo |",
          "| --- | --- | ---: | ---: |"]
-paper += [f"| {name} | {pub} | {r[(ts, tl)][k]} | {r[(ts, combo)][k]} |" for name, pub, k, ts in rows]
+paper += [f"| {label} | {pub} | {cell(r[(ts, tl)][col])} | {cell(r[(ts, combo)][col])} |"
+          for label, pub, col, ts, _ in rows]
+
+
+def verdict(v, claim):
+    """One clause on what the interval shows, against the paper's claim."""
+    ratio, lo, hi = v
+    if ratio is None:
+        return "no ratio (0/0: neither model has any)"
+    if lo is None:
+        return f"{fmt(ratio)}, no interval (one seed)"
+    iv = f"{fmt(ratio)} [{fmt(lo)}, {fmt(hi)}]"
+    if lo > 1:
+        shown = "improves on NN-Base"
+    elif hi < 1:
+        shown = "is worse than NN-Base"
+    else:
+        shown = "is not shown to differ from NN-Base (the interval holds 1)"
+    if claim is None:
+        return f"{iv}: {shown}"
+    kind, value = claim
+    if kind == "better":
+        if lo > 1 and lo <= value <= hi:
+            agree = f"consistent with the paper's ~{value:g}x (inside the interval)"
+        elif lo > 1:
+            agree = f"but the paper's ~{value:g}x lies outside the interval"
+        elif hi < 1:
+            agree = "unlike the paper"
+        else:
+            agree = f"so the paper's ~{value:g}x is neither confirmed nor excluded"
+    else:
+        agree = "as the paper reports" if hi < 1 else "unlike the paper" if lo > 1 else \
+            "so the paper's 'somewhat worse' is neither confirmed nor excluded"
+    return f"{iv}: {shown}, {agree}"
+
+
+prose = [f"What the intervals show ({nseeds} seeds; generated from the table above):", ""]
+for label, pub, col, ts, claim in rows:
+    if claim is None:
+        continue
+    what = label.replace(" ratio", "").replace("\\|", "|")
+    prose.append(f"* {what}: NN-TL {verdict(r[(ts, tl)][col], claim)}; "
+                 f"NN-Combo {verdict(r[(ts, combo)][col], claim)}.")
+gl = goals(table)
+passes = [f"{m} on {ts}" for (m, ts), v in gl.items() if v == "PASS"]
+prose += ["", "LSST goals, tested on the seed means (no interval): "
+          + (", ".join(passes) + " meet" + ("s" if len(passes) == 1 else "") + " all three"
+             if passes else "no model meets all three")
+          + "; " + "; ".join(f"{m} on {ts}: {v}" for (m, ts), v in gl.items() if v != "PASS") + "."]
 
 # The table's own headings sit under the README's "Results" section; the long per-bin table folds.
 table = re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", table, flags=re.M)
@@ -59,7 +168,7 @@ def splice(text, name, body):
     return text[:i] + body + text[j:]
 gen = f"_Generated by `scripts/readme_results.sh` from `pzflow show {sys.argv[2]}` (mock data)._"
 readme = splice(readme, "results", f"\n{gen}\n\n{table}\n\n")
-readme = splice(readme, "paper", f"\n{gen}\n\n" + "\n".join(paper) + "\n\n")
+readme = splice(readme, "paper", f"\n{gen}\n\n" + "\n".join(paper) + "\n\n" + "\n".join(prose) + "\n\n")
 open("README.md", "w").write(readme)
 PY
 echo "README.md results and docs/figures/ updated from $pipeline"
