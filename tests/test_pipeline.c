@@ -631,6 +631,47 @@ static void test_bin_dir_first(void)
     free(plain);
 }
 
+
+static void test_flow_chart(void)
+{
+    pz_err err;
+    pz_pipeline *p = load("stages:\n"
+                          "  gen: {run: /bin/true, outputs: [cat, other]}\n"
+                          "  ingest: {run: /bin/true, inputs: {c: gen/cat, d: data/a.txt}, outputs: [table]}\n"
+                          "  build: {run: /bin/true, inputs: {t: ingest/table}, outputs: [train, test]}\n"
+                          "  fit: {run: /bin/true, foreach: [1, 2], inputs: {d: build/train}, outputs: [m]}\n",
+                          &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char *dot = pz_pipeline_flow_dot(p, "build", "How \"build\" is made", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
+    /* the title, escaped; top to bottom */
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "label=\"How \\\"build\\\" is made\";"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "rankdir=TB;"));
+    /* inputs: the generating stage's output that is used (not `other`), and the external file */
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"gen/cat\" [label=\"input\\ngen/cat\", shape=cylinder"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"gen\" -> \"gen/cat\";"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "[label=\"input\\ndata/a.txt\", shape=cylinder"));
+    CU_ASSERT_PTR_NULL(strstr(dot, "gen/other"));
+    /* processes joined by what flows; the target's outputs released; nothing downstream */
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"ingest\" [label=\"ingest\\n(true)\", shape=box"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"gen/cat\" -> \"ingest\";"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"ingest\" -> \"build\" [label=\"table\"];"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"released:build/train\" [label=\"released\\nbuild/train\", shape=folder"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"build\" -> \"released:build/test\";"));
+    CU_ASSERT_PTR_NULL(strstr(dot, "fit"));
+    free(dot);
+    /* a foreach target is drawn once */
+    dot = pz_pipeline_flow_dot(p, "fit", "t", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
+    const char *first = strstr(dot, "\"released:fit/m\" [");
+    CU_ASSERT_TRUE(first && !strstr(first + 1, "\"released:fit/m\" ["));
+    free(dot);
+    /* an unknown target is one error naming it */
+    CU_ASSERT_PTR_NULL(pz_pipeline_flow_dot(p, "nope", "t", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "flow chart: no stage 'nope' in "));
+    pz_pipeline_free(p);
+}
+
 static void test_dot_output(void)
 {
     pz_err err;
@@ -828,6 +869,7 @@ int main(void)
                                        {"topological ties", test_topological_order_ties},
                                        {"bin_dir first", test_bin_dir_first},
                                        {"dot", test_dot_output},
+                                       {"flow chart of one stage's outputs", test_flow_chart},
                                        {"500 stages", test_500_stages},
                                        {"extends", test_extends},
                                        {"endless and huge files are refused", test_endless_and_huge_files_are_refused},

@@ -385,6 +385,41 @@ static void test_fig1_legends_say_which_redshift(void)
     free(dir);
 }
 
+
+static void test_dag_flow_params(void)
+{
+    char *d = pzt_mkdtemp("dagflow"), *out = NULL;
+    char *p = pz_xasprintf("%s/p.yaml", d);
+    pzt_write_file(p, "stages:\n  a: {run: /bin/true, outputs: [o]}\n  b: {run: /bin/true, inputs: {i: a/o}, outputs: [t]}\n");
+    free(p);
+    const char *specs[3] = {
+        "{\"stage\": \"dag\", \"params\": {\"flow_of\": \"b\"}, \"inputs\": {\"pipeline\": \"p.yaml\"}, "
+        "\"outputs\": {\"dot\": \"d.dot\"}}",
+        "{\"stage\": \"dag\", \"params\": {\"flow_of\": \"nope\"}, \"inputs\": {\"pipeline\": \"p.yaml\"}, "
+        "\"outputs\": {\"dot\": \"d.dot\", \"flow\": \"f.dot\"}}",
+        "{\"stage\": \"dag\", \"params\": {\"flow_of\": \"b\", \"flow_title\": \"T\"}, \"inputs\": {\"pipeline\": \"p.yaml\"}, "
+        "\"outputs\": {\"dot\": \"d.dot\", \"flow\": \"f.dot\"}}"};
+    const char *want[3] = {"param 'flow_of' and output 'flow' go together: declare both or neither",
+                           "flow chart: no stage 'nope' in ", NULL};
+    for (int k = 0; k < 3; k++) {
+        p = pz_xasprintf("%s/s.json", d);
+        pzt_write_file(p, specs[k]);
+        free(p);
+        int rc = pzt_run(d, &out, "%s/pzflow-dag s.json", pzt_bin_dir());
+        CU_ASSERT_EQUAL(rc, want[k] ? 1 : 0);
+        if (want[k]) CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want[k]));
+        if (!want[k] && rc) fprintf(stderr, "\n%s\n", out);
+        free(out);
+    }
+    p = pz_xasprintf("%s/f.dot", d);
+    char *flow = pzt_read_file(p, NULL);
+    free(p);
+    CU_ASSERT_PTR_NOT_NULL(flow && strstr(flow, "\"released:b/t\""));
+    free(flow);
+    pzt_rmtree(d);
+    free(d);
+}
+
 int main(void)
 {
     pzt_suite("plot", (pzt_case[]){
@@ -394,6 +429,7 @@ int main(void)
                           {"Figure 2: zoomed axes, seed, N, metrics, outlier label", test_fig2_zooms_and_labels},
                           {"Figure 3b: y-range from bins of >= 50 galaxies, N per bin", test_fig3_bins_range_ignores_small_bins},
                           {"Figure 1: legends say which redshift, and N", test_fig1_legends_say_which_redshift},
+                          {"dag: flow_of and the flow output", test_dag_flow_params},
                           {0}});
     return pzt_main();
 }
