@@ -89,11 +89,23 @@ static void test_punctuation_and_command_words_on_one_line_stay_text(void)
     CU_ASSERT_PTR_NOT_NULL(svg);
     CU_ASSERT_PTR_NOT_NULL(svg && strstr(svg, "touch"));   /* drawn as the title's text */
     CU_ASSERT_PTR_NOT_NULL(svg && strstr(svg, "it's NN")); /* the doubled quote prints once */
+    CU_ASSERT_PTR_NOT_NULL(svg && strstr(svg, "NN_Base"));  /* one backslash: the underscore, not a subscript */
     free(svg);
     free(svg_path);
     free(label);
     free(canary);
     pzt_rmtree(dir);
+}
+
+static void test_an_attribute_with_a_newline_is_refused(void)
+{
+    /* attributes reach the scripts too (Figure 1's redshift labels, Figure 2's seed) */
+    pz_table *t = fig2_table("NN-Base");
+    pz_table_set_attr(t, "z_TransferZ", "photo-z\n!touch /tmp/x");
+    pz_err err;
+    CU_ASSERT_EQUAL(pz_plot_check_table(t, "input", &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "input attribute 'z_TransferZ': 'photo-z\\n!touch /tmp/x' holds a newline"));
+    pz_table_free(t);
 }
 
 static void test_an_output_path_with_a_newline_is_refused(void)
@@ -119,6 +131,7 @@ int main(void)
                                {"punctuation and command words on one line stay text",
                                 test_punctuation_and_command_words_on_one_line_stay_text},
                                {"an output path with a newline is refused", test_an_output_path_with_a_newline_is_refused},
+                               {"an attribute with a newline is refused", test_an_attribute_with_a_newline_is_refused},
                                {0}});
     return pzt_main();
 }
