@@ -356,6 +356,42 @@ static void test_fig3_bins_range_ignores_small_bins(void)
     free(dir);
 }
 
+
+static void test_fig3_window_as_the_paper(void)
+{
+    /* two models on two test sets, one metric: models along x, test sets as series, sd bars */
+    pz_table *t = pz_table_new(4);
+    pz_table_add(t, "model", PZ_STR, 7);
+    pz_table_add(t, "test", PZ_STR, 10);
+    pz_table_add(t, "metric", PZ_STR, 4);
+    const char *num[5] = {"n", "n_nan", "mean", "std", "goal"};
+    for (int k = 0; k < 5; k++) pz_table_add(t, num[k], PZ_F64, 0);
+    const char *models[2] = {"NN-Base", "NN-TL"}, *tests[2] = {"GalaxiesML", "TransferZ"};
+    for (size_t i = 0; i < 4; i++) {
+        set_str(t, "model", i, models[i % 2]);
+        set_str(t, "test", i, tests[i / 2]);
+        set_str(t, "metric", i, "nmad");
+        double v[5] = {1000, i == 3 ? 2 : 0, 0.01 * (double)(i + 1), 0.001, 0.02};
+        for (int k = 0; k < 5; k++) pz_col_set_f64(pz_table_col(t, num[k]), i, v[k]);
+    }
+    pz_table_set_attr(t, "seeds", "10");
+    pz_table_set_attr(t, "lsst_window", "0.3,1.5");
+    char *dir, *gp = figure_script("fig3", t, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "LSST window 0.3 < z_{true} ≤ 1.5; mean over 10 seeds, bars ± 1 standard deviation"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "NaN predictions excluded per seed: NN-TL on TransferZ 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xtics ('NN-Base' 1, 'NN-TL' 2)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with yerrorbars"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "title 'TransferZ test set'"));
+    /* the goal is the only green */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "title 'LSST goal'"));
+    CU_ASSERT_PTR_NULL(strstr(gp, "'#2e933c' title 'GalaxiesML"));
+    CU_ASSERT_PTR_NULL(strstr(gp, "'#2e933c' title 'TransferZ"));
+    free(gp);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 static void test_fig1_legends_say_which_redshift(void)
 {
     pz_table *t = pz_table_new(2);
@@ -428,6 +464,7 @@ int main(void)
                           {"evaluate -> plot-data -> plot", test_end_to_end},
                           {"Figure 2: zoomed axes, seed, N, metrics, outlier label", test_fig2_zooms_and_labels},
                           {"Figure 3b: y-range from bins of >= 50 galaxies, N per bin", test_fig3_bins_range_ignores_small_bins},
+                          {"Figure 3: the LSST window per model and test set, as the paper", test_fig3_window_as_the_paper},
                           {"Figure 1: legends say which redshift, and N", test_fig1_legends_say_which_redshift},
                           {"dag: flow_of and the flow output", test_dag_flow_params},
                           {0}});

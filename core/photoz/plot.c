@@ -207,8 +207,10 @@ static void put_quoted(FILE *f, const char *s, int enhanced)
 }
 
 #define MAXS 16
-static const char *const COLORS[MAXS] = {"#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#66a182", "#8d6a9f", "#00798c", "#3c3c3c",
-                                          "#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#66a182", "#8d6a9f", "#00798c", "#3c3c3c"};
+/* Series colours. No green: green is the LSST goal's colour in Figure 3, so no model or test
+ * set may share it. */
+static const char *const COLORS[MAXS] = {"#1b6ca8", "#d1495b", "#8d6a9f", "#edae49", "#00798c", "#3c3c3c", "#b5651d", "#7f7f7f",
+                                          "#1b6ca8", "#d1495b", "#8d6a9f", "#edae49", "#00798c", "#3c3c3c", "#b5651d", "#7f7f7f"};
 
 /* s with gnuplot's enhanced-text specials escaped, for a user label inside a put_quotedf
  * format that carries markup of its own (malloc'd). */
@@ -504,6 +506,26 @@ static double goal_of(const pz_table *t, const char *metric, const char *test)
     return NAN;
 }
 
+/* "; NaN predictions excluded per seed: NN-TL on TransferZ 3" when any row has n_nan > 0, for a
+ * figure title (a metric over fewer galaxies than the test set must say so); "" otherwise. */
+static char *nan_note(const pz_table *t)
+{
+    char *note = pz_xstrdup("");
+    if (!pz_table_col(t, "n_nan")) return note;
+    for (size_t i = 0; i < t->nrows; i++) {
+        if (!(num(t, "n_nan", i) > 0)) continue;
+        char *m = cell(t, "model", i), *ts = cell(t, "test", i), *em = enh(m), *et = enh(ts);
+        char *item = pz_xasprintf("%s on %s %g", em, et, num(t, "n_nan", i));
+        if (!strstr(note, item)) {
+            char *longer = pz_xasprintf("%s%s%s", note, *note ? ", " : "; NaN predictions excluded per seed: ", item);
+            free(note);
+            note = longer;
+        }
+        free(item), free(m), free(ts), free(em), free(et);
+    }
+    return note;
+}
+
 static const char *seeds_text(const pz_table *t, char *buf, size_t size)
 {
     const char *n = pz_table_attr(t, "seeds");
@@ -523,8 +545,10 @@ static int fig3_script(const pz_table *t, const char *dir, FILE *gp, pz_err *err
     double wlo, whi;
     if (w && sscanf(w, "%lf,%lf", &wlo, &whi) == 2) snprintf(window, sizeof window, "the LSST window %g < z_{true} ≤ %g", wlo, whi);
     fprintf(gp, "set multiplot layout %zu,%zu title ", rows, cols);
-    put_quotedf(gp, 0, "Figure 3: metrics in %s; mean over %s, bars ± 1 standard deviation; green: LSST goal", window,
-                seeds_text(t, seeds, sizeof seeds));
+    char *nan = nan_note(t);
+    put_quotedf(gp, 0, "Figure 3: metrics in %s; mean over %s, bars ± 1 standard deviation; green: LSST goal%s", window,
+                seeds_text(t, seeds, sizeof seeds), nan);
+    free(nan);
     fprintf(gp, " font ',13' margins 0.08,0.98,0.07,0.90 spacing 0.09,0.12\nset grid ytics lc rgb '#dddddd'\n"
                 "set xrange [0.5:%zu.5]\nset xtics (", nm);
     for (size_t m = 0; m < nm; m++) {
@@ -624,9 +648,11 @@ static int fig3_bins_script(const pz_table *t, const char *dir, FILE *gp, pz_err
     for (size_t i = 0; i < t->nrows; i++) xlo = fmin(xlo, num(t, "z_lo", i)), xhi = fmax(xhi, num(t, "z_hi", i));
     char seeds[48];
     fprintf(gp, "set multiplot layout %zu,%zu title ", nq, nt);
+    char *nan = nan_note(t);
     put_quotedf(gp, 0, "Figure 3b: metrics per redshift bin; mean over %s, bars ± 1 standard deviation; green: LSST "
-                       "goal; y-range set by bins of ≥ %d galaxies (N in red: fewer)",
-                seeds_text(t, seeds, sizeof seeds), FIG3_BINS_MIN_N);
+                       "goal; y-range set by bins of ≥ %d galaxies (N in red: fewer)%s",
+                seeds_text(t, seeds, sizeof seeds), FIG3_BINS_MIN_N, nan);
+    free(nan);
     fprintf(gp, " font ',13' margins 0.07,0.98,0.04,0.93 spacing 0.08,0.08\n"
                 "set xrange [%g:%g]\nset xlabel 'true redshift z_{true}'\nset grid lc rgb '#dddddd'\n"
                 "set key at graph 0.5, graph 1.01 center bottom horizontal font ',9' samplen 2\nset title offset 0,1.2\nset bars small\nset samples 2\n",
