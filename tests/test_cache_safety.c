@@ -508,6 +508,30 @@ static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
     free(dir);
 }
 
+static void a_stage_that_fills_the_disk_keeps_its_log(void)
+{
+    char *dir = pzt_mkdtemp("cachesafe"), *p = pz_xasprintf("%s/big.yaml", dir), *out;
+    pzt_write_file(p, "stages:\n  a:\n    run: pzflow-toy-copy\n    inputs: {t: big.bin}\n    outputs: [out]\n");
+    pzt_run(dir, NULL, "head -c 3000000 /dev/zero > big.bin && mkdir cache");
+    if (pzt_run(dir, NULL, "unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs cache' 2>/dev/null") != 0) {
+        fprintf(stderr, "\n  (no mount namespace here: full disk not checked)\n");
+    } else {
+        /* The cache on a 1 MiB filesystem; the stage's 3 MB output fills it. */
+        int rc = pzt_run(dir, &out,
+                         "unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs cache && \"%s/pzflow\" run big.yaml;"
+                         " echo run=$?; \"%s/pzflow\" log big.yaml a; echo log=$?'",
+                         pzt_bin_dir(), pzt_bin_dir());
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_TRUE(has(out, "pzflow: stage a failed: exit status 1"));
+        CU_ASSERT_TRUE(has(out, "    | toy-copy: write failed\n")); /* the reason, in the report's log tail */
+        CU_ASSERT_TRUE(has(out, "run=1\ntoy-copy: write failed\nlog=0\n")); /* and kept for `pzflow log` */
+        free(out);
+    }
+    free(p);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     pzt_suite("cache_safety",
@@ -526,6 +550,7 @@ int main(void)
                   {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
                   {"workspace links never replace user files or follow symlinked folders", workspace_links_never_replace_user_files_or_follow_symlinked_folders},
                   {"a stage past ulimit -f stops the run with exit 4 and one line", a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line},
+                  {"a stage that fills the disk keeps its log", a_stage_that_fills_the_disk_keeps_its_log},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},
                   {0}});
     return pzt_main();

@@ -20,6 +20,9 @@
 
 enum { S_WAIT, S_READY, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED };
 
+/* Bytes of disk reserved for each stage's log while it runs (start_stage). */
+enum { LOG_RESERVE = 16384 };
+
 typedef struct job {
     size_t stage;
     pid_t pid;
@@ -236,6 +239,10 @@ static int start_stage(runner *r, size_t i, pz_err *err)
         pz_errf(err, "cannot set up %s: %s", scratch, strerror(errno));
         goto out;
     }
+    /* Blocks for the log's first bytes, taken now: a stage that fills the disk can still say
+     * why it failed (best effort; released again before the log is stored). */
+    if (fallocate(log_fd, FALLOC_FL_KEEP_SIZE, 0, LOG_RESERVE) < 0) { /* unsupported: no reserve */
+    }
     pid_t pid = fork();
     if (pid < 0) {
         pz_errf(err, "cannot start %s: fork: %s", s->name, strerror(errno));
@@ -340,6 +347,10 @@ static void store_log(runner *r, const char *log_path, char out[PZ_HASH_HEX])
 {
     pz_err err;
     out[0] = 0;
+    /* Truncating to its own size drops the blocks reserved past the end (start_stage). */
+    struct stat st;
+    if (stat(log_path, &st) == 0 && truncate(log_path, st.st_size) < 0) { /* only space is lost */
+    }
     if (pz_hash_file(log_path, out, NULL, &err) < 0 || pz_cache_put_object(r->pl->cache, log_path, out, NULL, &err) < 0)
         out[0] = 0;
 }
@@ -446,7 +457,14 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
     int file_limit = !j->timed_out && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGXFSZ;
     char log_hash[PZ_HASH_HEX];
     if (code == 0) memcpy(log_hash, rec->log_hash, PZ_HASH_HEX);
-    else if (!commit_failed) store_log(r, log_path, log_hash);
+    else if (!commit_failed) {
+        /* A failed stage's outputs are garbage, and when it failed on a full disk they are what
+         * filled it: free that space first, so its log and the index can still be written. */
+        char *outdir = pz_xasprintf("%s/out", j->scratch);
+        pz_rmtree(outdir, &why);
+        free(outdir);
+        store_log(r, log_path, log_hash);
+    }
     pz_display_finish(r->disp, i, code == 0, secs);
     if (code == 0) {
         pz_record_free(pl->current[i]);
