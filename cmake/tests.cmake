@@ -60,6 +60,11 @@ set_tests_properties(test_install PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT} ENVIRONM
 # names and --set paths of pipelines/quick.yaml.
 add_test(NAME test_completion COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_completion.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
 
+# `pzflow run` in an 80x24 terminal (tmux + script): line widths, a stable [n/N] total, the
+# closing list of failed stages, colour, a resize mid-run (tests/test_terminal.sh).
+add_test(NAME test_terminal COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_terminal.sh ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(test_terminal PROPERTIES TIMEOUT 300)
+
 # Toy stages for the engine's tests (tests/toys/<name>.c -> bin/pzflow-toy-<name>).
 file(GLOB PZ_TOY_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/toys/*.c)
 foreach(src ${PZ_TOY_SOURCES})

@@ -413,6 +413,7 @@ static void report_failure(runner *r, size_t i, const char *what, const char *lo
     char *tail = log_tail(obj, 20);
     pz_display_line(r->disp, "pzflow: stage %s failed: %s\n  log: %s  (pzflow log %s)\n  last lines of the log:\n%s",
                     s->name, what, obj, s->name, tail);
+    pz_display_failed(r->disp, s->name, obj);
     free(obj);
     free(tail);
 }
@@ -727,6 +728,7 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
         if (r.st[i] == S_SKIPPED) res->skipped++;
     }
     r.disp = pz_display_new(o->out, o->live, 0);
+    pz_display_set_color(r.disp, o->color);
 
     if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) return pz_errf(err, "pipe: %s", strerror(errno)), PZ_RUN_ERROR;
     interrupted = 0;

@@ -36,6 +36,7 @@ typedef struct pz_run_opts {
     const int *selected; /* per stage: 1 = part of this run (--until); NULL = all */
     FILE *out;           /* progress and messages */
     int live;            /* redraw a live display (out is a terminal) */
+    int color;           /* colour the display (the CLI decides: --color, NO_COLOR, a terminal) */
     const char *index_path;
 } pz_run_opts;
 
