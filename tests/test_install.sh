@@ -55,7 +55,7 @@ done
 ls "$p/libexec/pzflow" | grep -q toy && fail "toy stages installed"
 # The man page is the --help text: every option of --help is in it, and groff finds no fault.
 for o in $("$p/bin/pzflow" --help | sed -n 's/^  \(-[^ ]*\).*/\1/p' | tr -d ,); do
-    grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$p/share/man/man1/pzflow.1" || fail "man page lacks $o"
+    grep -q -F -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$p/share/man/man1/pzflow.1" || fail "man page lacks $o"
 done
 warnings=$(groff -man -Tutf8 -ww -z "$p/share/man/man1/pzflow.1" 2>&1)
 [ -z "$warnings" ] || fail "groff: $warnings"
