@@ -169,7 +169,9 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
     free(out);
-    CU_ASSERT_TRUE(pzt_exists(pz_xasprintf("%s/cache/pzflow-cache", dir))); /* adopted by run */
+    char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
+    CU_ASSERT_TRUE(pzt_exists(marker)); /* adopted by run */
+    free(marker);
     /* The same cache holding one file that pzflow would not write is not adopted. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache && echo x > cache/runs/mine.txt");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 4);
@@ -303,7 +305,9 @@ static void extra_arguments_are_errors(void)
         CU_ASSERT_TRUE(has(out, " takes one pipeline file\n"));
         free(out);
     }
-    CU_ASSERT_FALSE(pzt_exists(pz_xasprintf("%s/cache", dir))); /* nothing ran */
+    char *cache = pz_xasprintf("%s/cache", dir);
+    CU_ASSERT_FALSE(pzt_exists(cache)); /* nothing ran */
+    free(cache);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
     CU_ASSERT_TRUE(has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
     free(out);

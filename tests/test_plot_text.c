@@ -70,6 +70,7 @@ static void test_the_figure_writer_names_the_column_and_row_and_runs_nothing(voi
     free(label);
     free(canary);
     pzt_rmtree(dir);
+    free(dir);
 }
 
 /* Quotes, enhanced-text specials, a macro sign and gnuplot command words on one line are text:
@@ -95,6 +96,7 @@ static void test_punctuation_and_command_words_on_one_line_stay_text(void)
     free(label);
     free(canary);
     pzt_rmtree(dir);
+    free(dir);
 }
 
 static void test_an_attribute_with_a_newline_is_refused(void)
@@ -120,6 +122,7 @@ static void test_an_output_path_with_a_newline_is_refused(void)
     free(svg);
     pz_table_free(t);
     pzt_rmtree(dir);
+    free(dir);
 }
 
 int main(void)
