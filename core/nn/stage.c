@@ -100,8 +100,17 @@ static int load_input(const pz_spec *spec, const char *name, const common_params
 static void on_epoch(void *ctx, const pz_epoch_info *e)
 {
     const char *stage = ctx;
-    pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld train %.5f val %.5f best %.5f@%ld", e->epoch,
-                e->max_epochs, e->train_loss, e->val_loss, e->best_val_loss, e->best_epoch);
+    /* Early stopping makes the end unknowable: the bar counts epochs against the maximum (a lower
+     * bound on the fraction done), the text says how soon training stops if validation does not
+     * improve, and the last epoch, whichever it is, shows as done. First what matters, since a
+     * terminal's line is cut at its width. */
+    long left = e->patience - e->wait;
+    if (left <= 0 || e->epoch >= e->max_epochs)
+        pz_progress(1.0, "epoch %ld/%ld, stopped, best val %.5f @%ld", e->epoch, e->max_epochs, e->best_val_loss,
+                    e->best_epoch);
+    else
+        pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld, val %.5f best %.5f @%ld", e->epoch,
+                    e->max_epochs, left, e->val_loss, e->best_val_loss, e->best_epoch);
     printf("%s: epoch %ld train_loss %.6f val_loss %.6f best %.6f (epoch %ld)%s\n", stage, e->epoch, e->train_loss,
            e->val_loss, e->best_val_loss, e->best_epoch, e->wait ? "" : " *");
     fflush(stdout);

@@ -191,6 +191,7 @@ int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_tra
     int failed = 0;
     for (long e = 1; e <= cfg->epochs; e++) {
         info.epoch = e;
+        info.patience = cfg->patience;
         if (run_epoch(net, &s, train, cfg, e, &step, &info.train_loss, err)) {
             failed = 1;
             break;

@@ -25,6 +25,7 @@ typedef struct pz_epoch_info {
     double best_val_loss;
     long best_epoch;
     long wait;                /* epochs since the last improvement */
+    long patience;            /* training stops when wait reaches it (early stopping) */
 } pz_epoch_info;
 
 typedef struct pz_train_cfg {
