@@ -65,6 +65,9 @@ add_test(NAME test_completion COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_completi
 add_test(NAME test_terminal COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_terminal.sh ${CMAKE_BINARY_DIR}/bin)
 set_tests_properties(test_terminal PROPERTIES TIMEOUT 300)
 
+# `pzflow COMMAND --help` (tests/test_cli_help.sh).
+add_test(NAME test_cli_help COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_cli_help.sh ${CMAKE_BINARY_DIR}/bin)
+
 # Toy stages for the engine's tests (tests/toys/<name>.c -> bin/pzflow-toy-<name>).
 file(GLOB PZ_TOY_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/toys/*.c)
 foreach(src ${PZ_TOY_SOURCES})

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/cache.h"
+#include "engine/cli_help.h"
 #include "engine/complete.h"
 #include "engine/describe.h"
 #include "engine/display.h"
@@ -92,7 +93,10 @@ static int parse_args(int argc, char **argv, opts *o)
     o->forces = pz_xcalloc((size_t)argc, sizeof *o->forces);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return fputs(usage_text, stdout), -1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { /* after a command: that command's help */
+            const char *text = o->cmd ? pz_cli_command_help(o->cmd) : NULL;
+            return fputs(text ? text : usage_text, stdout), -1;
+        }
         if (!strcmp(a, "--version")) return printf("pzflow %s\n", PZ_VERSION), -1;
         if (is_opt(a, "-j", "--jobs")) {
             char *end;

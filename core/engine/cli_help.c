@@ -1,0 +1,123 @@
+/* Per-command help texts. See cli_help.h; the global help is usage_text in cli.c. */
+#include "engine/cli_help.h"
+
+#include <string.h>
+
+static const struct {
+    const char *cmd, *text;
+} helps[] = {
+    {"run",
+     "usage: pzflow run PIPELINE.yaml [options]\n"
+     "\n"
+     "Runs every stage that is stale (its key changed, or it never ran), upstream\n"
+     "first, and links the finished outputs under results/. A stage whose outputs\n"
+     "come out identical stops the rerun there (early cutoff).\n"
+     "\n"
+     "options:\n"
+     "  -j, --jobs N       run up to N stages at once (default 1); BLAS threads are\n"
+     "                     shared out\n"
+     "  -n, --dry-run      print what would run and why, run nothing\n"
+     "  --force STAGE      rerun STAGE even if up to date (repeatable)\n"
+     "  --until STAGE      only STAGE and what it depends on\n"
+     "  --keep-going       after a failure, keep running the stages that do not\n"
+     "                     depend on it\n"
+     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
+     "  --color[=WHEN]     auto (on a terminal, unless NO_COLOR is set), always or\n"
+     "                     never\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 1 a stage failed, 2 usage or pipeline error, 3 cache busy\n"
+     "(--no-wait), 4 cache or filesystem error, 130 interrupted\n"},
+    {"status",
+     "usage: pzflow status PIPELINE.yaml [options]\n"
+     "\n"
+     "One line per stage: ok, stale with the reason, or maybe (runs only if the\n"
+     "outputs of an upstream stage change). Runs and writes nothing; exits 0 whether\n"
+     "stages are stale or not.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 2 usage or pipeline error, 4 cache or filesystem error\n"},
+    {"why",
+     "usage: pzflow why PIPELINE.yaml STAGE [options]\n"
+     "\n"
+     "Explains one stage (for a foreach name, each instance): its state and reason,\n"
+     "its key, its last run, and every ingredient of the key marked changed or\n"
+     "unchanged.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 2 usage or pipeline error (no such stage), 4 cache or\n"
+     "filesystem error\n"},
+    {"dag",
+     "usage: pzflow dag PIPELINE.yaml [--dot] [options]\n"
+     "\n"
+     "Prints the stage graph as text, or as Graphviz DOT.\n"
+     "\n"
+     "options:\n"
+     "  --dot              Graphviz output\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 2 usage or pipeline error, 4 cache or filesystem error\n"},
+    {"log",
+     "usage: pzflow log PIPELINE.yaml STAGE [options]\n"
+     "\n"
+     "Prints the log (stdout and stderr) of the stage's last run with this cache.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 1 the stage has no log (it has not run with this cache), 2\n"
+     "usage or pipeline error, 4 cache or filesystem error\n"},
+    {"show",
+     "usage: pzflow show PIPELINE.yaml [options]\n"
+     "\n"
+     "Prints the outputs the pipeline lists under `show:` (such as the metric table)\n"
+     "from its last run.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 1 an output has not been produced yet, 2 usage or pipeline\n"
+     "error (no `show:` list), 4 cache or filesystem error\n"},
+    {"gc",
+     "usage: pzflow gc PIPELINE.yaml [options]   or   pzflow gc -C DIR\n"
+     "\n"
+     "Deletes the cached objects and records that no pipeline run with this cache\n"
+     "reaches, and the leftovers of interrupted writes.\n"
+     "\n"
+     "options:\n"
+     "  -n, --dry-run      print what would be deleted, delete nothing\n"
+     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 2 usage or pipeline error, 3 cache busy (--no-wait), 4 cache\n"
+     "or filesystem error\n"},
+    {"provenance",
+     "usage: pzflow provenance FILE|HASH [-C DIR]\n"
+     "\n"
+     "How an output was made: the run that wrote it, its params, its inputs (each\n"
+     "with the run that made it, back to external files) and its executables.\n"
+     "\n"
+     "options:\n"
+     "  -C, --cache DIR    the cache to look in (default: found from FILE)\n"
+     "\n"
+     "exit status: 0 ok, 2 usage error, 4 no run in the cache produced it, or a cache\n"
+     "or filesystem error\n"},
+};
+
+const char *pz_cli_command_help(const char *cmd)
+{
+    for (size_t k = 0; k < sizeof helps / sizeof *helps; k++)
+        if (!strcmp(helps[k].cmd, cmd)) return helps[k].text;
+    return NULL;
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# `pzflow COMMAND --help` prints that command's help (it used to print the global help): its
+# usage line first, its own options, exit 0, and every line within 80 columns; `--help` before
+# any command, or after an unknown word, is the global help. Usage: test_cli_help.sh BIN_DIR
+set -eu
+pzflow="$1/pzflow"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+for cmd in run status why dag log show gc provenance; do
+    out=$("$pzflow" "$cmd" --help) || fail "$cmd --help exits $?"
+    case $out in "usage: pzflow $cmd "*) ;; *) fail "$cmd --help starts: $(echo "$out" | head -1)" ;; esac
+    echo "$out" | grep -q '^exit status: 0 ok' || fail "$cmd --help has no exit statuses"
+    long=$(echo "$out" | awk 'length > 80') 
+    [ -z "$long" ] || fail "$cmd --help: lines over 80 columns: $long"
+    [ "$("$pzflow" "$cmd" -h)" = "$out" ] || fail "$cmd -h differs from $cmd --help"
+done
+"$pzflow" run --help | grep -q -- '--keep-going' || fail "run --help lacks --keep-going"
+"$pzflow" status --help | grep -q -- '--keep-going' && fail "status --help lists --keep-going"
+"$pzflow" dag --help | grep -q -- '--dot' || fail "dag --help lacks --dot"
+"$pzflow" --help | head -1 | grep -q '^usage: pzflow <command>' || fail "--help is not the global help"
+"$pzflow" --help run | head -1 | grep -q '^usage: pzflow <command>' || fail "--help run is not the global help"
+echo "ok: per-command help for run status why dag log show gc provenance, global help otherwise"
