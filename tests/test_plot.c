@@ -349,7 +349,8 @@ static void test_fig3_bins_range_ignores_small_bins(void)
     CU_ASSERT_TRUE(lo > -0.05 && lo < -0.024); /* -0.024 - padding, not -0.6 */
     CU_ASSERT_TRUE(hi > 0.012 && hi < 0.05);
     /* N per bin is written, in red below 50 */
-    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=1,000' at 0.5, graph 0.96"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=1000' at 0.5, graph 0.96"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=1000' at 1.5, graph 0.91")); /* the next bin, one row down */
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'N=2' at 2.5, graph 0.96 center font ',8' tc rgb '#aa0000'"));
     free(gp);
     pzt_rmtree(dir);

@@ -409,7 +409,7 @@ static void fig2_stats_label(FILE *gp, const pz_table *t, const char *model, con
     for (int k = 0; k < 5; k++) {
         fprintf(gp, "set label %d ", k + 1);
         put_quoted(gp, lines[k], 0);
-        fprintf(gp, " at graph 0.03, graph %.3f left front font ',10' boxed\n", 0.95 - 0.065 * k);
+        fprintf(gp, " at graph 0.03, graph %.3f left front font ',10'\n", 0.95 - 0.065 * k);
         free(lines[k]);
     }
     free(seed);
@@ -432,12 +432,14 @@ static int fig2_script(const pz_table *t, const char *dir, FILE *gp, pz_err *err
     if (nm && read_panel_stats(t, ms[0], ts[0], &ps)) snprintf(seed, sizeof seed, "seed %s", ps.seed);
     fprintf(gp, "set multiplot layout %zu,%zu title ", nt, nm);
     char *seed_e = enh(seed);
-    put_quotedf(gp, 0, "Figure 2: predicted vs true redshift of each model (%s); one row per test set", seed_e);
+    /* the lines are explained in the title: a key inside a panel would hide galaxies */
+    put_quotedf(gp, 0, "Figure 2: predicted vs true redshift of each model (%s); one row per test set; "
+                       "black: z_{pred} = z_{true}; red dashed: outlier limits |{/Symbol D}z| = 0.15 (1 + z_{true})", seed_e);
     free(seed_e);
     fprintf(gp, " font ',13'\nset style textbox opaque noborder margins 1, 1\nset size ratio -1\nset logscale cb\nset cbrange [1:%g]\n"
                 "set cblabel 'galaxies per cell'\nset palette defined (0 '#deebf7', 1 '#9ecae1', 2 '#3182bd', 3 '#08306b')\n"
                 "set xlabel 'true redshift z_{true}'\nset ylabel 'predicted redshift z_{pred}'\n"
-                "set key bottom right opaque font ',9' samplen 2\n",
+                "unset key\n",
             cmax);
     int rc = 0;
     for (size_t s = 0; s < nt && rc == 0; s++) {
@@ -460,7 +462,7 @@ static int fig2_script(const pz_table *t, const char *dir, FILE *gp, pz_err *err
             fig2_stats_label(gp, t, ms[m], ts[s], lo, hi);
             fprintf(gp, "plot 'f2_%zu.dat' using 1:2:3 with image notitle, x with lines lc rgb 'black' lw 1.5 title "
                         "'z_{pred} = z_{true}', x + 0.15*(1+x) with lines dt 2 lc rgb '#d1495b' lw 1.5 title "
-                        "'outlier limits |{/Symbol D}z| = 0.15 (1 + z_{true})', x - 0.15*(1+x) with lines dt 2 lc rgb "
+                        "'outlier limits', x - 0.15*(1+x) with lines dt 2 lc rgb "
                         "'#d1495b' lw 1.5 notitle\n",
                     panel);
         }
@@ -615,7 +617,7 @@ static int fig3_bins_yrange(const pz_table *t, const char *metric, const char *t
     double g = goal_of(t, metric, test);
     if (!isnan(g)) lo = fmin(lo, !strncmp(metric, "bias", 4) ? -g : 0), hi = fmax(hi, g);
     double pad = (hi - lo) * 0.08 + 1e-6;
-    *ylo = lo - pad, *yhi = hi + pad * 2.5; /* room at the top for the N labels */
+    *ylo = lo - pad, *yhi = hi + pad * 3.5; /* room at the top for the two rows of N labels */
     return 1;
 }
 
@@ -634,9 +636,10 @@ static void fig3_bins_counts(FILE *gp, const pz_table *t, const char *metric, co
         for (size_t j = i + 1; j < t->nrows; j++)
             if (cell_is(t, "metric", j, metric) && cell_is(t, "test", j, test) && num(t, "z_mid", j) == z)
                 n = fmax(n, num(t, "n", j));
-        char buf[32];
-        fprintf(gp, "set label %d 'N=%s' at %.10g, graph 0.96 center font ',8' tc rgb '%s'\n", tag++,
-                grouped(n, buf, sizeof buf), z, n >= FIG3_BINS_MIN_N ? "#333333" : "#aa0000");
+        /* neighbouring bins alternate between two rows, so narrow bins' labels do not collide */
+        fprintf(gp, "set label %d 'N=%.0f' at %.10g, graph %.2f center font ',8' tc rgb '%s'\n", tag, n, z,
+                tag % 2 ? 0.96 : 0.91, n >= FIG3_BINS_MIN_N ? "#333333" : "#aa0000");
+        tag++;
     }
 }
 
