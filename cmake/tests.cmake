@@ -67,6 +67,9 @@ set_tests_properties(test_terminal PROPERTIES TIMEOUT 300)
 
 # `pzflow COMMAND --help` (tests/test_cli_help.sh).
 add_test(NAME test_cli_help COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_cli_help.sh ${CMAKE_BINARY_DIR}/bin)
+# `pzflow status --json`, `pzflow why --json` (tests/test_json_reports.sh).
+add_test(NAME test_json_reports COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_json_reports.sh ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(test_json_reports PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
 
 # Toy stages for the engine's tests (tests/toys/<name>.c -> bin/pzflow-toy-<name>).
 file(GLOB PZ_TOY_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/toys/*.c)

@@ -19,6 +19,7 @@
 #include "engine/lock.h"
 #include "engine/pipeline.h"
 #include "engine/provenance.h"
+#include "engine/report_json.h"
 #include "engine/run.h"
 #include "engine/status.h"
 
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
     "  --dot              (dag) Graphviz output\n"
+    "  --json             (status, why) the report as JSON, for scripts\n"
     "  --color[=WHEN]     colour the run display: auto (the default: on a terminal\n"
     "                     unless NO_COLOR is set), always or never\n"
     "  --version, --help\n"
@@ -55,7 +57,7 @@ static const char usage_text[] =
 typedef struct opts {
     const char *cmd, *pipeline, *stage, *cache_dir, *until, *color;
     long jobs;
-    int dry_run, no_wait, keep_going, dot;
+    int dry_run, no_wait, keep_going, dot, json;
     const char **sets, **forces;
     size_t nsets, nforces;
 } opts;
@@ -107,6 +109,7 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--no-wait")) o->no_wait = 1;
         else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) o->keep_going = 1;
         else if (!strcmp(a, "--dot")) o->dot = 1;
+        else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--color")) o->color = "always";
         else if (!strncmp(a, "--color=", 8)) {
             o->color = a + 8;
@@ -246,6 +249,12 @@ static int cmd_status(session *s, const opts *o)
 {
     pz_err err;
     if (pz_plan_judge_all(s->plan, &err) < 0) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
+    if (o->json && !strcmp(o->cmd, "status")) {
+        char *json = pz_status_json(s->plan);
+        fputs(json, stdout);
+        free(json);
+        return PZ_EXIT_OK;
+    }
     size_t counts[4] = {0};
     for (size_t i = 0; i < s->p->nstages; i++) {
         pz_state st = s->plan->state[i];
@@ -272,7 +281,12 @@ static int cmd_why(session *s, const opts *o)
         free(idx);
         return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
     }
-    for (size_t k = 0; k < n; k++) {
+    if (o->json) {
+        char *json = pz_why_json(s->plan, idx, n);
+        fputs(json, stdout);
+        free(json);
+    }
+    for (size_t k = 0; !o->json && k < n; k++) {
         char *text = pz_plan_why(s->plan, idx[k]);
         fputs(text, stdout);
         free(text);

@@ -1,0 +1,85 @@
+/* JSON forms of the status and why reports. See report_json.h. */
+#include "engine/report_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/record.h"
+#include "util/ytree.h"
+
+static const char *state_name(pz_state s)
+{
+    return s == PZ_UP_TO_DATE ? "ok" : s == PZ_STALE ? "stale" : s == PZ_MAYBE ? "maybe" : "unknown";
+}
+
+/* A string value, or null for NULL / "" (quoted scalars are always written as strings). */
+static pz_ynode *str_or_null(const char *s) { return s && *s ? pz_ynode_scalar(s, 1) : pz_ynode_scalar("null", 0); }
+
+static pz_ynode *count(size_t n)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%zu", n);
+    return pz_ynode_scalar(buf, 0);
+}
+
+static pz_ynode *stage_node(const pz_plan *pl, size_t i)
+{
+    pz_ynode *m = pz_ynode_map();
+    pz_ymap_set(m, "name", pz_ynode_scalar(pl->p->stages[i].name, 1));
+    pz_ymap_set(m, "state", pz_ynode_scalar(state_name(pl->state[i]), 1));
+    pz_ymap_set(m, "reason", str_or_null(pl->reason[i]));
+    return m;
+}
+
+static char *finish(pz_ynode *root)
+{
+    char *json = pz_yaml_to_json(root, 0, 2);
+    pz_ynode_free(root);
+    char *out = pz_xasprintf("%s\n", json);
+    free(json);
+    return out;
+}
+
+char *pz_status_json(const pz_plan *pl)
+{
+    size_t counts[4] = {0};
+    pz_ynode *root = pz_ynode_map(), *stages = pz_ynode_seq();
+    for (size_t i = 0; i < pl->p->nstages; i++) {
+        counts[pl->state[i]]++;
+        pz_yseq_push(stages, stage_node(pl, i));
+    }
+    pz_ymap_set(root, "pipeline", pz_ynode_scalar(pl->p->path, 1));
+    pz_ymap_set(root, "stages", stages);
+    pz_ymap_set(root, "stale", count(counts[PZ_STALE]));
+    pz_ymap_set(root, "waiting", count(counts[PZ_MAYBE]));
+    pz_ymap_set(root, "up_to_date", count(counts[PZ_UP_TO_DATE]));
+    return finish(root);
+}
+
+/* A stage downstream of one that will run was judged against that stage's last outputs
+ * (status.h): its key is not known until the upstream stage has run. */
+static int key_known(const pz_plan *pl, size_t i)
+{
+    const pz_stage *st = &pl->p->stages[i];
+    for (size_t k = 0; k < st->ndeps; k++)
+        if (pl->state[st->deps[k]] != PZ_UP_TO_DATE) return 0;
+    return pl->cand[i] != NULL;
+}
+
+char *pz_why_json(const pz_plan *pl, const size_t *idx, size_t n)
+{
+    pz_ynode *root = pz_ynode_map(), *stages = pz_ynode_seq();
+    for (size_t k = 0; k < n; k++) {
+        size_t i = idx[k];
+        pz_ynode *m = stage_node(pl, i);
+        const pz_record *cand = key_known(pl, i) ? pl->cand[i] : NULL;
+        pz_ymap_set(m, "key", str_or_null(cand ? cand->key : NULL));
+        const pz_index_entry *e = pz_index_get(pl->index, pl->p->stages[i].name);
+        pz_ymap_set(m, "last_key", str_or_null(e ? e->key : NULL));
+        pz_ymap_set(m, "last_failed_status", count(e && e->failed_status > 0 ? (size_t)e->failed_status : 0));
+        pz_yseq_push(stages, m);
+    }
+    pz_ymap_set(root, "stages", stages);
+    return finish(root);
+}

@@ -1,0 +1,22 @@
+/* `pzflow status --json` and `pzflow why --json`: what the text reports say, as JSON for scripts
+ * (the text may change wording; these names and values are the contract, docs/engine.md).
+ *
+ *   status: {"pipeline": "p.yaml", "stages": [{"name": "train[1]", "state": "stale",
+ *            "reason": "param lr changed 5e-4 → 1e-4"}, ...],
+ *            "stale": 1, "waiting": 0, "up_to_date": 30}
+ *   why:    {"stages": [{"name": ..., "state": ..., "reason": ... or null,
+ *            "key": its key now (null while an upstream stage is stale: known after it runs),
+ *            "last_key": the key of its last successful run (null if none),
+ *            "last_failed_status": exit status of a failed last attempt, or 0}]}
+ * state is "ok" (up to date), "stale" or "maybe" (runs only if upstream outputs change). */
+#ifndef PZ_REPORT_JSON_H
+#define PZ_REPORT_JSON_H
+
+#include <stddef.h>
+#include "engine/status.h"
+
+/* Both malloc'd, indented, ending in a newline; the plan must be judged (pz_plan_judge_all). */
+char *pz_status_json(const pz_plan *pl);
+char *pz_why_json(const pz_plan *pl, const size_t *stages, size_t n);
+
+#endif
