@@ -17,6 +17,7 @@
 #include "engine/describe.h"
 #include "engine/key.h"
 #include "engine/workspace.h"
+#include "util/spec.h"
 
 enum { S_WAIT, S_READY, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED };
 
@@ -124,56 +125,38 @@ static int publish(runner *r, size_t i, const char *log, pz_err *err)
     return save_index(r, err);
 }
 
-/* ---- the spec file ---- */
-
-static pz_ynode *str_node(const char *s) { return pz_ynode_scalar(s, 1); }
-
-static pz_ynode *long_node(long v)
-{
-    char t[32];
-    snprintf(t, sizeof t, "%ld", v);
-    return pz_ynode_scalar(t, 0);
-}
+/* ---- the spec file (format and writer: util/spec.h) ---- */
 
 static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
 {
     pz_plan *pl = r->pl;
     const pz_stage *s = &pl->p->stages[i];
     const pz_record *c = pl->cand[i];
-    pz_ynode *root = pz_ynode_map(), *inputs = pz_ynode_map(), *outputs = pz_ynode_map();
-    pz_ymap_set(root, "pzflow_spec", long_node(1));
-    pz_ymap_set(root, "stage", str_node(s->name));
-    pz_ymap_set(root, "threads", long_node(threads));
-    pz_ynode *params = pz_params_canonical_tree(s->params);
-    pz_ymap_set(root, "params", params);
+    pz_spec_writer *w = pz_spec_writer_new(s->name, threads, pz_params_canonical_tree(s->params));
     for (size_t k = 0; k < s->ninputs; k++) {
         const pz_stage_input *in = &s->inputs[k];
         /* A file named by a param: the stage reads the resolved path (describe.h). */
         if (!strncmp(in->name, PZ_PARAM_INPUT_PREFIX, strlen(PZ_PARAM_INPUT_PREFIX)) && in->nrefs == 1)
-            pz_ymap_set(params, in->name + strlen(PZ_PARAM_INPUT_PREFIX), str_node(in->refs[0].path));
-        pz_ynode *paths = in->is_list ? pz_ynode_seq() : NULL;
+            pz_spec_writer_param_path(w, in->name + strlen(PZ_PARAM_INPUT_PREFIX), in->refs[0].path);
+        char **paths = pz_xcalloc(in->nrefs ? in->nrefs : 1, sizeof *paths);
         for (size_t j = 0; j < in->nrefs; j++) {
             const pz_input_ref *ref = &in->refs[j];
-            char *path = ref->is_external ? pz_xstrdup(ref->path) : pz_cache_object_path(pl->cache, c->inputs[k].hashes[j]);
-            if (in->is_list) pz_yseq_push(paths, str_node(path));
-            else pz_ymap_set(inputs, in->name, str_node(path));
-            free(path);
+            paths[j] = ref->is_external ? pz_xstrdup(ref->path) : pz_cache_object_path(pl->cache, c->inputs[k].hashes[j]);
         }
-        if (in->is_list) pz_ymap_set(inputs, in->name, paths);
+        if (in->is_list) pz_spec_writer_input_list(w, in->name, (const char *const *)paths, in->nrefs);
+        else if (in->nrefs) pz_spec_writer_input(w, in->name, paths[in->nrefs - 1]);
+        for (size_t j = 0; j < in->nrefs; j++) free(paths[j]);
+        free(paths);
     }
     for (size_t k = 0; k < s->noutputs; k++) {
         char *path = pz_xasprintf("%s/out/%s", scratch, s->outputs[k]);
-        pz_ymap_set(outputs, s->outputs[k], str_node(path));
+        pz_spec_writer_output(w, s->outputs[k], path);
         free(path);
     }
-    pz_ymap_set(root, "inputs", inputs);
-    pz_ymap_set(root, "outputs", outputs);
     /* No key, input hash or pzflow version: a stage that cannot see them cannot write them into
      * its outputs, so equal inputs+params+code give equal bytes (early cutoff). Provenance is the
      * run record's job (core/engine/provenance.c). */
-    char *json = pz_yaml_to_json(root, 1, 2);
-    pz_ynode_free(root);
-    return json;
+    return pz_spec_writer_json(w);
 }
 
 /* ---- starting a stage ---- */

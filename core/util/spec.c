@@ -239,3 +239,64 @@ int pz_stage_main(int argc, char **argv, const pz_stage_def *def)
     if (rc < 0) pz_die(prog, &err, 1);
     return 0;
 }
+
+/* ---- the writer ---- */
+
+struct pz_spec_writer {
+    pz_ynode *root, *params, *inputs, *outputs;
+};
+
+static pz_ynode *str_node(const char *s) { return pz_ynode_scalar(s, 1); }
+
+static pz_ynode *long_node(long v)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%ld", v);
+    return pz_ynode_scalar(t, 0);
+}
+
+pz_spec_writer *pz_spec_writer_new(const char *stage, long threads, pz_ynode *params)
+{
+    pz_spec_writer *w = pz_xcalloc(1, sizeof *w);
+    w->root = pz_ynode_map();
+    w->params = params ? params : pz_ynode_map();
+    w->inputs = pz_ynode_map();
+    w->outputs = pz_ynode_map();
+    pz_ymap_set(w->root, "pzflow_spec", long_node(PZ_SPEC_FORMAT));
+    pz_ymap_set(w->root, "stage", str_node(stage));
+    pz_ymap_set(w->root, "threads", long_node(threads));
+    pz_ymap_set(w->root, "params", w->params);
+    return w;
+}
+
+void pz_spec_writer_param_path(pz_spec_writer *w, const char *name, const char *path)
+{
+    pz_ymap_set(w->params, name, str_node(path));
+}
+
+void pz_spec_writer_input(pz_spec_writer *w, const char *name, const char *path)
+{
+    pz_ymap_set(w->inputs, name, str_node(path));
+}
+
+void pz_spec_writer_input_list(pz_spec_writer *w, const char *name, const char *const *paths, size_t n)
+{
+    pz_ynode *seq = pz_ynode_seq();
+    for (size_t i = 0; i < n; i++) pz_yseq_push(seq, str_node(paths[i]));
+    pz_ymap_set(w->inputs, name, seq);
+}
+
+void pz_spec_writer_output(pz_spec_writer *w, const char *name, const char *path)
+{
+    pz_ymap_set(w->outputs, name, str_node(path));
+}
+
+char *pz_spec_writer_json(pz_spec_writer *w)
+{
+    pz_ymap_set(w->root, "inputs", w->inputs);
+    pz_ymap_set(w->root, "outputs", w->outputs);
+    char *json = pz_yaml_to_json(w->root, 1, 2);
+    pz_ynode_free(w->root);
+    free(w);
+    return json;
+}

@@ -1,6 +1,6 @@
 /* The stage spec file: what the scheduler hands a stage executable (`pzflow-<stage> spec.json`).
  *
- * Format (JSON, which is YAML; documented in schemas/spec.md):
+ * Format (JSON, which is YAML; this header documents it, docs/engine.md tells how it is used):
  *   { "pzflow_spec": 1,
  *     "stage": "train-base[seed=3]",        instance name, for messages
  *     "threads": 1,                          threads the stage may use (BLAS included)
@@ -51,6 +51,21 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
 /* One or many paths for an input (foreach "all instances" gives a list). *paths malloc'd. */
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err);
 int pz_spec_has_input(const pz_spec *spec, const char *name);
+
+/* The writer, kept here so that one file owns the format (the engine builds a spec for each
+ * stage it starts; core/engine/run.c). Fill it in the order the format lists its sections;
+ * pz_spec_writer_json returns the file's bytes (sorted keys, two-space indent) and frees the
+ * writer. Keys are sorted so the bytes depend on content only, never on insertion order. */
+#define PZ_SPEC_FORMAT 1
+typedef struct pz_spec_writer pz_spec_writer;
+/* Takes ownership of `params` (a map, or NULL for none). */
+pz_spec_writer *pz_spec_writer_new(const char *stage, long threads, pz_ynode *params);
+/* A file named by a param: the stage reads the resolved path in params.NAME. */
+void pz_spec_writer_param_path(pz_spec_writer *w, const char *name, const char *path);
+void pz_spec_writer_input(pz_spec_writer *w, const char *name, const char *path);
+void pz_spec_writer_input_list(pz_spec_writer *w, const char *name, const char *const *paths, size_t n);
+void pz_spec_writer_output(pz_spec_writer *w, const char *name, const char *path);
+char *pz_spec_writer_json(pz_spec_writer *w);
 
 /* Check the spec's params against the stage's table (names with a did-you-mean, types, ranges,
  * choices, required ones) and store each declared field into `out` (the stage's typed struct),
