@@ -139,10 +139,14 @@ static void test_noop_param_cutoff_touch(void)
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml -n --set stages.prep.params.unused=2"), 0);
     CU_ASSERT_TRUE(has(out, "would run side[1]: input d changed"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --until side"), 0);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2 --until side"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 0 up to date, 3 not run"));
+    CU_ASSERT_TRUE(has(out, "no results folder yet: ")); /* --until: not a complete run */
     free(out);
-    char *ws = pz_xasprintf("%s/results/p/side[2]/out", e.dir);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 4 up to date"));
+    free(out);
+    char *ws = pz_xasprintf("%s/results/p@u2/side[2]/out", e.dir);
     char *txt = pzt_read_file(ws, NULL);
     CU_ASSERT_STRING_EQUAL(txt, "changed\nS2\n");
     free(txt), free(ws);
@@ -201,7 +205,7 @@ static int wait_pid_exit(long pid)
 static void reference_output(env *e, char **last)
 {
     char *out = NULL;
-    pzflow(e, &out, "run p.yaml -C ref-cache --set vars.sleep=0");
+    pzflow(e, &out, "run p.yaml -C ref-cache");
     free(out);
     *last = pz_xasprintf("%s/results/p/last/out", e->dir);
 }
@@ -226,7 +230,7 @@ static void test_kill9_stage_and_pzflow(void)
     out = pzt_read_file(bg, NULL);
     CU_ASSERT_TRUE(has(out, "pzflow: stage mid failed: killed by signal 9"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(&e, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "status p.yaml --set vars.sleep=3000"), 0);
     CU_ASSERT_TRUE(has(out, "stale  mid: last run was killed by signal 9\n"));
     free(out);
     /* kill -9 pzflow itself: its stage dies with it, nothing partial counts. */
@@ -237,7 +241,7 @@ static void test_kill9_stage_and_pzflow(void)
     CU_ASSERT_EQUAL(wait_pid_exit(stage), 0);
     char *tmp = pz_xasprintf("%s/cache/tmp", e.dir);
     CU_ASSERT_EQUAL(count_entries(tmp), 1); /* the dead run's scratch */
-    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set vars.sleep=0"), 0);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(has(out, "run mid:"));
     CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 3 up to date"));
     free(out);
@@ -346,11 +350,22 @@ static void test_gc(void)
 {
     env e = setup(chain_yaml);
     char *out;
-    pzflow(&e, NULL, "run p.yaml --set stages.mid.params.suffix=OLD");
+    pzflow(&e, NULL, "run p.yaml --set stages.mid.params.suffix=OLD --name old");
     pzflow(&e, NULL, "run p.yaml");
     char *runs = pz_xasprintf("%s/cache/runs", e.dir);
     CU_ASSERT_EQUAL(count_entries(runs), 7);
+    /* An experiment is kept by gc until it is removed. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml"), 0);
+    CU_ASSERT_TRUE(has(out, "removed 0 objects"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "show p.yaml --name old"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "T\nOLD\nL\n");
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml --experiment nosuch"), 2);
+    CU_ASSERT_TRUE(has(out, "no experiment 'nosuch' of p.yaml (experiments: old)"));
+    free(out);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml --experiment old"), 0);
+    CU_ASSERT_TRUE(has(out, "pzflow gc: removed experiment old"));
     /* mid and last of the OLD run: 2 records; their outputs: 2 objects. */
     CU_ASSERT_TRUE(has(out, "removed 2 objects"));
     CU_ASSERT_TRUE(has(out, "and 2 run records"));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/cache.h"
@@ -15,11 +16,13 @@
 #include "engine/complete.h"
 #include "engine/describe.h"
 #include "engine/display.h"
+#include "engine/diff.h"
 #include "engine/gc.h"
 #include "engine/lock.h"
 #include "engine/pipeline.h"
 #include "engine/provenance.h"
 #include "engine/report_json.h"
+#include "engine/results.h"
 #include "engine/run.h"
 #include "engine/status.h"
 
@@ -32,8 +35,10 @@ static const char usage_text[] =
     "  why STAGE      explain one stage: its key, what changed since its last run\n"
     "  dag            print the stage graph (--dot: Graphviz)\n"
     "  log STAGE      print the log of the stage's last run\n"
-    "  show           print the pipeline's `show:` outputs from the last run\n"
-    "  gc             delete cached objects and records no pipeline reaches\n"
+    "  show           print the pipeline's `show:` outputs from the run its results folder shows\n"
+    "  diff A [B]     params and metrics of two runs side by side: the pipeline's own name\n"
+    "                 (its results folder) or experiment names (B defaults to the pipeline)\n"
+    "  gc             delete cached objects and records no pipeline or experiment reaches\n"
     "  provenance FILE|HASH  how an output was made: its runs, params, inputs, executables\n"
     "\n"
     "options:\n"
@@ -41,7 +46,10 @@ static const char usage_text[] =
     "  -n, --dry-run      print what would run and why, run nothing (gc: what would be deleted)\n"
     "  --force STAGE      rerun STAGE even if up to date (a foreach name forces every instance)\n"
     "  --until STAGE      only STAGE and what it depends on\n"
-    "  --set PATH=VALUE   override a value of the pipeline file (stages.train.params.lr=1e-4)\n"
+    "  --set PATH=VALUE   override a value of the pipeline file (stages.train.params.lr=1e-4);\n"
+    "                     a run with overrides is an experiment, results in results/<pipeline>@<name>/\n"
+    "  --name NAME        the experiment's name (default: 8 hex digits of a hash of the overrides)\n"
+    "  --experiment NAME  (gc) remove experiment NAME (its index and results folder) first\n"
     "  --keep-going       after a failure, keep running stages that do not depend on it\n"
     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
@@ -55,7 +63,7 @@ static const char usage_text[] =
     "4 cache or filesystem error, 130 interrupted\n";
 
 typedef struct opts {
-    const char *cmd, *pipeline, *stage, *cache_dir, *until, *color;
+    const char *cmd, *pipeline, *stage, *arg2, *cache_dir, *until, *name, *drop_experiment, *color;
     long jobs;
     int dry_run, no_wait, keep_going, dot, json;
     const char **sets, **forces;
@@ -125,6 +133,12 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (is_opt(a, NULL, "--set")) {
             if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs PATH=VALUE", a);
             o->sets[o->nsets++] = v;
+        } else if (is_opt(a, NULL, "--name")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a name", a);
+            o->name = v;
+        } else if (is_opt(a, NULL, "--experiment")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs an experiment name", a);
+            o->drop_experiment = v;
         } else if (is_opt(a, "-C", "--cache")) {
             if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a directory", a);
             o->cache_dir = v;
@@ -133,25 +147,31 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (!o->cmd) o->cmd = a;
         else if (!o->pipeline) o->pipeline = a;
         else if (!o->stage) o->stage = a;
+        else if (!o->arg2) o->arg2 = a;
         else return usage_error("unexpected argument '%s'", a);
     }
     if (!o->cmd) return fputs(usage_text, stderr), PZ_EXIT_USAGE;
-    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc", "provenance"};
+    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc", "provenance", "diff"};
     int known = 0;
     for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) known |= !strcmp(o->cmd, cmds[k]);
-    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, gc, provenance)", o->cmd);
+    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, diff, gc, provenance)", o->cmd);
     if (!strcmp(o->cmd, "provenance") && !o->pipeline)
         return usage_error("%s needs a file or object hash: pzflow provenance results/p/stage/output", o->cmd);
     if (!o->pipeline && !(o->cmd[0] == 'g' && o->cache_dir))
         return usage_error("%s needs a pipeline file: pzflow <command> PIPELINE.yaml", o->cmd);
-    int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log");
-    if (takes_stage && !o->stage) return usage_error("%s needs a stage name", o->cmd);
+    int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log") || !strcmp(o->cmd, "diff");
+    if (takes_stage && !o->stage)
+        return usage_error(strcmp(o->cmd, "diff") ? "%s needs a stage name"
+                                                  : "%s needs one or two run names: the pipeline's name or an experiment's",
+                           o->cmd);
     /* `pzflow run a.yaml b.yaml` would otherwise run a.yaml alone, silently. */
     if (!takes_stage && o->stage) {
         fprintf(stderr, "pzflow: unexpected argument '%s': %s takes one %s\n(pzflow --help for usage)\n", o->stage,
                 o->cmd, strcmp(o->cmd, "provenance") ? "pipeline file" : "file or object hash");
         return PZ_EXIT_USAGE;
     }
+    if (o->arg2 && strcmp(o->cmd, "diff")) return usage_error("unexpected argument '%s'", o->arg2);
+    if (o->drop_experiment && strcmp(o->cmd, "gc")) return usage_error("%s: --experiment is an option of gc", o->cmd);
     return 0;
 }
 
@@ -163,15 +183,37 @@ typedef struct session {
     pz_statcache *sc;
     pz_index *index;
     char *index_path, *abs_pipeline;
+    char *experiment;         /* NULL: the pipeline as written */
+    const char **exp_sets;    /* the overrides that make the experiment */
+    size_t nexp_sets;
+    char *results_dir;        /* results/<pipeline>/ or results/<pipeline>@<experiment>/ */
     pz_plan *plan;
+    pz_lock lock;             /* run: held from before the index and stat cache are read until they are saved */
 } session;
 
 /* Where the stage executables are: beside pzflow in a build tree, libexec/pzflow once installed. */
 static char *bin_dir(void) { return pz_stage_dir(); }
 
+/* Which configuration this command is about: the pipeline as written, or an experiment. */
+static int pick_experiment(session *s, const opts *o)
+{
+    pz_err err;
+    if (pz_experiment_name(s->p->name, o->sets, o->nsets, o->name, &s->experiment, &err) < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        return PZ_EXIT_USAGE;
+    }
+    s->exp_sets = pz_xcalloc(o->nsets ? o->nsets : 1, sizeof *s->exp_sets);
+    for (size_t k = 0; k < o->nsets; k++)
+        if (pz_set_is_experiment(o->sets[k])) s->exp_sets[s->nexp_sets++] = o->sets[k];
+    s->results_dir = pz_results_dir(s->p->workspace_dir, s->experiment);
+    return 0;
+}
+
+/* The pipeline and the cache: everything a command needs before it may take the lock. */
 static int open_session(session *s, const opts *o, int create_cache)
 {
     memset(s, 0, sizeof *s);
+    s->lock.fd = -1;
     pz_err err;
     char *bins = bin_dir();
     s->p = pz_pipeline_load(o->pipeline, o->sets, o->nsets, bins, &err);
@@ -187,11 +229,42 @@ static int open_session(session *s, const opts *o, int create_cache)
     }
     s->abs_pipeline = realpath(s->p->path, NULL);
     if (!s->abs_pipeline) s->abs_pipeline = pz_xstrdup(s->p->path);
-    s->index_path = pz_cache_index_path(&s->cache, s->abs_pipeline);
-    char *text = pz_read_file(s->index_path, NULL, &err);
-    if (text) s->index = pz_index_parse(text, s->index_path, &err);
-    if (text && !s->index) fprintf(stderr, "pzflow: warning: ignoring damaged index: %s\n", err.msg);
+    int rc = pick_experiment(s, o);
+    if (rc) return rc;
+    /* An experiment has its own index ("<pipeline>@<name>"), so its keys never replace the
+     * pipeline's and gc keeps them as roots until the experiment is removed. */
+    char *id = s->experiment ? pz_xasprintf("%s@%s", s->abs_pipeline, s->experiment) : pz_xstrdup(s->abs_pipeline);
+    s->index_path = pz_cache_index_path(&s->cache, id);
+    free(id);
+    return 0;
+}
+
+/* The index and the stat cache. A run reads them only once it holds the lock: read before,
+ * they could be older than what the run it waited for wrote, and saving them would put the
+ * older state back. */
+static pz_index *read_index(const char *path)
+{
+    pz_err err;
+    pz_index *ix = NULL;
+    char *text = pz_read_file(path, NULL, &err);
+    if (text) ix = pz_index_parse(text, path, &err);
+    if (text && !ix) fprintf(stderr, "pzflow: warning: ignoring damaged index: %s\n", err.msg);
     free(text);
+    return ix;
+}
+
+static void load_state(session *s)
+{
+    s->index = read_index(s->index_path);
+    if (!s->index && s->experiment) {
+        /* A new experiment starts from the pipeline's own last run, so status and run explain
+         * it as a change ("param lr changed 1e-4 -> 5e-5"), not as "never run". The folder
+         * keys are the pipeline's, not the experiment's. */
+        char *base = pz_cache_index_path(&s->cache, s->abs_pipeline);
+        s->index = read_index(base);
+        free(base);
+        if (s->index) pz_index_set_results(s->index, NULL, 0);
+    }
     if (!s->index) s->index = pz_index_new(s->abs_pipeline);
     if (strcmp(s->index->pipeline, s->abs_pipeline)) {
         free(s->index->pipeline);
@@ -210,7 +283,6 @@ static int open_session(session *s, const opts *o, int create_cache)
         return PZ_EXIT_USAGE;
     }
     s->plan = pz_plan_new(s->p, pz_fs_real(), &s->cache, s->sc, s->index);
-    return 0;
 }
 
 static void close_session(session *s)
@@ -218,6 +290,7 @@ static void close_session(session *s)
     pz_err err;
     /* Only into a cache with its marker: never a new file in a directory that is not one. */
     if (s->sc && s->cache.marked && access(s->cache.dir, W_OK) == 0) pz_statcache_save(s->sc, &err);
+    pz_lock_release(&s->lock); /* after the stat cache is saved: the lock covers it too */
     pz_plan_free(s->plan);
     pz_statcache_free(s->sc);
     pz_index_free(s->index);
@@ -225,6 +298,9 @@ static void close_session(session *s)
     pz_pipeline_free(s->p);
     free(s->index_path);
     free(s->abs_pipeline);
+    free(s->experiment);
+    free(s->exp_sets);
+    free(s->results_dir);
 }
 
 /* Stage instances for a user-given name, or a message listing what exists. */
@@ -243,6 +319,38 @@ static size_t match_stage(const pz_pipeline *p, const char *name, size_t **out)
 static const char *state_word(pz_state s)
 {
     return s == PZ_UP_TO_DATE ? "ok" : s == PZ_STALE ? "stale" : s == PZ_MAYBE ? "maybe" : "?";
+}
+
+static void format_time(int64_t ns, char *out, size_t size)
+{
+    time_t t = (time_t)(ns / 1000000000);
+    strftime(out, size, "%Y-%m-%d %H:%M:%S", localtime(&t));
+}
+
+/* status: does the results folder show what the pipeline (or experiment) would produce now? */
+static void report_results_folder(session *s)
+{
+    pz_err err;
+    char *path = pz_xasprintf("%s/%s", s->results_dir, PZ_RESULTS_MANIFEST);
+    int missing = access(path, F_OK) < 0;
+    free(path);
+    pz_results_manifest *m = missing ? NULL : pz_results_read(s->results_dir, &err);
+    if (!m) {
+        if (missing) printf("results: %s holds no complete run yet (the first complete run makes it)\n", s->results_dir);
+        else printf("warning: results folder %s cannot be read: %s\n", s->results_dir, err.msg);
+        return;
+    }
+    char *names, when[64];
+    size_t n = pz_results_mismatch(m, s->plan, &names);
+    format_time(m->finished_ns, when, sizeof when);
+    if (n)
+        printf("warning: %s does not match %s: %zu stage%s differ (%s%s); it shows the complete run of %s; a "
+               "complete `pzflow run` updates it\n",
+               s->results_dir, s->p->path, n, n == 1 ? "" : "s", names, n > 3 ? ", ..." : "", when);
+    else
+        printf("results: %s shows this configuration (complete run of %s)\n", s->results_dir, when);
+    free(names);
+    pz_results_free(m);
 }
 
 static int cmd_status(session *s, const opts *o)
@@ -269,6 +377,7 @@ static int cmd_status(session *s, const opts *o)
     }
     printf("%zu stale, %zu waiting on upstream, %zu up to date\n", counts[PZ_STALE], counts[PZ_MAYBE],
            counts[PZ_UP_TO_DATE]);
+    if (!o->dry_run && strcmp(o->cmd, "run")) report_results_folder(s);
     return PZ_EXIT_OK;
 }
 
@@ -328,6 +437,8 @@ static int cmd_log(session *s, const opts *o)
     return rc;
 }
 
+static int show_outputs(session *s, const pz_results_manifest *m);
+
 static int cmd_show(session *s)
 {
     if (!s->p->nshow) {
@@ -335,6 +446,21 @@ static int cmd_show(session *s)
         return PZ_EXIT_USAGE;
     }
     pz_err err;
+    /* What the results folder shows, not what the index last saw: an incomplete run since
+     * then must not make show print a table of another configuration. */
+    pz_results_manifest *m = pz_results_read(s->results_dir, &err);
+    if (!m) {
+        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s%s` first (%s)\n", s->results_dir,
+                s->p->path, s->experiment ? " ..." : "", err.msg);
+        return PZ_EXIT_STAGE_FAILED;
+    }
+    int rc = show_outputs(s, m);
+    pz_results_free(m);
+    return rc;
+}
+
+static int show_outputs(session *s, const pz_results_manifest *m)
+{
     for (size_t k = 0; k < s->p->nshow; k++) {
         const pz_input_ref *ref = &s->p->show[k];
         if (ref->is_external) {
@@ -343,12 +469,12 @@ static int cmd_show(session *s)
             continue;
         }
         const char *stage = s->p->stages[ref->stage].name;
-        const pz_index_entry *e = pz_index_get(s->index, stage);
-        pz_record *r = e ? pz_plan_read_record(s->plan, e->key) : NULL;
+        const char *key = pz_results_key(m, stage);
+        pz_record *r = key ? pz_plan_read_record(s->plan, key) : NULL;
         const char *h = r ? pz_record_output(r, ref->output) : NULL;
         if (!h) {
-            fprintf(stderr, "pzflow: %s/%s has not been produced yet: run `pzflow run %s` first\n", stage,
-                    ref->output, s->p->path);
+            fprintf(stderr, "pzflow: %s/%s is not in %s: run `pzflow run %s` first\n", stage, ref->output,
+                    s->results_dir, s->p->path);
             pz_record_free(r);
             return PZ_EXIT_STAGE_FAILED;
         }
@@ -359,7 +485,70 @@ static int cmd_show(session *s)
         pz_record_free(r);
         if (rc < 0) return PZ_EXIT_CACHE;
     }
-    (void)err;
+    return PZ_EXIT_OK;
+}
+
+/* The manifest of a run named on the command line: the pipeline's own name or an experiment's. */
+static pz_results_manifest *named_run(session *s, const char *name, char **dir)
+{
+    *dir = pz_results_dir(s->p->workspace_dir, strcmp(name, s->p->name) ? name : NULL);
+    pz_err err;
+    pz_results_manifest *m = pz_results_read(*dir, &err);
+    if (!m) {
+        char *names = pz_results_experiments(s->p->workspace_dir);
+        fprintf(stderr, "pzflow: no complete run '%s' of %s: %s\n(runs: %s%s%s)\n", name, s->p->path, err.msg,
+                s->p->name, *names ? " " : "", names);
+        free(names);
+    }
+    return m;
+}
+
+static void describe_run(const char *label, const char *dir, const pz_results_manifest *m)
+{
+    char when[64];
+    format_time(m->finished_ns, when, sizeof when);
+    printf("%s = %s (complete run of %s)", label, dir, when);
+    for (size_t k = 0; k < m->nsets; k++) printf(" --set %s", m->sets[k]);
+    printf("\n");
+}
+
+static int cmd_diff(session *s, const opts *o)
+{
+    const char *na = o->stage, *nb = o->arg2 ? o->arg2 : s->p->name;
+    char *da, *db;
+    pz_results_manifest *a = named_run(s, na, &da), *b = a ? named_run(s, nb, &db) : NULL;
+    if (!a || !b) {
+        pz_results_free(a);
+        free(da), free(a ? db : NULL);
+        return PZ_EXIT_USAGE;
+    }
+    describe_run("A", da, a);
+    describe_run("B", db, b);
+    char *params = pz_diff_params(s->plan, a, b);
+    printf("\nparams (stage, param, A, B):\n%s", *params ? params : "  (identical)\n");
+    free(params);
+    for (size_t k = 0; k < s->p->nshow; k++) {
+        const pz_input_ref *ref = &s->p->show[k];
+        if (ref->is_external) continue;
+        const char *stage = s->p->stages[ref->stage].name;
+        char *text[2] = {NULL, NULL};
+        const pz_results_manifest *m[2] = {a, b};
+        for (int j = 0; j < 2; j++) {
+            const char *key = pz_results_key(m[j], stage);
+            pz_record *r = key ? pz_plan_read_record(s->plan, key) : NULL;
+            const char *h = r ? pz_record_output(r, ref->output) : NULL;
+            char *path = h ? pz_cache_object_path(&s->cache, h) : NULL;
+            pz_err err;
+            text[j] = path ? pz_read_file(path, NULL, &err) : NULL;
+            free(path);
+            pz_record_free(r);
+        }
+        char *d = pz_diff_tables(text[0], text[1], 0);
+        printf("\nmetrics %s/%s (metric, A, B, change B - A):\n%s", stage, ref->output, *d ? d : "  (identical)\n");
+        free(d), free(text[0]), free(text[1]);
+    }
+    pz_results_free(a), pz_results_free(b);
+    free(da), free(db);
     return PZ_EXIT_OK;
 }
 
@@ -370,6 +559,19 @@ static int take_lock(pz_lock *lk, const char *dir, const opts *o)
     if (pz_lock_acquire(lk, dir, !o->no_wait, stderr, &busy, &err) == 0) return 0;
     fprintf(stderr, "pzflow: %s\n", err.msg);
     return busy ? PZ_EXIT_BUSY : PZ_EXIT_CACHE;
+}
+
+/* --force and --until names, checked before a run waits for the lock. */
+static int check_stage_names(session *s, const opts *o)
+{
+    for (size_t f = 0; f <= o->nforces; f++) {
+        const char *name = f < o->nforces ? o->forces[f] : o->until;
+        if (!name) continue;
+        size_t *idx = NULL, n = match_stage(s->p, name, &idx);
+        free(idx);
+        if (!n) return PZ_EXIT_USAGE;
+    }
+    return 0;
 }
 
 static int mark_forced_and_selected(session *s, const opts *o, int **selected)
@@ -392,6 +594,42 @@ static int mark_forced_and_selected(session *s, const opts *o, int **selected)
         if (sel[i])
             for (size_t d = 0; d < s->p->stages[i].ndeps; d++) sel[s->p->stages[i].deps[d]] = 1;
     *selected = sel;
+    return 0;
+}
+
+/* The results folder follows complete runs only (results.h). The index names the keys the
+ * folder shows before the folder changes, so gc never takes what it will link to. */
+static int update_results(session *s, int complete, const opts *o, pz_err *err)
+{
+    if (!complete) {
+        struct stat st;
+        if (stat(s->results_dir, &st) < 0)
+            printf("pzflow: no results folder yet: %s is made by the first complete run\n", s->results_dir);
+        else
+            printf("pzflow: %s left as it was (it shows the last complete run; this one %s)\n", s->results_dir,
+                   o->until ? "stopped at --until" : "did not finish every stage");
+        return 0;
+    }
+    size_t n = s->p->nstages;
+    char (*keys)[PZ_HASH_HEX] = pz_xcalloc(n ? n : 1, sizeof *keys);
+    for (size_t i = 0; i < n; i++) memcpy(keys[i], s->plan->current[i]->key, PZ_HASH_HEX);
+    pz_index_set_results(s->index, (const char (*)[PZ_HASH_HEX])keys, n);
+    free(keys);
+    if (s->index->dirty) {
+        char *text = pz_index_format(s->index);
+        int rc = pz_write_atomic(s->index_path, text, strlen(text), err);
+        free(text);
+        if (rc < 0) return -1;
+        s->index->dirty = 0;
+    }
+    int changed = 0;
+    char *note = NULL;
+    if (pz_results_publish(s->results_dir, s->plan, s->abs_pipeline, s->experiment, s->exp_sets, s->nexp_sets,
+                           &changed, &note, err) < 0)
+        return -1;
+    if (note) printf("pzflow: %s\n", note);
+    if (changed) printf("pzflow: %s now shows this run\n", s->results_dir);
+    free(note);
     return 0;
 }
 
@@ -437,8 +675,6 @@ static int cmd_run(session *s, const opts *o, double t0)
         free(selected);
         return cmd_status(s, o);
     }
-    pz_lock lk = {-1};
-    if ((rc = take_lock(&lk, s->cache.dir, o))) return free(selected), rc;
     pz_err err;
     pz_sweep sw = {0};
     if (pz_cache_clean_tmp(&s->cache, &sw, &err) < 0 || pz_cache_clean_stale(&s->cache, &sw, &err) < 0)
@@ -454,7 +690,8 @@ static int cmd_run(session *s, const opts *o, double t0)
                       .index_path = s->index_path};
     pz_run_result res;
     int r = pz_run(s->plan, &ro, &res, &err);
-    pz_lock_release(&lk);
+    int complete = r == PZ_RUN_OK && !selected && !res.failed && !res.skipped;
+    if (r != PZ_RUN_ERROR && update_results(s, complete, o, &err) < 0) r = PZ_RUN_ERROR;
     free(selected);
     print_summary(s, &res, now_mono() - t0, live);
     switch (r) {
@@ -485,19 +722,47 @@ static int cmd_provenance(const opts *o)
     return PZ_EXIT_OK;
 }
 
+/* gc --experiment NAME: forget the experiment (its index, its results folder) so gc can
+ * collect what only it reached. Caller holds the lock. */
+static int drop_experiment(const pz_cache *c, const pz_pipeline *p, const char *name)
+{
+    char *abs = realpath(p->path, NULL), *id = pz_xasprintf("%s@%s", abs ? abs : p->path, name);
+    char *index = pz_cache_index_path(c, id), *dir = pz_results_dir(p->workspace_dir, name);
+    int rc = 0;
+    if (access(index, F_OK) < 0 && access(dir, F_OK) < 0) {
+        char *names = pz_results_experiments(p->workspace_dir);
+        fprintf(stderr, "pzflow: no experiment '%s' of %s (experiments: %s)\n", name, p->path, *names ? names : "none");
+        free(names);
+        rc = PZ_EXIT_USAGE;
+    } else if (unlink(index) < 0 && errno != ENOENT) {
+        fprintf(stderr, "pzflow: cannot remove %s: %s\n", index, strerror(errno));
+        rc = PZ_EXIT_CACHE;
+    } else {
+        char *note;
+        pz_results_remove(dir, &note);
+        if (note) printf("pzflow: %s\n", note);
+        printf("pzflow gc: removed experiment %s (%s)\n", name, dir);
+        free(note);
+    }
+    free(abs), free(id), free(index), free(dir);
+    return rc;
+}
+
 static int cmd_gc(const opts *o)
 {
     pz_err err;
     char *dir = NULL;
-    if (o->cache_dir) dir = pz_xstrdup(o->cache_dir);
-    else {
+    pz_pipeline *p = NULL;
+    if (o->drop_experiment && !o->pipeline)
+        return usage_error("gc --experiment %s needs the pipeline file: pzflow gc PIPELINE.yaml --experiment NAME",
+                           o->drop_experiment);
+    if (o->pipeline) {
         char *bins = bin_dir();
-        pz_pipeline *p = pz_pipeline_load(o->pipeline, o->sets, o->nsets, bins, &err);
+        p = pz_pipeline_load(o->pipeline, o->sets, o->nsets, bins, &err);
         free(bins);
         if (!p) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
-        dir = pz_xstrdup(p->cache_dir);
-        pz_pipeline_free(p);
     }
+    dir = pz_xstrdup(o->cache_dir ? o->cache_dir : p->cache_dir);
     pz_cache c;
     pz_lock lk = {-1};
     int rc = 0;
@@ -511,6 +776,8 @@ static int cmd_gc(const opts *o)
         rc = PZ_EXIT_CACHE;
     }
     if (!rc && !o->dry_run) rc = take_lock(&lk, c.dir, o);
+    if (!rc && o->drop_experiment && !o->dry_run) rc = drop_experiment(&c, p, o->drop_experiment);
+    pz_pipeline_free(p);
     pz_gc_result res;
     pz_sweep sw = {.dry_run = o->dry_run, .fn = o->dry_run ? print_would_remove : NULL};
     if (!rc && pz_gc(&c, &sw, &res, &err) < 0) {
@@ -552,10 +819,14 @@ int pz_cli_main(int argc, char **argv)
         rc = cmd_provenance(&o);
     } else {
         session s;
-        int is_run = !strcmp(o.cmd, "run");
-        rc = open_session(&s, &o, is_run && !o.dry_run);
+        int is_run = !strcmp(o.cmd, "run"), locks = is_run && !o.dry_run;
+        rc = open_session(&s, &o, locks);
+        if (!rc && is_run) rc = check_stage_names(&s, &o);
+        if (!rc && locks) rc = take_lock(&s.lock, s.cache.dir, &o);
+        if (!rc) load_state(&s);
         if (!rc) {
             if (is_run) rc = cmd_run(&s, &o, t0);
+            else if (!strcmp(o.cmd, "diff")) rc = cmd_diff(&s, &o);
             else if (!strcmp(o.cmd, "status")) rc = cmd_status(&s, &o);
             else if (!strcmp(o.cmd, "why")) rc = cmd_why(&s, &o);
             else if (!strcmp(o.cmd, "log")) rc = cmd_log(&s, &o);

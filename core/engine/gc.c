@@ -31,7 +31,7 @@ static int hs_has(const hashset *s, const char *h)
     return s->n && bsearch(h, s->h, s->n, sizeof *s->h, cmp_hash) != NULL;
 }
 
-/* Roots from every index: record keys and last-attempt logs. */
+/* Roots from every index: record keys, last-attempt logs, and the keys its results folder shows. */
 static int collect_roots(const pz_cache *c, hashset *keys, hashset *objects, pz_err *err)
 {
     DIR *d = opendir(c->pipelines);
@@ -49,6 +49,7 @@ static int collect_roots(const pz_cache *c, hashset *keys, hashset *objects, pz_
             hs_add(keys, ix->e[i].key);
             hs_add(objects, ix->e[i].log_hash);
         }
+        for (size_t i = 0; ix && i < ix->nresults; i++) hs_add(keys, ix->results[i]); /* results folder */
         pz_index_free(ix);
         free(text);
         free(path);

@@ -311,7 +311,18 @@ void pz_index_free(pz_index *ix)
     free(ix->e);
     free(ix->slots);
     free(ix->pipeline);
+    free(ix->results);
     free(ix);
+}
+
+void pz_index_set_results(pz_index *ix, const char (*keys)[PZ_HASH_HEX], size_t n)
+{
+    if (n == ix->nresults && (!n || !memcmp(keys, ix->results, n * sizeof *keys))) return;
+    free(ix->results);
+    ix->results = n ? pz_xmalloc(n * sizeof *ix->results) : NULL;
+    if (n) memcpy(ix->results, keys, n * sizeof *keys);
+    ix->nresults = n;
+    ix->dirty = 1;
 }
 
 static size_t name_hash(const char *s)
@@ -425,6 +436,7 @@ char *pz_index_format(const pz_index *ix)
         }
         tb_printf(&b, "\n");
     }
+    for (size_t i = 0; i < ix->nresults; i++) tb_printf(&b, "result %s\n", ix->results[i]);
     return b.p;
 }
 
@@ -503,6 +515,13 @@ pz_index *pz_index_parse(const char *text, const char *src, pz_err *err)
                 parse_index_outputs(e, rest);
             }
             free(u);
+        } else if (field && !strcmp(field, "result")) {
+            char key[PZ_HASH_HEX], *t = token(&rest);
+            if (!t || copy_hash(key, t, 0) < 0) bad = 1;
+            else {
+                ix->results = pz_xrealloc(ix->results, (ix->nresults + 1) * sizeof *ix->results);
+                memcpy(ix->results[ix->nresults++], key, PZ_HASH_HEX);
+            }
         }
     }
     free(copy);

@@ -91,6 +91,10 @@ typedef struct pz_index {
     size_t n, cap;
     pz_index_entry *e;
     size_t *slots, nslots;      /* open-addressing table of entry numbers + 1, by stage name */
+    /* The keys the results folder shows (its last complete run, results.h): gc roots, so gc
+     * never removes what the folder links to even after an incomplete run moved `key` on. */
+    size_t nresults;
+    char (*results)[PZ_HASH_HEX];
     int dirty;
 } pz_index;
 
@@ -105,6 +109,8 @@ pz_index_entry *pz_index_put(pz_index *ix, const char *stage);
 int pz_index_set_outputs(pz_index_entry *e, const pz_record *r, const pz_objstat *rec_stat);
 /* A record with e's key and outputs (malloc'd), or NULL when e holds no copy. */
 pz_record *pz_index_outputs_record(const pz_index_entry *e);
+/* Replace the index's results keys (marks it dirty when they change). */
+void pz_index_set_results(pz_index *ix, const char (*keys)[PZ_HASH_HEX], size_t n);
 
 /* Names and paths in these line formats are percent-escaped: bytes <= ' ', '%' and 0x7f. */
 char *pz_escape(const char *s);

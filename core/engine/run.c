@@ -16,7 +16,6 @@
 #include "engine/display.h"
 #include "engine/describe.h"
 #include "engine/key.h"
-#include "engine/workspace.h"
 #include "util/spec.h"
 
 enum { S_WAIT, S_READY, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED };
@@ -108,7 +107,7 @@ static pz_index_entry *index_set(pz_index *ix, const char *stage, const char *ke
     return e;
 }
 
-/* A stage is done with a current record: expose it in the workspace and the index. */
+/* A stage is done with a current record: note it in the index. */
 static int publish(runner *r, size_t i, const char *log, pz_err *err)
 {
     pz_plan *pl = r->pl;
@@ -116,7 +115,8 @@ static int publish(runner *r, size_t i, const char *log, pz_err *err)
     pz_index_entry *e = index_set(pl->index, s->name, pl->current[i]->key, log, 0);
     const pz_record *cur = pl->current[i];
     if (cur->file_stat.mtime_ns && pz_index_set_outputs(e, cur, &cur->file_stat)) pl->index->dirty = 1;
-    if (pz_workspace_link(pl->p->workspace_dir, s->name, pl->cache, pl->current[i], err) < 0) return -1;
+    /* The results folder is not touched here: it is rebuilt as a whole when the run is
+     * complete (results.h), so it never mixes this run with an earlier configuration. */
     /* The index is saved at most once a second (and at the end): it only names records that
      * already exist, so a crash loses at most which keys were last, and the next run finds
      * them again by key. */
@@ -375,6 +375,22 @@ static int commit(runner *r, job *j, pz_record *rec, const char *log_path, pz_er
     return 0;
 }
 
+/* An external input whose stat changed since its hash was taken for the key was edited while
+ * the stage ran (or between judging and starting it): the outputs may come from the new bytes,
+ * so they must not be committed under the old hash. 0, or -1 with the message in err. */
+static int external_inputs_unchanged(runner *r, size_t i, pz_err *err)
+{
+    const pz_stage *s = &r->pl->p->stages[i];
+    for (size_t k = 0; k < s->ninputs; k++)
+        for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
+            const pz_input_ref *ref = &s->inputs[k].refs[j];
+            if (ref->is_external && pz_statcache_changed(r->pl->sc, ref->path))
+                return pz_errf(err, "input %s (%s) changed while stage %s ran; nothing was committed; rerun", s->inputs[k].name,
+                               ref->path, s->name);
+        }
+    return 0;
+}
+
 static pz_record *record_from_candidate(const pz_record *c)
 {
     /* Round-trip through the text form: a deep copy that is also what will be on disk. */
@@ -421,6 +437,9 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
     } else if (code != 0) {
         if (WIFEXITED(wstatus)) snprintf(what, sizeof what, "exit status %d", code);
         else snprintf(what, sizeof what, "killed by signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+    } else if (external_inputs_unchanged(r, i, &why) < 0) {
+        snprintf(what, sizeof what, "%s", why.msg);
+        code = -1;
     } else {
         rec = record_from_candidate(pl->cand[i]);
         rec->start_ns = j->start_ns;

@@ -128,6 +128,14 @@ int pz_statcache_hash(pz_statcache *sc, const char *path, char out[PZ_HASH_HEX],
     return 0;
 }
 
+int pz_statcache_changed(pz_statcache *sc, const char *path)
+{
+    const entry *e = &sc->slots[slot_of(sc, path)];
+    pz_fstat st;
+    if (!e->path || sc->fs->stat(sc->fs->ctx, path, &st) < 0) return 1;
+    return !same_stat(&e->st, &st);
+}
+
 int pz_statcache_save(pz_statcache *sc, pz_err *err)
 {
     if (!sc->dirty || !sc->path) return 0;

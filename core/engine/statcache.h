@@ -33,6 +33,11 @@ void pz_statcache_free(pz_statcache *sc);
  * the file ("not found", not a regular file, read error). */
 int pz_statcache_hash(pz_statcache *sc, const char *path, char out[PZ_HASH_HEX], pz_err *err);
 
+/* 1 when `path` no longer has the stat it had when pz_statcache_hash last gave its hash
+ * (changed, replaced, removed), 0 when it still has it. The scheduler asks this after a stage
+ * exits, so a file edited while the stage read it is never recorded under its old hash. */
+int pz_statcache_changed(pz_statcache *sc, const char *path);
+
 /* Write the cache back if anything changed. */
 int pz_statcache_save(pz_statcache *sc, pz_err *err);
 

@@ -1,0 +1,365 @@
+#include "engine/results.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/workspace.h"
+#include "util/sbuf.h"
+
+/* ---- experiments ---- */
+
+int pz_set_is_experiment(const char *set)
+{
+    static const char *const where[] = {"workspace=", "cache=", "show=", "description="};
+    for (size_t k = 0; k < sizeof where / sizeof *where; k++)
+        if (!strncmp(set, where[k], strlen(where[k]))) return 0;
+    /* stages.<name>.timeout=...: the timeout is not in any key (pipeline.h). */
+    const char *eq = strchr(set, '=');
+    size_t len = eq ? (size_t)(eq - set) : strlen(set);
+    static const char tail[] = ".timeout";
+    if (!strncmp(set, "stages.", 7) && len > 7 + sizeof tail - 1 && !strncmp(set + len - (sizeof tail - 1), tail, sizeof tail - 1))
+        return 0;
+    return 1;
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s || *s == '.' || strlen(s) > 64) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-') return 0;
+    return 1;
+}
+
+int pz_experiment_name(const char *pipeline_name, const char *const *sets, size_t nsets, const char *given,
+                       char **name, pz_err *err)
+{
+    *name = NULL;
+    if (given) {
+        if (!valid_name(given))
+            return pz_errf(err, "--name '%s': use letters, digits, '.', '_' and '-' (not first '.', at most 64)", given);
+        if (!strcmp(given, pipeline_name))
+            return pz_errf(err, "--name '%s' is the pipeline's own name; pick another", given);
+        *name = pz_xstrdup(given);
+        return 0;
+    }
+    pz_hasher *h = pz_hasher_new();
+    size_t n = 0;
+    for (size_t k = 0; k < nsets; k++)
+        if (pz_set_is_experiment(sets[k])) pz_hasher_str(h, sets[k]), n++;
+    char hex[PZ_HASH_HEX];
+    pz_hasher_final(h, hex);
+    if (n) *name = pz_xasprintf("%.8s", hex);
+    return 0;
+}
+
+char *pz_results_dir(const char *workspace_dir, const char *name)
+{
+    size_t len = strlen(workspace_dir);
+    while (len > 1 && workspace_dir[len - 1] == '/') len--;
+    return name ? pz_xasprintf("%.*s@%s", (int)len, workspace_dir, name) : pz_xasprintf("%.*s", (int)len, workspace_dir);
+}
+
+/* ---- the manifest ---- */
+
+void pz_results_free(pz_results_manifest *m)
+{
+    if (!m) return;
+    free(m->pipeline);
+    free(m->experiment);
+    for (size_t k = 0; k < m->nsets; k++) free(m->sets[k]);
+    free(m->sets);
+    for (size_t k = 0; k < m->n; k++) free(m->stages[k]);
+    free(m->stages);
+    free(m->keys);
+    free(m);
+}
+
+const char *pz_results_key(const pz_results_manifest *m, const char *stage)
+{
+    for (size_t k = 0; m && k < m->n; k++)
+        if (!strcmp(m->stages[k], stage)) return m->keys[k];
+    return NULL;
+}
+
+static char *next_word(char **rest)
+{
+    char *s = *rest;
+    while (*s == ' ') s++;
+    if (!*s) return NULL;
+    char *w = s;
+    while (*s && *s != ' ') s++;
+    if (*s) *s++ = 0;
+    *rest = s;
+    return w;
+}
+
+/* One manifest line into m; 0, or -1 when malformed. */
+static int parse_manifest_line(pz_results_manifest *m, char *line)
+{
+    char *rest = line, *field = next_word(&rest), *a = next_word(&rest), *b = next_word(&rest);
+    if (!field) return 0;
+    if (!a) return -1;
+    if (!strcmp(field, "finished")) {
+        m->finished_ns = atoll(a);
+        return 0;
+    }
+    char *u = pz_unescape(a);
+    if (!u) return -1;
+    if (!strcmp(field, "pipeline")) free(m->pipeline), m->pipeline = u;
+    else if (!strcmp(field, "experiment")) {
+        free(m->experiment);
+        m->experiment = strcmp(u, "-") ? u : (free(u), NULL);
+    } else if (!strcmp(field, "set")) {
+        m->sets = pz_xrealloc(m->sets, (m->nsets + 1) * sizeof *m->sets);
+        m->sets[m->nsets++] = u;
+    } else if (!strcmp(field, "stage")) {
+        if (!b || !pz_hash_valid(b)) return free(u), -1;
+        m->stages = pz_xrealloc(m->stages, (m->n + 1) * sizeof *m->stages);
+        m->keys = pz_xrealloc(m->keys, (m->n + 1) * sizeof *m->keys);
+        m->stages[m->n] = u;
+        memcpy(m->keys[m->n++], b, PZ_HASH_HEX);
+    } else {
+        free(u); /* unknown fields: newer versions may add some */
+    }
+    return 0;
+}
+
+pz_results_manifest *pz_results_read(const char *dir, pz_err *err)
+{
+    char *path = pz_xasprintf("%s/%s", dir, PZ_RESULTS_MANIFEST);
+    char *text = pz_read_file(path, NULL, err);
+    if (!text) {
+        free(path);
+        return NULL;
+    }
+    pz_results_manifest *m = pz_xcalloc(1, sizeof *m);
+    int line_no = 0, bad = strncmp(text, "pzflow-results 1\n", 17) != 0;
+    char *save = NULL;
+    for (char *line = bad ? NULL : strtok_r(text + 17, "\n", &save); line && !bad; line = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        bad = parse_manifest_line(m, line) < 0;
+    }
+    if (bad) {
+        pz_errf(err, "%s:%d: malformed results manifest", path, line_no + 1);
+        pz_results_free(m);
+        m = NULL;
+    }
+    free(text);
+    free(path);
+    return m;
+}
+
+static void sb_escaped(pz_sbuf *b, const char *field, const char *s)
+{
+    char *e = pz_escape(s);
+    pz_sb_printf(b, "%s %s\n", field, e);
+    free(e);
+}
+
+static char *manifest_text(const pz_plan *pl, const char *pipeline_abs, const char *experiment,
+                           const char *const *sets, size_t nsets, int64_t finished_ns)
+{
+    pz_sbuf b = {0};
+    pz_sb_printf(&b, "pzflow-results 1\n");
+    sb_escaped(&b, "pipeline", pipeline_abs);
+    sb_escaped(&b, "experiment", experiment ? experiment : "-");
+    for (size_t k = 0; k < nsets; k++) sb_escaped(&b, "set", sets[k]);
+    pz_sb_printf(&b, "finished %lld\n", (long long)finished_ns);
+    for (size_t i = 0; i < pl->p->nstages; i++) {
+        char *e = pz_escape(pl->p->stages[i].name);
+        pz_sb_printf(&b, "stage %s %s\n", e, pl->current[i]->key);
+        free(e);
+    }
+    return b.p;
+}
+
+/* ---- comparing ---- */
+
+size_t pz_results_mismatch(const pz_results_manifest *m, const pz_plan *pl, char **names)
+{
+    pz_sbuf b = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < pl->p->nstages; i++) {
+        const char *have = pz_results_key(m, pl->p->stages[i].name);
+        const pz_record *want = pl->current[i] ? pl->current[i] : pl->cand[i];
+        if (have && want && !strcmp(have, want->key)) continue;
+        if (n++ < 3) pz_sb_printf(&b, "%s%s", n > 1 ? ", " : "", pl->p->stages[i].name);
+    }
+    for (size_t k = 0; m && k < m->n; k++)
+        if (pz_pipeline_find(pl->p, m->stages[k]) < 0 && n++ < 3) pz_sb_printf(&b, "%s%s", n > 1 ? ", " : "", m->stages[k]);
+    *names = b.p ? b.p : pz_xstrdup("");
+    return n;
+}
+
+static int same_run(const pz_results_manifest *m, const pz_plan *pl, const char *pipeline_abs, const char *experiment,
+                    const char *const *sets, size_t nsets)
+{
+    if (!m || !m->pipeline || strcmp(m->pipeline, pipeline_abs)) return 0;
+    if (!experiment != !m->experiment || (experiment && strcmp(experiment, m->experiment))) return 0;
+    if (m->nsets != nsets) return 0;
+    for (size_t k = 0; k < nsets; k++)
+        if (strcmp(m->sets[k], sets[k])) return 0;
+    if (m->n != pl->p->nstages) return 0;
+    char *names;
+    size_t differ = pz_results_mismatch(m, pl, &names);
+    free(names);
+    return differ == 0;
+}
+
+/* ---- building and swapping ---- */
+
+/* Remove what pzflow wrote in a results tree (links, the manifest, directories left empty).
+ * Returns the number of entries kept because pzflow did not write them. */
+static size_t remove_our_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t kept = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = pz_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) < 0) {
+        } else if (S_ISDIR(st.st_mode)) {
+            size_t k = remove_our_tree(p);
+            kept += k;
+            if (!k && rmdir(p) < 0) kept++;
+        } else if (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && !strcmp(e->d_name, PZ_RESULTS_MANIFEST))) {
+            if (unlink(p) < 0) kept++;
+        } else {
+            kept++;
+        }
+        free(p);
+    }
+    closedir(d);
+    return kept;
+}
+
+static int build_tree(const char *tmp, const pz_plan *pl, const char *manifest, pz_err *err)
+{
+    if (pz_mkdirs(tmp, err) < 0) return -1;
+    for (size_t i = 0; i < pl->p->nstages; i++)
+        if (pz_workspace_link(tmp, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
+    char *path = pz_xasprintf("%s/%s", tmp, PZ_RESULTS_MANIFEST);
+    int rc = pz_write_atomic(path, manifest, strlen(manifest), err);
+    free(path);
+    return rc;
+}
+
+/* Put `tmp` at `dir`; afterwards the previous tree (if any) is at *old (malloc'd) or NULL. */
+static int swap_in(const char *tmp, const char *dir, char **old, pz_err *err)
+{
+    *old = NULL;
+    struct stat st;
+    if (lstat(dir, &st) < 0) {
+        if (rename(tmp, dir) < 0) return pz_errf(err, "cannot create %s: %s", dir, strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) return pz_errf(err, "%s exists and is not a directory; move it away", dir);
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+        *old = pz_xstrdup(tmp);
+        return 0;
+    }
+    /* A filesystem without the atomic exchange: two renames (a reader may find no folder for
+     * that instant, never a mixed one). */
+    char *aside = pz_xasprintf("%s.old.%ld", dir, (long)getpid());
+    if (rename(dir, aside) < 0 || rename(tmp, dir) < 0) {
+        int rc = pz_errf(err, "cannot replace %s: %s", dir, strerror(errno));
+        free(aside);
+        return rc;
+    }
+    *old = aside;
+    return 0;
+}
+
+/* Remove the previous tree, or keep it under a dated name when it holds files of the user's. */
+static void retire_old_tree(const char *old, const char *dir, char **note)
+{
+    if (remove_our_tree(old) == 0 && rmdir(old) == 0) return;
+    char when[32];
+    time_t t = time(NULL);
+    strftime(when, sizeof when, "%Y%m%d-%H%M%S", localtime(&t));
+    char *kept = pz_xasprintf("%s.old.%s", dir, when);
+    if (rename(old, kept) == 0)
+        *note = pz_xasprintf("%s held files pzflow did not write; the previous folder is kept as %s", dir, kept);
+    else
+        *note = pz_xasprintf("%s held files pzflow did not write; the previous folder is kept as %s", dir, old);
+    free(kept);
+}
+
+void pz_results_remove(const char *dir, char **note)
+{
+    *note = NULL;
+    size_t kept = remove_our_tree(dir);
+    if (kept || (rmdir(dir) < 0 && errno != ENOENT))
+        *note = pz_xasprintf("%s holds files pzflow did not write; they are left there", dir);
+}
+
+char *pz_results_experiments(const char *workspace_dir)
+{
+    char *base = pz_results_dir(workspace_dir, NULL), *slash = strrchr(base, '/');
+    char *parent = slash ? pz_xasprintf("%.*s", (int)(slash - base), base) : pz_xstrdup(".");
+    const char *leaf = slash ? slash + 1 : base;
+    size_t len = strlen(leaf);
+    pz_sbuf b = {0};
+    pz_sb_puts(&b, "");
+    DIR *d = opendir(*parent ? parent : "/");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, leaf, len) || e->d_name[len] != '@') continue;
+        char *m = pz_xasprintf("%s/%s/%s", parent, e->d_name, PZ_RESULTS_MANIFEST);
+        if (access(m, F_OK) == 0) pz_sb_printf(&b, "%s%s", b.len ? " " : "", e->d_name + len + 1);
+        free(m);
+    }
+    if (d) closedir(d);
+    free(parent);
+    free(base);
+    return b.p;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_abs, const char *experiment,
+                       const char *const *sets, size_t nsets, int *changed, char **note, pz_err *err)
+{
+    *changed = 0;
+    *note = NULL;
+    for (size_t i = 0; i < pl->p->nstages; i++)
+        if (!pl->current[i]) return pz_errf(err, "internal: results of an incomplete run (%s)", pl->p->stages[i].name);
+    pz_err ignored;
+    pz_results_manifest *m = pz_results_read(dir, &ignored);
+    int same = same_run(m, pl, pipeline_abs, experiment, sets, nsets);
+    pz_results_free(m);
+    if (same) { /* already shows this run: repair any link removed by hand, in place */
+        for (size_t i = 0; i < pl->p->nstages; i++)
+            if (pz_workspace_link(dir, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
+        return 0;
+    }
+    char *tmp = pz_xasprintf("%s.new.%ld", dir, (long)getpid());
+    pz_rmtree(tmp, &ignored); /* a leftover of a run with our pid that died */
+    char *text = manifest_text(pl, pipeline_abs, experiment, sets, nsets, now_ns());
+    char *old = NULL;
+    int rc = build_tree(tmp, pl, text, err);
+    if (rc == 0) rc = swap_in(tmp, dir, &old, err);
+    if (rc < 0) pz_rmtree(tmp, &ignored);
+    if (old) retire_old_tree(old, dir, note);
+    if (rc == 0) *changed = 1;
+    free(old);
+    free(text);
+    free(tmp);
+    return rc;
+}
