@@ -344,9 +344,9 @@ static void report_results_folder(session *s)
     size_t n = pz_results_mismatch(m, s->plan, &names);
     format_time(m->finished_ns, when, sizeof when);
     if (n)
-        printf("warning: %s does not match %s: %zu stage%s differ (%s%s); it shows the complete run of %s; a "
+        printf("warning: %s does not match %s: %zu %s (%s%s); it shows the complete run of %s; a "
                "complete `pzflow run` updates it\n",
-               s->results_dir, s->p->path, n, n == 1 ? "" : "s", names, n > 3 ? ", ..." : "", when);
+               s->results_dir, s->p->path, n, n == 1 ? "stage differs" : "stages differ", names, n > 3 ? ", ..." : "", when);
     else
         printf("results: %s shows this configuration (complete run of %s)\n", s->results_dir, when);
     free(names);
