@@ -7,6 +7,7 @@
  * HDF5 prints its error stack to stderr by default; every entry point switches that off for its
  * duration and turns failures into one pz_err line naming the file and dataset. */
 #include "table/table.h"
+#include "table/h5links.h"
 #include "table/h5util.h"
 #include "util/crashnote.h"
 
@@ -260,6 +261,10 @@ static hid_t open_file(const char *path, pz_err *err)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     if (f >= 0 && pz_h5_check_types(f, ".", path, err) < 0) { /* before any name is looked up */
+        H5Fclose(f);
+        return -1;
+    }
+    if (f >= 0 && pz_h5_check_links(f, path, err) < 0) { /* data in other files: not in the hash */
         H5Fclose(f);
         return -1;
     }
