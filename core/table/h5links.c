@@ -11,15 +11,10 @@
 #include "table/h5links.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "table/h5util.h"
-
-typedef struct {
-    const char *path;
-    pz_err *err;
-    int bad;
-} link_walk;
 
 /* Where an external link points: "file:/object". */
 static void external_target(hid_t f, const char *name, const H5L_info_t *info, char *out, size_t size)
@@ -37,7 +32,6 @@ static void external_target(hid_t f, const char *name, const H5L_info_t *info, c
 /* External raw storage or a virtual layout of dataset `name`; 0 when its data are in the file. */
 static int dataset_storage(hid_t f, const char *name, const char *path, pz_err *err)
 {
-    if (pz_h5_check_types(f, name, path, err) < 0) return -1; /* before HDF5 decodes its header */
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
     if (ds < 0) return 0; /* the reader reports a dataset it cannot open, with its own message */
     hid_t dcpl = H5Dget_create_plist(ds);
@@ -68,39 +62,56 @@ static int dataset_storage(hid_t f, const char *name, const char *path, pz_err *
     return rc;
 }
 
-static herr_t check_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+/* The root group's links, collected first: the checks open objects, which is best done
+ * outside HDF5's iteration. */
+typedef struct {
+    size_t n;
+    char **names;
+    H5L_info_t *info;
+} link_list;
+
+static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
 {
-    link_walk *w = data;
+    link_list *l = data;
+    l->names = pz_xrealloc(l->names, (l->n + 1) * sizeof *l->names);
+    l->info = pz_xrealloc(l->info, (l->n + 1) * sizeof *l->info);
+    l->names[l->n] = pz_xstrdup(name);
+    l->info[l->n++] = *info;
+    return 0;
+}
+
+static int check_link(hid_t f, const char *name, const H5L_info_t *info, const char *path, pz_err *err)
+{
     if (info->type == H5L_TYPE_EXTERNAL) {
         char target[1100];
-        external_target(g, name, info, target, sizeof target);
-        pz_errf(w->err,
-                "%s: '/%s' is an external link to %s; pzflow refuses it (the linked file is not part of the input's "
-                "hash): copy the data into the file (h5py: f.copy, or h5repack)",
-                w->path, name, target);
-        w->bad = 1;
-        return 1;
+        external_target(f, name, info, target, sizeof target);
+        return pz_errf(err,
+                       "%s: '/%s' is an external link to %s; pzflow refuses it (the linked file is not part of the "
+                       "input's hash): copy the data into the file (h5py: f.copy, or h5repack)",
+                       path, name, target);
     }
-    if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT) {
-        pz_errf(w->err, "%s: '/%s' is a user-defined HDF5 link (type %d); pzflow reads only hard and soft links", w->path,
-                name, (int)info->type);
-        w->bad = 1;
-        return 1;
-    }
+    if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT)
+        return pz_errf(err, "%s: '/%s' is a user-defined HDF5 link (type %d); pzflow reads only hard and soft links",
+                       path, name, (int)info->type);
     if (info->type == H5L_TYPE_SOFT) return 0; /* within this file: reaches a hard link checked here */
+    /* A header HDF5 would crash on is not opened here; the reader refuses it if it reads
+     * that column (other columns of the file stay readable). */
+    pz_err ignored;
+    if (pz_h5_check_types(f, name, path, &ignored) < 0) return 0;
     H5O_info_t oi;
-    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) return 0;
-    if (dataset_storage(g, name, w->path, w->err) < 0) {
-        w->bad = 1;
-        return 1;
-    }
-    return 0;
+    if (H5Oget_info_by_name2(f, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) return 0;
+    return dataset_storage(f, name, path, err);
 }
 
 int pz_h5_check_links(hid_t f, const char *path, pz_err *err)
 {
-    link_walk w = {path, err, 0};
+    link_list l = {0};
     hsize_t pos = 0;
-    H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, &pos, check_link, &w);
-    return w.bad ? -1 : 0;
+    H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, &pos, collect_link, &l);
+    int rc = 0;
+    for (size_t k = 0; k < l.n && rc == 0; k++) rc = check_link(f, l.names[k], &l.info[k], path, err);
+    for (size_t k = 0; k < l.n; k++) free(l.names[k]);
+    free(l.names);
+    free(l.info);
+    return rc;
 }
