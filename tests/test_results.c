@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/pztest.h"
@@ -163,7 +164,14 @@ static void test_incomplete_runs_leave_the_folder_as_it_was(void)
     mid = read_in(dir, "results/p/mid/out");
     CU_ASSERT_STRING_EQUAL(mid, "T\nM\n");
     free(mid);
-    /* A complete run swaps the whole folder at once. */
+    /* A complete run swaps the whole folder at once (and sweeps the tree a killed run left). */
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char *leftover = pz_xasprintf("mkdir -p results/p.new.%ld/mid && ln -s /nonexistent results/p.new.%ld/mid/out", (long)dead, (long)dead);
+    CU_ASSERT_EQUAL(pzt_run(dir, NULL, "%s", leftover), 0);
+    free(leftover);
+    CU_ASSERT_EQUAL(count_entries(dir, "results"), 2);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(has(out, "results/p now shows this run"));
     free(out);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,29 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* "<dir>.new.<pid>" trees of runs killed between building and swapping: the run lock is held,
+ * so one whose pid is not running is a leftover. Only what pzflow wrote in it is removed. */
+static void sweep_dead_new_trees(const char *dir)
+{
+    const char *slash = strrchr(dir, '/');
+    char *parent = slash ? pz_xasprintf("%.*s", (int)(slash - dir), dir) : pz_xstrdup(".");
+    char *prefix = pz_xasprintf("%s.new.", slash ? slash + 1 : dir);
+    DIR *d = opendir(*parent ? parent : "/");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix))) continue;
+        char *end;
+        long pid = strtol(e->d_name + strlen(prefix), &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        char *p = pz_xasprintf("%s/%s", parent, e->d_name);
+        if (remove_our_tree(p) == 0) rmdir(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    free(parent);
+    free(prefix);
+}
+
 int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_abs, const char *experiment,
                        const char *const *sets, size_t nsets, int *changed, char **note, pz_err *err)
 {
@@ -349,6 +373,7 @@ int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_
             if (pz_workspace_link(dir, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
         return 0;
     }
+    sweep_dead_new_trees(dir);
     char *tmp = pz_xasprintf("%s.new.%ld", dir, (long)getpid());
     pz_rmtree(tmp, &ignored); /* a leftover of a run with our pid that died */
     char *text = manifest_text(pl, pipeline_abs, experiment, sets, nsets, now_ns());

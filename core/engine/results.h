@@ -64,7 +64,8 @@ const char *pz_results_key(const pz_results_manifest *m, const char *stage);
 
 /* Make `dir` show the current records of a complete run of pl. No-op (links repaired in
  * place) when its manifest already names the same keys; otherwise a new tree with the links
- * and the manifest is built beside it and swapped in. Anything in the old tree that pzflow did
+ * and the manifest is built beside it and swapped in (leftover "<dir>.new.<pid>" trees of dead
+ * runs are swept first; the caller holds the run lock). Anything in the old tree that pzflow did
  * not write (a user's file) is kept: the old tree is then renamed "<dir>.old.<time>" instead
  * of removed, and *note says so. *changed = 1 when the folder now shows another run. */
 int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_abs, const char *experiment,
