@@ -491,8 +491,16 @@ static int show_outputs(session *s, const pz_results_manifest *m)
 /* The manifest of a run named on the command line: the pipeline's own name or an experiment's. */
 static pz_results_manifest *named_run(session *s, const char *name, char **dir)
 {
-    *dir = pz_results_dir(s->p->workspace_dir, strcmp(name, s->p->name) ? name : NULL);
     pz_err err;
+    char *checked = NULL;
+    int mine = !strcmp(name, s->p->name);
+    if (!mine && pz_experiment_name(s->p->name, NULL, 0, name, &checked, &err) < 0) { /* no '/' or ".." */
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        *dir = NULL;
+        return NULL;
+    }
+    free(checked);
+    *dir = pz_results_dir(s->p->workspace_dir, mine ? NULL : name);
     pz_results_manifest *m = pz_results_read(*dir, &err);
     if (!m) {
         char *names = pz_results_experiments(s->p->workspace_dir);
