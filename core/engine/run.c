@@ -375,16 +375,22 @@ static int commit(runner *r, job *j, pz_record *rec, const char *log_path, pz_er
     return 0;
 }
 
-/* An external input whose stat changed since its hash was taken for the key was edited while
+/* An external input whose bytes changed since its hash was taken for the key was edited while
  * the stage ran (or between judging and starting it): the outputs may come from the new bytes,
- * so they must not be committed under the old hash. 0, or -1 with the message in err. */
+ * so they must not be committed under the old hash. The stat is compared first (free); only a
+ * changed stat is re-hashed, since a link or chmod changes the ctime and not the bytes (a stage
+ * that hard-links its output to its input does exactly that). 0, or -1 with err. */
 static int external_inputs_unchanged(runner *r, size_t i, pz_err *err)
 {
     const pz_stage *s = &r->pl->p->stages[i];
     for (size_t k = 0; k < s->ninputs; k++)
         for (size_t j = 0; j < s->inputs[k].nrefs; j++) {
             const pz_input_ref *ref = &s->inputs[k].refs[j];
-            if (ref->is_external && pz_statcache_changed(r->pl->sc, ref->path))
+            if (!ref->is_external || !pz_statcache_changed(r->pl->sc, ref->path)) continue;
+            char now[PZ_HASH_HEX];
+            pz_err ignored;
+            if (pz_statcache_hash(r->pl->sc, ref->path, now, &ignored) < 0 ||
+                strcmp(now, r->pl->cand[i]->inputs[k].hashes[j]))
                 return pz_errf(err, "input %s (%s) changed while stage %s ran; nothing was committed; rerun", s->inputs[k].name,
                                ref->path, s->name);
         }
