@@ -194,6 +194,27 @@ typedef struct session {
 /* Where the stage executables are: beside pzflow in a build tree, libexec/pzflow once installed. */
 static char *bin_dir(void) { return pz_stage_dir(); }
 
+/* Mistakes fail here, before anything runs and before a run waits for the lock (describe.h).
+ * The stat cache used for the executables' hashes is a private read-only copy: the one a run
+ * saves is read only once the lock is held (load_state). */
+static int check_pipeline(session *s)
+{
+    pz_err err;
+    char *scpath = pz_cache_statcache_path(&s->cache);
+    pz_statcache *sc = pz_statcache_open(pz_fs_real(), scpath);
+    free(scpath);
+    char *desc_dir = pz_xasprintf("%s/describe", s->cache.dir);
+    /* Descriptions are saved, like the stat cache, only into a cache with its marker. */
+    int checked = pz_pipeline_check(s->p, sc, s->cache.marked && access(s->cache.dir, W_OK) == 0 ? desc_dir : NULL, &err);
+    free(desc_dir);
+    pz_statcache_free(sc);
+    if (checked < 0) {
+        fprintf(stderr, "pzflow: %s\n", err.msg);
+        return PZ_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* Which configuration this command is about: the pipeline as written, or an experiment. */
 static int pick_experiment(session *s, const opts *o)
 {
@@ -236,7 +257,7 @@ static int open_session(session *s, const opts *o, int create_cache)
     char *id = s->experiment ? pz_xasprintf("%s@%s", s->abs_pipeline, s->experiment) : pz_xstrdup(s->abs_pipeline);
     s->index_path = pz_cache_index_path(&s->cache, id);
     free(id);
-    return 0;
+    return check_pipeline(s);
 }
 
 /* The index and the stat cache. A run reads them only once it holds the lock: read before,
@@ -273,15 +294,6 @@ static void load_state(session *s)
     char *scpath = pz_cache_statcache_path(&s->cache);
     s->sc = pz_statcache_open(pz_fs_real(), scpath);
     free(scpath);
-    /* Mistakes fail here, before anything runs (describe.h). */
-    char *desc_dir = pz_xasprintf("%s/describe", s->cache.dir);
-    /* Descriptions are saved, like the stat cache, only into a cache with its marker. */
-    int checked = pz_pipeline_check(s->p, s->sc, s->cache.marked && access(s->cache.dir, W_OK) == 0 ? desc_dir : NULL, &err);
-    free(desc_dir);
-    if (checked < 0) {
-        fprintf(stderr, "pzflow: %s\n", err.msg);
-        return PZ_EXIT_USAGE;
-    }
     s->plan = pz_plan_new(s->p, pz_fs_real(), &s->cache, s->sc, s->index);
 }
 
