@@ -460,7 +460,8 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     free(out);
     /* A user's file where a result link would go: kept, and the run says why it stops. */
     pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=X"), 4);
+    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: X}/' p.yaml"); /* an edit, not --set: that would be an experiment */
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/p/b/out"), 0);
@@ -468,12 +469,14 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     free(out);
     /* A user's own link there is not replaced either. */
     pzt_run(dir, NULL, "ln -sf /etc/hostname results/p/b/out");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=Y"), 4);
+    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Y}/' p.yaml"); /* an edit, not --set: that would be an experiment */
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(has(out, "is not a link pzflow made"));
     free(out);
     /* A stage folder that is a symlink: nothing is written where it points. */
     pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=Z"), 4);
+    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Z}/' p.yaml"); /* an edit, not --set: that would be an experiment */
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
@@ -481,7 +484,8 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     free(out);
     /* The workspace folder itself a symlink. */
     pzt_run(dir, NULL, "rm -rf results && mkdir -p results ws2 && ln -s ../ws2 results/p");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.b.params.suffix=W"), 4);
+    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: W}/' p.yaml"); /* an edit, not --set: that would be an experiment */
+    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(has(out, "/results/p is a symbolic link"));
     free(out);
     /* workspace: . (or above the pipeline) is refused at load. */

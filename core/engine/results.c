@@ -245,6 +245,53 @@ static size_t remove_our_tree(const char *dir)
     return kept;
 }
 
+/* Stage folder name: instance names such as "train[3]" are fine; '/' is not (workspace.c). */
+static char *stage_dir(const char *dir, const char *stage)
+{
+    char *d = pz_xasprintf("%s/%s", dir, stage);
+    for (char *p = d + strlen(dir) + 1; *p; p++)
+        if (*p == '/') *p = '_';
+    return d;
+}
+
+static int is_our_link(const char *path, const pz_cache *c)
+{
+    char target[4096];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0) return 0;
+    target[n] = 0;
+    size_t len = strlen(c->objects);
+    return !strncmp(target, c->objects, len) && target[len] == '/';
+}
+
+/* The paths a new tree will put links at must hold nothing of the user's: a file or a link of
+ * theirs, or a folder that is a symbolic link (a swap would take it away from where they keep
+ * it), stops the run with exit 4 and one line naming it. Other files of theirs elsewhere in the
+ * folder are kept (retire_old_tree). */
+static int check_old_tree(const char *dir, const pz_plan *pl, pz_err *err)
+{
+    struct stat st;
+    if (lstat(dir, &st) < 0) return 0;
+    if (S_ISLNK(st.st_mode)) return pz_errf(err, "%s is a symbolic link; pzflow writes results only into real folders", dir);
+    if (!S_ISDIR(st.st_mode)) return pz_errf(err, "%s exists and is not a folder pzflow made; move it away", dir);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < pl->p->nstages; i++) {
+        char *sd = stage_dir(dir, pl->p->stages[i].name);
+        if (lstat(sd, &st) == 0 && S_ISLNK(st.st_mode))
+            rc = pz_errf(err, "%s is a symbolic link; pzflow writes results only into real folders", sd);
+        else if (lstat(sd, &st) == 0 && !S_ISDIR(st.st_mode))
+            rc = pz_errf(err, "%s exists and is not a folder pzflow made; not replacing it", sd);
+        for (size_t k = 0; rc == 0 && k < pl->p->stages[i].noutputs; k++) {
+            char *link = pz_xasprintf("%s/%s", sd, pl->p->stages[i].outputs[k]);
+            if (lstat(link, &st) == 0 && (!S_ISLNK(st.st_mode) || !is_our_link(link, pl->cache)))
+                rc = pz_errf(err, "%s exists and is not a link pzflow made; not replacing it", link);
+            free(link);
+        }
+        free(sd);
+    }
+    return rc;
+}
+
 static int build_tree(const char *tmp, const pz_plan *pl, const char *manifest, pz_err *err)
 {
     if (pz_mkdirs(tmp, err) < 0) return -1;
@@ -368,6 +415,7 @@ int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_
     pz_results_manifest *m = pz_results_read(dir, &ignored);
     int same = same_run(m, pl, pipeline_abs, experiment, sets, nsets);
     pz_results_free(m);
+    if (check_old_tree(dir, pl, err) < 0) return -1;
     if (same) { /* already shows this run: repair any link removed by hand, in place */
         for (size_t i = 0; i < pl->p->nstages; i++)
             if (pz_workspace_link(dir, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
