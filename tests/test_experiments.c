@@ -58,11 +58,11 @@ static void test_the_issue_sequence(void)
      *    the timeout is not in the key, so this is not an experiment). */
     CU_ASSERT_EQUAL(quick(&out, "run", "--keep-going --set stages.evaluate.timeout=0.001"), 1);
     CU_ASSERT_TRUE(has(out, "pzflow: stage evaluate failed: timed out"));
-    CU_ASSERT_TRUE(has(out, "no results folder yet: "));
+    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it"));
     free(out);
     /* 3. An --until run. */
     CU_ASSERT_EQUAL(quick(&out, "run", "--until fine-tune-tl"), 0);
-    CU_ASSERT_TRUE(has(out, "no results folder yet: "));
+    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it"));
     free(out);
     char *mine = pz_xasprintf("%s/results/quick", dir);
     CU_ASSERT_FALSE(pzt_exists(mine)); /* never a folder mixing the experiment's model and an old table */

@@ -146,7 +146,7 @@ static void test_incomplete_runs_leave_the_folder_as_it_was(void)
     pzt_run(dir, NULL, "sed -i 's/suffix: M,/suffix: N,/' p.yaml");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --until mid"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 1 ran"));
-    CU_ASSERT_TRUE(has(out, "results/p left as it was (it shows the last complete run; this one stopped at --until)"));
+    CU_ASSERT_TRUE(has(out, "results/p unchanged: this run stopped at --until"));
     free(out);
     char *now = read_in(dir, "results/p/.pzflow-results"), *mid = read_in(dir, "results/p/mid/out");
     CU_ASSERT_STRING_EQUAL(now, before);
@@ -193,7 +193,7 @@ static void test_a_failed_run_leaves_the_folder_as_it_was(void)
     CU_ASSERT_EQUAL(pzflow(dir, NULL, "run p.yaml"), 0);
     pzt_run(dir, NULL, "sed -i 's/suffix: L}/suffix: K}/; s/run: pzflow-toy-copy$/run: pzflow-toy-fail/' p.yaml");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --keep-going"), 1);
-    CU_ASSERT_TRUE(has(out, "results/p left as it was (it shows the last complete run; this one did not finish every stage)"));
+    CU_ASSERT_TRUE(has(out, "results/p unchanged: not every stage of this run finished"));
     free(out);
     char *last = read_in(dir, "results/p/last/out");
     CU_ASSERT_STRING_EQUAL(last, "T\nM\nL\n");

@@ -141,7 +141,7 @@ static void test_noop_param_cutoff_touch(void)
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2 --until side"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 0 up to date, 3 not run"));
-    CU_ASSERT_TRUE(has(out, "no results folder yet: ")); /* --until: not a complete run */
+    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it")); /* --until: not a complete run */
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2"), 0);
     CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 4 up to date"));

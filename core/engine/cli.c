@@ -187,6 +187,7 @@ typedef struct session {
     const char **exp_sets;    /* the overrides that make the experiment */
     size_t nexp_sets;
     char *results_dir;        /* results/<pipeline>/ or results/<pipeline>@<experiment>/ */
+    char *results_shown;      /* the same for messages: relative to the working directory when inside it */
     pz_plan *plan;
     pz_lock lock;             /* run: held from before the index and stat cache are read until they are saved */
 } session;
@@ -227,6 +228,10 @@ static int pick_experiment(session *s, const opts *o)
     for (size_t k = 0; k < o->nsets; k++)
         if (pz_set_is_experiment(o->sets[k])) s->exp_sets[s->nexp_sets++] = o->sets[k];
     s->results_dir = pz_results_dir(s->p->workspace_dir, s->experiment);
+    char cwd[PATH_MAX];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    int inside = n && !strncmp(s->results_dir, cwd, n) && s->results_dir[n] == '/';
+    s->results_shown = pz_xstrdup(inside ? s->results_dir + n + 1 : s->results_dir);
     return 0;
 }
 
@@ -313,6 +318,7 @@ static void close_session(session *s)
     free(s->experiment);
     free(s->exp_sets);
     free(s->results_dir);
+    free(s->results_shown);
 }
 
 /* Stage instances for a user-given name, or a message listing what exists. */
@@ -348,8 +354,8 @@ static void report_results_folder(session *s)
     free(path);
     pz_results_manifest *m = missing ? NULL : pz_results_read(s->results_dir, &err);
     if (!m) {
-        if (missing) printf("results: %s holds no complete run yet (the first complete run makes it)\n", s->results_dir);
-        else printf("warning: results folder %s cannot be read: %s\n", s->results_dir, err.msg);
+        if (missing) printf("results: %s holds no complete run yet (the first complete run makes it)\n", s->results_shown);
+        else printf("warning: results folder %s cannot be read: %s\n", s->results_shown, err.msg);
         return;
     }
     char *names, when[64];
@@ -358,9 +364,9 @@ static void report_results_folder(session *s)
     if (n)
         printf("warning: %s does not match %s: %zu %s (%s%s); it shows the complete run of %s; a "
                "complete `pzflow run` updates it\n",
-               s->results_dir, s->p->path, n, n == 1 ? "stage differs" : "stages differ", names, n > 3 ? ", ..." : "", when);
+               s->results_shown, s->p->path, n, n == 1 ? "stage differs" : "stages differ", names, n > 3 ? ", ..." : "", when);
     else
-        printf("results: %s shows this configuration (complete run of %s)\n", s->results_dir, when);
+        printf("results: %s shows this configuration (complete run of %s)\n", s->results_shown, when);
     free(names);
     pz_results_free(m);
 }
@@ -462,7 +468,7 @@ static int cmd_show(session *s)
      * then must not make show print a table of another configuration. */
     pz_results_manifest *m = pz_results_read(s->results_dir, &err);
     if (!m) {
-        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s%s` first (%s)\n", s->results_dir,
+        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s%s` first (%s)\n", s->results_shown,
                 s->p->path, s->experiment ? " ..." : "", err.msg);
         return PZ_EXIT_STAGE_FAILED;
     }
@@ -486,7 +492,7 @@ static int show_outputs(session *s, const pz_results_manifest *m)
         const char *h = r ? pz_record_output(r, ref->output) : NULL;
         if (!h) {
             fprintf(stderr, "pzflow: %s/%s is not in %s: run `pzflow run %s` first\n", stage, ref->output,
-                    s->results_dir, s->p->path);
+                    s->results_shown, s->p->path);
             pz_record_free(r);
             return PZ_EXIT_STAGE_FAILED;
         }
@@ -624,10 +630,10 @@ static int update_results(session *s, int complete, const opts *o, pz_err *err)
     if (!complete) {
         struct stat st;
         if (stat(s->results_dir, &st) < 0)
-            printf("pzflow: no results folder yet: %s is made by the first complete run\n", s->results_dir);
+            printf("pzflow: %s not made: only a complete run makes it\n", s->results_shown);
         else
-            printf("pzflow: %s left as it was (it shows the last complete run; this one %s)\n", s->results_dir,
-                   o->until ? "stopped at --until" : "did not finish every stage");
+            printf("pzflow: %s unchanged: %s\n", s->results_shown,
+                   o->until ? "this run stopped at --until" : "not every stage of this run finished");
         return 0;
     }
     size_t n = s->p->nstages;
@@ -648,7 +654,7 @@ static int update_results(session *s, int complete, const opts *o, pz_err *err)
                            &changed, &note, err) < 0)
         return -1;
     if (note) printf("pzflow: %s\n", note);
-    if (changed) printf("pzflow: %s now shows this run\n", s->results_dir);
+    if (changed) printf("pzflow: %s now shows this run\n", s->results_shown);
     free(note);
     return 0;
 }
