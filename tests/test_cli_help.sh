@@ -5,7 +5,7 @@
 set -eu
 pzflow="$1/pzflow"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-for cmd in run status why dag log show gc provenance; do
+for cmd in run status why dag log show gc provenance diff; do
     out=$("$pzflow" "$cmd" --help) || fail "$cmd --help exits $?"
     case $out in "usage: pzflow $cmd "*) ;; *) fail "$cmd --help starts: $(echo "$out" | head -1)" ;; esac
     echo "$out" | grep -q '^exit status: 0 ok' || fail "$cmd --help has no exit statuses"
@@ -18,4 +18,4 @@ done
 "$pzflow" dag --help | grep -q -- '--dot' || fail "dag --help lacks --dot"
 "$pzflow" --help | head -1 | grep -q '^usage: pzflow <command>' || fail "--help is not the global help"
 "$pzflow" --help run | head -1 | grep -q '^usage: pzflow <command>' || fail "--help run is not the global help"
-echo "ok: per-command help for run status why dag log show gc provenance, global help otherwise"
+echo "ok: per-command help for run status why dag log show gc provenance diff, global help otherwise"
