@@ -8,6 +8,10 @@
  *   PZFAULT_TARGET  base name of the executable to act in ("pzflow", "pzflow-quality-cuts");
  *                   in any other process the shim only passes calls through
  *   PZFAULT_PATH    only calls on files under this directory count (absolute)
+ *   PZFAULT_SKIP    ':'-separated absolute paths (files or directories) under PZFAULT_PATH
+ *                   whose calls do not count: writes whose number depends on timing (pzflow
+ *                   saves the index at most once a second), so that the Nth counted call is
+ *                   the same call on every machine
  *   PZFAULT_OPS     comma list of: write (write, pwrite, writev), fsync (fsync, fdatasync),
  *                   rename, close, create (open with O_CREAT), mkdir, symlink, unlink
  *   PZFAULT_NTH     act at the Nth counted call (1-based); 0 or unset: only count
@@ -42,6 +46,7 @@ static struct {
     long nth, count;
     char prefix[PATH_MAX];
     size_t prefix_len;
+    char skip[PATH_MAX]; /* PZFAULT_SKIP */
     char report[PATH_MAX];
 } cfg;
 
@@ -101,12 +106,21 @@ __attribute__((constructor)) static void pzfault_init(void)
     cfg.kill = act && !strcmp(act, "KILL");
     cfg.action_errno = !act || !strcmp(act, "ENOSPC") ? ENOSPC : !strcmp(act, "EIO") ? EIO : !strcmp(act, "EDQUOT") ? EDQUOT : ENOSPC;
     if (report) snprintf(cfg.report, sizeof cfg.report, "%s", report);
+    const char *skip = getenv("PZFAULT_SKIP");
+    if (skip) snprintf(cfg.skip, sizeof cfg.skip, "%s", skip);
     cfg.active = 1;
 }
 
 __attribute__((destructor)) static void pzfault_fini(void)
 {
     if (cfg.active) append_report("exit", NULL);
+}
+
+/* path is dir (dir_len bytes, no trailing '/') or inside it; a file name prefix also matches, so
+ * "cache/statcache" covers its temporary files "cache/statcache.tmp.<pid>" too. */
+static int is_under(const char *path, const char *dir, size_t dir_len)
+{
+    return !strncmp(path, dir, dir_len) && (path[dir_len] == '/' || path[dir_len] == 0 || path[dir_len] == '.');
 }
 
 static int under_prefix(const char *path)
@@ -119,7 +133,13 @@ static int under_prefix(const char *path)
         snprintf(abs, sizeof abs, "%s/%s", cwd, path);
         path = abs;
     }
-    return !strncmp(path, cfg.prefix, cfg.prefix_len) && (path[cfg.prefix_len] == '/' || path[cfg.prefix_len] == 0);
+    if (!is_under(path, cfg.prefix, cfg.prefix_len)) return 0;
+    for (const char *p = cfg.skip; *p;) { /* the ':'-separated list, without copying it */
+        size_t n = strcspn(p, ":");
+        if (n && is_under(path, p, n)) return 0;
+        p += n + (p[n] == ':');
+    }
+    return 1;
 }
 
 static int fd_path(int fd, char *out, size_t size)
