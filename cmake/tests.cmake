@@ -71,6 +71,10 @@ add_test(NAME test_cli_help COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_cli_help.s
 add_test(NAME test_json_reports COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_json_reports.sh ${CMAKE_BINARY_DIR}/bin)
 set_tests_properties(test_json_reports PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
 
+# Every relative link and #anchor of README.md, docs/ and schemas/ resolves, and every manual a
+# file names by its path exists (tests/test_doc_links.sh).
+add_test(NAME test_doc_links COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_doc_links.sh ${CMAKE_SOURCE_DIR})
+
 # Toy stages for the engine's tests (tests/toys/<name>.c -> bin/pzflow-toy-<name>).
 file(GLOB PZ_TOY_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/toys/*.c)
 foreach(src ${PZ_TOY_SOURCES})
