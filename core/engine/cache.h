@@ -3,7 +3,9 @@
  *   <cache>/objects/ab/cdef...   immutable files named by the XXH3-128 of their bytes (mode 0444)
  *   <cache>/runs/<key>           one run record per stage key, written last (record.h)
  *   <cache>/pipelines/<hash>     last-run index of one pipeline (hash of its absolute path)
- *   <cache>/tmp/<pid>.<stage>.XXXXXX/  private scratch directories of running stages
+ *   <cache>/tmp/<pid>.<stage>.XXXXXX/  private scratch directories of running stages (<pid> is
+ *                                pzflow's; <stage> the instance name, other characters than
+ *                                letters, digits, '-' and '_' as '_': train-base_3_)
  *   <cache>/statcache            the stat cache of external files (statcache.h)
  *   <cache>/lock                 the run lock (lock.h)
  *   <cache>/pzflow-cache         the marker: "pzflow-cache 1", written when the cache is created
@@ -51,7 +53,8 @@ int pz_cache_drop_object(const pz_cache *c, const char *hash, pz_err *err);
 /* Write a run record atomically: the commit point of a stage run. */
 int pz_cache_write_record(const pz_cache *c, const pz_record *r, pz_err *err);
 
-/* A fresh private scratch directory for one stage run (malloc'd path). */
+/* A fresh private scratch directory <tmp>/<pid>.<stage>.XXXXXX for one stage run, the label
+ * (the stage instance name) made safe as above and cut to 63 bytes (malloc'd path). */
 char *pz_cache_scratch(const pz_cache *c, const char *label, pz_err *err);
 /* What a sweep removes, or with dry_run only names: each path goes to fn (optional), n counts. */
 typedef struct pz_sweep {
@@ -62,7 +65,7 @@ typedef struct pz_sweep {
 } pz_sweep;
 void pz_sweep_note(pz_sweep *sw, const char *path, int is_dir);
 
-/* The pid of a scratch directory name "<pid>.<label>.XXXXXX" (pz_cache_scratch), or -1 when the
+/* The pid of a scratch directory name "<pid>.<stage>.XXXXXX" (pz_cache_scratch), or -1 when the
  * name is not one pzflow makes. */
 long pz_cache_scratch_pid(const char *name);
 /* Remove the scratch directories in tmp/ of processes that are dead: the run lock alone is not
