@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Put the results of the last `pzflow run pipelines/paper.yaml` into README.md: the metric table
-# (from `pzflow show`) between the results markers, the comparison with the paper between the
-# paper markers, and the figures into docs/figures/.
-# Nothing in the README's results section is typed by hand: the comparison's sentences are
-# written here from the ratios' bootstrap intervals, so none claims more than they show.
+# Put the results of the last `pzflow run pipelines/paper.yaml` into the manuals: every metric
+# table (from `pzflow show`) and the full comparison with the paper into docs/results.md (between
+# its results and paper markers), a short summary into README.md (between its summary markers:
+# the LSST-window table and the comparison in brief), and the figures into docs/figures/.
+# Nothing in these sections is typed by hand: the comparison's verdicts are written here from the
+# ratios' bootstrap intervals, so none claims more than they show.
 #   scripts/readme_results.sh [PIPELINE] [BUILD_DIR]
+# PIPELINE may be the same file in another checkout: its cache and results folder are read there
+# (`show` finds a pipeline's last run by the file's absolute path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pipeline="${1:-pipelines/paper.yaml}"
 build="${2:-build}"
 name=$(basename "$pipeline" .yaml)
+# The pipeline root (schemas/pipeline.md): the parent of a folder named pipelines.
+root=$(dirname "$pipeline")
+[ "$(basename "$root")" = pipelines ] && root=$(dirname "$root")
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 "$build/bin/pzflow" show "$pipeline" > "$table"
 for fig in fig1 fig2 fig3 fig3_bins fig4 dag; do
-  install -m 644 "results/$name/plot/${fig}_png" "docs/figures/${fig}.png"
-  install -m 644 "results/$name/plot/${fig}_svg" "docs/figures/${fig}.svg"
+  install -m 644 "$root/results/$name/plot/${fig}_png" "docs/figures/${fig}.png"
+  install -m 644 "$root/results/$name/plot/${fig}_svg" "docs/figures/${fig}.svg"
 done
-/usr/bin/python3 - "$table" "$pipeline" <<'PY'
+/usr/bin/python3 - "$table" "pipelines/$(basename "$pipeline")" <<'PY'
 import re, sys
 table = open(sys.argv[1]).read().strip()
 # The provenance comment is for machines; the README shows the table itself.
@@ -154,21 +160,64 @@ prose += ["", "LSST goals, tested on the seed means (no interval): "
              if passes else "no model meets all three")
           + "; " + "; ".join(f"{m} on {ts}: {v}" for (m, ts), v in gl.items() if v != "PASS") + "."]
 
-# The table's own headings sit under the README's "Results" section; the long per-bin table folds.
-table = re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", table, flags=re.M)
-head, sep, bins = table.partition("#### Redshift bins")
+
+def brief(v, claim):
+    """The same verdict in a few words, for the README's summary."""
+    ratio, lo, hi = v
+    if ratio is None or lo is None:
+        return verdict(v, claim)
+    iv = f"{fmt(ratio)} [{fmt(lo)}, {fmt(hi)}]"
+    if lo <= 1 <= hi:
+        return f"{iv} holds 1"
+    kind, value = claim
+    if kind == "better" and lo > 1:
+        where = "inside" if lo <= value <= hi else "outside"
+        return f"{iv} better; paper's ~{value:g}x {where}"
+    if kind == "better":
+        return f"{iv} worse, unlike the paper"
+    return f"{iv} worse, as in the paper" if hi < 1 else f"{iv} better, unlike the paper"
+
+
+# The README's summary: which models meet the LSST goals, and the paper's claims with the verdict
+# of each interval in brief.
+window = table.split("\n## LSST window", 1)[1].split("\n", 1)[0]
+rule = re.search(r"^LSST goals: (.*?) \(tested on the seed means\)\.$", table, flags=re.M).group(1)
+verdicts = prose[-1].split(": ", 1)[1]
+summary = [f"LSST goals ({rule}) in the window{window}, tested on the means over the {nseeds} seeds: "
+           f"{verdicts}", "",
+           f"Against the paper: ratios NN-Base / model of the seed means in the LSST window (> 1: the model "
+           f"improves on NN-Base) with 95% bootstrap intervals over the {nseeds} seeds; \"holds 1\": the "
+           f"seeds show no difference, so the paper's figure is neither confirmed nor excluded.",
+           "",
+           "| ratio | paper | NN-Base / NN-TL | NN-Base / NN-Combo |",
+           "| --- | --- | --- | --- |"]
+summary += [f"| {label.replace(' ratio', '')} | {pub} | {brief(r[(ts, tl)][col], claim)} | "
+            f"{brief(r[(ts, combo)][col], claim)} |" for label, pub, col, ts, claim in rows if claim]
+
+# In docs/results.md the table's own headings sit under its title; the long per-bin table folds.
+table = re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 1) + " ", table, flags=re.M)
+head, sep, bins = table.partition("### Redshift bins")
 if sep:
     title, _, rest = bins.partition("\n")
     table = f"{head}<details><summary>Redshift bins{title}</summary>\n{rest}\n\n</details>"
 
-readme = open("README.md").read()
-def splice(text, name, body):
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    i, j = text.index(begin) + len(begin), text.index(end)
-    return text[:i] + body + text[j:]
+
+def splice(path, parts):
+    """Replace what lies between each <!-- name:begin --> and <!-- name:end --> of a file."""
+    text = open(path).read()
+    for name, body in parts:
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        i, j = text.index(begin) + len(begin), text.index(end)
+        text = text[:i] + f"\n{body}\n\n" + text[j:]
+    open(path, "w").write(text)
+
+
 gen = f"_Generated by `scripts/readme_results.sh` from `pzflow show {sys.argv[2]}` (mock data)._"
-readme = splice(readme, "results", f"\n{gen}\n\n{table}\n\n")
-readme = splice(readme, "paper", f"\n{gen}\n\n" + "\n".join(paper) + "\n\n" + "\n".join(prose) + "\n\n")
-open("README.md", "w").write(readme)
+splice("docs/results.md", [("results", f"{gen}\n\n{table}"),
+                           ("paper", f"{gen}\n\n" + "\n".join(paper) + "\n\n" + "\n".join(prose))])
+brief_gen = (f"_Generated by `scripts/readme_results.sh` from `pzflow show {sys.argv[2]}` (mock data, "
+             f"{nseeds} seeds); every table, per redshift bin too, and the comparison in full: "
+             f"[docs/results.md](docs/results.md)._")
+splice("README.md", [("summary", f"{brief_gen}\n\n" + "\n".join(summary))])
 PY
-echo "README.md results and docs/figures/ updated from $pipeline"
+echo "docs/results.md, the README's summary and docs/figures/ updated from $pipeline"
