@@ -5,6 +5,9 @@ find_library(CUNIT_LIB cunit REQUIRED)
 
 # Per-test limit in seconds; scripts/valgrind.sh raises it, since memcheck runs 20-50x slower.
 set(PZ_TEST_TIMEOUT 900 CACHE STRING "ctest timeout per test, seconds")
+# Every test's scratch lives under build/testtmp. Made here, not by whichever test runs first:
+# the script tests mktemp inside it, and ctest -j may start one of them before any other.
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/testtmp)
 file(GLOB PZ_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test_*.c)
 file(GLOB PZ_TEST_SUPPORT CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.c)
 add_library(pztestsupport STATIC ${PZ_TEST_SUPPORT})
