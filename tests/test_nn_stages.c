@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "nn/model.h"
+#include "nn/stage.h"
+#include "util/sbuf.h"
 #include "support/pztest.h"
 #include "table/table.h"
 
@@ -261,6 +266,50 @@ static void test_bad_inputs(void)
                                 "det1.json"));
 }
 
+static void collect_line(void *ctx, const char *line)
+{
+    pz_sb_printf(ctx, "%s\n", line);
+}
+
+/* The library never prints (util/err.h): called in process, training writes nothing to stdout;
+ * its per-epoch lines reach the caller's log callback and how it ended comes back as the summary,
+ * which pzflow-train's main prints (test_train_then_predict reads them in its output). */
+static void test_the_training_library_prints_nothing_itself(void)
+{
+    char *spec_path = pz_xasprintf("%s/inproc.json", dir), *captured = pz_xasprintf("%s/inproc.stdout", dir);
+    char *json = pz_xasprintf("{\"stage\": \"t\", \"params\": {\"label\": \"specz_redshift\", \"epochs\": 3, "
+                              "\"hidden\": [8]}, \"inputs\": {\"train\": \"%s/tr.h5\", \"validation\": "
+                              "\"%s/va.h5\"}, \"outputs\": {\"model\": \"%s/inproc.h5\"}}",
+                              dir, dir, dir);
+    CU_ASSERT_EQUAL_FATAL(pzt_write_file(spec_path, json), 0);
+    pz_err err;
+    pz_spec *spec = pz_spec_load(spec_path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(spec);
+    pz_sbuf log = {0};
+    spec->log = collect_line;
+    spec->log_ctx = &log;
+    const pz_stage_def *d = &pz_nn_train_stage;
+    void *params = calloc(1, d->params_size);
+    char *summary = NULL;
+    fflush(stdout);
+    int saved = dup(1), fd = open(captured, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    int rc = pz_params_read(spec, d->params, params, &err) || d->run(spec, params, &summary, &err);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved), close(fd);
+    CU_ASSERT_EQUAL(rc, 0);
+    size_t printed = 99;
+    free(pzt_read_file(captured, &printed));
+    CU_ASSERT_EQUAL(printed, 0);
+    CU_ASSERT_PTR_NOT_NULL(log.p && strstr(log.p, "pzflow-train: epoch 3 train_loss"));
+    CU_ASSERT_PTR_NOT_NULL(log.p && strstr(log.p, "input 'train': 1995 rows from 1 table"));
+    CU_ASSERT_PTR_NOT_NULL(summary && strstr(summary, "pzflow-train: stopped after 3 epochs"));
+    pz_params_release(d->params, params);
+    free(params), free(summary), free(log.p), free(json), free(captured), free(spec_path);
+    pz_spec_free(spec);
+}
+
 int main(void)
 {
     dir = pzt_mkdtemp("nn_stages");
@@ -276,6 +325,7 @@ int main(void)
                                         {"combo: several tables, own labels", test_combo},
                                         {"fine-tune with frozen layers", test_fine_tune},
                                         {"bad inputs give clear errors", test_bad_inputs},
+                                        {"the training library prints nothing itself", test_the_training_library_prints_nothing_itself},
                                         {0}});
     int rc = pzt_main();
     if (rc == 0) pzt_rmtree(dir);

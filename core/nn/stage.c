@@ -10,6 +10,7 @@
 #include "nn/predict.h"
 #include "nn/train.h"
 #include "util/progress.h"
+#include "util/sbuf.h"
 
 static const char *const DEFAULT_FEATURES[] = {"g_cmodel_mag", "r_cmodel_mag", "i_cmodel_mag", "z_cmodel_mag",
                                                "y_cmodel_mag"};
@@ -18,7 +19,8 @@ static const int DEFAULT_HIDDEN[] = {200, 200, 200, 200};
 /* ---- params shared by train and fine-tune ---- */
 
 typedef struct {
-    const char *stage_name;  /* for stdout lines */
+    const char *stage_name;  /* for log lines */
+    const pz_spec *spec;     /* where log lines go (pz_spec_log: the stage main prints them) */
     pz_train_cfg cfg;
     int drop_nonfinite;
     const char *const *labels; /* one, or one per training input (owned by the params) */
@@ -89,8 +91,8 @@ static int load_input(const pz_spec *spec, const char *name, const common_params
     if (!rc) rc = labels_for(p, name, n, &labels, err);
     if (!rc) rc = pz_xy_load(paths, labels, n, features, nfeat, p->drop_nonfinite, out, &report, err);
     if (rc) pz_err_prefix(err, "input '%s': ", name);
-    if (report) fprintf(stderr, "%s: %s\n", p->stage_name, report);
-    if (!rc) printf("%s: input '%s': %zu rows from %zu table%s\n", p->stage_name, name, out->n, n, n > 1 ? "s" : "");
+    if (report) pz_spec_log(spec, "%s: %s", p->stage_name, report);
+    if (!rc) pz_spec_log(spec, "%s: input '%s': %zu rows from %zu table%s", p->stage_name, name, out->n, n, n > 1 ? "s" : "");
     free(report);
     free(paths);
     free(labels);
@@ -99,7 +101,7 @@ static int load_input(const pz_spec *spec, const char *name, const common_params
 
 static void on_epoch(void *ctx, const pz_epoch_info *e)
 {
-    const char *stage = ctx;
+    const common_params *p = ctx;
     /* Early stopping makes the end unknowable: the bar counts epochs against the maximum (a lower
      * bound on the fraction done), the text says how soon training stops if validation does not
      * improve, and the last epoch, whichever it is, shows as done. First what matters, since a
@@ -111,37 +113,37 @@ static void on_epoch(void *ctx, const pz_epoch_info *e)
     else
         pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld, val %.5f best %.5f @%ld", e->epoch,
                     e->max_epochs, left, e->val_loss, e->best_val_loss, e->best_epoch);
-    printf("%s: epoch %ld train_loss %.6f val_loss %.6f best %.6f (epoch %ld)%s\n", stage, e->epoch, e->train_loss,
-           e->val_loss, e->best_val_loss, e->best_epoch, e->wait ? "" : " *");
-    fflush(stdout);
+    pz_spec_log(p->spec, "%s: epoch %ld train_loss %.6f val_loss %.6f best %.6f (epoch %ld)%s", p->stage_name, e->epoch,
+                e->train_loss, e->val_loss, e->best_val_loss, e->best_epoch, e->wait ? "" : " *");
 }
 
 /* A run whose best epoch is the first learned nothing after it: the weights saved are one
  * epoch's, which usually means a learning rate too high or labels the network cannot fit. */
-static void warn_if_never_improved(const pz_model *m, const common_params *p)
+static void warn_if_never_improved(const pz_model *m, const common_params *p, pz_sbuf *summary)
 {
     if (m->best_epoch != 1 || m->hist.n < 2) return;
     const char *fmt = "%s: warning: the validation loss never improved on epoch 1 (%zu epochs run, best val_loss "
                       "%.6f); the model holds epoch 1's weights: check lr (%g) and the labels\n";
-    printf(fmt, p->stage_name, m->hist.n, m->hist.val_loss[0], p->cfg.adam.lr);
+    pz_sb_printf(summary, fmt, p->stage_name, m->hist.n, m->hist.val_loss[0], p->cfg.adam.lr);
 }
 
-/* Scale both splits with the model's scaler and train; fills the model's history. */
-static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_err *err)
+/* Scale both splits with the model's scaler and train; fills the model's history and appends
+ * how training ended to the summary. */
+static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_sbuf *summary, pz_err *err)
 {
     pz_scaler_apply(&m->scaler, train->x, train->n);
     pz_scaler_apply(&m->scaler, val->x, val->n);
     pz_data tr = {train->x, train->y, train->n}, va = {val->x, val->y, val->n};
     p->cfg.on_epoch = on_epoch;
-    p->cfg.ctx = (void *)p->stage_name;
+    p->cfg.ctx = p;
     if (pz_train(m->net, &tr, &va, &p->cfg, &m->hist, &m->best_epoch, err)) return -1;
     pz_model_set_str(&m->loss, pz_loss_name(p->cfg.loss));
     m->seed = p->seed;
     m->batch_size = p->cfg.batch_size;
     m->learning_rate = p->cfg.adam.lr;
-    printf("%s: stopped after %zu epochs; best epoch %ld, val_loss %.6f\n", p->stage_name, m->hist.n, m->best_epoch,
-           m->best_epoch ? m->hist.val_loss[m->best_epoch - 1] : 0.0);
-    warn_if_never_improved(m, p);
+    pz_sb_printf(summary, "%s: stopped after %zu epochs; best epoch %ld, val_loss %.6f\n", p->stage_name, m->hist.n,
+                 m->best_epoch, m->best_epoch ? m->hist.val_loss[m->best_epoch - 1] : 0.0);
+    warn_if_never_improved(m, p, summary);
     return 0;
 }
 
@@ -227,9 +229,9 @@ static common_params train_defaults(void)
 
 static int train_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)summary;
     const nn_args *a = params;
     common_params p = train_defaults();
+    p.spec = spec;
     int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = a->skip;
     if (read_common(a, &p, err) || read_hidden(spec, a->hidden, hidden, &nhidden, err)) return -1;
     size_t nfeat = a->features.v ? a->features.n : 5;
@@ -254,10 +256,13 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
             m = pz_model_new(net, features, nfeat, &scaler);
             pz_scaler_free(&scaler);
             rc = pz_model_check_scaler(m, "input 'train'", err);
-            printf("pzflow-train: %zu weights, %zu training rows, %zu validation rows\n", net->nparams, train.n, val.n);
+            pz_spec_log(spec, "pzflow-train: %zu weights, %zu training rows, %zu validation rows", net->nparams, train.n,
+                        val.n);
         }
     }
-    if (!rc) rc = fit(m, &train, &val, &p, err) || save(spec, m, &p, err) ? -1 : 0;
+    pz_sbuf told = {0};
+    if (!rc) rc = fit(m, &train, &val, &p, &told, err) || save(spec, m, &p, err) ? -1 : 0;
+    *summary = told.p;
     pz_model_free(m);
     pz_xy_free(&train);
     pz_xy_free(&val);
@@ -312,7 +317,6 @@ static int read_freeze(const pz_strs *freeze, const pz_net *net, uint8_t *frozen
 
 static int fine_tune_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)summary;
     const nn_args *a = params;
     const char *base_path;
     if (pz_spec_input(spec, "model", &base_path, err)) return -1;
@@ -320,6 +324,7 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
     if (!m) return -1;
     common_params p = train_defaults();
     p.stage_name = "pzflow-fine-tune";
+    p.spec = spec;
     if (m->batch_size > 0 && m->batch_size <= 1000000) p.cfg.batch_size = (int)m->batch_size;
     pz_loss_parse(m->loss, &p.cfg.loss);
     uint8_t frozen[PZ_NET_MAX_LAYERS + 1];
@@ -342,8 +347,10 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
         pz_model_set_str(&m->frozen, frozen_csv);
         pz_history_free(&m->hist);
         m->best_epoch = 0;
-        printf("pzflow-fine-tune: base %s, frozen [%s], lr %g\n", base_path, frozen_csv, p.cfg.adam.lr);
-        rc = fit(m, &train, &val, &p, err) || save(spec, m, &p, err) ? -1 : 0;
+        pz_spec_log(spec, "pzflow-fine-tune: base %s, frozen [%s], lr %g", base_path, frozen_csv, p.cfg.adam.lr);
+        pz_sbuf told = {0};
+        rc = fit(m, &train, &val, &p, &told, err) || save(spec, m, &p, err) ? -1 : 0;
+        *summary = told.p;
     }
     free(frozen_csv);
     pz_model_free(m);
@@ -385,7 +392,6 @@ static void on_rows(void *ctx, size_t done, size_t total)
 
 static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)summary;
     const predict_params *pp = params;
     const char *model_path, *table_path, *out_path;
     pz_predict_opts o = {.progress = on_rows, .label = pp->label, .id_column = pp->id};
@@ -402,8 +408,8 @@ static int predict_stage(const pz_spec *spec, const void *params, char **summary
     pz_predict_stats st;
     rc = pz_predict_file(m, table_path, out_path, &o, &st, err);
     if (!rc)
-        printf("pzflow-predict: %zu rows predicted (%zu with non-finite features -> z_pred NaN)\n", st.rows,
-               st.nan_rows);
+        *summary = pz_xasprintf("pzflow-predict: %zu rows predicted (%zu with non-finite features -> z_pred NaN)",
+                                st.rows, st.nan_rows);
     pz_model_free(m);
     return rc;
 }

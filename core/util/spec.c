@@ -1,5 +1,6 @@
 #include "util/spec.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,27 @@ void pz_params_release(const pz_param_def *defs, void *out)
         if (d->field && d->type == PZ_PT_STRINGS) free(((pz_strs *)field_at(out, d))->v);
 }
 
+void pz_spec_log(const pz_spec *spec, const char *fmt, ...)
+{
+    if (!spec->log) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    spec->log(spec->log_ctx, line);
+}
+
 /* ---- the stage main ---- */
+
+/* Flushed per line: the log is read while the stage runs (pzflow log, a crash's last words). */
+static void log_to_stdout(void *ctx, const char *line)
+{
+    (void)ctx;
+    fputs(line, stdout);
+    if (*line && line[strlen(line) - 1] != '\n') fputc('\n', stdout);
+    fflush(stdout);
+}
 
 static int print_text(char *text)
 {
@@ -221,6 +242,7 @@ int pz_stage_main(int argc, char **argv, const pz_stage_def *def)
     }
     pz_spec *spec = pz_spec_load(argv[1], &err);
     if (!spec) pz_die(prog, &err, 1);
+    spec->log = log_to_stdout;
     void *params = def->params_size ? pz_xcalloc(1, def->params_size) : NULL;
     char *summary = NULL;
     int rc = -1;

@@ -28,10 +28,17 @@ typedef struct pz_spec {
     const char *stage;
     long threads;
     const pz_ynode *params, *inputs, *outputs;
+    /* Where a running stage's log lines go (pz_spec_log). Libraries never print (util/err.h):
+     * pz_stage_main points this at stdout, which the engine keeps as the stage's log; NULL (a
+     * library caller, a test) drops the lines. */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
 } pz_spec;
 
 pz_spec *pz_spec_load(const char *path, pz_err *err);
 void pz_spec_free(pz_spec *spec);
+/* One line of the stage's log (no trailing newline needed), handed to spec->log. */
+void pz_spec_log(const pz_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Params, by dotted path ("optimizer.lr", "cuts.0"). */
 const pz_ynode *pz_spec_param(const pz_spec *spec, const char *key);
