@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/stage.h"
+#include "photoz/catalogue.h"
+#include "photoz/evaluate.h"
+#include "photoz/ingest.h"
+#include "photoz/plot.h"
+#include "photoz/plotdata.h"
 #include "support/pztest.h"
 #include "util/params.h"
 #include "util/spec.h"
@@ -158,6 +164,24 @@ static void test_text_that_is_not_a_description_is_refused(void)
     CU_ASSERT_PTR_NULL(pz_stage_desc_parse("usage: toy SPEC", "x", &err));
 }
 
+/* Issue 16: every stage reads its params once, into its typed struct, from its table; none looks
+ * a param up by name while it runs. A table entry without a field would be a param the library
+ * still looks up itself (plot-data's were, until they moved into plot_params). */
+static void test_every_library_stage_reads_every_param_into_its_struct(void)
+{
+    const pz_stage_def *const stages[] = {
+        &pz_stage_quality_cuts, &pz_stage_cross_match, &pz_stage_build_transferz, &pz_stage_split,
+        &pz_evaluate_stage, &pz_ingest_stage_cosmos2020, &pz_ingest_stage_hsc, &pz_ingest_stage_galaxiesml,
+        &pz_plot_stage, &pz_plot_data_stage, &pz_nn_train_stage, &pz_nn_fine_tune_stage, &pz_nn_predict_stage};
+    for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
+        const pz_stage_def *d = stages[i];
+        for (const pz_param_def *p = d->params; p && p->name; p++) {
+            if (!p->field || p->field > d->params_size) fprintf(stderr, "\n%s: param '%s' has no field\n", d->prog, p->name);
+            CU_ASSERT(p->field > 0 && p->field <= d->params_size);
+        }
+    }
+}
+
 int main(void)
 {
     pzt_suite("params", (pzt_case[]){{"defaults fill the struct", test_defaults_fill_the_struct},
@@ -166,6 +190,8 @@ int main(void)
                                      {"an unknown param names its line", test_an_unknown_param_names_its_line},
                                      {"describe reads back as the same table", test_describe_reads_back_as_the_same_table},
                                      {"text that is not a description is refused", test_text_that_is_not_a_description_is_refused},
+                                     {"every library stage reads every param into its struct",
+                                      test_every_library_stage_reads_every_param_into_its_struct},
                                      {0}});
     return pzt_main();
 }

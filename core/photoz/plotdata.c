@@ -112,20 +112,38 @@ static double *column_values(const pz_table *t, const char *name)
 
 /* --- params -------------------------------------------------------------------------------- */
 
-static int bins_param(const pz_spec *spec, const char *key, pz_bins *b, pz_err *err)
+/* The stage's params, read once from PLOT_DATA_PARAMS (below) by pz_stage_main; the nested
+ * ones (lists of maps, bins) arrive as the nodes the table hands over and are read here. */
+typedef struct plot_params {
+    const pz_ynode *datasets, *predictions, *seeds;
+    const pz_ynode *z_bins, *mag_bins, *color_bins, *scatter_bins;
+    pz_strs bands, metrics; /* empty: the defaults */
+    const char *mag_column, *mag_band, *z_pred_column, *z_true_column;
+    long seed_index;
+} plot_params;
+
+/* One number of a bins map, if given (absent: keep the default). */
+static int bins_field(const pz_spec *spec, const pz_ynode *map, const char *key, const char *field, double *out,
+                      int integer, pz_err *err)
 {
-    const pz_ynode *n = pz_spec_param(spec, key);
+    const pz_ynode *v = pz_ymap_get(map, field);
+    if (!v) return 0;
+    long l;
+    int rc = integer ? pz_yscalar_long(v, spec->path, &l, err) : pz_yscalar_double(v, spec->path, out, err);
+    if (rc < 0) return pz_err_prefix(err, "param '%s.%s': ", key, field);
+    if (integer) *out = (double)l;
+    return 0;
+}
+
+static int bins_param(const pz_spec *spec, const pz_ynode *n, const char *key, pz_bins *b, pz_err *err)
+{
     if (!n) return 0; /* keep the default */
     if (n->kind != PZ_Y_MAP)
         return pz_errf(err, "%s:%d:%d: param '%s': expected {lo, hi, n}", spec->path, n->line, n->col, key);
-    char sub[128];
-    long count = (long)b->n;
-    snprintf(sub, sizeof sub, "%s.lo", key);
-    if (pz_spec_double(spec, sub, &b->lo, err) < 0) return -1;
-    snprintf(sub, sizeof sub, "%s.hi", key);
-    if (pz_spec_double(spec, sub, &b->hi, err) < 0) return -1;
-    snprintf(sub, sizeof sub, "%s.n", key);
-    if (pz_spec_long(spec, sub, &count, err) < 0) return -1;
+    double count = (double)b->n;
+    if (bins_field(spec, n, key, "lo", &b->lo, 0, err) < 0 || bins_field(spec, n, key, "hi", &b->hi, 0, err) < 0 ||
+        bins_field(spec, n, key, "n", &count, 1, err) < 0)
+        return -1;
     if (!(b->hi > b->lo) || count < 1 || count > 100000)
         return pz_errf(err, "%s:%d:%d: param '%s': need lo < hi and 1 <= n <= 100000", spec->path, n->line, n->col, key);
     b->n = (size_t)count;
@@ -134,10 +152,9 @@ static int bins_param(const pz_spec *spec, const char *key, pz_bins *b, pz_err *
 
 /* A list param of maps, each with the string fields `fields`: the first `nrequired` must be
  * there, the rest are optional (NULL when absent). */
-static int map_list(const pz_spec *spec, const char *key, const char *const *fields, size_t nfields, size_t nrequired,
-                    const char ***out, size_t *nitems, pz_err *err)
+static int map_list(const pz_spec *spec, const pz_ynode *node, const char *key, const char *const *fields, size_t nfields,
+                    size_t nrequired, const char ***out, size_t *nitems, pz_err *err)
 {
-    const pz_ynode *node = pz_spec_param(spec, key);
     if (!node || node->kind != PZ_Y_SEQ || node->n == 0)
         return pz_errf(err, "param '%s': required, a list of maps", key);
     const char **v = pz_xcalloc(node->n * nfields + 1, sizeof *v);
@@ -341,7 +358,7 @@ out:
     return t;
 }
 
-static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
+static int fig1_config(const pz_spec *spec, const plot_params *a, fig1_cfg *c, pz_err *err)
 {
     static const char *const fields[FIG1_FIELDS] = {"name", "input", "z", "z_label"};
     static const char *default_bands[5] = {"g", "r", "i", "z", "y"};
@@ -349,23 +366,21 @@ static int fig1_config(const pz_spec *spec, fig1_cfg *c, pz_err *err)
     c->z = (pz_bins){0, 4, 80};
     c->mag = (pz_bins){14, 28, 70};
     c->color = (pz_bins){-1, 3, 80};
-    c->mag_template = "%s_cmodel_mag";
-    c->mag_band = "i";
-    if (map_list(spec, "datasets", fields, FIG1_FIELDS, 3, &c->datasets, &c->ndatasets, err) < 0) return -1;
+    c->mag_template = a->mag_column;
+    c->mag_band = a->mag_band;
+    if (map_list(spec, a->datasets, "datasets", fields, FIG1_FIELDS, 3, &c->datasets, &c->ndatasets, err) < 0) return -1;
     if (c->ndatasets > FIG1_MAX_Q) return pz_errf(err, "param 'datasets': at most %d datasets", FIG1_MAX_Q);
-    int rc = pz_spec_strlist(spec, "bands", &c->bands, &c->nbands, err);
-    if (rc < 0) return -1;
-    if (rc == 1) c->bands = pz_xmalloc(sizeof default_bands), memcpy(c->bands, default_bands, sizeof default_bands),
-                 c->nbands = 5;
+    const char *const *bands = a->bands.v ? a->bands.v : default_bands;
+    c->nbands = a->bands.v ? a->bands.n : 5;
+    c->bands = pz_xmalloc((c->nbands ? c->nbands : 1) * sizeof *c->bands);
+    memcpy(c->bands, bands, c->nbands * sizeof *c->bands);
     if (c->nbands < 1 || c->nbands > FIG1_MAX_Q - 2) return pz_errf(err, "param 'bands': 1 to %d bands", FIG1_MAX_Q - 2);
-    if (pz_spec_str(spec, "mag_column", &c->mag_template, err) < 0 || pz_spec_str(spec, "mag_band", &c->mag_band, err) < 0)
-        return -1;
     const char *pct = strchr(c->mag_template, '%');
     if (!pct || pct[1] != 's' || strchr(pct + 2, '%'))
         return pz_errf(err, "param 'mag_column': needs exactly one %%s for the band (e.g. '%%s_cmodel_mag'), got '%s'",
                        c->mag_template);
-    return bins_param(spec, "z_bins", &c->z, err) < 0 || bins_param(spec, "mag_bins", &c->mag, err) < 0 ||
-                   bins_param(spec, "color_bins", &c->color, err) < 0
+    return bins_param(spec, a->z_bins, "z_bins", &c->z, err) < 0 || bins_param(spec, a->mag_bins, "mag_bins", &c->mag, err) < 0 ||
+                   bins_param(spec, a->color_bins, "color_bins", &c->color, err) < 0
                ? -1
                : 0;
 }
@@ -415,27 +430,25 @@ static void panel_stats(pz_table *t, const fig2_cfg *c, size_t m, const pz_table
     free(work);
 }
 
-static int fig2_config(const pz_spec *spec, fig2_cfg *c, pz_err *err)
+static int fig2_config(const pz_spec *spec, const plot_params *a, fig2_cfg *c, pz_err *err)
 {
     static const char *const fields[FIG2_FIELDS] = {"model", "input", "test"};
     memset(c, 0, sizeof *c);
     c->b = (pz_bins){0, 4, 100};
-    c->zp_col = "z_pred", c->zt_col = "z_true";
-    if (map_list(spec, "predictions", fields, FIG2_FIELDS, 2, &c->preds, &c->npanels, err) < 0 ||
-        pz_spec_long(spec, "seed_index", &c->seed_index, err) < 0 || bins_param(spec, "scatter_bins", &c->b, err) < 0 ||
-        pz_spec_str(spec, "z_pred_column", &c->zp_col, err) < 0 || pz_spec_str(spec, "z_true_column", &c->zt_col, err) < 0) {
+    c->zp_col = a->z_pred_column, c->zt_col = a->z_true_column;
+    c->seed_index = a->seed_index;
+    if (map_list(spec, a->predictions, "predictions", fields, FIG2_FIELDS, 2, &c->preds, &c->npanels, err) < 0 ||
+        bins_param(spec, a->scatter_bins, "scatter_bins", &c->b, err) < 0) {
         free(c->preds);
         return -1;
     }
-    const char **seeds = NULL;
-    size_t nseeds = 0;
-    int rc = pz_spec_strlist(spec, "seeds", &seeds, &nseeds, err);
-    if (rc < 0) {
-        free(c->preds);
-        return -1;
-    }
-    if (rc == 0 && c->seed_index >= 0 && (size_t)c->seed_index < nseeds) c->seed = seeds[c->seed_index];
-    free(seeds);
+    const pz_ynode *seeds = a->seeds; /* a list: the table says so */
+    for (size_t i = 0; seeds && i < seeds->n; i++)
+        if (seeds->items[i]->kind != PZ_Y_SCALAR) {
+            free(c->preds);
+            return pz_errf(err, "param 'seeds': item %zu is %s, expected a string", i, pz_ykind_name(seeds->items[i]->kind));
+        }
+    if (seeds && (size_t)c->seed_index < seeds->n) c->seed = seeds->items[c->seed_index]->str;
     return 0;
 }
 
@@ -468,10 +481,10 @@ static int fig2_panel(const pz_spec *spec, const fig2_cfg *c, size_t m, pz_table
     return 0;
 }
 
-static pz_table *fig2_table(const pz_spec *spec, pz_err *err)
+static pz_table *fig2_table(const pz_spec *spec, const plot_params *a, pz_err *err)
 {
     fig2_cfg c;
-    if (fig2_config(spec, &c, err) < 0) return NULL;
+    if (fig2_config(spec, a, &c, err) < 0) return NULL;
     size_t cells = c.b.n * c.b.n;
     pz_table *t = pz_table_new(c.npanels * cells);
     const char **labels = pz_xmalloc(c.npanels * sizeof *labels), **tests = pz_xmalloc(c.npanels * sizeof *tests);
@@ -596,17 +609,14 @@ static size_t seed_count(const pz_table *mt)
 
 /* Figure 3 (output `fig3`: the LSST window, as the paper draws it) and its per-bin companion
  * (output `fig3_bins`), both from evaluate's metrics table. */
-static int make_fig3(const pz_spec *spec, pz_err *err)
+static int make_fig3(const pz_spec *spec, const plot_params *a, pz_err *err)
 {
     static const char *default_metrics[4] = {"bias", "nmad", "rms", "outlier"};
     static const char *const outputs[2] = {"fig3", "fig3_bins"}, *const selections[2] = {"lsst", "bin"};
-    const char **metrics = NULL, *path;
-    size_t n = 0;
-    int rc = pz_spec_strlist(spec, "metrics", &metrics, &n, err);
-    if (rc < 0) return -1;
-    if (rc == 1) metrics = pz_xmalloc(sizeof default_metrics), memcpy(metrics, default_metrics, sizeof default_metrics), n = 4;
+    const char *const *metrics = a->metrics.v ? a->metrics.v : default_metrics, *path;
+    size_t n = a->metrics.v ? a->metrics.n : 4;
     pz_table *mt = NULL;
-    rc = pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0
+    int rc = pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0
              ? 0
              : -1;
     for (int k = 0; k < 2 && rc == 0; k++) {
@@ -626,19 +636,19 @@ static int make_fig3(const pz_spec *spec, pz_err *err)
     }
     if (rc < 0) pz_err_prefix(err, "figure 3: ");
     pz_table_free(mt);
-    free(metrics);
     return rc;
 }
 
 static int plot_data_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
-    (void)params, (void)summary;
+    (void)summary;
+    const plot_params *a = params;
     if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3") &&
         !has_output(spec, "fig3_bins"))
         return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3, fig3_bins");
     if (has_output(spec, "fig1")) {
         fig1_cfg c;
-        int rc = fig1_config(spec, &c, err);
+        int rc = fig1_config(spec, a, &c, err);
         pz_table *t = rc == 0 ? fig1_table(spec, &c, err) : NULL;
         rc = t ? write_outputs(spec, "fig1", t, err) : -1;
         pz_table_free(t);
@@ -648,33 +658,40 @@ static int plot_data_stage(const pz_spec *spec, const void *params, char **summa
         pz_progress(0.4, "figure 1");
     }
     if (has_output(spec, "fig2")) {
-        pz_table *t = fig2_table(spec, err);
+        pz_table *t = fig2_table(spec, a, err);
         int rc = t ? write_outputs(spec, "fig2", t, err) : -1;
         pz_table_free(t);
         if (rc < 0) return -1;
         pz_progress(0.8, "figure 2");
     }
-    if ((has_output(spec, "fig3") || has_output(spec, "fig3_bins")) && make_fig3(spec, err) < 0) return -1;
+    if ((has_output(spec, "fig3") || has_output(spec, "fig3_bins")) && make_fig3(spec, a, err) < 0) return -1;
     pz_progress(1, "figures 1-3 data");
     return 0;
 }
 
-/* Declared for --describe and the load-time check; the figure configs above read them. */
+/* The stage's params: read once into plot_params by pz_stage_main (util/spec.h). */
+#define PF(m) PZ_FIELD(plot_params, m)
 static const pz_param_def PLOT_DATA_PARAMS[] = {
-    {PZ_PARAM("datasets", PZ_PT_LIST, NULL, "Figure 1: one {name, input, z, z_label (optional)} per dataset")},
-    {PZ_PARAM("bands", PZ_PT_STRINGS, "[g, r, i, z, y]", "bands of the colour panels")},
-    {PZ_PARAM("mag_column", PZ_PT_STRING, "%s_cmodel_mag", "magnitude column template (the band replaces %s)")},
-    {PZ_PARAM("mag_band", PZ_PT_STRING, "i", "band of the magnitude histograms")},
-    {PZ_PARAM("z_bins", PZ_PT_ANY, NULL, "redshift histogram bins")},
-    {PZ_PARAM("mag_bins", PZ_PT_ANY, NULL, "magnitude histogram bins")},
-    {PZ_PARAM("color_bins", PZ_PT_ANY, NULL, "colour histogram bins")},
-    {PZ_PARAM("predictions", PZ_PT_LIST, NULL, "Figure 2: one {model, input, test (optional)} per panel")},
-    {PZ_PARAM("seed_index", PZ_PT_INT, "0", "which seed's predictions Figure 2 draws"), PZ_RANGE(0, PZ_OPEN)},
-    {PZ_PARAM("seeds", PZ_PT_LIST, NULL, "the pipeline's seed list, so Figure 2 names seeds[seed_index]")},
-    {PZ_PARAM("scatter_bins", PZ_PT_ANY, NULL, "bins of the Figure 2 density maps")},
-    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column")},
-    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column")},
-    {PZ_PARAM("metrics", PZ_PT_STRINGS, "[bias, nmad, rms, outlier]", "metrics of Figure 3 and its per-bin companion")},
+    {PZ_PARAM("datasets", PZ_PT_LIST, NULL, "Figure 1: one {name, input, z, z_label (optional)} per dataset"),
+     .field = PF(datasets)},
+    {PZ_PARAM("bands", PZ_PT_STRINGS, "[g, r, i, z, y]", "bands of the colour panels"), .field = PF(bands)},
+    {PZ_PARAM("mag_column", PZ_PT_STRING, "%s_cmodel_mag", "magnitude column template (the band replaces %s)"),
+     .field = PF(mag_column)},
+    {PZ_PARAM("mag_band", PZ_PT_STRING, "i", "band of the magnitude histograms"), .field = PF(mag_band)},
+    {PZ_PARAM("z_bins", PZ_PT_ANY, NULL, "redshift histogram bins"), .field = PF(z_bins)},
+    {PZ_PARAM("mag_bins", PZ_PT_ANY, NULL, "magnitude histogram bins"), .field = PF(mag_bins)},
+    {PZ_PARAM("color_bins", PZ_PT_ANY, NULL, "colour histogram bins"), .field = PF(color_bins)},
+    {PZ_PARAM("predictions", PZ_PT_LIST, NULL, "Figure 2: one {model, input, test (optional)} per panel"),
+     .field = PF(predictions)},
+    {PZ_PARAM("seed_index", PZ_PT_INT, "0", "which seed's predictions Figure 2 draws"), PZ_RANGE(0, PZ_OPEN),
+     .field = PF(seed_index)},
+    {PZ_PARAM("seeds", PZ_PT_LIST, NULL, "the pipeline's seed list, so Figure 2 names seeds[seed_index]"),
+     .field = PF(seeds)},
+    {PZ_PARAM("scatter_bins", PZ_PT_ANY, NULL, "bins of the Figure 2 density maps"), .field = PF(scatter_bins)},
+    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = PF(z_pred_column)},
+    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column"), .field = PF(z_true_column)},
+    {PZ_PARAM("metrics", PZ_PT_STRINGS, "[bias, nmad, rms, outlier]", "metrics of Figure 3 and its per-bin companion"),
+     .field = PF(metrics)},
     {0}};
 static const pz_io_def PLOT_DATA_INPUTS[] = {{"metrics", PZ_IO_ONE, 1, "evaluate's metrics table"}, {0}};
 static const pz_io_def PLOT_DATA_OUTPUTS[] = {
@@ -688,4 +705,4 @@ static const pz_io_def PLOT_DATA_OUTPUTS[] = {
 const pz_stage_def pz_plot_data_stage = {
     .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3 and 3b (HDF5 + CSV)",
     .params = PLOT_DATA_PARAMS, .inputs = PLOT_DATA_INPUTS, .open_inputs = 1, .outputs = PLOT_DATA_OUTPUTS,
-    .run = plot_data_stage};
+    .params_size = sizeof(plot_params), .run = plot_data_stage};
