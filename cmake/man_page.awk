@@ -1,8 +1,10 @@
-# pzflow --help (stdin) -> roff man page pzflow(1) (stdout). Run by cmake/man_page.cmake.
-# -v summary=... -v version=...  The help text's shape, which the CLI keeps:
-#   usage: pzflow ...                      -> SYNOPSIS
-#   a header line "name:"                  -> a section NAME
-#   "name: text" (no indent)               -> a section NAME whose body starts with text
+# pzflow --help, then each `pzflow COMMAND --help` (stdin) -> roff man page pzflow(1) (stdout).
+# Run by cmake/man_page.cmake. -v summary=... -v version=...  The help text's shape, which the
+# CLI keeps:
+#   usage: pzflow ...                      -> SYNOPSIS (the first); a later one starts a command's
+#                                             subsection of COMMAND DETAILS, headed "pzflow CMD"
+#   a header line "name:"                  -> a section NAME (in a command's help: a bold header)
+#   "name: text" (no indent)               -> the same, whose body starts with text
 #   "  term   description" (2-space indent, 2+ spaces before the description) -> a tagged item
 #   "  term" alone                         -> a tagged item without description
 #   a deeper-indented line                 -> continues the item above
@@ -20,10 +22,22 @@ BEGIN {
     section("name")
     print "pzflow \\- " esc(summary)
 }
-/^usage: / { section("synopsis"); sub(/^usage: /, ""); print esc($0); next }
+function header(name) {
+    if (in_command) { print ".PP"; print "\\fB" esc(name) ":\\fR" } else section(name)
+}
+/^usage: / && !seen_usage { seen_usage = 1; section("synopsis"); sub(/^usage: /, ""); print esc($0); next }
+/^usage: / {
+    if (!in_command) section("command details")
+    in_command = 1
+    sub(/^usage: /, "")
+    split($0, w, " ")
+    print ".SS \"" esc(w[1] " " w[2]) "\""
+    print esc($0)
+    next
+}
 /^$/ { print ".PP"; next }
-/^[a-z][a-z ]*:$/ { sub(/:$/, ""); section($0); next }
-/^[a-z][a-z ]*: / { name = $0; sub(/: .*/, "", name); section(name); sub(/^[a-z][a-z ]*: /, ""); print esc($0); next }
+/^[a-z][a-z ]*:$/ { sub(/:$/, ""); header($0); next }
+/^[a-z][a-z ]*: / { name = $0; sub(/: .*/, "", name); header(name); sub(/^[a-z][a-z ]*: /, ""); print esc($0); next }
 /^  [^ ]/ {
     line = substr($0, 3)
     if (match(line, /   *[^ ]/)) {

@@ -1,11 +1,25 @@
-# Writes OUT, the man page pzflow(1), from the output of `EXE --help` (cmake/man_page.awk says how
-# each line maps), so the manual and --help are one text. Run at build time by cmake/install.cmake.
+# Writes OUT, the man page pzflow(1), from the output of `EXE --help` followed by `EXE CMD --help`
+# for each command the global help lists (cmake/man_page.awk says how each line maps), so the
+# manual and the help texts are one text. Run at build time by cmake/install.cmake.
 get_filename_component(outdir ${OUT} DIRECTORY)
 file(MAKE_DIRECTORY ${outdir})
-execute_process(COMMAND ${EXE} --help OUTPUT_FILE ${OUT}.help RESULT_VARIABLE rc)
+execute_process(COMMAND ${EXE} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${EXE} --help failed (${rc})")
 endif()
+# The commands: the lines "  NAME ..." of the "commands:" section, which ends at a blank line.
+string(REGEX MATCH "\ncommands:\n[^\n]+(\n[^\n]+)*" listing "${help}")
+string(REGEX MATCHALL "\n  [a-z]+" names "${listing}")
+set(all "${help}")
+foreach(name ${names})
+  string(STRIP "${name}" cmd)
+  execute_process(COMMAND ${EXE} ${cmd} --help OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${EXE} ${cmd} --help failed (${rc})")
+  endif()
+  string(APPEND all "\n${text}")
+endforeach()
+file(WRITE ${OUT}.help "${all}")
 get_filename_component(here ${CMAKE_CURRENT_LIST_FILE} DIRECTORY)
 execute_process(COMMAND awk -v "summary=${SUMMARY}" -v "version=${VERSION}" -f ${here}/man_page.awk
                 INPUT_FILE ${OUT}.help OUTPUT_FILE ${OUT}.tmp RESULT_VARIABLE rc)
