@@ -73,6 +73,9 @@ add_test(NAME test_cli_help COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_cli_help.s
 # `pzflow status --json`, `pzflow why --json` (tests/test_json_reports.sh).
 add_test(NAME test_json_reports COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_json_reports.sh ${CMAKE_BINARY_DIR}/bin)
 set_tests_properties(test_json_reports PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
+# `pzflow show --json`; show and log exit 5 before any run (tests/test_show_json.sh).
+add_test(NAME test_show_json COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_show_json.sh ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(test_show_json PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
 
 # Every relative link and #anchor of README.md, docs/ and schemas/ resolves, and every manual a
 # file names by its path exists (tests/test_doc_links.sh).

@@ -65,13 +65,14 @@ static const char usage_text[] =
     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
     "  --dot              (dag) Graphviz output\n"
-    "  --json             (status, why) the report as JSON, for scripts\n"
+    "  --json             (status, why, show) the report as JSON, for scripts\n"
     "  --color[=WHEN]     colour the run display: auto (the default: on a terminal\n"
     "                     unless NO_COLOR is set), always or never\n"
     "  --version, --help\n"
     "\n"
     "exit status: 0 ok, 1 a stage failed, 2 usage or pipeline error, 3 cache busy\n"
-    "(--no-wait), 4 cache or filesystem error, 130 interrupted\n";
+    "(--no-wait), 4 cache or filesystem error, 5 not run yet (show, log),\n"
+    "130 interrupted\n";
 
 typedef struct opts {
     const char *cmd, *pipeline, *stage, *arg2, *cache_dir, *until, *name, *drop_experiment, *color;
@@ -454,7 +455,7 @@ static int cmd_log(session *s, const opts *o)
         const pz_index_entry *e = pz_index_get(s->index, name);
         if (!e || !e->log_hash[0]) {
             fprintf(stderr, "pzflow: no log for %s: it has not run with this cache\n", name);
-            rc = PZ_EXIT_STAGE_FAILED;
+            rc = PZ_EXIT_NOT_RUN;
             continue;
         }
         if (n > 1) printf("==> %s <==\n", name);
@@ -466,9 +467,76 @@ static int cmd_log(session *s, const opts *o)
     return rc;
 }
 
-static int show_outputs(session *s, const pz_results_manifest *m);
+/* Where the k-th `show:` output of the run in manifest m is; PZ_EXIT_NOT_RUN when that run did
+ * not make it. out->path is malloc'd. */
+static int find_shown(session *s, const pz_results_manifest *m, size_t k, pz_shown *out)
+{
+    const pz_input_ref *ref = &s->p->show[k];
+    memset(out, 0, sizeof *out);
+    if (ref->is_external) {
+        out->path = pz_xstrdup(ref->path);
+        return PZ_EXIT_OK;
+    }
+    const char *stage = s->p->stages[ref->stage].name;
+    const char *key = pz_results_key(m, stage);
+    pz_record *r = key ? pz_plan_read_record(s->plan, key) : NULL;
+    const char *h = r ? pz_record_output(r, ref->output) : NULL;
+    if (!h) {
+        fprintf(stderr, "pzflow: %s/%s is not in %s: run `pzflow run %s` first\n", stage, ref->output, s->results_shown,
+                s->p->path);
+        pz_record_free(r);
+        return PZ_EXIT_NOT_RUN;
+    }
+    out->stage = stage;
+    out->output = ref->output;
+    out->hash = pz_xstrdup(h); /* the record owns h */
+    out->path = pz_cache_object_path(&s->cache, h);
+    pz_record_free(r);
+    return PZ_EXIT_OK;
+}
 
-static int cmd_show(session *s)
+static void shown_free(pz_shown *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) free((char *)v[k].hash), free((char *)v[k].path), free((char *)v[k].text);
+    free(v);
+}
+
+/* The file as a string, or NULL when it holds a NUL byte (not text); -1 when unreadable. */
+static int read_text(const char *path, const char **text)
+{
+    pz_err err;
+    size_t len;
+    char *t = pz_read_file(path, &len, &err);
+    if (!t) return fprintf(stderr, "pzflow: %s\n", err.msg), -1;
+    if (memchr(t, 0, len)) free(t), t = NULL;
+    *text = t;
+    return 0;
+}
+
+static int show_outputs(session *s, const pz_results_manifest *m, int json)
+{
+    size_t n = s->p->nshow;
+    pz_shown *v = pz_xcalloc(n, sizeof *v);
+    int rc = PZ_EXIT_OK;
+    for (size_t k = 0; k < n && rc == PZ_EXIT_OK; k++) {
+        rc = find_shown(s, m, k, &v[k]);
+        if (rc != PZ_EXIT_OK || json) continue;
+        if (n > 1 && v[k].stage) printf("==> %s/%s <==\n", v[k].stage, v[k].output);
+        else if (n > 1) printf("==> %s <==\n", v[k].path);
+        if (print_file(v[k].path) < 0) rc = PZ_EXIT_CACHE;
+    }
+    for (size_t k = 0; json && k < n && rc == PZ_EXIT_OK; k++)
+        if (read_text(v[k].path, &v[k].text) < 0) rc = PZ_EXIT_CACHE;
+    if (json && rc == PZ_EXIT_OK) { /* all or nothing: a script must not parse half a report */
+        char *text = pz_show_json(s->p->path, s->results_shown, v, n);
+        fputs(text, stdout);
+        free(text);
+    }
+    shown_free(v, n);
+    return rc;
+}
+
+static int cmd_show(session *s, const opts *o)
 {
     if (!s->p->nshow) {
         fprintf(stderr, "pzflow: %s has no `show:` list of outputs to print\n", s->p->path);
@@ -477,44 +545,19 @@ static int cmd_show(session *s)
     pz_err err;
     /* What the results folder shows, not what the index last saw: an incomplete run since
      * then must not make show print a table of another configuration. */
+    char *manifest = pz_xasprintf("%s/%s", s->results_dir, PZ_RESULTS_MANIFEST);
+    int missing = access(manifest, F_OK) < 0 && errno == ENOENT;
+    free(manifest);
     pz_results_manifest *m = pz_results_read(s->results_dir, &err);
-    if (!m) {
-        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s%s` first (%s)\n", s->results_shown,
-                s->p->path, s->experiment ? " ..." : "", err.msg);
-        return PZ_EXIT_STAGE_FAILED;
+    if (!m && missing) {
+        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s%s` first\n", s->results_shown,
+                s->p->path, s->experiment ? " ..." : "");
+        return PZ_EXIT_NOT_RUN;
     }
-    int rc = show_outputs(s, m);
+    if (!m) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_CACHE;
+    int rc = show_outputs(s, m, o->json);
     pz_results_free(m);
     return rc;
-}
-
-static int show_outputs(session *s, const pz_results_manifest *m)
-{
-    for (size_t k = 0; k < s->p->nshow; k++) {
-        const pz_input_ref *ref = &s->p->show[k];
-        if (ref->is_external) {
-            if (s->p->nshow > 1) printf("==> %s <==\n", ref->path);
-            if (print_file(ref->path) < 0) return PZ_EXIT_CACHE;
-            continue;
-        }
-        const char *stage = s->p->stages[ref->stage].name;
-        const char *key = pz_results_key(m, stage);
-        pz_record *r = key ? pz_plan_read_record(s->plan, key) : NULL;
-        const char *h = r ? pz_record_output(r, ref->output) : NULL;
-        if (!h) {
-            fprintf(stderr, "pzflow: %s/%s is not in %s: run `pzflow run %s` first\n", stage, ref->output,
-                    s->results_shown, s->p->path);
-            pz_record_free(r);
-            return PZ_EXIT_STAGE_FAILED;
-        }
-        if (s->p->nshow > 1) printf("==> %s/%s <==\n", stage, ref->output);
-        char *path = pz_cache_object_path(&s->cache, h);
-        int rc = print_file(path);
-        free(path);
-        pz_record_free(r);
-        if (rc < 0) return PZ_EXIT_CACHE;
-    }
-    return PZ_EXIT_OK;
 }
 
 /* The manifest of a run named on the command line: the pipeline's own name or an experiment's. */
@@ -867,7 +910,7 @@ int pz_cli_main(int argc, char **argv)
             else if (!strcmp(o.cmd, "status")) rc = cmd_status(&s, &o);
             else if (!strcmp(o.cmd, "why")) rc = cmd_why(&s, &o);
             else if (!strcmp(o.cmd, "log")) rc = cmd_log(&s, &o);
-            else if (!strcmp(o.cmd, "show")) rc = cmd_show(&s);
+            else if (!strcmp(o.cmd, "show")) rc = cmd_show(&s, &o);
             else if (!strcmp(o.cmd, "dag")) {
                 char *text = o.dot ? pz_pipeline_dag_dot(s.p) : pz_pipeline_dag_text(s.p);
                 fputs(text, stdout);

@@ -81,10 +81,10 @@ static const struct {
      "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
      "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
      "\n"
-     "exit status: 0 ok, 1 the stage has no log (it has not run with this cache), 2\n"
-     "usage or pipeline error, 4 cache or filesystem error\n"},
+     "exit status: 0 ok, 2 usage or pipeline error, 4 cache or filesystem error,\n"
+     "5 the stage has no log (it has not run with this cache)\n"},
     {"show",
-     "usage: pzflow show PIPELINE.yaml [options]\n"
+     "usage: pzflow show PIPELINE.yaml [--json] [options]\n"
      "\n"
      "Prints the outputs the pipeline lists under `show:` (such as the metric table)\n"
      "from the run its results folder shows (its last complete run).\n"
@@ -92,10 +92,13 @@ static const struct {
      "options:\n"
      "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
      "  --name NAME        show an experiment's results\n"
+     "  --json             the outputs as JSON, with their paths and text (names in\n"
+     "                     docs/engine.md)\n"
      "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
      "\n"
-     "exit status: 0 ok, 1 an output has not been produced yet, 2 usage or pipeline\n"
-     "error (no `show:` list), 4 cache or filesystem error\n"},
+     "exit status: 0 ok, 2 usage or pipeline error (no `show:` list), 4 cache or\n"
+     "filesystem error (a damaged results folder), 5 not run yet (no complete run,\n"
+     "or it did not make the output)\n"},
     {"gc",
      "usage: pzflow gc PIPELINE.yaml [options]   or   pzflow gc -C DIR\n"
      "\n"

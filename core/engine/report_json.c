@@ -83,3 +83,22 @@ char *pz_why_json(const pz_plan *pl, const size_t *idx, size_t n)
     pz_ymap_set(root, "stages", stages);
     return finish(root);
 }
+
+char *pz_show_json(const char *pipeline, const char *results, const pz_shown *v, size_t n)
+{
+    pz_ynode *root = pz_ynode_map(), *outputs = pz_ynode_seq();
+    for (size_t k = 0; k < n; k++) {
+        pz_ynode *m = pz_ynode_map();
+        pz_ymap_set(m, "stage", str_or_null(v[k].stage));
+        pz_ymap_set(m, "output", str_or_null(v[k].output));
+        pz_ymap_set(m, "hash", str_or_null(v[k].hash));
+        pz_ymap_set(m, "path", str_or_null(v[k].path));
+        /* "" is text too: an empty table is not a binary file */
+        pz_ymap_set(m, "text", v[k].text ? pz_ynode_scalar(v[k].text, 1) : pz_ynode_scalar("null", 0));
+        pz_yseq_push(outputs, m);
+    }
+    pz_ymap_set(root, "pipeline", pz_ynode_scalar(pipeline, 1));
+    pz_ymap_set(root, "results", pz_ynode_scalar(results, 1));
+    pz_ymap_set(root, "outputs", outputs);
+    return finish(root);
+}

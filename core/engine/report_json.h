@@ -8,6 +8,10 @@
  *            "key": its key now (null while an upstream stage is stale: known after it runs),
  *            "last_key": the key of its last successful run (null if none),
  *            "last_failed_status": exit status of a failed last attempt, or 0}]}
+ *   show:   {"pipeline": "p.yaml", "results": "results/p", "outputs": [{"stage": "evaluate",
+ *            "output": "table", "hash": content hash, "path": the file in the cache,
+ *            "text": the file's contents, or null when it is not text (holds a NUL byte)}]}
+ *            (an external file listed under show: has stage, output and hash null)
  * state is "ok" (up to date), "stale" or "maybe" (runs only if upstream outputs change). */
 #ifndef PZ_REPORT_JSON_H
 #define PZ_REPORT_JSON_H
@@ -18,5 +22,12 @@
 /* Both malloc'd, indented, ending in a newline; the plan must be judged (pz_plan_judge_all). */
 char *pz_status_json(const pz_plan *pl);
 char *pz_why_json(const pz_plan *pl, const size_t *stages, size_t n);
+
+/* One output `pzflow show` prints: stage, output and hash NULL for an external file; text NULL
+ * when the file is not text. */
+typedef struct pz_shown {
+    const char *stage, *output, *hash, *path, *text;
+} pz_shown;
+char *pz_show_json(const char *pipeline, const char *results, const pz_shown *outputs, size_t n);
 
 #endif
