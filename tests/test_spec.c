@@ -1,6 +1,6 @@
 /* The spec format has one owner, util/spec.c: what its writer produces (the engine's spec.json
  * for each stage it starts) its reader loads back field by field, and the bytes are pinned so
- * a change to the format is a deliberate one (util/spec.h documents it). */
+ * a change to the format is a deliberate one (schemas/spec.md documents it). */
 #include <stdlib.h>
 #include <string.h>
 

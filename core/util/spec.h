@@ -1,6 +1,6 @@
 /* The stage spec file: what the scheduler hands a stage executable (`pzflow-<stage> spec.json`).
  *
- * Format (JSON, which is YAML; this header documents it, docs/engine.md tells how it is used):
+ * Format (JSON, which is YAML; documented in schemas/spec.md):
  *   { "pzflow_spec": 1,
  *     "stage": "train-base[seed=3]",        instance name, for messages
  *     "threads": 1,                          threads the stage may use (BLAS included)
