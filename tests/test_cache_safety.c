@@ -45,12 +45,6 @@ static int pzflow(const char *dir, char **out, const char *args)
     return rc;
 }
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 /* String equality that shows both sides, and survives a NULL (a file that is not there). */
 static int same(const char *a, const char *b)
@@ -101,7 +95,7 @@ static void every_command_refuses_a_directory_with_files_but_no_marker(void)
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *args = pz_xasprintf("%s -C proj", cmds[i]), *out;
         CU_ASSERT_EQUAL(pzflow(dir, &out, args), 4);
-        CU_ASSERT_TRUE(has(out, "/proj is not a pzflow cache (no pzflow-cache file, and it holds "));
+        CU_ASSERT_TRUE(pzt_has(out, "/proj is not a pzflow cache (no pzflow-cache file, and it holds "));
         CU_ASSERT_EQUAL(count_lines(out), 1);
         free(out), free(args);
     }
@@ -121,7 +115,7 @@ static void the_cache_line_of_the_pipeline_file_is_checked_too(void)
     pzt_write_file(p, yaml);
     char *before = snapshot(dir, "proj"), *out;
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run q.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "proj is not a pzflow cache"));
+    CU_ASSERT_TRUE(pzt_has(out, "proj is not a pzflow cache"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "gc q.yaml"), 4);
     free(out);
@@ -150,7 +144,7 @@ static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(v
     CU_ASSERT_TRUE(same(text, "pzflow-cache 1\n"));
     free(text), free(marker);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out);
     pzt_rmtree(dir);
     free(dir);
@@ -164,10 +158,10 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
     /* A cache of an older pzflow: same layout, no marker. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out);
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
     CU_ASSERT_TRUE(pzt_exists(marker)); /* adopted by run */
@@ -175,8 +169,8 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
     /* The same cache holding one file that pzflow would not write is not adopted. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache && echo x > cache/runs/mine.txt");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "/cache is not a pzflow cache (no pzflow-cache file, and it holds "));
-    CU_ASSERT_TRUE(has(out, "/cache/runs/mine.txt, which pzflow did not write)"));
+    CU_ASSERT_TRUE(pzt_has(out, "/cache is not a pzflow cache (no pzflow-cache file, and it holds "));
+    CU_ASSERT_TRUE(pzt_has(out, "/cache/runs/mine.txt, which pzflow did not write)"));
     free(out);
     pzt_rmtree(dir);
     free(dir);
@@ -190,7 +184,7 @@ static void a_marker_of_another_format_is_refused(void)
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
     pzt_write_file(marker, "pzflow-cache 2\n");
     CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
+    CU_ASSERT_TRUE(pzt_has(out, "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
     free(out), free(marker);
     pzt_rmtree(dir);
     free(dir);
@@ -255,18 +249,18 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
     char *gone = removed_files(before, after);
     CU_ASSERT_TRUE(same(listed, gone));
     /* The counts of both agree with the listing. */
-    CU_ASSERT_TRUE(has(dry, "would remove 2 objects"));
-    CU_ASSERT_TRUE(has(dry, "and 2 run records"));
-    CU_ASSERT_TRUE(has(dry, "would remove 3 temporary files"));
-    CU_ASSERT_TRUE(has(out, "removed 2 objects"));
-    CU_ASSERT_TRUE(has(gone, "/runs/0123456789abcdef0123456789abcdef.tmp."));
-    CU_ASSERT_TRUE(has(gone, ".a.Ab12Cd/out/table"));
+    CU_ASSERT_TRUE(pzt_has(dry, "would remove 2 objects"));
+    CU_ASSERT_TRUE(pzt_has(dry, "and 2 run records"));
+    CU_ASSERT_TRUE(pzt_has(dry, "would remove 3 temporary files"));
+    CU_ASSERT_TRUE(pzt_has(out, "removed 2 objects"));
+    CU_ASSERT_TRUE(pzt_has(gone, "/runs/0123456789abcdef0123456789abcdef.tmp."));
+    CU_ASSERT_TRUE(pzt_has(gone, ".a.Ab12Cd/out/table"));
     const char *kept[] = {"tmp/mine/f", "objects/zz/f", "objects/ab/notes.txt", "runs/README", "runs/x.tmp.",
                           "cache/foo.tmp."};
-    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) CU_ASSERT_TRUE(has(after, kept[i]));
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) CU_ASSERT_TRUE(pzt_has(after, kept[i]));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out), free(dry), free(listed), free(before), free(after), free(gone);
     pzt_rmtree(dir);
     free(dir);
@@ -294,7 +288,7 @@ static void the_reproducer_script_passes(void)
     char *out = NULL;
     int rc = pzt_run(NULL, &out, "sh '%s/tests/repro/cache_not_a_cache.sh' '%s'", pzt_source_dir(), pzt_bin_dir());
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_TRUE(has(out, "ok: every command refused proj/"));
+    CU_ASSERT_TRUE(pzt_has(out, "ok: every command refused proj/"));
     free(out);
 }
 
@@ -304,23 +298,23 @@ static void extra_arguments_are_errors(void)
     const char *cmds[] = {"run p.yaml p.yaml", "status p.yaml other.yaml", "gc p.yaml x", "show p.yaml x"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         CU_ASSERT_EQUAL(pzflow(dir, &out, cmds[i]), 2);
-        CU_ASSERT_TRUE(has(out, "pzflow: unexpected argument '"));
-        CU_ASSERT_TRUE(has(out, " takes one pipeline file\n"));
+        CU_ASSERT_TRUE(pzt_has(out, "pzflow: unexpected argument '"));
+        CU_ASSERT_TRUE(pzt_has(out, " takes one pipeline file\n"));
         free(out);
     }
     char *cache = pz_xasprintf("%s/cache", dir);
     CU_ASSERT_FALSE(pzt_exists(cache)); /* nothing ran */
     free(cache);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
-    CU_ASSERT_TRUE(has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
+    CU_ASSERT_TRUE(pzt_has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
     free(out);
     pzt_run(dir, NULL, "mkfifo fifo.yaml");
     /* At once: before, open() blocked forever waiting for a writer (timeout's 124 says so). */
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "timeout 10 '%s/pzflow' run fifo.yaml", pzt_bin_dir()), 2);
-    CU_ASSERT_TRUE(has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run /dev/zero"), 2);
-    CU_ASSERT_TRUE(has(out, "pzflow: /dev/zero: not a regular file"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: /dev/zero: not a regular file"));
     free(out);
     pzt_rmtree(dir);
     free(dir);
@@ -353,12 +347,12 @@ static void removing_the_lock_file_mid_run_lets_no_second_run_in(void)
     CU_ASSERT_TRUE_FATAL(has_scratch(dir));
     CU_ASSERT_EQUAL(pzt_run(dir, NULL, "rm cache/lock"), 0);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run s.yaml --no-wait"), 3); /* still held: on the directory */
-    CU_ASSERT_TRUE(has(out, "is in use by another pzflow run"));
+    CU_ASSERT_TRUE(pzt_has(out, "is in use by another pzflow run"));
     free(out);
     CU_ASSERT_TRUE(has_scratch(dir)); /* the first run's scratch is still there */
     CU_ASSERT_EQUAL(pzt_run(dir, NULL, "while kill -0 $(cat first.pid) 2>/dev/null; do sleep 0.05; done"), 0);
     char *log = pz_xasprintf("%s/first.log", dir), *text = pzt_read_file(log, NULL);
-    CU_ASSERT_TRUE(has(text, "pzflow: 1 ran, 0 up to date"));
+    CU_ASSERT_TRUE(pzt_has(text, "pzflow: 1 ran, 0 up to date"));
     free(text), free(log), free(p);
     pzt_rmtree(dir);
     free(dir);
@@ -385,9 +379,9 @@ static void a_read_only_cache_serves_a_no_op_run(void)
         fprintf(stderr, "\n  (no mount namespace here: read-only cache not checked)\n");
     } else {
         CU_ASSERT_NOT_EQUAL(rc, 0); /* the touch: the mount really was read-only */
-        CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 2 up to date"));
-        CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
-        CU_ASSERT_TRUE(has(out, "Read-only file system"));
+        CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
+        CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
+        CU_ASSERT_TRUE(pzt_has(out, "Read-only file system"));
     }
     free(out), free(cmds);
     pzt_rmtree(dir);
@@ -446,7 +440,7 @@ static void the_dag_does_not_depend_on_where_the_pipeline_lives(void)
     char *base = pzt_mkdtemp("cachesafe");
     char *one = dag_bytes_in(base, "one"), *two = dag_bytes_in(base, "elsewhere/two");
     CU_ASSERT_TRUE(same(one, two));
-    CU_ASSERT_TRUE(has(one, "\"file:data/in.txt\" -> \"a\""));
+    CU_ASSERT_TRUE(pzt_has(one, "\"file:data/in.txt\" -> \"a\""));
     CU_ASSERT_PTR_NULL(strstr(one ? one : "", base));
     free(one), free(two);
     pzt_rmtree(base);
@@ -462,7 +456,7 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: X}/' p.yaml"); /* an edit, not --set: that would be an experiment */
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
+    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/p/b/out"), 0);
     CU_ASSERT_TRUE(same(out, "mine\n"));
@@ -471,13 +465,13 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     pzt_run(dir, NULL, "ln -sf /etc/hostname results/p/b/out");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Y}/' p.yaml"); /* an edit, not --set: that would be an experiment */
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "is not a link pzflow made"));
+    CU_ASSERT_TRUE(pzt_has(out, "is not a link pzflow made"));
     free(out);
     /* A stage folder that is a symlink: nothing is written where it points. */
     pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Z}/' p.yaml"); /* an edit, not --set: that would be an experiment */
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
+    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
     CU_ASSERT_TRUE(same(out, ""));
@@ -486,14 +480,14 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     pzt_run(dir, NULL, "rm -rf results && mkdir -p results ws2 && ln -s ../ws2 results/p");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: W}/' p.yaml"); /* an edit, not --set: that would be an experiment */
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(has(out, "/results/p is a symbolic link"));
+    CU_ASSERT_TRUE(pzt_has(out, "/results/p is a symbolic link"));
     free(out);
     /* workspace: . (or above the pipeline) is refused at load. */
     char *w = pz_xasprintf("%s/w.yaml", dir), *yaml = pz_xasprintf("workspace: .\n%s", toy_yaml);
     pzt_write_file(w, yaml);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run w.yaml"), 2);
-    CU_ASSERT_TRUE(has(out, "w.yaml:1:12: workspace "));
-    CU_ASSERT_TRUE(has(out, " is the pipeline's own directory or above it; its stage folders would mix with your "
+    CU_ASSERT_TRUE(pzt_has(out, "w.yaml:1:12: workspace "));
+    CU_ASSERT_TRUE(pzt_has(out, " is the pipeline's own directory or above it; its stage folders would mix with your "
                             "files: give a folder of its own, e.g. results/w\n"));
     free(out), free(w), free(yaml);
     pzt_rmtree(dir);
@@ -506,12 +500,12 @@ static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
     pzt_write_file(p, "stages:\n  a:\n    run: pzflow-toy-copy\n    inputs: {t: big.bin}\n    outputs: [out]\n");
     pzt_run(dir, NULL, "head -c 300000 /dev/zero > big.bin");
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ulimit -f 100 && '%s/pzflow' run big.yaml", pzt_bin_dir()), 4);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage a went past the file size limit (ulimit -f) writing its outputs (SIGXFSZ); "
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage a went past the file size limit (ulimit -f) writing its outputs (SIGXFSZ); "
                             "nothing of it was committed: raise the limit and run again\n"));
     CU_ASSERT_PTR_NULL(strstr(out ? out : "", "killed by signal"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "status big.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "stale  a: last run was killed by signal 25"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  a: last run was killed by signal 25"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, "run big.yaml"), 0); /* without the limit */
     free(out), free(p);
@@ -533,9 +527,9 @@ static void a_stage_that_fills_the_disk_keeps_its_log(void)
                          " echo run=$?; \"%s/pzflow\" log big.yaml a; echo log=$?'",
                          pzt_bin_dir(), pzt_bin_dir());
         CU_ASSERT_EQUAL(rc, 0);
-        CU_ASSERT_TRUE(has(out, "pzflow: stage a failed: exit status 1"));
-        CU_ASSERT_TRUE(has(out, "    | toy-copy: write failed\n")); /* the reason, in the report's log tail */
-        CU_ASSERT_TRUE(has(out, "run=1\ntoy-copy: write failed\nlog=0\n")); /* and kept for `pzflow log` */
+        CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage a failed: exit status 1"));
+        CU_ASSERT_TRUE(pzt_has(out, "    | toy-copy: write failed\n")); /* the reason, in the report's log tail */
+        CU_ASSERT_TRUE(pzt_has(out, "run=1\ntoy-copy: write failed\nlog=0\n")); /* and kept for `pzflow log` */
         free(out);
     }
     free(p);

@@ -32,12 +32,6 @@ static int quick(char **out, const char *cmd, const char *extra)
                    pzt_bin_dir(), cmd, work(), work(), extra);
 }
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 /* No stage ran: the cache holds no run record. */
 static int nothing_ran(void)
@@ -54,7 +48,7 @@ static void expect_load_error(const char *cmd, const char *extra, const char *ne
     char *out = NULL;
     int rc = quick(&out, cmd, extra);
     CU_ASSERT_EQUAL(rc, 2);
-    CU_ASSERT_TRUE(has(out, needle));
+    CU_ASSERT_TRUE(pzt_has(out, needle));
     CU_ASSERT_TRUE(out && !strstr(out, "] run "));
     free(out);
     CU_ASSERT_TRUE(nothing_ran());
@@ -104,14 +98,14 @@ static void test_a_param_typo_in_the_file_names_its_line(void)
     char *out = NULL;
     /* fine-tune-tl's `lr: 1.0e-4` misspelt */
     CU_ASSERT_EQUAL(edited_paper(&out, "lr: 1.0e-4", "lt: 1.0e-4"), 2);
-    CU_ASSERT_TRUE(has(out, "pipelines/paper.yaml:105:"));
-    CU_ASSERT_TRUE(has(out, "stage 'fine-tune-tl[1]' (pzflow-fine-tune): unknown param 'lt' (did you mean 'lr'?)"));
+    CU_ASSERT_TRUE(pzt_has(out, "pipelines/paper.yaml:105:"));
+    CU_ASSERT_TRUE(pzt_has(out, "stage 'fine-tune-tl[1]' (pzflow-fine-tune): unknown param 'lt' (did you mean 'lr'?)"));
     free(out);
     CU_ASSERT_EQUAL(edited_paper(&out, "outputs: [table, cutflow]", "outputs: [table, cutflows]"), 2);
-    CU_ASSERT_TRUE(has(out, "pzflow-quality-cuts has no output 'cutflows' (did you mean 'cutflow'?)"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow-quality-cuts has no output 'cutflows' (did you mean 'cutflow'?)"));
     free(out);
     CU_ASSERT_EQUAL(edited_paper(&out, "inputs: {table: build-transferz/table}", "inputs: {tabel: build-transferz/table}"), 2);
-    CU_ASSERT_TRUE(has(out, "pzflow-split has no input 'tabel' (did you mean 'table'?)"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow-split has no input 'tabel' (did you mean 'table'?)"));
     free(out);
     CU_ASSERT_TRUE(nothing_ran());
 }
@@ -120,10 +114,10 @@ static void test_range_gives_seed_lists(void)
 {
     char *out = NULL;
     CU_ASSERT_EQUAL(quick(&out, "status", "--set 'vars.seeds=range(1, 4)'"), 0);
-    CU_ASSERT_TRUE(has(out, "train-base[3]") && !strstr(out, "train-base[4]"));
+    CU_ASSERT_TRUE(pzt_has(out, "train-base[3]") && !strstr(out, "train-base[4]"));
     free(out);
     CU_ASSERT_EQUAL(quick(&out, "status", "--set 'vars.seeds=range(10, 0, -5)'"), 0);
-    CU_ASSERT_TRUE(has(out, "train-base[10]") && has(out, "train-base[5]") && !strstr(out, "train-base[0]"));
+    CU_ASSERT_TRUE(pzt_has(out, "train-base[10]") && pzt_has(out, "train-base[5]") && !strstr(out, "train-base[0]"));
     free(out);
 }
 
@@ -136,10 +130,10 @@ static void test_every_stage_describes_itself(void)
         char *out = NULL;
         CU_ASSERT_EQUAL(pzt_run(NULL, &out, "'%s/pzflow-%s' --describe", pzt_bin_dir(), stages[i]), 0);
         char *want = pz_xasprintf("\"stage\": \"pzflow-%s\"", stages[i]);
-        CU_ASSERT_TRUE(has(out, "\"pzflow_describe\": 1") && has(out, want));
+        CU_ASSERT_TRUE(pzt_has(out, "\"pzflow_describe\": 1") && pzt_has(out, want));
         free(want), free(out);
         CU_ASSERT_EQUAL(pzt_run(NULL, &out, "'%s/pzflow-%s' --help", pzt_bin_dir(), stages[i]), 0);
-        CU_ASSERT_TRUE(has(out, "params:") && has(out, "outputs:"));
+        CU_ASSERT_TRUE(pzt_has(out, "params:") && pzt_has(out, "outputs:"));
         free(out);
     }
 }
@@ -217,10 +211,10 @@ static void test_a_schema_file_is_part_of_the_key(void)
      * changes, so the cuts rerun too. */
     edit_schema("{canonical: \"a_{b}\", name", "{canonical: \"ext_{b}\", name");
     CU_ASSERT_EQUAL(schema_pzflow(&out, "status", ""), 0);
-    CU_ASSERT_TRUE(has(out, "ingest-hsc: input param:schema changed"));
+    CU_ASSERT_TRUE(pzt_has(out, "ingest-hsc: input param:schema changed"));
     free(out);
     CU_ASSERT_EQUAL(schema_pzflow(&out, "why", "ingest-hsc"), 0);
-    CU_ASSERT_TRUE(has(out, "param:schema"));
+    CU_ASSERT_TRUE(pzt_has(out, "param:schema"));
     free(out);
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
     CU_ASSERT_TRUE(ran(out, "ingest-hsc") && ran(out, "hsc-cuts") && !ran(out, "mock-sky"));
@@ -231,7 +225,7 @@ static void test_a_schema_file_is_part_of_the_key(void)
     edit_schema("schema: hsc_pdr2\n", "# a comment\nschema: hsc_pdr2\n");
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
     CU_ASSERT_TRUE(ran(out, "ingest-hsc") && !ran(out, "mock-sky"));
-    CU_ASSERT_TRUE(!ran(out, "hsc-cuts") && has(out, "1 ran, 2 up to date"));
+    CU_ASSERT_TRUE(!ran(out, "hsc-cuts") && pzt_has(out, "1 ran, 2 up to date"));
     free(out);
 
     /* The key holds the content, not where the checkout is: a copy elsewhere sharing the cache
@@ -240,14 +234,14 @@ static void test_a_schema_file_is_part_of_the_key(void)
     pzt_run(NULL, NULL, "cp -r '%s' '%s' && cd '%s' && touch -d '2020-01-01' schemas/my_hsc.yaml", root, copy, copy);
     usleep(100000);
     CU_ASSERT_EQUAL(pzt_run(copy, &out, "'%s/pzflow' status pipelines/s.yaml -C '%s/cache'", pzt_bin_dir(), root), 0);
-    CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 3 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 3 up to date"));
     free(out);
     free(copy);
 
     /* A schema path that names no file fails at load. */
     CU_ASSERT_EQUAL(pzt_run(root, &out, "'%s/pzflow' status pipelines/s.yaml --set stages.ingest-hsc.params.schema=schemas/nope.yaml",
                             pzt_bin_dir()), 2);
-    CU_ASSERT_TRUE(has(out, "param 'schema': ") && has(out, "schemas/nope.yaml: No such file or directory"));
+    CU_ASSERT_TRUE(pzt_has(out, "param 'schema': ") && pzt_has(out, "schemas/nope.yaml: No such file or directory"));
     free(out);
     free(p);
     free(root);

@@ -18,12 +18,6 @@ static int quick(char **out, const char *cmd, const char *extra)
                    pzt_bin_dir(), cmd, dir, dir, extra);
 }
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 static char *link_target(const char *rel)
 {
@@ -51,42 +45,42 @@ static void test_the_issue_sequence(void)
     char *at = out ? strstr(out, "results/quick@") : NULL;
     if (at) sscanf(at + strlen("results/quick@"), "%63[^ ]", name);
     CU_ASSERT_EQUAL_FATAL(strlen(name), 8);
-    CU_ASSERT_TRUE(has(out, " now shows this run"));
+    CU_ASSERT_TRUE(pzt_has(out, " now shows this run"));
     free(out);
     char *exp = pz_xasprintf("quick@%s", name), *exp_set = pz_xasprintf("--name %s --set stages.fine-tune-tl.params.lr=5e-5", name);
     /* 2. The pipeline as written, with a stage that fails (evaluate killed at a 1 ms timeout;
      *    the timeout is not in the key, so this is not an experiment). */
     CU_ASSERT_EQUAL(quick(&out, "run", "--keep-going --set stages.evaluate.timeout=0.001"), 1);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage evaluate failed: timed out"));
-    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage evaluate failed: timed out"));
+    CU_ASSERT_TRUE(pzt_has(out, "not made: only a complete run makes it"));
     free(out);
     /* 3. An --until run. */
     CU_ASSERT_EQUAL(quick(&out, "run", "--until fine-tune-tl"), 0);
-    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it"));
+    CU_ASSERT_TRUE(pzt_has(out, "not made: only a complete run makes it"));
     free(out);
     char *mine = pz_xasprintf("%s/results/quick", dir);
     CU_ASSERT_FALSE(pzt_exists(mine)); /* never a folder mixing the experiment's model and an old table */
     /* status is truthful: evaluate has not run as written, and there is no complete run. */
     CU_ASSERT_EQUAL(quick(&out, "status", ""), 0);
-    CU_ASSERT_TRUE(has(out, "stale  evaluate: last run was killed by signal 9"));
-    CU_ASSERT_TRUE(has(out, "holds no complete run yet"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  evaluate: last run was killed by signal 9"));
+    CU_ASSERT_TRUE(pzt_has(out, "holds no complete run yet"));
     free(out);
     /* gc keeps the experiment: its folder still resolves, and show prints its table. */
     CU_ASSERT_EQUAL(quick(&out, "gc", ""), 0);
     free(out);
     CU_ASSERT_TRUE(folder_intact(exp));
     CU_ASSERT_EQUAL(quick(&out, "show", exp_set), 0);
-    CU_ASSERT_TRUE(has(out, "| NN-TL | GalaxiesML |"));
+    CU_ASSERT_TRUE(pzt_has(out, "| NN-TL | GalaxiesML |"));
     free(out);
     /* 4. A complete run makes results/quick/, all of one configuration. */
     CU_ASSERT_EQUAL(quick(&out, "run", ""), 0);
-    CU_ASSERT_TRUE(has(out, "run evaluate: last run was killed by signal 9"));
-    CU_ASSERT_TRUE(has(out, "results/quick now shows this run"));
+    CU_ASSERT_TRUE(pzt_has(out, "run evaluate: last run was killed by signal 9"));
+    CU_ASSERT_TRUE(pzt_has(out, "results/quick now shows this run"));
     free(out);
     CU_ASSERT_TRUE(folder_intact("quick"));
     CU_ASSERT_EQUAL(quick(&out, "status", ""), 0);
-    CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 31 up to date"));
-    CU_ASSERT_TRUE(has(out, "results/quick shows this configuration"));
+    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 31 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "results/quick shows this configuration"));
     CU_ASSERT_PTR_NULL(strstr(out, "warning"));
     free(out);
     /* The model in results/quick is the lr=1e-4 one (why names its params and output hash),
@@ -95,9 +89,9 @@ static void test_the_issue_sequence(void)
     char *other = link_target(theirs);
     CU_ASSERT_TRUE(ours && other && strcmp(ours, other));
     CU_ASSERT_EQUAL(quick(&out, "why", "'fine-tune-tl[1]'"), 0);
-    CU_ASSERT_TRUE(has(out, "\"lr\":1.0e-4"));
+    CU_ASSERT_TRUE(pzt_has(out, "\"lr\":1.0e-4"));
     char *hash = ours ? pz_xasprintf("%.2s%s", ours + strlen(ours) - 33, ours + strlen(ours) - 30) : NULL;
-    CU_ASSERT_TRUE(hash && has(out, hash));
+    CU_ASSERT_TRUE(hash && pzt_has(out, hash));
     free(out), free(hash), free(ours), free(other), free(theirs);
     /* show prints the table results/quick links to. */
     char *table = pz_xasprintf("%s/results/quick/evaluate/table", dir), *linked = pzt_read_file(table, NULL);
@@ -108,18 +102,18 @@ static void test_the_issue_sequence(void)
     char *args = pz_xasprintf("quick %s", name);
     CU_ASSERT_EQUAL(pzt_run(pzt_source_dir(), &out, "'%s/pzflow' diff pipelines/quick.yaml %s -C '%s/cache' --set 'workspace=%s/results/quick'",
                             pzt_bin_dir(), args, dir, dir), 0);
-    CU_ASSERT_TRUE(has(out, "--set stages.fine-tune-tl.params.lr=5e-5"));
-    CU_ASSERT_TRUE(has(out, "fine-tune-tl[1]          lr                       0.0001               5e-05"));
-    CU_ASSERT_TRUE(has(out, "LSST window 0.3 < z_true \xe2\x89\xa4 1.5 | NN-TL GalaxiesML | bias\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "--set stages.fine-tune-tl.params.lr=5e-5"));
+    CU_ASSERT_TRUE(pzt_has(out, "fine-tune-tl[1]          lr                       0.0001               5e-05"));
+    CU_ASSERT_TRUE(pzt_has(out, "LSST window 0.3 < z_true \xe2\x89\xa4 1.5 | NN-TL GalaxiesML | bias\n"));
     CU_ASSERT_PTR_NULL(strstr(out, "| NN-Base GalaxiesML | bias\n")); /* NN-Base did not change */
     free(out), free(args);
     /* Removing the experiment lets gc take what only it reached. */
     char *drop = pz_xasprintf("--experiment %s", name);
     CU_ASSERT_EQUAL(quick(&out, "gc", drop), 0);
-    CU_ASSERT_TRUE(has(out, "removed experiment "));
+    CU_ASSERT_TRUE(pzt_has(out, "removed experiment "));
     free(out), free(drop);
     CU_ASSERT_EQUAL(quick(&out, "show", exp_set), 5); /* not run yet: nothing failed */
-    CU_ASSERT_TRUE(has(out, "holds no complete run yet"));
+    CU_ASSERT_TRUE(pzt_has(out, "holds no complete run yet"));
     free(out);
     CU_ASSERT_TRUE(folder_intact("quick"));
     free(mine), free(exp), free(exp_set);

@@ -85,12 +85,6 @@ static struct {
 
 /* ---- small helpers ---- */
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 static double now_s(void)
 {
@@ -255,8 +249,8 @@ static int gc_clean(const char *dir)
 {
     char *out = NULL;
     int rc = pzflow(dir, &out, NULL, "gc p.yaml -n");
-    int ok = rc == 0 && has(out, "would remove 0 objects (0 B) and 0 run records;") &&
-             has(out, "would remove 0 temporary files");
+    int ok = rc == 0 && pzt_has(out, "would remove 0 objects (0 B) and 0 run records;") &&
+             pzt_has(out, "would remove 0 temporary files");
     free(out);
     char *tmp = pz_xasprintf("%s/cache/tmp", dir);
     DIR *d = opendir(tmp);
@@ -509,7 +503,7 @@ static void test_enospc_and_eio_in_pzflow(void)
         /* One line on stderr, naming a path in the cache and the error. */
         CU_ASSERT_EQUAL(rc, 4);
         char *cache = pz_xasprintf("%s/cache/", dir);
-        CU_ASSERT_TRUE(has(out, text) && has(out, cache) && has(out, "pzflow: "));
+        CU_ASSERT_TRUE(pzt_has(out, text) && pzt_has(out, cache) && pzt_has(out, "pzflow: "));
         CU_ASSERT_TRUE(out && strchr(out, '\n') == out + strlen(out) - 1);
         if (rc != 4) fprintf(stderr, "case %zu (%s at %ld of %ld: %s): rc %d\n%s\n", c, cases[c].action, nth, total, line, rc, out);
         free(cache);
@@ -521,7 +515,7 @@ static void test_enospc_and_eio_in_pzflow(void)
         free(after);
         /* The clean rerun does not redo what was committed before the fault. */
         CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
-        CU_ASSERT_TRUE(has(out, "up to date") && !strstr(out, "run mock-sky:"));
+        CU_ASSERT_TRUE(pzt_has(out, "up to date") && !strstr(out, "run mock-sky:"));
         free(out);
         CU_ASSERT_TRUE(same_as_reference(dir));
         CU_ASSERT_TRUE(gc_clean(dir));
@@ -546,9 +540,9 @@ static void test_enospc_in_a_stage(void)
     free(env);
     unlink(report);
     CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage cuts failed: exit status"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage cuts failed: exit status"));
     /* The stage's own one-line reason names its output file. */
-    CU_ASSERT_TRUE(has(out, "pzflow-quality-cuts: output 'table': ") && has(out, "/out/table"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow-quality-cuts: output 'table': ") && pzt_has(out, "/out/table"));
     free(out);
     CU_ASSERT_TRUE(cache_consistent(dir));
     char *after = record_list(dir);
@@ -556,14 +550,14 @@ static void test_enospc_in_a_stage(void)
     free(before);
     free(after);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "stale  cuts: last run failed (exit status"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  cuts: last run failed (exit status"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
     free(out);
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir));
     /* The one thing left to collect is the log of the failed attempt, superseded by the rerun. */
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "gc p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow gc: removed 1 objects"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow gc: removed 1 objects"));
     free(out);
     CU_ASSERT_TRUE(gc_clean(dir));
     free(report);
@@ -614,11 +608,11 @@ static void test_corrupt_and_missing_objects(void)
     flip_byte(obj, 5000, 0);
     char *msg = pz_xasprintf("object %s of mock-sky/cosmos2020 is corrupt (hash mismatch)", h);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, msg));
+    CU_ASSERT_TRUE(pzt_has(out, msg));
     free(out);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, msg) && has(out, "; rerunning mock-sky"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 6 up to date")); /* same bytes again: early cutoff */
+    CU_ASSERT_TRUE(pzt_has(out, msg) && pzt_has(out, "; rerunning mock-sky"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 6 up to date")); /* same bytes again: early cutoff */
     free(out);
     free(msg), free(obj), free(h);
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir) && gc_clean(dir));
@@ -628,11 +622,11 @@ static void test_corrupt_and_missing_objects(void)
     obj = object_of(dir, "ingest-cosmos/catalog"), h = hash_of_path(obj);
     flip_byte(obj, 3000, 1);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "0 stale, 0 waiting on upstream, 7 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 7 up to date"));
     free(out);
     msg = pz_xasprintf("pzflow: object %s of ingest-cosmos/catalog is corrupt (hash mismatch); rerunning ingest-cosmos", h);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml --force cuts"), 0);
-    CU_ASSERT_TRUE(has(out, msg) && has(out, "pzflow: 2 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, msg) && pzt_has(out, "pzflow: 2 ran, 5 up to date"));
     free(out);
     free(msg), free(obj), free(h);
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir) && gc_clean(dir));
@@ -643,7 +637,7 @@ static void test_corrupt_and_missing_objects(void)
     CU_ASSERT_EQUAL(truncate(obj, 100), 0);
     msg = pz_xasprintf("stale  cuts: object %s of cuts/table is corrupt (size changed)", h);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, msg));
+    CU_ASSERT_TRUE(pzt_has(out, msg));
     free(out);
     free(msg), free(obj), free(h);
     rerun_and_check(dir, "a truncated object");
@@ -652,8 +646,8 @@ static void test_corrupt_and_missing_objects(void)
     obj = object_of(dir, "transferz/table");
     CU_ASSERT_EQUAL(unlink(obj), 0);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "run transferz: output table is missing from the cache"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 6 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "run transferz: output table is missing from the cache"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 6 up to date"));
     free(out);
     free(obj);
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir) && gc_clean(dir));

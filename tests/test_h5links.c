@@ -9,12 +9,6 @@
 
 static char *dir;
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 static void make_files(void)
 {
@@ -45,7 +39,7 @@ static void test_an_external_link_is_refused_naming_file_and_link(void)
 {
     make_files();
     char *e = read_error("elink.h5");
-    CU_ASSERT_TRUE(has(e, "/elink.h5: '/z' is an external link to target.h5:/z; pzflow refuses it"));
+    CU_ASSERT_TRUE(pzt_has(e, "/elink.h5: '/z' is an external link to target.h5:/z; pzflow refuses it"));
     free(e);
     /* pz_table_info_hdf5 (columns of a file) opens the same way. */
     char *path = pz_xasprintf("%s/elink.h5", dir);
@@ -54,22 +48,22 @@ static void test_an_external_link_is_refused_naming_file_and_link(void)
     long rows = 0;
     pz_err err;
     CU_ASSERT_EQUAL(pz_table_info_hdf5(path, &cols, &n, &rows, &err), -1);
-    CU_ASSERT_TRUE(has(err.msg, "is an external link to target.h5:/z"));
+    CU_ASSERT_TRUE(pzt_has(err.msg, "is an external link to target.h5:/z"));
     free(path);
 }
 
 static void test_external_storage_is_refused(void)
 {
     char *e = read_error("extstore.h5");
-    CU_ASSERT_TRUE(has(e, "/extstore.h5: dataset 'z' keeps its data in the external file 'raw.bin'; pzflow refuses it"));
+    CU_ASSERT_TRUE(pzt_has(e, "/extstore.h5: dataset 'z' keeps its data in the external file 'raw.bin'; pzflow refuses it"));
     free(e);
 }
 
 static void test_a_virtual_dataset_is_refused(void)
 {
     char *e = read_error("vds.h5");
-    CU_ASSERT_TRUE(has(e, "/vds.h5: dataset 'z' is a virtual dataset (data in '"));
-    CU_ASSERT_TRUE(has(e, "target.h5'); pzflow refuses it"));
+    CU_ASSERT_TRUE(pzt_has(e, "/vds.h5: dataset 'z' is a virtual dataset (data in '"));
+    CU_ASSERT_TRUE(pzt_has(e, "target.h5'); pzflow refuses it"));
     free(e);
 }
 

@@ -56,12 +56,6 @@ static int count_runs(const char *out)
     return n;
 }
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 /* Shell output of `cmd` run in the test directory, trailing newline removed (malloc'd). */
 static char *sh(const char *cmd)
@@ -96,20 +90,20 @@ static void test_provenance_prints_the_whole_chain_of_a_result(void)
     char *out = NULL;
     char *args = pz_xasprintf("'%s/%s'", dir, link);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 0);
-    CU_ASSERT_TRUE(has(out, "= evaluate/table, run "));
-    CU_ASSERT_TRUE(has(out, "  pzflow   " PZ_VERSION "\n"));
-    CU_ASSERT_TRUE(has(out, "/pzflow-evaluate\n"));
-    CU_ASSERT_TRUE(has(out, "  input    base_gml[0] "));
-    CU_ASSERT_TRUE(has(out, "= predict-base-gml[1]/predictions, run "));
-    CU_ASSERT_TRUE(has(out, "= train-base[1]/model, run "));
-    CU_ASSERT_TRUE(has(out, "= ingest-hsc/catalog, run "));
-    CU_ASSERT_TRUE(has(out, "= mock-sky/hsc, run "));
-    CU_ASSERT_TRUE(has(out, "  params   {\"label\":\"specz_redshift\"}"));
-    CU_ASSERT_TRUE(has(out, "(shown above)")); /* diamonds: ingest-galaxiesml feeds many stages */
+    CU_ASSERT_TRUE(pzt_has(out, "= evaluate/table, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "  pzflow   " PZ_VERSION "\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "/pzflow-evaluate\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "  input    base_gml[0] "));
+    CU_ASSERT_TRUE(pzt_has(out, "= predict-base-gml[1]/predictions, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "= train-base[1]/model, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "= ingest-hsc/catalog, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "= mock-sky/hsc, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "  params   {\"label\":\"specz_redshift\"}"));
+    CU_ASSERT_TRUE(pzt_has(out, "(shown above)")); /* diamonds: ingest-galaxiesml feeds many stages */
     /* An external input: the stat cache still knows its path. */
     char *ext = pz_xasprintf("= external file %s\n", schema);
-    CU_ASSERT_TRUE(has(out, ext));
-    CU_ASSERT_TRUE(has(out, "  started  20"));
+    CU_ASSERT_TRUE(pzt_has(out, ext));
+    CU_ASSERT_TRUE(pzt_has(out, "  started  20"));
 
     /* The same report from the object's path in the cache, and from its bare hash with -C. */
     char *object = sh("readlink -f \"$(find results*/ -path '*evaluate/table' | head -1)\"");
@@ -128,16 +122,16 @@ static void test_provenance_of_unknown_objects_says_so(void)
 {
     char *out = NULL, *args = pz_xasprintf("0123456789abcdef0123456789abcdef -C '%s/cache'", dir);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 4);
-    CU_ASSERT_TRUE(has(out, "no run recorded in "));
-    CU_ASSERT_TRUE(has(out, "produced object 0123456789abcdef0123456789abcdef"));
+    CU_ASSERT_TRUE(pzt_has(out, "no run recorded in "));
+    CU_ASSERT_TRUE(pzt_has(out, "produced object 0123456789abcdef0123456789abcdef"));
     free(out), free(args);
     /* An external file is no run's output: its bytes are hashed and looked up, then refused. */
     args = pz_xasprintf("'%s' -C '%s/cache'", schema, dir);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 4);
-    CU_ASSERT_TRUE(has(out, "no run recorded in "));
+    CU_ASSERT_TRUE(pzt_has(out, "no run recorded in "));
     free(out), free(args);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, "/nonexistent/file"), 4);
-    CU_ASSERT_TRUE(has(out, "pzflow: /nonexistent/file: No such file or directory"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: /nonexistent/file: No such file or directory"));
     free(out);
 }
 
@@ -175,9 +169,9 @@ static void test_a_row_preserving_cut_reruns_only_the_cut_stage(void)
     char *link = sh("find results*/ -path '*hsc-cuts/table' | head -1");
     char *args = pz_xasprintf("'%s/%s'", dir, link);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 0);
-    CU_ASSERT_TRUE(has(out, "= hsc-cuts/table, run "));
-    CU_ASSERT_TRUE(has(out, "  also produced by hsc-cuts/table, run "));
-    CU_ASSERT_TRUE(has(out, "i_cmodel_mag < 60"));
+    CU_ASSERT_TRUE(pzt_has(out, "= hsc-cuts/table, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "  also produced by hsc-cuts/table, run "));
+    CU_ASSERT_TRUE(pzt_has(out, "i_cmodel_mag < 60"));
     free(out), free(args), free(link);
     pzt_rmtree(dir);
     free(dir), free(schema);

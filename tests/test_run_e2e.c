@@ -72,12 +72,6 @@ static int pzflow(env *e, char **out, const char *args)
     return rc;
 }
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
-    return ok;
-}
 
 static size_t count_entries(const char *dir)
 {
@@ -96,55 +90,55 @@ static void test_noop_param_cutoff_touch(void)
     env e = setup(chain_yaml);
     char *out;
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 5 ran, 0 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 5 ran, 0 up to date"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date in "));
-    CU_ASSERT_TRUE(has(out, " s; hashed 0 external files"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date in "));
+    CU_ASSERT_TRUE(pzt_has(out, " s; hashed 0 external files"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "show p.yaml"), 0);
     CU_ASSERT_STRING_EQUAL(out, "T\nM\nL\n");
     free(out);
     /* One param: that stage and what depends on it. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "status p.yaml --set stages.mid.params.suffix=X"), 0);
-    CU_ASSERT_TRUE(has(out, "stale  mid: param suffix changed M \xe2\x86\x92 X\n"));
-    CU_ASSERT_TRUE(has(out, "maybe  last: runs only if the outputs of mid change\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  mid: param suffix changed M \xe2\x86\x92 X\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "maybe  last: runs only if the outputs of mid change\n"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.mid.params.suffix=X"), 0);
-    CU_ASSERT_TRUE(has(out, "run mid: param suffix changed M \xe2\x86\x92 X"));
-    CU_ASSERT_TRUE(has(out, "run last: input m changed"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 3 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "run mid: param suffix changed M \xe2\x86\x92 X"));
+    CU_ASSERT_TRUE(pzt_has(out, "run last: input m changed"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 2 ran, 3 up to date"));
     free(out);
     /* Back to the old value: run cache. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date"));
     free(out);
     /* prep reruns (param) but writes the same bytes: nothing downstream reruns. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2"), 0);
-    CU_ASSERT_TRUE(has(out, "run prep: param unused changed 1 \xe2\x86\x92 2"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 4 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "run prep: param unused changed 1 \xe2\x86\x92 2"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 4 up to date"));
     free(out);
     /* Touching the input: hashed once, nothing reruns, then remembered. */
     pzt_run(e.dir, NULL, "touch -d '2021-01-01' data.txt");
     usleep(100000);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date in "));
-    CU_ASSERT_TRUE(has(out, " s; hashed 1 external file"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date in "));
+    CU_ASSERT_TRUE(pzt_has(out, " s; hashed 1 external file"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2"), 0);
-    CU_ASSERT_TRUE(has(out, "hashed 0 external files"));
+    CU_ASSERT_TRUE(pzt_has(out, "hashed 0 external files"));
     free(out);
     /* Changing its bytes reruns its readers. */
     pzt_run(e.dir, NULL, "echo changed > data.txt && touch -d '2022-01-01' data.txt");
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml -n --set stages.prep.params.unused=2"), 0);
-    CU_ASSERT_TRUE(has(out, "would run side[1]: input d changed"));
+    CU_ASSERT_TRUE(pzt_has(out, "would run side[1]: input d changed"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2 --until side"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 0 up to date, 3 not run"));
-    CU_ASSERT_TRUE(has(out, "not made: only a complete run makes it")); /* --until: not a complete run */
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 2 ran, 0 up to date, 3 not run"));
+    CU_ASSERT_TRUE(pzt_has(out, "not made: only a complete run makes it")); /* --until: not a complete run */
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 1 ran, 4 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 4 up to date"));
     free(out);
     char *ws = pz_xasprintf("%s/results/p@u2/side[2]/out", e.dir);
     char *txt = pzt_read_file(ws, NULL);
@@ -228,10 +222,10 @@ static void test_kill9_stage_and_pzflow(void)
     CU_ASSERT_EQUAL(wait_pid_exit(pid), 0);
     char *bg = pz_xasprintf("%s/bg.log", e.dir);
     out = pzt_read_file(bg, NULL);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage mid failed: killed by signal 9"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage mid failed: killed by signal 9"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "status p.yaml --set vars.sleep=3000"), 0);
-    CU_ASSERT_TRUE(has(out, "stale  mid: last run was killed by signal 9\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  mid: last run was killed by signal 9\n"));
     free(out);
     /* kill -9 pzflow itself: its stage dies with it, nothing partial counts. */
     pid = start_background(&e, "--set vars.sleep=3000");
@@ -242,8 +236,8 @@ static void test_kill9_stage_and_pzflow(void)
     char *tmp = pz_xasprintf("%s/cache/tmp", e.dir);
     CU_ASSERT_EQUAL(count_entries(tmp), 1); /* the dead run's scratch */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "run mid:"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 3 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "run mid:"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 2 ran, 3 up to date"));
     free(out);
     CU_ASSERT_EQUAL(count_entries(tmp), 0);
     char *now = pzt_read_file(last, NULL);
@@ -262,12 +256,12 @@ static void test_ctrl_c(void)
     CU_ASSERT_EQUAL(wait_pid_exit(pid), 0);
     char *bg = pz_xasprintf("%s/bg.log", e.dir), *tmp = pz_xasprintf("%s/cache/tmp", e.dir);
     char *out = pzt_read_file(bg, NULL);
-    CU_ASSERT_TRUE(has(out, "pzflow: interrupted mid"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: interrupted mid"));
     free(out);
     CU_ASSERT_EQUAL(count_entries(tmp), 0);
     /* The earlier results are intact and still current for the old params. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date"));
     free(out), free(bg), free(tmp);
     teardown(&e);
 }
@@ -284,15 +278,15 @@ static void test_lock_between_runs(void)
     char *out, *nowait = pz_xasprintf("run p.yaml --no-wait %s", sleep), *waiting = pz_xasprintf("run p.yaml %s", sleep);
     CU_ASSERT_EQUAL(pzflow(&e, &out, nowait), 3);
     char *msg = pz_xasprintf("is in use by another pzflow run (pid %ld)", pid);
-    CU_ASSERT_TRUE(has(out, msg));
+    CU_ASSERT_TRUE(pzt_has(out, msg));
     free(out), free(msg);
     /* Read-only commands do not wait. */
     CU_ASSERT_EQUAL(pzflow(&e, NULL, "status p.yaml"), 0);
     /* A second run waits, then finds everything done. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, waiting), 0);
     msg = pz_xasprintf("waiting for lock held by pid %ld", pid);
-    CU_ASSERT_TRUE(has(out, msg));
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, msg));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date"));
     free(out), free(msg), free(nowait), free(waiting);
     teardown(&e);
 }
@@ -305,16 +299,16 @@ static void test_timeout_kills_a_hung_stage(void)
     CU_ASSERT_EQUAL(pzflow(&e, NULL, "run p.yaml"), 0);
     char *out;
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set vars.sleep=60000 --set stages.mid.timeout=0.5"), 1);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage mid failed: timed out after "));
-    CU_ASSERT_TRUE(has(out, " s (timeout: 0.5 s); killed\n  log: "));
-    CU_ASSERT_FALSE(has(out, "] done mid")); /* the 60 s sleep never finished */
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage mid failed: timed out after "));
+    CU_ASSERT_TRUE(pzt_has(out, " s (timeout: 0.5 s); killed\n  log: "));
+    CU_ASSERT_FALSE(pzt_has(out, "] done mid")); /* the 60 s sleep never finished */
     free(out);
     char *tmp = pz_xasprintf("%s/cache/tmp", e.dir);
     CU_ASSERT_EQUAL(count_entries(tmp), 0); /* its scratch went with it */
     free(tmp);
     /* The timeout is not in the key: the earlier results are current for the old params. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.mid.timeout=1h"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date"));
     free(out);
     teardown(&e);
 }
@@ -327,21 +321,21 @@ static void test_failure_report_and_log(void)
                   "  lazy:\n    run: pzflow-toy-fail\n    params: {status: 0, lines: 1}\n    outputs: [out]\n");
     char *out;
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --keep-going"), 1);
-    CU_ASSERT_TRUE(has(out, "pzflow: stage bad failed: exit status 3\n  log: "));
-    CU_ASSERT_TRUE(has(out, "    | toy-fail line 12\n"));
-    CU_ASSERT_TRUE(has(out, "    | toy-fail: failing on purpose with status 3\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage bad failed: exit status 3\n  log: "));
+    CU_ASSERT_TRUE(pzt_has(out, "    | toy-fail line 12\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "    | toy-fail: failing on purpose with status 3\n"));
     CU_ASSERT_PTR_NULL(strstr(out, "toy-fail line 11\n"));
-    CU_ASSERT_TRUE(has(out, "pzflow: stage lazy failed: it exited 0 but did not write output 'out'"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 0 up to date, 2 FAILED, 1 not run"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: stage lazy failed: it exited 0 but did not write output 'out'"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 0 up to date, 2 FAILED, 1 not run"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "log p.yaml bad"), 0);
-    CU_ASSERT_TRUE(has(out, "toy-fail line 1\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "toy-fail line 1\n"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "stale  bad: last run failed (exit status 3)\n"));
+    CU_ASSERT_TRUE(pzt_has(out, "stale  bad: last run failed (exit status 3)\n"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "why p.yaml nosuch"), 2);
-    CU_ASSERT_TRUE(has(out, "no stage 'nosuch'"));
+    CU_ASSERT_TRUE(pzt_has(out, "no stage 'nosuch'"));
     free(out);
     teardown(&e);
 }
@@ -356,23 +350,23 @@ static void test_gc(void)
     CU_ASSERT_EQUAL(count_entries(runs), 7);
     /* An experiment is kept by gc until it is removed. */
     CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "removed 0 objects"));
+    CU_ASSERT_TRUE(pzt_has(out, "removed 0 objects"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "show p.yaml --name old"), 0);
     CU_ASSERT_STRING_EQUAL(out, "T\nOLD\nL\n");
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml --experiment nosuch"), 2);
-    CU_ASSERT_TRUE(has(out, "no experiment 'nosuch' of p.yaml (experiments: old)"));
+    CU_ASSERT_TRUE(pzt_has(out, "no experiment 'nosuch' of p.yaml (experiments: old)"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "gc p.yaml --experiment old"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow gc: removed experiment old"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow gc: removed experiment old"));
     /* mid and last of the OLD run: 2 records; their outputs: 2 objects. */
-    CU_ASSERT_TRUE(has(out, "removed 2 objects"));
-    CU_ASSERT_TRUE(has(out, "and 2 run records"));
+    CU_ASSERT_TRUE(pzt_has(out, "removed 2 objects"));
+    CU_ASSERT_TRUE(pzt_has(out, "and 2 run records"));
     free(out);
     CU_ASSERT_EQUAL(count_entries(runs), 5);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 0 ran, 5 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 5 up to date"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "show p.yaml"), 0);
     CU_ASSERT_STRING_EQUAL(out, "T\nM\nL\n");
@@ -385,14 +379,14 @@ static void test_parallel_and_dag(void)
     env e = setup(chain_yaml);
     char *out;
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml -j 2"), 0);
-    CU_ASSERT_TRUE(has(out, "pzflow: 5 ran"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 5 ran"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "dag p.yaml --dot"), 0);
-    CU_ASSERT_TRUE(has(out, "digraph"));
+    CU_ASSERT_TRUE(pzt_has(out, "digraph"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --force side"), 0);
-    CU_ASSERT_TRUE(has(out, "run side[1]: forced"));
-    CU_ASSERT_TRUE(has(out, "pzflow: 2 ran, 3 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "run side[1]: forced"));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 2 ran, 3 up to date"));
     free(out);
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run"), 2);
     free(out);

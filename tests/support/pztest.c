@@ -143,3 +143,10 @@ int pzt_main(void)
     CU_cleanup_registry();
     return (failed || run == 0) ? 1 : 0;
 }
+
+int pzt_has(const char *text, const char *needle)
+{
+    int ok = text && strstr(text, needle) != NULL;
+    if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
+    return ok;
+}

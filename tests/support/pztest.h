@@ -19,6 +19,10 @@ void pzt_rmtree(const char *path);
  * may be NULL to discard). Returns the exit status, or 128+signal if killed. */
 int pzt_run(const char *cwd, char **output, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Whether `needle` occurs in `text`; when not, prints both (the output a test was reading) to
+ * stderr, so a failed assertion shows what was there. */
+int pzt_has(const char *text, const char *needle);
+
 /* Whole-file helpers. pzt_read_file returns NULL if missing; *len optional. */
 char *pzt_read_file(const char *path, size_t *len);
 int pzt_write_file(const char *path, const char *text);
