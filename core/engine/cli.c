@@ -357,17 +357,34 @@ static void format_time(int64_t ns, char *out, size_t size)
     strftime(out, size, "%Y-%m-%d %H:%M:%S", localtime(&t));
 }
 
-/* status: does the results folder show what the pipeline (or experiment) would produce now? */
-static void report_results_folder(session *s)
+/* status: does the results folder show what the pipeline (or experiment) would produce now?
+ * Fills *v (free v->differs) and returns the manifest read, or NULL. */
+static pz_results_manifest *judge_results_folder(session *s, pz_results_view *v, pz_err *err)
 {
-    pz_err err;
+    *v = (pz_results_view){.folder = s->results_shown, .state = "none"};
     char *path = pz_xasprintf("%s/%s", s->results_dir, PZ_RESULTS_MANIFEST);
     int missing = access(path, F_OK) < 0;
     free(path);
-    pz_results_manifest *m = missing ? NULL : pz_results_read(s->results_dir, &err);
+    if (missing) return NULL;
+    pz_results_manifest *m = pz_results_read(s->results_dir, err);
     if (!m) {
-        if (missing) printf("results: %s holds no complete run yet (the first complete run makes it)\n", s->results_shown);
-        else printf("warning: results folder %s cannot be read: %s\n", s->results_shown, err.msg);
+        v->state = "unreadable", v->error = err->msg;
+        return NULL;
+    }
+    v->ndiffers = pz_results_differing(m, s->plan, &v->differs);
+    v->state = v->ndiffers ? "differs" : "matches";
+    v->finished_ns = m->finished_ns;
+    return m;
+}
+
+static void report_results_folder(session *s)
+{
+    pz_err err;
+    pz_results_view v;
+    pz_results_manifest *m = judge_results_folder(s, &v, &err);
+    if (!m) {
+        if (!v.error) printf("results: %s holds no complete run yet (the first complete run makes it)\n", s->results_shown);
+        else printf("warning: results folder %s cannot be read: %s\n", s->results_shown, v.error);
         return;
     }
     char *names, when[64];
@@ -380,6 +397,19 @@ static void report_results_folder(session *s)
     else
         printf("results: %s shows this configuration (complete run of %s)\n", s->results_shown, when);
     free(names);
+    free(v.differs);
+    pz_results_free(m);
+}
+
+static void print_status_json(session *s)
+{
+    pz_err err;
+    pz_results_view v;
+    pz_results_manifest *m = judge_results_folder(s, &v, &err);
+    char *json = pz_status_json(s->plan, &v);
+    fputs(json, stdout);
+    free(json);
+    free(v.differs);
     pz_results_free(m);
 }
 
@@ -388,9 +418,7 @@ static int cmd_status(session *s, const opts *o)
     pz_err err;
     if (pz_plan_judge_all(s->plan, &err) < 0) return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
     if (o->json && !strcmp(o->cmd, "status")) {
-        char *json = pz_status_json(s->plan);
-        fputs(json, stdout);
-        free(json);
+        print_status_json(s);
         return PZ_EXIT_OK;
     }
     size_t counts[4] = {0};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/record.h"
 #include "util/ytree.h"
@@ -41,7 +42,31 @@ static char *finish(pz_ynode *root)
     return out;
 }
 
-char *pz_status_json(const pz_plan *pl)
+/* UTC, ISO 8601: a script compares it without knowing the machine's time zone. */
+static pz_ynode *utc_time(int64_t ns)
+{
+    if (!ns) return pz_ynode_scalar("null", 0);
+    time_t t = (time_t)(ns / 1000000000);
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return pz_ynode_scalar(buf, 1);
+}
+
+static pz_ynode *results_node(const pz_results_view *r)
+{
+    pz_ynode *m = pz_ynode_map(), *names = pz_ynode_seq();
+    for (size_t k = 0; k < r->ndiffers; k++) pz_yseq_push(names, pz_ynode_scalar(r->differs[k], 1));
+    pz_ymap_set(m, "folder", pz_ynode_scalar(r->folder, 1));
+    pz_ymap_set(m, "state", pz_ynode_scalar(r->state, 1));
+    pz_ymap_set(m, "finished", utc_time(r->finished_ns));
+    pz_ymap_set(m, "differs", names);
+    pz_ymap_set(m, "error", str_or_null(r->error));
+    return m;
+}
+
+char *pz_status_json(const pz_plan *pl, const pz_results_view *results)
 {
     size_t counts[4] = {0};
     pz_ynode *root = pz_ynode_map(), *stages = pz_ynode_seq();
@@ -54,6 +79,7 @@ char *pz_status_json(const pz_plan *pl)
     pz_ymap_set(root, "stale", count(counts[PZ_STALE]));
     pz_ymap_set(root, "waiting", count(counts[PZ_MAYBE]));
     pz_ymap_set(root, "up_to_date", count(counts[PZ_UP_TO_DATE]));
+    pz_ymap_set(root, "results", results_node(results));
     return finish(root);
 }
 

@@ -3,7 +3,10 @@
  *
  *   status: {"pipeline": "p.yaml", "stages": [{"name": "train[1]", "state": "stale",
  *            "reason": "param lr changed 5e-4 → 1e-4"}, ...],
- *            "stale": 1, "waiting": 0, "up_to_date": 30}
+ *            "stale": 1, "waiting": 0, "up_to_date": 30,
+ *            "results": {"folder": "results/p", "state": "none" | "matches" | "differs" |
+ *            "unreadable", "finished": UTC time of the run it shows or null, "differs": [names
+ *            of the stages whose key differs], "error": why it cannot be read, or null}}
  *   why:    {"stages": [{"name": ..., "state": ..., "reason": ... or null,
  *            "key": its key now (null while an upstream stage is stale: known after it runs),
  *            "last_key": the key of its last successful run (null if none),
@@ -17,10 +20,21 @@
 #define PZ_REPORT_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "engine/status.h"
 
+/* What `status` says of the results folder (the text report prints the same facts). */
+typedef struct pz_results_view {
+    const char *folder;        /* as shown to the user */
+    const char *state;         /* "none", "matches", "differs" or "unreadable" */
+    int64_t finished_ns;       /* of the run the folder shows; 0 when none */
+    const char **differs;      /* stages whose key differs from the pipeline's now */
+    size_t ndiffers;
+    const char *error;         /* "unreadable": why */
+} pz_results_view;
+
 /* Both malloc'd, indented, ending in a newline; the plan must be judged (pz_plan_judge_all). */
-char *pz_status_json(const pz_plan *pl);
+char *pz_status_json(const pz_plan *pl, const pz_results_view *results);
 char *pz_why_json(const pz_plan *pl, const size_t *stages, size_t n);
 
 /* One output `pzflow show` prints: stage, output and hash NULL for an external file; text NULL

@@ -184,18 +184,28 @@ static char *manifest_text(const pz_plan *pl, const char *pipeline_abs, const ch
 
 /* ---- comparing ---- */
 
-size_t pz_results_mismatch(const pz_results_manifest *m, const pz_plan *pl, char **names)
+size_t pz_results_differing(const pz_results_manifest *m, const pz_plan *pl, const char ***names)
 {
-    pz_sbuf b = {0};
+    const char **v = pz_xmalloc((pl->p->nstages + (m ? m->n : 0) + 1) * sizeof *v);
     size_t n = 0;
     for (size_t i = 0; i < pl->p->nstages; i++) {
         const char *have = pz_results_key(m, pl->p->stages[i].name);
         const pz_record *want = pl->current[i] ? pl->current[i] : pl->cand[i];
-        if (have && want && !strcmp(have, want->key)) continue;
-        if (n++ < 3) pz_sb_printf(&b, "%s%s", n > 1 ? ", " : "", pl->p->stages[i].name);
+        if (!(have && want && !strcmp(have, want->key))) v[n++] = pl->p->stages[i].name;
     }
     for (size_t k = 0; m && k < m->n; k++)
-        if (pz_pipeline_find(pl->p, m->stages[k]) < 0 && n++ < 3) pz_sb_printf(&b, "%s%s", n > 1 ? ", " : "", m->stages[k]);
+        if (pz_pipeline_find(pl->p, m->stages[k]) < 0) v[n++] = m->stages[k];
+    *names = v;
+    return n;
+}
+
+size_t pz_results_mismatch(const pz_results_manifest *m, const pz_plan *pl, char **names)
+{
+    const char **v;
+    size_t n = pz_results_differing(m, pl, &v);
+    pz_sbuf b = {0};
+    for (size_t k = 0; k < n && k < 3; k++) pz_sb_printf(&b, "%s%s", k ? ", " : "", v[k]);
+    free(v);
     *names = b.p ? b.p : pz_xstrdup("");
     return n;
 }

@@ -82,5 +82,7 @@ char *pz_results_experiments(const char *workspace_dir);
 /* Stages whose key in m differs from the plan's (cand) key, or that m lacks or has extra.
  * Returns the count; *names gets up to the first three, comma-separated (malloc'd). */
 size_t pz_results_mismatch(const pz_results_manifest *m, const pz_plan *pl, char **names);
+/* The same stages, all of them: *names (malloc'd array; the strings belong to m and pl). */
+size_t pz_results_differing(const pz_results_manifest *m, const pz_plan *pl, const char ***names);
 
 #endif
