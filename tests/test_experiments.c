@@ -1,7 +1,8 @@
 /* The sequence of issue 11 on pipelines/quick.yaml with the real stages: an experiment
  * (--set fine-tune-tl lr=5e-5), a failed --keep-going run of the pipeline as written, an
  * --until run. Afterwards results/quick/ never mixes the two configurations, gc keeps the
- * experiment, status is truthful, and diff shows the two runs side by side. */
+ * experiment, status is truthful, and diff shows the two runs side by side; `gc -n --experiment`
+ * lists what removing the experiment would remove, and removes nothing. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,7 +93,7 @@ static void test_the_issue_sequence(void)
     CU_ASSERT_TRUE(pzt_has(out, "\"lr\":1.0e-4"));
     char *hash = ours ? pz_xasprintf("%.2s%s", ours + strlen(ours) - 33, ours + strlen(ours) - 30) : NULL;
     CU_ASSERT_TRUE(hash && pzt_has(out, hash));
-    free(out), free(hash), free(ours), free(other), free(theirs);
+    free(out), free(hash), free(ours), free(theirs);
     /* show prints the table results/quick links to. */
     char *table = pz_xasprintf("%s/results/quick/evaluate/table", dir), *linked = pzt_read_file(table, NULL);
     CU_ASSERT_EQUAL(quick(&out, "show", ""), 0);
@@ -107,11 +108,28 @@ static void test_the_issue_sequence(void)
     CU_ASSERT_TRUE(pzt_has(out, "LSST window 0.3 < z_true \xe2\x89\xa4 1.5 | NN-TL GalaxiesML | bias\n"));
     CU_ASSERT_PTR_NULL(strstr(out, "| NN-Base GalaxiesML | bias\n")); /* NN-Base did not change */
     free(out), free(args);
-    /* Removing the experiment lets gc take what only it reached. */
+    /* A dry run names the experiment's folder, its index and the model only it reached. */
+    char *dry = pz_xasprintf("-n --experiment %s", name), *exp_dir = pz_xasprintf("would remove %s/results/%s/\n", dir, exp);
+    char *object = other ? pz_xasprintf("/objects/%s\n", other + strlen(other) - 33) : NULL;
+    char *index = pz_xasprintf("would remove %s/cache/pipelines/", dir);
+    CU_ASSERT_EQUAL(quick(&out, "gc", dry), 0);
+    CU_ASSERT_TRUE(pzt_has(out, exp_dir));
+    CU_ASSERT_TRUE(pzt_has(out, index));
+    CU_ASSERT_TRUE(object && pzt_has(out, object));
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow gc: would remove experiment "));
+    CU_ASSERT_TRUE(out && !strstr(out, "would remove 0 objects"));
+    free(out), free(dry), free(exp_dir), free(index);
+    CU_ASSERT_TRUE(folder_intact(exp)); /* ... and removes nothing */
+    CU_ASSERT_EQUAL(quick(&out, "show", exp_set), 0);
+    free(out);
+    /* Removing the experiment lets gc take what only it reached: what the dry run listed. */
     char *drop = pz_xasprintf("--experiment %s", name);
     CU_ASSERT_EQUAL(quick(&out, "gc", drop), 0);
     CU_ASSERT_TRUE(pzt_has(out, "removed experiment "));
     free(out), free(drop);
+    char *gone = other ? pz_xasprintf("%s/cache/objects/%s", dir, other + strlen(other) - 33) : NULL;
+    CU_ASSERT_TRUE(gone && !pzt_exists(gone));
+    free(gone), free(object), free(other);
     CU_ASSERT_EQUAL(quick(&out, "show", exp_set), 5); /* not run yet: nothing failed */
     CU_ASSERT_TRUE(pzt_has(out, "holds no complete run yet"));
     free(out);

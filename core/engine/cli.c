@@ -831,17 +831,24 @@ static int cmd_provenance(const opts *o)
 }
 
 /* gc --experiment NAME: forget the experiment (its index, its results folder) so gc can
- * collect what only it reached. Caller holds the lock. */
-static int drop_experiment(const pz_cache *c, const pz_pipeline *p, const char *name)
+ * collect what only it reached. Caller holds the lock. With dry_run nothing is removed: the
+ * index and the folder are listed as `gc -n` lists what it would remove, and *index (malloc'd)
+ * names the index for pz_gc to leave out of its roots, so the objects and records only the
+ * experiment reaches are listed too. */
+static int drop_experiment(const pz_cache *c, const pz_pipeline *p, const char *name, int dry_run, char **index_out)
 {
     char *abs = realpath(p->path, NULL), *id = pz_xasprintf("%s@%s", abs ? abs : p->path, name);
     char *index = pz_cache_index_path(c, id), *dir = pz_results_dir(p->workspace_dir, name);
-    int rc = 0;
-    if (access(index, F_OK) < 0 && access(dir, F_OK) < 0) {
+    int rc = 0, has_index = access(index, F_OK) == 0, has_dir = access(dir, F_OK) == 0;
+    if (!has_index && !has_dir) {
         char *names = pz_results_experiments(p->workspace_dir);
         fprintf(stderr, "pzflow: no experiment '%s' of %s (experiments: %s)\n", name, p->path, *names ? names : "none");
         free(names);
         rc = PZ_EXIT_USAGE;
+    } else if (dry_run) {
+        if (has_dir) print_would_remove(NULL, dir, 1);
+        if (has_index) print_would_remove(NULL, index, 0);
+        printf("pzflow gc: would remove experiment %s (%s)\n", name, dir);
     } else if (unlink(index) < 0 && errno != ENOENT) {
         fprintf(stderr, "pzflow: cannot remove %s: %s\n", index, strerror(errno));
         rc = PZ_EXIT_CACHE;
@@ -852,6 +859,7 @@ static int drop_experiment(const pz_cache *c, const pz_pipeline *p, const char *
         printf("pzflow gc: removed experiment %s (%s)\n", name, dir);
         free(note);
     }
+    if (!rc && dry_run) *index_out = index, index = NULL;
     free(abs), free(id), free(index), free(dir);
     return rc;
 }
@@ -884,15 +892,17 @@ static int cmd_gc(const opts *o)
         rc = PZ_EXIT_CACHE;
     }
     if (!rc && !o->dry_run) rc = take_lock(&lk, c.dir, o);
-    if (!rc && o->drop_experiment && !o->dry_run) rc = drop_experiment(&c, p, o->drop_experiment);
+    char *dropped = NULL;
+    if (!rc && o->drop_experiment) rc = drop_experiment(&c, p, o->drop_experiment, o->dry_run, &dropped);
     pz_pipeline_free(p);
     pz_gc_result res;
     pz_sweep sw = {.dry_run = o->dry_run, .fn = o->dry_run ? print_would_remove : NULL};
-    if (!rc && pz_gc(&c, &sw, &res, &err) < 0) {
+    if (!rc && pz_gc(&c, dropped, &sw, &res, &err) < 0) {
         fprintf(stderr, "pzflow: %s\n", err.msg);
         rc = PZ_EXIT_CACHE;
     }
     pz_lock_release(&lk);
+    free(dropped);
     if (!rc) {
         char bytes[32];
         human_bytes(res.bytes_removed, bytes, sizeof bytes);

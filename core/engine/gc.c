@@ -32,7 +32,7 @@ static int hs_has(const hashset *s, const char *h)
 }
 
 /* Roots from every index: record keys, last-attempt logs, and the keys its results folder shows. */
-static int collect_roots(const pz_cache *c, hashset *keys, hashset *objects, pz_err *err)
+static int collect_roots(const pz_cache *c, const char *dropped, hashset *keys, hashset *objects, pz_err *err)
 {
     DIR *d = opendir(c->pipelines);
     if (!d) return errno == ENOENT ? 0 : pz_errf(err, "%s: %s", c->pipelines, strerror(errno));
@@ -41,6 +41,10 @@ static int collect_roots(const pz_cache *c, hashset *keys, hashset *objects, pz_
     while (rc == 0 && (e = readdir(d))) {
         if (!pz_hash_valid(e->d_name)) continue;
         char *path = pz_xasprintf("%s/%s", c->pipelines, e->d_name);
+        if (dropped && !strcmp(path, dropped)) {
+            free(path);
+            continue;
+        }
         char *text = pz_read_file(path, NULL, err);
         pz_index *ix = text ? pz_index_parse(text, path, err) : NULL;
         /* A damaged index must stop gc: deleting what it protected would lose results. */
@@ -161,11 +165,11 @@ static int sweep_objects(const pz_cache *c, const hashset *objects, pz_sweep *sw
     return rc;
 }
 
-int pz_gc(const pz_cache *c, pz_sweep *sw, pz_gc_result *res, pz_err *err)
+int pz_gc(const pz_cache *c, const char *dropped, pz_sweep *sw, pz_gc_result *res, pz_err *err)
 {
     memset(res, 0, sizeof *res);
     hashset keys = {0}, objects = {0};
-    int rc = collect_roots(c, &keys, &objects, err);
+    int rc = collect_roots(c, dropped, &keys, &objects, err);
     if (rc == 0) {
         hs_sort(&keys);
         collect_record_objects(c, &keys, &objects);

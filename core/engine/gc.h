@@ -20,7 +20,9 @@ typedef struct pz_gc_result {
 } pz_gc_result;
 
 /* Only names pzflow writes are ever removed (hashes, keys, its scratch and temporary names);
- * each removed path (with sw->dry_run: each path that would be) goes to sw->fn. */
-int pz_gc(const pz_cache *c, pz_sweep *sw, pz_gc_result *res, pz_err *err);
+ * each removed path (with sw->dry_run: each path that would be) goes to sw->fn. `dropped`: the
+ * path of an index to count as removed though it is still there (what a dry run of
+ * `gc --experiment` would leave), or NULL. */
+int pz_gc(const pz_cache *c, const char *dropped, pz_sweep *sw, pz_gc_result *res, pz_err *err);
 
 #endif
