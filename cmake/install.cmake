@@ -7,13 +7,16 @@
 #                                      schemas, which are also compiled in
 #   P/share/man/man1/pzflow.1          generated from `pzflow --help` (cmake/man_page.cmake)
 #   P/share/bash-completion/completions/pzflow, P/share/zsh/site-functions/_pzflow
-#   P/share/doc/pzflow                 README and the manuals of docs/
+#   P/share/doc/pzflow                 README.md, docs/ and schemas/*.md at the same relative
+#                                      paths as in the checkout, so the README's links work
 install(TARGETS pzflow RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${PZ_STAGES} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/pzflow)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/pipelines/ DESTINATION ${CMAKE_INSTALL_DATADIR}/pzflow/pipelines)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/schemas/ DESTINATION ${CMAKE_INSTALL_DATADIR}/pzflow/schemas)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+file(GLOB PZ_SCHEMA_MANUALS ${CMAKE_SOURCE_DIR}/schemas/*.md)
+install(FILES ${PZ_SCHEMA_MANUALS} DESTINATION ${CMAKE_INSTALL_DOCDIR}/schemas)
 
 # The man page is the --help text itself, turned into roff at build time by running the pzflow
 # just built, so the two cannot disagree.

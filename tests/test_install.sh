@@ -5,7 +5,9 @@
 #      the distribution's (one -O in every compile command, the distribution's).
 #   2. `cmake --install` into a temporary prefix puts pzflow in bin/, the stages in
 #      libexec/pzflow/, pipelines and schemas in share/pzflow/, the man page pzflow(1) and the
-#      bash and zsh completions where those tools look.
+#      bash and zsh completions where those tools look; the README and the manuals keep their
+#      relative paths under share/doc/pzflow, so every relative link of the installed README
+#      (and every link between installed manuals) reaches a file.
 #   3. The build tree and the source copy are deleted; the quick pipeline, copied from
 #      share/pzflow/pipelines, runs from the installed pzflow with a PATH that holds no pzflow
 #      stage (they are found in libexec/pzflow, relative to pzflow).
@@ -60,6 +62,26 @@ done
 warnings=$(groff -man -Tutf8 -ww -z "$p/share/man/man1/pzflow.1" 2>&1)
 [ -z "$warnings" ] || fail "groff: $warnings"
 echo "ok: installed layout, man page from --help"
+# The links of the installed manuals: all of the README's; in docs/ and schemas/ those to another
+# manual or a figure (a few link source files, e.g. tests/fixtures, which a package does not carry).
+/usr/bin/python3 - "$p/share/doc/pzflow" <<'PY' || fail "installed manuals have dead links (above)"
+import glob, os, re, sys
+doc = sys.argv[1]
+link = re.compile(r"\]\(([^)\s#]+)(?:#[^)\s]*)?(?:\s+\"[^\"]*\")?\)")
+dead, n = [], 0
+for path in [os.path.join(doc, "README.md")] + glob.glob(doc + "/docs/*.md") + glob.glob(doc + "/schemas/*.md"):
+    readme = path.endswith("/README.md")
+    for target in link.findall(open(path, encoding="utf-8").read()):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        if not readme and not target.endswith((".md", ".png", ".svg")):
+            continue
+        n += 1
+        if not os.path.exists(os.path.join(os.path.dirname(path), target)):
+            dead.append(f"{os.path.relpath(path, doc)}: {target}")
+print("\n".join(dead) if dead else f"ok: {n} relative links of the installed manuals resolve")
+sys.exit(1 if dead or n < 20 else 0)
+PY
 
 # 3. nothing of the build or the source is left; the quick pipeline runs from the prefix
 rm -rf "$work/build" "$work/src"
