@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn/dataset.h"
 #include "nn/model.h"
@@ -26,6 +27,7 @@ typedef struct {
     const char *const *labels; /* one, or one per training input (owned by the params) */
     size_t nlabels;
     long seed;
+    double started;          /* monotonic seconds when training began: for the time-left bound */
 } common_params;
 
 /* The params of train and fine-tune as read from their tables (below), once. */
@@ -99,20 +101,41 @@ static int load_input(const pz_spec *spec, const char *name, const common_params
     return rc;
 }
 
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* "N/M rows, ~Xs left": rows take about the same time each, so the rate so far is an estimate. */
+static void on_rows(void *ctx, size_t done, size_t total)
+{
+    const double *started = ctx;
+    double spent = monotonic_s() - *started;
+    if (done == 0 || done >= total || spent < 1.0) pz_progress((double)done / total, "%zu/%zu rows", done, total);
+    else
+        pz_progress((double)done / total, "%zu/%zu rows, ~%.0fs left", done, total,
+                    spent * (double)(total - done) / (double)done);
+}
+
 static void on_epoch(void *ctx, const pz_epoch_info *e)
 {
     const common_params *p = ctx;
     /* Early stopping makes the end unknowable: the bar counts epochs against the maximum (a lower
      * bound on the fraction done), the text says how soon training stops if validation does not
-     * improve, and the last epoch, whichever it is, shows as done. First what matters, since a
-     * terminal's line is cut at its width. */
+     * improve, with the time that takes at the mean epoch time so far (an upper bound on the time
+     * left, since an improvement only postpones the stop), and the last epoch, whichever it is,
+     * shows as done. First what matters, since a terminal's line is cut at its width. */
     long left = e->patience - e->wait;
-    if (left <= 0 || e->epoch >= e->max_epochs)
+    if (left > e->max_epochs - e->epoch) left = e->max_epochs - e->epoch;
+    double per_epoch = (monotonic_s() - p->started) / (double)e->epoch;
+    if (left <= 0)
         pz_progress(1.0, "epoch %ld/%ld, stopped, best val %.5f @%ld", e->epoch, e->max_epochs, e->best_val_loss,
                     e->best_epoch);
     else
-        pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld, val %.5f best %.5f @%ld", e->epoch,
-                    e->max_epochs, left, e->val_loss, e->best_val_loss, e->best_epoch);
+        pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld (<=%.0fs), val %.5f best %.5f @%ld",
+                    e->epoch, e->max_epochs, left, left * per_epoch, e->val_loss, e->best_val_loss, e->best_epoch);
     pz_spec_log(p->spec, "%s: epoch %ld train_loss %.6f val_loss %.6f best %.6f (epoch %ld)%s", p->stage_name, e->epoch,
                 e->train_loss, e->val_loss, e->best_val_loss, e->best_epoch, e->wait ? "" : " *");
 }
@@ -136,6 +159,7 @@ static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_sbuf 
     pz_data tr = {train->x, train->y, train->n}, va = {val->x, val->y, val->n};
     p->cfg.on_epoch = on_epoch;
     p->cfg.ctx = p;
+    p->started = monotonic_s();
     if (pz_train(m->net, &tr, &va, &p->cfg, &m->hist, &m->best_epoch, err)) return -1;
     pz_model_set_str(&m->loss, pz_loss_name(p->cfg.loss));
     m->seed = p->seed;
@@ -385,16 +409,13 @@ static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"
                                            {"table", PZ_IO_ONE, 0, "the table to predict (HDF5 or FITS)"}, {0}};
 static const pz_io_def PREDICT_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "z_pred per row (HDF5)"}, {0}};
 
-static void on_rows(void *ctx, size_t done, size_t total)
-{
-    pz_progress((double)done / total, "%zu/%zu rows", done, total);
-}
 
 static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
     const predict_params *pp = params;
     const char *model_path, *table_path, *out_path;
-    pz_predict_opts o = {.progress = on_rows, .label = pp->label, .id_column = pp->id};
+    double started = monotonic_s();
+    pz_predict_opts o = {.progress = on_rows, .ctx = &started, .label = pp->label, .id_column = pp->id};
     if (pz_spec_input(spec, "model", &model_path, err) ||
         pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err))
         return -1;
