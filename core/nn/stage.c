@@ -124,9 +124,9 @@ static void on_epoch(void *ctx, const pz_epoch_info *e)
     const common_params *p = ctx;
     /* Early stopping makes the end unknowable: the bar counts epochs against the maximum (a lower
      * bound on the fraction done), the text says how soon training stops if validation does not
-     * improve, with the time that takes at the mean epoch time so far (an upper bound on the time
-     * left, since an improvement only postpones the stop), and the last epoch, whichever it is,
-     * shows as done. First what matters, since a terminal's line is cut at its width. */
+     * improve and how long that takes at the mean epoch time so far (an improvement postpones the
+     * stop, so this is the soonest end, not a promise), and the last epoch, whichever it is, shows
+     * as done. First what matters, since a terminal's line is cut at its width. */
     long left = e->patience - e->wait;
     if (left > e->max_epochs - e->epoch) left = e->max_epochs - e->epoch;
     double per_epoch = (monotonic_s() - p->started) / (double)e->epoch;
@@ -134,7 +134,7 @@ static void on_epoch(void *ctx, const pz_epoch_info *e)
         pz_progress(1.0, "epoch %ld/%ld, stopped, best val %.5f @%ld", e->epoch, e->max_epochs, e->best_val_loss,
                     e->best_epoch);
     else
-        pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld (<=%.0fs), val %.5f best %.5f @%ld",
+        pz_progress((double)e->epoch / e->max_epochs, "epoch %ld/%ld, stop in <=%ld (~%.0fs), val %.5f best %.5f @%ld",
                     e->epoch, e->max_epochs, left, left * per_epoch, e->val_loss, e->best_val_loss, e->best_epoch);
     pz_spec_log(p->spec, "%s: epoch %ld train_loss %.6f val_loss %.6f best %.6f (epoch %ld)%s", p->stage_name, e->epoch,
                 e->train_loss, e->val_loss, e->best_val_loss, e->best_epoch, e->wait ? "" : " *");
