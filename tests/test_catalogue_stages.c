@@ -428,6 +428,36 @@ static void test_stage_split(void)
     free(out);
 }
 
+static void test_stage_split_two_way(void)
+{
+    pz_table *t = pz_table_new(100);
+    pz_column *x = pz_table_add(t, "x", PZ_I64, 0);
+    for (int i = 0; i < 100; i++) ((int64_t *)x->data)[i] = i;
+    write_h5("all2.h5", t);
+    pz_table_free(t);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(run_stage("split", "sp2w.json", 1, "{\"fractions\": {\"train\": 0.8, \"validation\": 0.2}}",
+                              "{\"table\": \"all2.h5\"}", "{\"train\": \"tr2w.h5\", \"validation\": \"va2w.h5\"}",
+                              &out),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "train 80, validation 20, test 0"));
+    free(out);
+    pz_table *tr = read_h5("tr2w.h5"), *va = read_h5("va2w.h5");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(va);
+    CU_ASSERT_EQUAL(tr->nrows + va->nrows, 100);
+    pz_table_free(tr);
+    pz_table_free(va);
+    /* Without a test output, a test fraction would lose its rows: refuse it by name. */
+    CU_ASSERT_NOT_EQUAL(run_stage("split", "sp2x.json", 1,
+                                  "{\"fractions\": {\"train\": 0.7, \"validation\": 0.15, \"test\": 0.15}}",
+                                  "{\"table\": \"all2.h5\"}",
+                                  "{\"train\": \"tr2x.h5\", \"validation\": \"va2x.h5\"}", &out),
+                        0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "test fraction 0.15 needs an output 'test'"));
+    free(out);
+}
+
 int main(void)
 {
     dir = pzt_mkdtemp("catalogue");
@@ -438,6 +468,7 @@ int main(void)
                            {"stage quality-cuts", test_stage_quality_cuts},
                            {"stage cross-match", test_stage_cross_match},
                            {"stage build-transferz", test_stage_build_transferz},
+                           {"stage split: two fractions make two outputs", test_stage_split_two_way},
                            {"stage split", test_stage_split},
                            {0}});
     int rc = pzt_main();

@@ -308,7 +308,8 @@ static const pz_param_def SPLIT_PARAMS[] = {
 static const pz_io_def SPLIT_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to split (HDF5)"}, {0}};
 static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows"},
                                           {"validation", PZ_IO_ONE, 0, "validation rows"},
-                                          {"test", PZ_IO_ONE, 0, "test rows"}, {0}};
+                                          {"test", PZ_IO_ONE, 1, "test rows (optional: a two-way split has none)"},
+                                          {0}};
 
 static int stage_split(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
@@ -317,6 +318,7 @@ static int stage_split(const pz_spec *spec, const void *params, char **summary, 
     double frac[PZ_SPLIT_PARTS] = {0.70, 0.15, 0.15};
     long seed = sp->seed;
     const pz_ynode *fr = sp->fractions;
+    int named[PZ_SPLIT_PARTS] = {0};
     if (fr) {
         for (size_t i = 0; i < fr->n; i++) {
             const char *k = fr->keys[i]->str;
@@ -324,10 +326,20 @@ static int stage_split(const pz_spec *spec, const void *params, char **summary, 
             for (int j = 0; j < PZ_SPLIT_PARTS; j++)
                 if (strcmp(k, pz_split_names[j]) == 0) part = j;
             if (part < 0) return pz_errf(err, "param 'fractions': unknown part '%s' (train, validation, test)", k);
+            named[part] = 1;
             if (pz_yscalar_double(fr->items[i], spec->path, &frac[part], err) < 0)
                 return pz_err_prefix(err, "param 'fractions.%s': ", k);
         }
     }
+    /* A two-way split: fractions that name train and validation but not test, or a pipeline
+     * that declares no test output, leave test at 0 rather than at its default 0.15. */
+    int has_test = pz_spec_has_output(spec, "test");
+    if (!named[PZ_SPLIT_TEST] && ((named[PZ_SPLIT_TRAIN] && named[PZ_SPLIT_VALIDATION]) || !has_test))
+        frac[PZ_SPLIT_TEST] = 0;
+    if (!has_test && frac[PZ_SPLIT_TEST] > 0)
+        return pz_errf(err, "param 'fractions': test fraction %g needs an output 'test'; declare outputs "
+                            "[train, validation, test], or give only train and validation for a two-way split",
+                       frac[PZ_SPLIT_TEST]);
     pz_table *in = NULL, *parts[PZ_SPLIT_PARTS] = {NULL, NULL, NULL};
     int rc = -1;
     pz_progress(0.0, "reading");
@@ -335,6 +347,7 @@ static int stage_split(const pz_spec *spec, const void *params, char **summary, 
         pz_split_table(in, frac, (unsigned long)seed, parts, err) == 0) {
         rc = 0;
         for (int k = 0; k < PZ_SPLIT_PARTS && rc == 0; k++) {
+            if (k == PZ_SPLIT_TEST && !has_test) break;
             pz_progress(0.3 + 0.2 * k, "writing %s", pz_split_names[k]);
             rc = write_table(spec, pz_split_names[k], parts[k], err);
         }

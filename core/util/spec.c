@@ -121,6 +121,11 @@ int pz_spec_has_input(const pz_spec *spec, const char *name)
     return pz_ymap_get(spec->inputs, name) != NULL;
 }
 
+int pz_spec_has_output(const pz_spec *spec, const char *name)
+{
+    return pz_ymap_get(spec->outputs, name) != NULL;
+}
+
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err)
 {
     const pz_ynode *node = pz_ymap_get(spec->inputs, name);

@@ -58,6 +58,8 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
 /* One or many paths for an input (foreach "all instances" gives a list). *paths malloc'd. */
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err);
 int pz_spec_has_input(const pz_spec *spec, const char *name);
+/* Whether the pipeline declared an optional output (the engine passes only declared ones). */
+int pz_spec_has_output(const pz_spec *spec, const char *name);
 
 /* The writer, kept here so that one file owns the format (the engine builds a spec for each
  * stage it starts; core/engine/run.c). Fill it in the order the format lists its sections;
