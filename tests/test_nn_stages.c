@@ -123,6 +123,8 @@ static void test_train_then_predict(void)
     CU_ASSERT_EQUAL(zt->type, PZ_F64);
     CU_ASSERT_EQUAL(((int64_t *)id->data)[2499], 74648828533440000LL + 2499);
     CU_ASSERT_PTR_NULL(pz_table_attr(t, "pzflow_provenance")); /* provenance: in the run record */
+    /* The model's seed (1) travels with its predictions... */
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "seed") ? pz_table_attr(t, "seed") : "", "1");
     double s = 0;
     size_t nan = 0;
     for (size_t r = 0; r < t->nrows; r++) {
@@ -133,6 +135,27 @@ static void test_train_then_predict(void)
     CU_ASSERT_EQUAL(nan, 3); /* te.h5 has 3 rows with a NaN magnitude */
     fprintf(stderr, "[test rms %.4f] ", sqrt(s / (t->nrows - nan)));
     CU_ASSERT_TRUE(sqrt(s / (t->nrows - nan)) < 0.05);
+    pz_table_free(t);
+    free(path);
+    /* ...and evaluate labels the per-seed rows with it, not with the list position 0. */
+    rc = run_stage("evaluate", "evaluate-seed", &out,
+                   "\"params\": {\"groups\": [{\"model\": \"NN-Base\", \"test\": \"T\", \"input\": \"preds\"}]}, "
+                   "\"inputs\": {\"preds\": [\"pred.h5\"]}, \"outputs\": {\"metrics\": \"metrics.h5\", \"table\": "
+                   "\"metrics.md\"}");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    path = pz_xasprintf("%s/metrics.h5", dir);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    pz_column *seed = pz_table_col(t, "seed");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+    size_t ones = 0, others = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        int64_t v = ((int64_t *)seed->data)[r];
+        if (v == 1) ones++;
+        else if (v != -1) others++; /* -1: rows aggregated over seeds */
+    }
+    CU_ASSERT_TRUE(ones > 0);
+    CU_ASSERT_EQUAL(others, 0);
     pz_table_free(t);
     free(path);
 }

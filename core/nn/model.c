@@ -519,6 +519,7 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     }
     int64_t v;
     if (attr_read_i64(f, "best_epoch", &v, 1) == 1) m->best_epoch = (long)v;
+    m->seed = -1; /* a file without the attribute: the seed is unknown, not 0 */
     if (attr_read_i64(f, "seed", &v, 1) == 1) m->seed = (long)v;
     if (attr_read_i64(f, "batch_size", &v, 1) == 1) m->batch_size = (long)v;
     attr_read_f64(f, "learning_rate", &m->learning_rate);

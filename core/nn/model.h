@@ -41,7 +41,7 @@ typedef struct pz_model {
     char *loss;        /* "hsc" / "mse" */
     pz_history hist;
     long best_epoch;   /* 1-based epoch whose weights are stored; 0 = none (no training) */
-    long seed, batch_size;
+    long seed, batch_size; /* seed: -1 when a loaded file does not record it */
     double learning_rate;
     char *frozen;      /* comma-separated frozen layer names, "" if none */
 } pz_model;

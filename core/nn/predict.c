@@ -57,7 +57,8 @@ static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
     return d;
 }
 
-static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows, pz_err *err)
+static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows, long seed,
+                    pz_err *err)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_obj_track_times(fcpl, 0);
@@ -73,6 +74,14 @@ static int out_open(pred_out *o, const char *path, const char *id_name, int with
     if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
     if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0))
         return pz_errf(err, "%s: cannot create the predictions datasets", path);
+    /* The model's seed travels with its predictions, so evaluate labels per-seed rows with the
+     * pipeline's seeds (1..N) rather than list positions (0..N-1). */
+    if (seed >= 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%ld", seed);
+        if (pz_h5_write_string_attr(o->file, "seed", text) < 0)
+            return pz_errf(err, "%s: writing attribute 'seed' failed", path);
+    }
     return 0;
 }
 
@@ -212,7 +221,7 @@ int pz_predict_file(const pz_model *m, const char *table_path, const char *out_p
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     pred_out out;
-    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, err);
+    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, m->seed, err);
     for (size_t start = 0; rc == 0 && start < p.rows; start += chunk) {
         rc = predict_chunk(m, table_path, &p, start, chunk, &b, &out, stats, err);
         if (o->progress) o->progress(o->ctx, stats->rows, p.rows);
