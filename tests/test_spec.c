@@ -84,10 +84,34 @@ static void test_the_bytes_are_sorted_and_pinned(void)
     free(json);
 }
 
+static void test_an_error_names_the_pipeline_output_not_the_cache_path(void)
+{
+    pz_spec_writer *w = pz_spec_writer_new("train", 1, NULL);
+    pz_spec_writer_input(w, "train", "/c/objects/ab/cdef");
+    pz_spec_writer_source(w, "/c/objects/ab/cdef", "ingest-galaxiesml/training");
+    char *json = pz_spec_writer_json(w), *dir = pzt_mkdtemp("spec2"), *path = malloc(strlen(dir) + 16);
+    sprintf(path, "%s/spec.json", dir);
+    CU_ASSERT_EQUAL_FATAL(pzt_write_file(path, json), 0);
+    pz_err err;
+    pz_spec *s = pz_spec_load(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_STRING_EQUAL(pz_spec_source(s, "/c/objects/ab/cdef"), "ingest-galaxiesml/training");
+    CU_ASSERT_PTR_NULL(pz_spec_source(s, "/elsewhere.h5"));
+    pz_errf(&err, "input 'train': /c/objects/ab/cdef: missing 1 column: x (and again /c/objects/ab/cdef)");
+    pz_spec_name_sources(s, &err);
+    CU_ASSERT_STRING_EQUAL(err.msg, "input 'train': ingest-galaxiesml/training: missing 1 column: x (and again "
+                                    "ingest-galaxiesml/training)");
+    pz_spec_free(s);
+    pzt_rmtree(dir);
+    free(dir), free(path), free(json);
+}
+
 int main(void)
 {
     pzt_suite("spec", (pzt_case[]){{"what the writer writes the reader reads", test_what_the_writer_writes_the_reader_reads},
                                    {"the bytes are sorted and pinned", test_the_bytes_are_sorted_and_pinned},
+                                   {"an error names the pipeline output, not the cache path",
+                                    test_an_error_names_the_pipeline_output_not_the_cache_path},
                                    {0}});
     return pzt_main();
 }

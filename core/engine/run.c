@@ -142,6 +142,12 @@ static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
         for (size_t j = 0; j < in->nrefs; j++) {
             const pz_input_ref *ref = &in->refs[j];
             paths[j] = ref->is_external ? pz_xstrdup(ref->path) : pz_cache_object_path(pl->cache, c->inputs[k].hashes[j]);
+            /* Messages name the pipeline output, not the cache object (schemas/spec.md). */
+            if (!ref->is_external) {
+                char *what = pz_xasprintf("%s/%s", pl->p->stages[ref->stage].name, ref->output);
+                pz_spec_writer_source(w, paths[j], what);
+                free(what);
+            }
         }
         if (in->is_list) pz_spec_writer_input_list(w, in->name, (const char *const *)paths, in->nrefs);
         else if (in->nrefs) pz_spec_writer_input(w, in->name, paths[in->nrefs - 1]);

@@ -10,6 +10,7 @@
 #include "nn/train.h"
 #include "table/table.h"
 #include "table/h5util.h"
+#include "util/suggest.h"
 
 #define DEFAULT_READ_ROWS 65536
 
@@ -124,6 +125,26 @@ static const pz_colinfo *info_col(const pz_colinfo *info, size_t n, const char *
     return NULL;
 }
 
+/* " (did you mean 'x'?)" when a column of the table is a likely typo of `name`, else "". A
+ * column the model uses as a feature is not offered: 'g_cmodel_mag' is one edit from a missing
+ * 'r_cmodel_mag', but it is there as itself. */
+static const char *guess_of(const pz_model *m, const pz_colinfo *info, size_t n, const char *name, char *buf,
+                            size_t cap)
+{
+    const char **names = pz_xmalloc((n ? n : 1) * sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int feature = 0;
+        for (size_t j = 0; j < m->nfeat && !feature; j++) feature = !strcmp(info[i].name, m->features[j]);
+        if (!feature) names[k++] = info[i].name;
+    }
+    const char *g = pz_closest_name(name, names, k);
+    if (g) snprintf(buf, cap, " (did you mean '%s'?)", g);
+    else buf[0] = 0;
+    free(names);
+    return buf;
+}
+
 /* Check the table against the model before any work, from its header alone (FITS or HDF5):
  * every model feature, the label and an explicitly named id column must be there; all missing
  * features are listed at once. */
@@ -137,8 +158,10 @@ static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, p
     size_t nmiss = 0, used = 0;
     for (size_t j = 0; j < m->nfeat; j++) {
         if (info_col(info, ninfo, m->features[j])) continue;
+        char g[160];
         if (used < sizeof missing)
-            used += snprintf(missing + used, sizeof missing - used, "%s'%s'", nmiss ? ", " : "", m->features[j]);
+            used += snprintf(missing + used, sizeof missing - used, "%s'%s'%s", nmiss ? ", " : "", m->features[j],
+                             guess_of(m, info, ninfo, m->features[j], g, sizeof g));
         nmiss++;
     }
     int rc = 0;
@@ -147,9 +170,12 @@ static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, p
                      path, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is");
     const char *id = o->id_column ? o->id_column : "object_id";
     const pz_colinfo *idc = info_col(info, ninfo, id);
+    char g[160];
     if (!rc && o->label && !info_col(info, ninfo, o->label))
-        rc = pz_errf(err, "%s: label column '%s' not in the table", path, o->label);
-    if (!rc && !idc && o->id_required) rc = pz_errf(err, "%s: id column '%s' not in the table", path, id);
+        rc = pz_errf(err, "%s: label column '%s' not in the table%s", path, o->label,
+                     guess_of(m, info, ninfo, o->label, g, sizeof g));
+    if (!rc && !idc && o->id_required)
+        rc = pz_errf(err, "%s: id column '%s' not in the table%s", path, id, guess_of(m, info, ninfo, id, g, sizeof g));
     if (!rc && idc && (idc->type == PZ_F32 || idc->type == PZ_F64 || idc->type == PZ_STR))
         rc = pz_errf(err, "%s: id column '%s' is %s; an integer column is needed", path, id,
                      pz_coltype_name(idc->type));

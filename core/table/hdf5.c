@@ -10,6 +10,7 @@
 #include "table/h5links.h"
 #include "table/h5util.h"
 #include "util/crashnote.h"
+#include "util/suggest.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -531,6 +532,23 @@ static int is_dataset(hid_t f, const char *name)
     return H5Oget_info_by_name2(f, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && oi.type == H5O_TYPE_DATASET;
 }
 
+
+/* The root name closest to a missing column, skipping names that are themselves requested:
+ * 'g_cmodel_mag' is one edit from 'r_cmodel_mag', but when it is read as itself it is no typo. */
+static const char *closest_unwanted(const char *name, const name_list *l, const char *const *wanted, size_t nwanted)
+{
+    const char **c = pz_xmalloc((l->n ? l->n : 1) * sizeof *c);
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        int w = 0;
+        for (size_t j = 0; j < nwanted && !w; j++) w = !strcmp(l->names[i], wanted[j]);
+        if (!w) c[k++] = l->names[i];
+    }
+    const char *g = pz_closest_name(name, c, k);
+    free(c);
+    return g;
+}
+
 static int read_table(hid_t f, const char *path, const char *const *columns, size_t ncolumns, size_t start,
                       size_t count, pz_table **out, pz_err *err)
 {
@@ -550,7 +568,11 @@ static int read_table(hid_t f, const char *path, const char *const *columns, siz
         for (size_t j = 0; j < ncolumns; j++) {
             if (H5Lexists(f, columns[j], H5P_DEFAULT) > 0 && is_dataset(f, columns[j])) continue;
             nmissing++;
-            if (len < sizeof missing - 1)
+            const char *guess = closest_unwanted(columns[j], &l, columns, ncolumns);
+            if (len < sizeof missing - 1 && guess)
+                len += snprintf(missing + len, sizeof missing - len, "%s%s (did you mean '%s'?)", len ? ", " : "",
+                                columns[j], guess);
+            else if (len < sizeof missing - 1)
                 len += snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "", columns[j]);
         }
         if (nmissing) rc = pz_errf(err, "%s: missing %zu column%s: %s", path, nmissing, nmissing > 1 ? "s" : "", missing);

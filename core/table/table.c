@@ -1,6 +1,7 @@
 /* In-memory columnar tables: construction, typed access, row selection and concatenation.
  * File formats live in hdf5.c and fits.c; this file knows nothing about them. */
 #include "table/table.h"
+#include "util/suggest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,7 +109,13 @@ pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, 
     for (size_t i = 0; i < t->ncols && len < sizeof have - 1; i++)
         len += snprintf(have + len, sizeof have - len, "%s%s", i ? ", " : "", t->cols[i].name);
     if (len >= sizeof have - 1) strcpy(have + sizeof have - 5, "...");
-    pz_errf(err, "table '%s': no column '%s' (have: %s)", what, name, t->ncols ? have : "none");
+    const char **names = pz_xmalloc((t->ncols ? t->ncols : 1) * sizeof *names);
+    for (size_t i = 0; i < t->ncols; i++) names[i] = t->cols[i].name;
+    const char *guess = pz_closest_name(name, names, t->ncols);
+    char dym[160] = "";
+    if (guess) snprintf(dym, sizeof dym, " (did you mean '%s'?)", guess);
+    free(names);
+    pz_errf(err, "table '%s': no column '%s'%s (have: %s)", what, name, dym, t->ncols ? have : "none");
     return NULL;
 }
 

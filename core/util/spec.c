@@ -29,9 +29,10 @@ pz_spec *pz_spec_load(const char *path, pz_err *err)
     s->params = pz_ymap_get(root, "params");
     s->inputs = pz_ymap_get(root, "inputs");
     s->outputs = pz_ymap_get(root, "outputs");
-    const char *sections[] = {"params", "inputs", "outputs"};
-    const pz_ynode *nodes[] = {s->params, s->inputs, s->outputs};
-    for (int i = 0; i < 3; i++) {
+    s->sources = pz_ymap_get(root, "sources");
+    const char *sections[] = {"params", "inputs", "outputs", "sources"};
+    const pz_ynode *nodes[] = {s->params, s->inputs, s->outputs, s->sources};
+    for (int i = 0; i < 4; i++) {
         if (nodes[i] && nodes[i]->kind != PZ_Y_MAP) {
             pz_errf(err, "%s:%d:%d: '%s' must be a mapping", path, nodes[i]->line, nodes[i]->col, sections[i]);
             pz_spec_free(s);
@@ -119,6 +120,39 @@ int pz_params_validate_spec(const pz_spec *spec, const pz_param_def *defs, pz_er
 int pz_spec_has_input(const pz_spec *spec, const char *name)
 {
     return pz_ymap_get(spec->inputs, name) != NULL;
+}
+
+const char *pz_spec_source(const pz_spec *spec, const char *path)
+{
+    const pz_ynode *n = spec->sources ? pz_ymap_get(spec->sources, path) : NULL;
+    return n && n->kind == PZ_Y_SCALAR ? n->str : NULL;
+}
+
+/* Replace each whole occurrence of `from` in msg by `to`, within the message's bound. */
+static void replace_all(char *msg, size_t cap, const char *from, const char *to)
+{
+    size_t lf = strlen(from), lt = strlen(to);
+    if (!lf) return;
+    char out[PZ_ERR_MAX];
+    size_t o = 0;
+    for (const char *p = msg; *p && o < sizeof out - 1;) {
+        if (!strncmp(p, from, lf)) {
+            size_t k = lt < sizeof out - 1 - o ? lt : sizeof out - 1 - o;
+            memcpy(out + o, to, k);
+            o += k;
+            p += lf;
+        } else
+            out[o++] = *p++;
+    }
+    out[o] = 0;
+    snprintf(msg, cap, "%s", out);
+}
+
+void pz_spec_name_sources(const pz_spec *spec, pz_err *err)
+{
+    const pz_ynode *m = spec->sources;
+    for (size_t i = 0; m && i < m->n; i++)
+        if (m->items[i]->kind == PZ_Y_SCALAR) replace_all(err->msg, sizeof err->msg, m->keys[i]->str, m->items[i]->str);
 }
 
 int pz_spec_has_output(const pz_spec *spec, const char *name)
@@ -262,6 +296,7 @@ int pz_stage_main(int argc, char **argv, const pz_stage_def *def)
     free(summary);
     pz_params_release(def->params, params);
     free(params);
+    if (rc < 0) pz_spec_name_sources(spec, &err);
     pz_spec_free(spec);
     if (rc < 0) pz_die(prog, &err, 1);
     return 0;
@@ -270,7 +305,7 @@ int pz_stage_main(int argc, char **argv, const pz_stage_def *def)
 /* ---- the writer ---- */
 
 struct pz_spec_writer {
-    pz_ynode *root, *params, *inputs, *outputs;
+    pz_ynode *root, *params, *inputs, *outputs, *sources;
 };
 
 static pz_ynode *str_node(const char *s) { return pz_ynode_scalar(s, 1); }
@@ -289,6 +324,7 @@ pz_spec_writer *pz_spec_writer_new(const char *stage, long threads, pz_ynode *pa
     w->params = params ? params : pz_ynode_map();
     w->inputs = pz_ynode_map();
     w->outputs = pz_ynode_map();
+    w->sources = pz_ynode_map();
     pz_ymap_set(w->root, "pzflow_spec", long_node(PZ_SPEC_FORMAT));
     pz_ymap_set(w->root, "stage", str_node(stage));
     pz_ymap_set(w->root, "threads", long_node(threads));
@@ -318,10 +354,18 @@ void pz_spec_writer_output(pz_spec_writer *w, const char *name, const char *path
     pz_ymap_set(w->outputs, name, str_node(path));
 }
 
+void pz_spec_writer_source(pz_spec_writer *w, const char *path, const char *name)
+{
+    pz_ymap_set(w->sources, path, str_node(name));
+}
+
 char *pz_spec_writer_json(pz_spec_writer *w)
 {
     pz_ymap_set(w->root, "inputs", w->inputs);
     pz_ymap_set(w->root, "outputs", w->outputs);
+    /* Only when there is something to say, so a spec of external files alone is unchanged. */
+    if (w->sources->n) pz_ymap_set(w->root, "sources", w->sources);
+    else pz_ynode_free(w->sources);
     char *json = pz_yaml_to_json(w->root, 1, 2);
     pz_ynode_free(w->root);
     free(w);

@@ -6,7 +6,8 @@
  *     "threads": 1,                          threads the stage may use (BLAS included)
  *     "params":  { ... any YAML ... },       the stage's params, variables already substituted
  *     "inputs":  { "name": "path" | ["path", ...] },
- *     "outputs": { "name": "path" } }
+ *     "outputs": { "name": "path" },
+ *     "sources": { "input path": "stage/output" } }   optional; for messages only
  *
  * No key, input hash or time is handed to a stage: an output can then only depend on what its
  * inputs, params and code determine (early cutoff works), and provenance lives in the run
@@ -28,6 +29,7 @@ typedef struct pz_spec {
     const char *stage;
     long threads;
     const pz_ynode *params, *inputs, *outputs;
+    const pz_ynode *sources; /* input path -> the pipeline output it is ("ingest-galaxiesml/testing"); may be NULL */
     /* Where a running stage's log lines go (pz_spec_log). Libraries never print (util/err.h):
      * pz_stage_main points this at stdout, which the engine keeps as the stage's log; NULL (a
      * library caller, a test) drops the lines. */
@@ -58,6 +60,13 @@ int pz_spec_output(const pz_spec *spec, const char *name, const char **path, pz_
 /* One or many paths for an input (foreach "all instances" gives a list). *paths malloc'd. */
 int pz_spec_inputs(const pz_spec *spec, const char *name, const char ***paths, size_t *n, pz_err *err);
 int pz_spec_has_input(const pz_spec *spec, const char *name);
+/* The pipeline output an input path is, for messages ("ingest-galaxiesml/testing"), or NULL
+ * when the spec does not say (an external file, a hand-written spec). */
+const char *pz_spec_source(const pz_spec *spec, const char *path);
+/* Rewrite every input path in an error message as the pipeline output it is: a user knows
+ * `ingest-galaxiesml/testing`, not `/…/cache/objects/ab/…`. pz_stage_main does this for every
+ * stage before it prints. */
+void pz_spec_name_sources(const pz_spec *spec, pz_err *err);
 /* Whether the pipeline declared an optional output (the engine passes only declared ones). */
 int pz_spec_has_output(const pz_spec *spec, const char *name);
 
@@ -74,6 +83,8 @@ void pz_spec_writer_param_path(pz_spec_writer *w, const char *name, const char *
 void pz_spec_writer_input(pz_spec_writer *w, const char *name, const char *path);
 void pz_spec_writer_input_list(pz_spec_writer *w, const char *name, const char *const *paths, size_t n);
 void pz_spec_writer_output(pz_spec_writer *w, const char *name, const char *path);
+/* What an input path is in the pipeline ("stage/output"), for the stage's error messages. */
+void pz_spec_writer_source(pz_spec_writer *w, const char *path, const char *name);
 char *pz_spec_writer_json(pz_spec_writer *w);
 
 /* Check the spec's params against the stage's table (names with a did-you-mean, types, ranges,
