@@ -36,15 +36,6 @@ static char *setup(void)
     return dir;
 }
 
-static int pzflow(const char *dir, char **out, const char *args)
-{
-    char *o = NULL;
-    int rc = pzt_run(dir, &o, "'%s/pzflow' %s", pzt_bin_dir(), args);
-    if (out) *out = o;
-    else free(o);
-    return rc;
-}
-
 
 /* String equality that shows both sides, and survives a NULL (a file that is not there). */
 static int same(const char *a, const char *b)
@@ -94,7 +85,7 @@ static void every_command_refuses_a_directory_with_files_but_no_marker(void)
                           "show p.yaml", "dag p.yaml", "gc p.yaml", "gc -n p.yaml"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *args = pz_xasprintf("%s -C proj", cmds[i]), *out;
-        CU_ASSERT_EQUAL(pzflow(dir, &out, args), 4);
+        CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, args), 4);
         CU_ASSERT_TRUE(pzt_has(out, "/proj is not a pzflow cache (no pzflow-cache file, and it holds "));
         CU_ASSERT_EQUAL(count_lines(out), 1);
         free(out), free(args);
@@ -114,10 +105,10 @@ static void the_cache_line_of_the_pipeline_file_is_checked_too(void)
     char *yaml = pz_xasprintf("cache: proj\n%s", toy_yaml);
     pzt_write_file(p, yaml);
     char *before = snapshot(dir, "proj"), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run q.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run q.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "proj is not a pzflow cache"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc q.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc q.yaml"), 4);
     free(out);
     char *after = snapshot(dir, "proj");
     CU_ASSERT_TRUE(same(before, after));
@@ -131,19 +122,19 @@ static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(v
     char *dir = setup();
     pzt_run(dir, NULL, "mkdir empty");
     char *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml -C empty"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml -C empty"), 0);
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run -n p.yaml -C empty"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run -n p.yaml -C empty"), 0);
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A empty"), 0);
     CU_ASSERT_TRUE(same(out, "")); /* no statcache in a directory that is not (yet) a cache */
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml -C empty"), 0);
     free(out);
     char *marker = pz_xasprintf("%s/empty/pzflow-cache", dir), *text = pzt_read_file(marker, NULL);
     CU_ASSERT_TRUE(same(text, "pzflow-cache 1\n"));
     free(text), free(marker);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml -C empty"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml -C empty"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out);
     pzt_rmtree(dir);
@@ -153,14 +144,14 @@ static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(v
 static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_everything_in_it(void)
 {
     char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     /* A cache of an older pzflow: same layout, no marker. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out);
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
@@ -168,7 +159,7 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
     free(marker);
     /* The same cache holding one file that pzflow would not write is not adopted. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache && echo x > cache/runs/mine.txt");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "/cache is not a pzflow cache (no pzflow-cache file, and it holds "));
     CU_ASSERT_TRUE(pzt_has(out, "/cache/runs/mine.txt, which pzflow did not write)"));
     free(out);
@@ -179,11 +170,11 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
 static void a_marker_of_another_format_is_refused(void)
 {
     char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
     pzt_write_file(marker, "pzflow-cache 2\n");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
     free(out), free(marker);
     pzt_rmtree(dir);
@@ -225,10 +216,10 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
     char *dir = setup(), *out;
     /* An edit of the file, not --set: a --set run is an experiment, which gc keeps. */
     pzt_run(dir, NULL, "sed -i 's/text: T}/text: OLD}/' p.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     pzt_run(dir, NULL, "sed -i 's/text: OLD}/text: T}/' p.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0); /* the OLD run's records and objects: garbage */
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0); /* the OLD run's records and objects: garbage */
     free(out);
     long dead = dead_pid();
     pzt_run(dir, NULL,
@@ -241,9 +232,9 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
     char *before = NULL;
     pzt_run(dir, &before, "find \"$PWD/cache\" -type f | sort");
     char *dry = NULL;
-    CU_ASSERT_EQUAL(pzflow(dir, &dry, "gc -n p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &dry, "gc -n p.yaml"), 0);
     char *listed = listed_files(dir, dry);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc p.yaml"), 0);
     char *after = NULL;
     pzt_run(dir, &after, "find \"$PWD/cache\" -type f | sort");
     char *gone = removed_files(before, after);
@@ -259,7 +250,7 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
                           "cache/foo.tmp."};
     for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) CU_ASSERT_TRUE(pzt_has(after, kept[i]));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
     free(out), free(dry), free(listed), free(before), free(after), free(gone);
     pzt_rmtree(dir);
@@ -269,11 +260,11 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
 static void run_removes_only_scratch_of_dead_runs(void)
 {
     char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     long dead = dead_pid(), live = (long)getpid();
     pzt_run(dir, NULL, "cd cache/tmp && mkdir %ld.a.Xy12Zz %ld.b.Xy12Zz mine && echo x > mine/f", dead, live);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls cache/tmp"), 0);
     char *want = pz_xasprintf("%ld.b.Xy12Zz\nmine\n", live); /* a live owner's scratch, and not ours */
@@ -297,7 +288,7 @@ static void extra_arguments_are_errors(void)
     char *dir = setup(), *out;
     const char *cmds[] = {"run p.yaml p.yaml", "status p.yaml other.yaml", "gc p.yaml x", "show p.yaml x"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
-        CU_ASSERT_EQUAL(pzflow(dir, &out, cmds[i]), 2);
+        CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, cmds[i]), 2);
         CU_ASSERT_TRUE(pzt_has(out, "pzflow: unexpected argument '"));
         CU_ASSERT_TRUE(pzt_has(out, " takes one pipeline file\n"));
         free(out);
@@ -305,7 +296,7 @@ static void extra_arguments_are_errors(void)
     char *cache = pz_xasprintf("%s/cache", dir);
     CU_ASSERT_FALSE(pzt_exists(cache)); /* nothing ran */
     free(cache);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
     CU_ASSERT_TRUE(pzt_has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
     free(out);
     pzt_run(dir, NULL, "mkfifo fifo.yaml");
@@ -313,7 +304,7 @@ static void extra_arguments_are_errors(void)
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "timeout 10 '%s/pzflow' run fifo.yaml", pzt_bin_dir()), 2);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run /dev/zero"), 2);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run /dev/zero"), 2);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: /dev/zero: not a regular file"));
     free(out);
     pzt_rmtree(dir);
@@ -346,7 +337,7 @@ static void removing_the_lock_file_mid_run_lets_no_second_run_in(void)
     for (int i = 0; i < 500 && !has_scratch(dir); i++) usleep(10000);
     CU_ASSERT_TRUE_FATAL(has_scratch(dir));
     CU_ASSERT_EQUAL(pzt_run(dir, NULL, "rm cache/lock"), 0);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run s.yaml --no-wait"), 3); /* still held: on the directory */
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run s.yaml --no-wait"), 3); /* still held: on the directory */
     CU_ASSERT_TRUE(pzt_has(out, "is in use by another pzflow run"));
     free(out);
     CU_ASSERT_TRUE(has_scratch(dir)); /* the first run's scratch is still there */
@@ -370,7 +361,7 @@ static int run_with_readonly_cache(const char *dir, char **out, const char *cmds
 static void a_read_only_cache_serves_a_no_op_run(void)
 {
     char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     char *cmds = pz_xasprintf("\"%s/pzflow\" run p.yaml && \"%s/pzflow\" status p.yaml && touch cache/x", pzt_bin_dir(),
                               pzt_bin_dir());
@@ -394,7 +385,7 @@ static void a_hard_linked_output_is_copied_not_adopted(void)
     pzt_write_file(p, "stages:\n  h:\n    run: pzflow-toy-copy\n    params: {link: hard}\n"
                       "    inputs: {t: data.txt}\n    outputs: [out]\n");
     pzt_run(dir, NULL, "echo mine > data.txt && chmod 644 data.txt");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run h.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run h.yaml"), 0);
     free(out);
     /* The user's file keeps its mode and its one name; the object is another inode. */
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "stat -c '%%a %%h' data.txt"), 0);
@@ -426,10 +417,10 @@ static char *dag_bytes_in(const char *base, const char *sub)
     char *dir = pz_xasprintf("%s/%s", base, sub), *p = pz_xasprintf("%s/p.yaml", dir), *out;
     pzt_run(base, NULL, "mkdir -p %s/data && echo x > %s/data/in.txt", sub, sub);
     pzt_write_file(p, dag_yaml);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     char *dot = pz_xasprintf("%s/results/p/dag/dot", dir), *text = pzt_read_file(dot, NULL);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "dag p.yaml --dot"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "dag p.yaml --dot"), 0);
     CU_ASSERT_TRUE(same(out, text)); /* `pzflow dag --dot` prints what the stage writes */
     free(out), free(dot), free(p), free(dir);
     return text;
@@ -450,12 +441,12 @@ static void the_dag_does_not_depend_on_where_the_pipeline_lives(void)
 static void workspace_links_never_replace_user_files_or_follow_symlinked_folders(void)
 {
     char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
     /* A user's file where a result link would go: kept, and the run says why it stops. */
     pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: X}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/p/b/out"), 0);
@@ -464,13 +455,13 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     /* A user's own link there is not replaced either. */
     pzt_run(dir, NULL, "ln -sf /etc/hostname results/p/b/out");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Y}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "is not a link pzflow made"));
     free(out);
     /* A stage folder that is a symlink: nothing is written where it points. */
     pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Z}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
@@ -479,13 +470,13 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     /* The workspace folder itself a symlink. */
     pzt_run(dir, NULL, "rm -rf results && mkdir -p results ws2 && ln -s ../ws2 results/p");
     pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: W}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
     CU_ASSERT_TRUE(pzt_has(out, "/results/p is a symbolic link"));
     free(out);
     /* workspace: . (or above the pipeline) is refused at load. */
     char *w = pz_xasprintf("%s/w.yaml", dir), *yaml = pz_xasprintf("workspace: .\n%s", toy_yaml);
     pzt_write_file(w, yaml);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run w.yaml"), 2);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run w.yaml"), 2);
     CU_ASSERT_TRUE(pzt_has(out, "w.yaml:1:12: workspace "));
     CU_ASSERT_TRUE(pzt_has(out, " is the pipeline's own directory or above it; its stage folders would mix with your "
                             "files: give a folder of its own, e.g. results/w\n"));
@@ -504,10 +495,10 @@ static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
                             "nothing of it was committed: raise the limit and run again\n"));
     CU_ASSERT_PTR_NULL(strstr(out ? out : "", "killed by signal"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status big.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status big.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "stale  a: last run was killed by signal 25"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run big.yaml"), 0); /* without the limit */
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run big.yaml"), 0); /* without the limit */
     free(out), free(p);
     pzt_rmtree(dir);
     free(dir);

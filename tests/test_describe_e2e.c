@@ -184,14 +184,6 @@ static void edit_schema(const char *from, const char *to)
     free(root), free(path), free(text), free(edited);
 }
 
-static int ran(const char *out, const char *stage)
-{
-    char *needle = pz_xasprintf("] run %s:", stage);
-    int found = out && strstr(out, needle) != NULL;
-    free(needle);
-    return found;
-}
-
 static void test_a_schema_file_is_part_of_the_key(void)
 {
     char *root = schema_root();
@@ -204,7 +196,7 @@ static void test_a_schema_file_is_part_of_the_key(void)
     CU_ASSERT_EQUAL_FATAL(schema_pzflow(&out, "run", ""), 0);
     free(out);
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
-    CU_ASSERT_TRUE(out && !ran(out, "ingest-hsc"));
+    CU_ASSERT_TRUE(out && !pzt_ran(out, "ingest-hsc"));
     free(out);
 
     /* A semantic edit: a column renamed. The stage that reads the schema reruns, its output
@@ -217,15 +209,15 @@ static void test_a_schema_file_is_part_of_the_key(void)
     CU_ASSERT_TRUE(pzt_has(out, "param:schema"));
     free(out);
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
-    CU_ASSERT_TRUE(ran(out, "ingest-hsc") && ran(out, "hsc-cuts") && !ran(out, "mock-sky"));
+    CU_ASSERT_TRUE(pzt_ran(out, "ingest-hsc") && pzt_ran(out, "hsc-cuts") && !pzt_ran(out, "mock-sky"));
     free(out);
 
     /* A comment: the stage that reads the schema reruns (its key holds the file's bytes), writes
      * the same table, and nothing downstream reruns (early cutoff). */
     edit_schema("schema: hsc_pdr2\n", "# a comment\nschema: hsc_pdr2\n");
     CU_ASSERT_EQUAL(schema_pzflow(&out, "run", ""), 0);
-    CU_ASSERT_TRUE(ran(out, "ingest-hsc") && !ran(out, "mock-sky"));
-    CU_ASSERT_TRUE(!ran(out, "hsc-cuts") && pzt_has(out, "1 ran, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_ran(out, "ingest-hsc") && !pzt_ran(out, "mock-sky"));
+    CU_ASSERT_TRUE(!pzt_ran(out, "hsc-cuts") && pzt_has(out, "1 ran, 2 up to date"));
     free(out);
 
     /* The key holds the content, not where the checkout is: a copy elsewhere sharing the cache

@@ -41,21 +41,6 @@ static int pzflow_provenance(char **out, const char *args)
     return pzt_run(pzt_source_dir(), out, "'%s/pzflow' provenance %s", pzt_bin_dir(), args);
 }
 
-static int ran(const char *out, const char *stage)
-{
-    char *needle = pz_xasprintf("] run %s:", stage);
-    int found = strstr(out, needle) != NULL;
-    free(needle);
-    return found;
-}
-
-static int count_runs(const char *out)
-{
-    int n = 0;
-    for (const char *p = out; (p = strstr(p, "] run ")); p++) n++;
-    return n;
-}
-
 
 /* Shell output of `cmd` run in the test directory, trailing newline removed (malloc'd). */
 static char *sh(const char *cmd)
@@ -78,8 +63,8 @@ static void test_quick_runs_with_the_schema_as_an_input(void)
     pzt_run(dir, NULL, "touch -d '2020-01-01' hsc_pdr2.yaml"); /* old enough for the stat cache */
     char *out = NULL;
     CU_ASSERT_EQUAL_FATAL(run_quick(&out, ""), 0);
-    CU_ASSERT_TRUE(ran(out, "ingest-hsc"));
-    CU_ASSERT_TRUE(ran(out, "plot"));
+    CU_ASSERT_TRUE(pzt_ran(out, "ingest-hsc"));
+    CU_ASSERT_TRUE(pzt_ran(out, "plot"));
     free(out), free(text), free(src);
 }
 
@@ -143,9 +128,9 @@ static void test_a_schema_comment_reruns_only_the_stage_that_reads_it(void)
     fclose(f);
     char *out = NULL;
     CU_ASSERT_EQUAL_FATAL(run_quick(&out, ""), 0);
-    CU_ASSERT_TRUE(ran(out, "ingest-hsc"));
-    CU_ASSERT_EQUAL(count_runs(out), 1);
-    if (count_runs(out) != 1) fprintf(stderr, "\n%s\n", out);
+    CU_ASSERT_TRUE(pzt_ran(out, "ingest-hsc"));
+    CU_ASSERT_EQUAL(pzt_count_runs(out), 1);
+    if (pzt_count_runs(out) != 1) fprintf(stderr, "\n%s\n", out);
     free(out);
 }
 
@@ -153,11 +138,11 @@ static void test_a_row_preserving_cut_reruns_only_the_cut_stage(void)
 {
     char *out = NULL;
     CU_ASSERT_EQUAL_FATAL(run_quick(&out, hsc_cuts_plus_one), 0);
-    CU_ASSERT_TRUE(ran(out, "hsc-cuts"));
-    CU_ASSERT_FALSE(ran(out, "build-transferz"));
-    CU_ASSERT_FALSE(ran(out, "cross-match"));
-    CU_ASSERT_EQUAL(count_runs(out), 1);
-    if (count_runs(out) != 1) fprintf(stderr, "\n%s\n", out);
+    CU_ASSERT_TRUE(pzt_ran(out, "hsc-cuts"));
+    CU_ASSERT_FALSE(pzt_ran(out, "build-transferz"));
+    CU_ASSERT_FALSE(pzt_ran(out, "cross-match"));
+    CU_ASSERT_EQUAL(pzt_count_runs(out), 1);
+    if (pzt_count_runs(out) != 1) fprintf(stderr, "\n%s\n", out);
     free(out);
     /* Two runs of hsc-cuts now: the same table bytes, two different cut-flows. */
     char *tables = sh("grep -l '^stage hsc-cuts$' cache/runs/* | xargs grep -h '^output table ' | cut -d' ' -f3 | sort | uniq -c | awk '{print $1}'");

@@ -24,22 +24,6 @@ static int run_quick(char **out, const char *extra)
                    pzt_bin_dir(), dir, dir, extra);
 }
 
-/* Names of the stages a run output says it ran ("[k/n] run NAME: reason"). */
-static int ran(const char *out, const char *stage)
-{
-    char *needle = pz_xasprintf("] run %s:", stage);
-    int found = strstr(out, needle) != NULL;
-    free(needle);
-    return found;
-}
-
-static int count_runs(const char *out)
-{
-    int n = 0;
-    for (const char *p = out; (p = strstr(p, "] run ")); p++) n++;
-    return n;
-}
-
 static int is_png(const char *path)
 {
     size_t len;
@@ -56,8 +40,8 @@ static void test_quick_from_scratch(void)
     int rc = run_quick(&out, "");
     if (rc != 0) fprintf(stderr, "\n%s\n", out);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_TRUE(ran(out, "mock-sky"));
-    CU_ASSERT_TRUE(ran(out, "train-combo[2]"));
+    CU_ASSERT_TRUE(pzt_ran(out, "mock-sky"));
+    CU_ASSERT_TRUE(pzt_ran(out, "train-combo[2]"));
     free(out);
 
     char *table_path = pz_xasprintf("%s/results/evaluate/table", dir);
@@ -260,7 +244,7 @@ static void test_noop_runs_nothing(void)
 {
     char *out = NULL;
     CU_ASSERT_EQUAL(run_quick(&out, ""), 0);
-    CU_ASSERT_EQUAL(count_runs(out), 0);
+    CU_ASSERT_EQUAL(pzt_count_runs(out), 0);
     free(out);
 }
 
@@ -268,15 +252,15 @@ static void test_evaluate_param_reruns_only_evaluate_and_plots(void)
 {
     char *out = NULL;
     CU_ASSERT_EQUAL(run_quick(&out, "--set 'stages.evaluate.params.window=[0.3, 1.4]'"), 0);
-    CU_ASSERT_TRUE(ran(out, "evaluate"));
-    CU_ASSERT_TRUE(ran(out, "plot-data"));
-    CU_ASSERT_TRUE(ran(out, "plot"));
-    CU_ASSERT_EQUAL(count_runs(out), 3);
-    if (count_runs(out) != 3) fprintf(stderr, "\n%s\n", out);
+    CU_ASSERT_TRUE(pzt_ran(out, "evaluate"));
+    CU_ASSERT_TRUE(pzt_ran(out, "plot-data"));
+    CU_ASSERT_TRUE(pzt_ran(out, "plot"));
+    CU_ASSERT_EQUAL(pzt_count_runs(out), 3);
+    if (pzt_count_runs(out) != 3) fprintf(stderr, "\n%s\n", out);
     free(out);
     /* Switching back is a run-cache hit: nothing runs. */
     CU_ASSERT_EQUAL(run_quick(&out, ""), 0);
-    CU_ASSERT_EQUAL(count_runs(out), 0);
+    CU_ASSERT_EQUAL(pzt_count_runs(out), 0);
     free(out);
 }
 

@@ -58,15 +58,6 @@ static void teardown(char *dir)
     free(dir);
 }
 
-static int pzflow(const char *dir, char **out, const char *args)
-{
-    char *o = NULL;
-    int rc = pzt_run(dir, &o, "'%s/pzflow' %s", pzt_bin_dir(), args);
-    if (out) *out = o;
-    else free(o);
-    return rc;
-}
-
 
 static char *read_in(const char *dir, const char *rel)
 {
@@ -128,17 +119,17 @@ static int wait_pid_exit(long pid)
 static void test_incomplete_runs_leave_the_folder_as_it_was(void)
 {
     char *dir = setup(chain_yaml), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "results/p now shows this run"));
     free(out);
     char *before = read_in(dir, "results/p/.pzflow-results");
     CU_ASSERT_PTR_NOT_NULL_FATAL(before);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "results: ") && pzt_has(out, "results/p shows this configuration"));
     free(out);
     /* Edit the pipeline file, then run only part of it: the folder keeps the last complete run. */
     pzt_run(dir, NULL, "sed -i 's/suffix: M,/suffix: N,/' p.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --until mid"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --until mid"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran"));
     CU_ASSERT_TRUE(pzt_has(out, "results/p unchanged: this run stopped at --until"));
     free(out);
@@ -147,12 +138,12 @@ static void test_incomplete_runs_leave_the_folder_as_it_was(void)
     CU_ASSERT_STRING_EQUAL(mid, "T\nM\n");
     free(now), free(mid);
     /* status says the folder no longer matches the file; show prints what the folder shows. */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "warning: ") && pzt_has(out, "results/p does not match p.yaml: 2 stages differ (mid, last)"));
     free(out);
     /* gc keeps what the folder links to, though the index moved on. */
-    CU_ASSERT_EQUAL(pzflow(dir, NULL, "gc p.yaml"), 0);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "show p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, NULL, "gc p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "show p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "| A | X | 0.25 | 0.5 |"));
     free(out);
     mid = read_in(dir, "results/p/mid/out");
@@ -166,13 +157,13 @@ static void test_incomplete_runs_leave_the_folder_as_it_was(void)
     CU_ASSERT_EQUAL(pzt_run(dir, NULL, "%s", leftover), 0);
     free(leftover);
     CU_ASSERT_EQUAL(count_entries(dir, "results"), 2);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "results/p now shows this run"));
     free(out);
     mid = read_in(dir, "results/p/mid/out");
     CU_ASSERT_STRING_EQUAL(mid, "T\nN\n");
     free(mid);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "results/p shows this configuration"));
     CU_ASSERT_PTR_NULL(strstr(out, "warning"));
     free(out);
@@ -184,9 +175,9 @@ static void test_incomplete_runs_leave_the_folder_as_it_was(void)
 static void test_a_failed_run_leaves_the_folder_as_it_was(void)
 {
     char *dir = setup(chain_yaml), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, NULL, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, NULL, "run p.yaml"), 0);
     pzt_run(dir, NULL, "sed -i 's/suffix: L}/suffix: K}/; s/run: pzflow-toy-copy$/run: pzflow-toy-fail/' p.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --keep-going"), 1);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --keep-going"), 1);
     CU_ASSERT_TRUE(pzt_has(out, "results/p unchanged: not every stage of this run finished"));
     free(out);
     char *last = read_in(dir, "results/p/last/out");
@@ -198,11 +189,11 @@ static void test_a_failed_run_leaves_the_folder_as_it_was(void)
 static void test_a_users_file_in_the_folder_is_kept(void)
 {
     char *dir = setup(chain_yaml), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, NULL, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, NULL, "run p.yaml"), 0);
     char *mine = pz_xasprintf("%s/results/p/mid/notes.txt", dir);
     pzt_write_file(mine, "my notes\n");
     pzt_run(dir, NULL, "sed -i 's/suffix: M,/suffix: N,/' p.yaml");
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "held files pzflow did not write; the previous folder is kept as "));
     free(out);
     CU_ASSERT_EQUAL(pzt_run(dir, NULL, "cat results/p.old.*/mid/notes.txt | grep -q 'my notes'"), 0);
@@ -213,8 +204,8 @@ static void test_a_users_file_in_the_folder_is_kept(void)
 static void test_experiments_have_their_own_folder_and_diff(void)
 {
     char *dir = setup(chain_yaml), *out;
-    CU_ASSERT_EQUAL(pzflow(dir, NULL, "run p.yaml"), 0);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.last.params.suffix=Q --set vars.bias=0.125"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, NULL, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --set stages.last.params.suffix=Q --set vars.bias=0.125"), 0);
     /* Explained against the pipeline's own run, not "never run". */
     CU_ASSERT_TRUE(pzt_has(out, "run last: param suffix changed L \xe2\x86\x92 Q"));
     CU_ASSERT_TRUE(pzt_has(out, "results/p@"));
@@ -234,25 +225,25 @@ static void test_experiments_have_their_own_folder_and_diff(void)
     CU_ASSERT_TRUE(pzt_has(manifest, "set stages.last.params.suffix=Q\nset vars.bias=0.125\n"));
     free(manifest), free(rel);
     char *args = pz_xasprintf("diff p.yaml p %s", name);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, args), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, args), 0);
     CU_ASSERT_TRUE(pzt_has(out, "--set stages.last.params.suffix=Q --set vars.bias=0.125"));
     CU_ASSERT_TRUE(pzt_has(out, "last                     suffix                   L                    Q\n"));
     CU_ASSERT_TRUE(pzt_has(out, "Scores | A X | bias\n      0.25                         0.125                        -0.125\n"));
     CU_ASSERT_PTR_NULL(strstr(out, "| A X | rms")); /* unchanged metrics are not listed */
     free(out), free(args);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "diff p.yaml nosuch"), 2);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "diff p.yaml nosuch"), 2);
     CU_ASSERT_TRUE(pzt_has(out, "no complete run 'nosuch' of p.yaml"));
     free(out);
     /* status of the pipeline as written is about its own folder. */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "status p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "4 up to date") && pzt_has(out, "results/p shows this configuration"));
     free(out);
     /* Location and timeout overrides are not experiments. */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --set stages.mid.timeout=1h"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --set stages.mid.timeout=1h"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 4 up to date"));
     CU_ASSERT_PTR_NULL(strstr(out, "@"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --name p"), 2);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --name p"), 2);
     CU_ASSERT_TRUE(pzt_has(out, "--name 'p' is the pipeline's own name"));
     free(out);
     teardown(dir);
@@ -269,19 +260,19 @@ static void test_a_run_that_waited_for_the_lock_keeps_the_newer_index(void)
     long pid = start_background(dir, "");
     CU_ASSERT_TRUE_FATAL(wait_for_scratch(dir, "mid"));
     /* Starts, waits for the lock, then reruns prep, which changes (and saves) the index. */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml --until prep --force prep"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --until prep --force prep"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "waiting for lock held by pid"));
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 0 up to date"));
     free(out);
     CU_ASSERT_EQUAL(wait_pid_exit(pid), 0);
     /* What the first run recorded is still in the index: the log of last, and gc keeps it all. */
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "log p.yaml last"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "log p.yaml last"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "toy-copy: wrote 1 outputs"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "gc p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "and 0 run records"));
     free(out);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 4 up to date"));
     free(out);
     free(yaml), free(slow);
@@ -313,7 +304,7 @@ static void test_an_input_edited_while_its_stage_runs_is_not_committed(void)
     /* Putting the old bytes back is not a cache hit on a result made from the new ones. */
     pzt_write_file(data, "some data\n");
     usleep(100000);
-    CU_ASSERT_EQUAL(pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran"));
     free(out);
     char *res = read_in(dir, "results/p/slow/out");

@@ -150,3 +150,27 @@ int pzt_has(const char *text, const char *needle)
     if (!ok) fprintf(stderr, "\n--- expected to find: %s\n--- in:\n%s\n", needle, text ? text : "(null)");
     return ok;
 }
+
+int pzt_pzflow(const char *dir, char **output, const char *args)
+{
+    char *o = NULL;
+    int rc = pzt_run(dir, &o, "'%s/pzflow' %s", pzt_bin_dir(), args);
+    if (output) *output = o;
+    else free(o);
+    return rc;
+}
+
+int pzt_ran(const char *output, const char *stage)
+{
+    char *needle = pz_xasprintf("] run %s:", stage);
+    int found = output && strstr(output, needle) != NULL;
+    free(needle);
+    return found;
+}
+
+int pzt_count_runs(const char *output)
+{
+    int n = 0;
+    for (const char *p = output; p && (p = strstr(p, "] run ")); p++) n++;
+    return n;
+}

@@ -23,6 +23,14 @@ int pzt_run(const char *cwd, char **output, const char *fmt, ...) __attribute__(
  * stderr, so a failed assertion shows what was there. */
 int pzt_has(const char *text, const char *needle);
 
+/* Run build/bin/pzflow with `args` (shell words) in `dir`, like pzt_run. */
+int pzt_pzflow(const char *dir, char **output, const char *args);
+
+/* From a `pzflow run` output: whether it ran `stage` ("[k/n] run STAGE: reason"; false for a
+ * NULL output), and how many stages it ran. */
+int pzt_ran(const char *output, const char *stage);
+int pzt_count_runs(const char *output);
+
 /* Whole-file helpers. pzt_read_file returns NULL if missing; *len optional. */
 char *pzt_read_file(const char *path, size_t *len);
 int pzt_write_file(const char *path, const char *text);
