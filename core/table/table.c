@@ -39,6 +39,7 @@ static void column_clear(pz_column *c)
     free(c->data);
     free(c->null);
     free(c->unit);
+    free(c->desc);
     memset(c, 0, sizeof *c);
 }
 
@@ -242,6 +243,7 @@ pz_table *pz_table_take(const pz_table *t, const size_t *rows, size_t n)
         const pz_column *c = &t->cols[j];
         pz_column *d = pz_table_add(o, c->name, c->type, c->width);
         if (c->unit) d->unit = pz_xstrdup(c->unit);
+        if (c->desc) d->desc = pz_xstrdup(c->desc);
         for (size_t i = 0; i < n; i++)
             memcpy((char *)d->data + i * d->width, (const char *)c->data + rows[i] * c->width, c->width);
         if (c->null) {
@@ -313,6 +315,7 @@ pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err)
         }
         pz_column *d = pz_table_add(o, f->name, f->type, width);
         if (f->unit) d->unit = pz_xstrdup(f->unit);
+        if (f->desc) d->desc = pz_xstrdup(f->desc);
         size_t at = 0;
         for (size_t k = 0; k < n; k++) {
             append_column(d, at, total, pz_table_col(ts[k], f->name), ts[k]->nrows);
@@ -328,6 +331,7 @@ pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column 
 {
     pz_column *d = pz_table_add(dst, name, src->type, src->width);
     if (src->unit) d->unit = pz_xstrdup(src->unit);
+    if (src->desc) d->desc = pz_xstrdup(src->desc);
     for (size_t i = 0; i < n; i++)
         memcpy((char *)d->data + i * d->width, (const char *)src->data + rows[i] * src->width, src->width);
     if (src->null) {

@@ -23,6 +23,7 @@ typedef struct pz_column {
     void *data;          /* nrows * width bytes, host byte order */
     uint8_t *null;       /* optional missing mask for integer columns, NULL if none */
     char *unit;          /* may be NULL */
+    char *desc;          /* description (astropy `description`, FITS TCOMMn); may be NULL */
 } pz_column;
 
 typedef struct pz_table {
@@ -106,10 +107,61 @@ void pz_colinfo_free(pz_colinfo *cols, size_t ncols);
 
 /* Either format, told from the first bytes (core/table/format.c); `hdu` applies to FITS only.
  * pz_table_read_any reads rows [start, start + count) of the named columns (NULL = all). */
-typedef enum { PZ_FMT_FITS, PZ_FMT_HDF5 } pz_format;
+typedef enum { PZ_FMT_FITS, PZ_FMT_HDF5, PZ_FMT_CSV, PZ_FMT_ECSV } pz_format;
 int pz_table_format(const char *path, pz_format *fmt, pz_err *err);
 int pz_table_info_any(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
 int pz_table_read_any(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
                       size_t count, pz_table **out, pz_err *err);
+
+/* ---- Any table, by where it is (docs/tables.md) -------------------------------------------
+ * A source names a file and a place inside it:
+ *   "cat.h5"               HDF5: the root group's 1-D datasets, or the root's only table dataset
+ *   "cat.h5:/photometry"   HDF5: a group of 1-D datasets, or a compound dataset (astropy's layout)
+ *   "cat.fits", "cat.fits[2]", "cat.fits[PHOT]"
+ *                          FITS: the first BINTABLE/TABLE HDU, HDU number (cfitsio's: 1 = first
+ *                          extension) or EXTNAME (case-insensitive)
+ *   "cat.csv", "cat.ecsv"  CSV with a header line, or ECSV (told by its "# %ECSV" first line)
+ * A spec that names an existing file as a whole is never split. Column names are matched exactly,
+ * then case-insensitively when that is unique (FITS names are case-insensitive by the standard).
+ * Errors name the file and place, and list what is there (groups, HDUs, near column names). */
+typedef struct pz_source {
+    char *path;
+    char *loc;           /* NULL = the default place */
+} pz_source;
+int pz_source_parse(const char *spec, pz_source *src, pz_err *err);
+void pz_source_free(pz_source *src);
+/* "path" or "path:loc" / "path[loc]" as the user would write it (malloc'd). */
+char *pz_source_str(const pz_source *src);
+
+int pz_table_info_src(const pz_source *src, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
+int pz_table_read_src(const pz_source *src, const char *const *columns, size_t ncolumns, size_t start,
+                      size_t count, pz_table **out, pz_err *err);
+
+/* Streaming reads: chunks of at most `maxrows` rows of the named columns (NULL = all), in file
+ * order, memory bounded by one chunk whatever the file's size. next() gives *out = NULL at the
+ * end. nrows is -1 when the format cannot tell without reading (CSV). */
+typedef struct pz_table_reader pz_table_reader;
+pz_table_reader *pz_table_reader_open(const pz_source *src, const char *const *columns, size_t ncolumns,
+                                      pz_err *err);
+long pz_table_reader_nrows(const pz_table_reader *r);
+int pz_table_reader_next(pz_table_reader *r, size_t maxrows, pz_table **out, pz_err *err);
+void pz_table_reader_close(pz_table_reader *r);
+
+/* ---- Writing: one writer per format, all here -----------------------------------------------
+ * FITS: a BINTABLE in extension 1 with TUNITn/TCOMMn, attributes as header keywords.
+ * HDF5: astropy's table layout (a compound dataset plus its `.__table_column_meta__` YAML, so
+ *       astropy Table.read(path) and STILTS open it with no arguments), units and descriptions.
+ * CSV:  a header line; ECSV: with its YAML header (types, units, descriptions, attributes).
+ * The same table gives the same bytes (no dates, no library versions in the file). Writes go to
+ * `path` directly: atomicity is the engine's job (stages write into scratch). */
+int pz_format_from_name(const char *path, pz_format *fmt, pz_err *err); /* .fits .fit .fts .h5 .hdf5 .csv .ecsv */
+typedef struct pz_table_writer pz_table_writer;
+/* `proto` gives columns (name, type, width, unit, desc) and attributes; its rows are not written. */
+pz_table_writer *pz_table_writer_open(const char *path, pz_format fmt, const pz_table *proto, pz_err *err);
+/* Rows of `chunk`, whose columns are proto's, in the same order. */
+int pz_table_writer_append(pz_table_writer *w, const pz_table *chunk, pz_err *err);
+/* Finishes and frees (NULL-safe); fails if any write failed. */
+int pz_table_writer_close(pz_table_writer *w, pz_err *err);
+int pz_table_write(const char *path, pz_format fmt, const pz_table *t, pz_err *err);
 
 #endif
