@@ -205,9 +205,9 @@ static void test_nonfinite(void)
     CU_ASSERT_EQUAL(rows_of("qc_nonfinite.h5"), 3);
     expect_ok(rc, train(&rc, "model", "gml_train.h5", ""), "stopped after 1 epochs");
     expect_ok(rc, train(&rc, "tr_inf", "gml_inf.h5", ""),
-              "gml_inf.h5: dropped 2 of 300 rows with non-finite values (g_cmodel_mag: 2, specz_redshift: 1)");
+              "gml_inf.h5: dropped 2 of 300 rows with non-finite or sentinel values (g_cmodel_mag: 2, specz_redshift: 1)");
     expect_error(rc, train(&rc, "tr_inf_strict", "gml_inf.h5", ", \"drop_nonfinite\": false"),
-                 "gml_inf.h5: column 'g_cmodel_mag' has 2 non-finite values (of 300 rows)");
+                 "gml_inf.h5: column 'g_cmodel_mag' has 2 non-finite or sentinel values (of 300 rows)");
     expect_ok(rc, predict(&rc, "pr_inf", "gml_inf.h5"), "300 rows predicted (2 with non-finite features -> z_pred NaN)");
 }
 

@@ -88,7 +88,7 @@ static void test_train_then_predict(void)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     /* One line per epoch, and the NaN rows were dropped with a report naming the column. */
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "epoch 12 train_loss"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "dropped 5 of 2000 rows with non-finite values (g_cmodel_mag: 5)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "dropped 5 of 2000 rows with non-finite or sentinel values (g_cmodel_mag: 5)"));
     /* Progress counts epochs against the maximum with the early-stopping countdown, and the
      * last epoch shows as done. */
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "@progress 0.0833 epoch 1/12, stop in <="));
@@ -273,7 +273,7 @@ static void test_bad_inputs(void)
     CU_ASSERT_TRUE(expect_error("train", "bad-empty", "empty.h5: no usable rows", fmt, "empty.h5"));
     /* NaN features refused when dropping is off: names the column and the count. */
     snprintf(fmt, sizeof fmt, train_with, ", \"drop_nonfinite\": false", "%s");
-    CU_ASSERT_TRUE(expect_error("train", "bad-nan", "column 'g_cmodel_mag' has 5 non-finite values (of 2000 rows)",
+    CU_ASSERT_TRUE(expect_error("train", "bad-nan", "column 'g_cmodel_mag' has 5 non-finite or sentinel values (of 2000 rows)",
                                 fmt, "x.h5"));
     /* Unknown param, missing label. */
     snprintf(fmt, sizeof fmt, train_with, ", \"learning_rate\": 0.1", "%s");

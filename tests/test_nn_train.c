@@ -220,6 +220,10 @@ static void test_model_round_trip(void)
     pz_err err;
     pz_model *m = train_small(&d, 11, 2);
     pz_model_set_str(&m->frozen, "dense_1");
+    pz_model_set_str(&m->units[0], "mag");
+    pz_model_set_str(&m->corrections, "Galactic extinction a_{b} subtracted from cmodel magnitudes");
+    const double sentinels[] = {-99, 99};
+    pz_model_set_sentinels(m, sentinels, 2);
     CU_ASSERT_EQUAL_FATAL(pz_model_save(path, m, &err), 0);
     pz_model *r = pz_model_load(path, &err);
     if (!r) fprintf(stderr, "%s\n", err.msg);
@@ -240,6 +244,13 @@ static void test_model_round_trip(void)
     CU_ASSERT_STRING_EQUAL(r->loss, "hsc");
     CU_ASSERT_STRING_EQUAL(r->frozen, "dense_1");
     CU_ASSERT_EQUAL(r->seed, 11);
+    /* What predict checks a catalogue against: units, corrections, the sentinel policy. */
+    CU_ASSERT_STRING_EQUAL(r->units[0], "mag");
+    CU_ASSERT_STRING_EQUAL(r->units[1], "");
+    CU_ASSERT_STRING_EQUAL(r->corrections, "Galactic extinction a_{b} subtracted from cmodel magnitudes");
+    CU_ASSERT_EQUAL_FATAL(r->nsentinels, 2);
+    CU_ASSERT_EQUAL(r->sentinels[0], -99);
+    CU_ASSERT_EQUAL(r->sentinels[1], 99);
     /* Predictions from the loaded model equal the original's, bit for bit. */
     pz_net_ws *ws = pz_net_ws_new(m->net, 64);
     float raw[5 * 3] = {20, 21, 22, 23, 24, 24, 23, 22, 21, 20, 22, 22, NAN, 22, 22}, p1[3], p2[3];
@@ -278,6 +289,50 @@ static void test_model_round_trip(void)
     free_data(&d);
 }
 
+/* A model file of format version 1 (before units, sentinels and corrections were recorded) still
+ * loads, predicts the same numbers, and gets the default sentinel policy; a version from the
+ * future is refused, naming the versions this pzflow reads. */
+static void test_version_1_model_still_loads(void)
+{
+    dataset d;
+    make_data(&d, 300, 100);
+    char *dir = pzt_mkdtemp("nn_train");
+    char *path = pz_xasprintf("%s/v1.h5", dir), *future = pz_xasprintf("%s/v9.h5", dir);
+    pz_err err;
+    pz_model *m = train_small(&d, 12, 2);
+    pz_model_set_str(&m->units[0], "mag");
+    CU_ASSERT_EQUAL_FATAL(pz_model_save(path, m, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_model_save(future, m, &err), 0);
+    char *out = NULL;
+    int rc = pzt_run(NULL, &out,
+                     "%s -c \"import h5py; f = h5py.File('%s', 'r+'); del f['inputs']; del f.attrs['corrections'];"
+                     "f.attrs['pzflow_format_version'] = 1; f.close();"
+                     "f = h5py.File('%s', 'r+'); f.attrs['pzflow_format_version'] = 9\"",
+                     pzt_python(), path, future);
+    if (rc) fprintf(stderr, "%s\n", out);
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    pz_model *r = pz_model_load(path, &err);
+    if (!r) fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_STRING_EQUAL(r->units[0], "");
+    CU_ASSERT_STRING_EQUAL(r->corrections, "");
+    CU_ASSERT_EQUAL_FATAL(r->nsentinels, pz_model_ndefault_sentinels);
+    CU_ASSERT_EQUAL(r->sentinels[2], -99);
+    pz_net_ws *ws = pz_net_ws_new(m->net, 64);
+    float raw[5 * 2] = {20, 21, 22, 23, 24, 24, 23, 22, 21, 20}, p1[2], p2[2];
+    pz_model_predict(m, ws, raw, 2, p1);
+    pz_model_predict(r, ws, raw, 2, p2);
+    CU_ASSERT_EQUAL(memcmp(p1, p2, sizeof p1), 0);
+    pz_net_ws_free(ws);
+    CU_ASSERT_PTR_NULL(pz_model_load(future, &err));
+    CU_ASSERT_TRUE(pzt_has(err.msg, "unsupported model format version 9 (this pzflow reads versions 1 to 2)"));
+    pz_model_free(m), pz_model_free(r);
+    pzt_rmtree(dir);
+    free(dir), free(path), free(future);
+    free_data(&d);
+}
+
 int main(void)
 {
     openblas_set_num_threads(1); /* one thread: fixed sgemm order, and fair to the shared machine */
@@ -286,6 +341,7 @@ int main(void)
                                        {"frozen layers stay frozen", test_frozen_layers_stay_frozen},
                                        {"deterministic model file", test_deterministic_model_file},
                                        {"model round trip + h5py", test_model_round_trip},
+                                       {"a version-1 model file still loads", test_version_1_model_still_loads},
                                        {0}});
     return pzt_main();
 }

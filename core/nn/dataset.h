@@ -14,11 +14,18 @@ typedef struct pz_xy {
     size_t n, nfeat;
     float *x; /* [n x nfeat], raw (unscaled) features */
     float *y; /* [n] label */
+    /* Set before loading: feature values that mean "missing" (dropped like non-finite ones). */
+    const double *sentinels;
+    size_t nsentinels;
+    /* Filled by pz_xy_load: the tables' feature units ("" = none) and `pzflow_corrections`. */
+    char **units;
+    char *corrections;
 } pz_xy;
 
 void pz_xy_free(pz_xy *d);
 
-/* Append the rows of `t` (features + label column) to d. Rows with a non-finite feature or label
+/* Append the rows of `t` (features + label column) to d. Rows with a non-finite or sentinel
+ * (d->sentinels) feature or a non-finite label
  * are dropped and counted in dropped[j] (j = feature index, nfeat = the label) when drop_nonfinite,
  * else the first one is an error naming the column and how many rows are affected. `what` names
  * the table in messages (its path). Missing columns are listed in one error. */

@@ -12,7 +12,14 @@
 #include "util/crashnote.h"
 
 #define MODEL_FORMAT "pzflow-nn-model"
-#define MODEL_VERSION 1
+#define MODEL_VERSION 2
+#define MODEL_VERSION_OLDEST 1 /* version 1: no /inputs group (units, sentinels, corrections) */
+
+/* Values that mean "no measurement" in the catalogues pzflow meets (COSMOS2020 -99, SExtractor
+ * 99, SDSS -9999): a model file of version 1 records no sentinel policy and gets this one, so an
+ * old model does not turn a -99 magnitude into a redshift either. */
+const double pz_model_default_sentinels[] = {-9999, -999, -99, 99};
+const size_t pz_model_ndefault_sentinels = 4;
 
 /* ---- in-memory model ---- */
 
@@ -33,7 +40,19 @@ pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, c
     m->label = pz_xstrdup("");
     m->loss = pz_xstrdup("hsc");
     m->frozen = pz_xstrdup("");
+    m->units = pz_xcalloc(nfeat ? nfeat : 1, sizeof *m->units);
+    for (size_t i = 0; i < nfeat; i++) m->units[i] = pz_xstrdup("");
+    m->corrections = pz_xstrdup("");
+    pz_model_set_sentinels(m, pz_model_default_sentinels, pz_model_ndefault_sentinels);
     return m;
+}
+
+void pz_model_set_sentinels(pz_model *m, const double *v, size_t n)
+{
+    free(m->sentinels);
+    m->sentinels = pz_xmalloc(sizeof *m->sentinels * (n ? n : 1));
+    if (n) memcpy(m->sentinels, v, sizeof *v * n);
+    m->nsentinels = n;
 }
 
 void pz_model_free(pz_model *m)
@@ -42,6 +61,10 @@ void pz_model_free(pz_model *m)
     pz_net_free(m->net);
     for (size_t i = 0; i < m->nfeat; i++) free(m->features[i]);
     free(m->features);
+    for (size_t i = 0; i < m->nfeat; i++) free(m->units ? m->units[i] : NULL);
+    free(m->units);
+    free(m->sentinels);
+    free(m->corrections);
     pz_scaler_free(&m->scaler);
     pz_history_free(&m->hist);
     free(m->label);
@@ -183,7 +206,8 @@ static int write_root_attrs(hid_t f, const pz_model *m)
              attr_i64(f, "n_weights", &nw, 1, 1) | attr_i64(f, "best_epoch", &best, 1, 1) |
              attr_i64(f, "epochs_run", &epochs, 1, 1) | attr_i64(f, "seed", &seed, 1, 1) |
              attr_i64(f, "batch_size", &batch, 1, 1) | attr_f64(f, "learning_rate", m->learning_rate) |
-             attr_str(f, "frozen", m->frozen ? m->frozen : "");
+             attr_str(f, "frozen", m->frozen ? m->frozen : "") |
+             attr_str(f, "corrections", m->corrections ? m->corrections : "");
     free(names);
     return rc ? -1 : 0;
 }
@@ -222,6 +246,17 @@ static int write_scaler(hid_t f, const pz_model *m, const h5_props *p)
     return rc ? -1 : 0;
 }
 
+static int write_inputs(hid_t f, const pz_model *m, const h5_props *p)
+{
+    hid_t g = group_new(f, "inputs", p);
+    if (g < 0) return -1;
+    hsize_t n = m->nsentinels;
+    int rc = write_strings(g, "unit", m->units, m->nfeat, p) |
+             dset_write(g, "sentinels", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, m->sentinels, p);
+    H5Gclose(g);
+    return rc ? -1 : 0;
+}
+
 static int write_history(hid_t f, const pz_history *h, const h5_props *p)
 {
     hid_t g = group_new(f, "history", p);
@@ -252,7 +287,7 @@ int pz_model_save(const char *path, const pz_model *m, pz_err *err)
     int rc = -1;
     if (f < 0) pz_errf(err, "%s: cannot create model file", path);
     else if (write_root_attrs(f, m) || write_weights(f, m->net, &p) || write_scaler(f, m, &p) ||
-             write_history(f, &m->hist, &p))
+             write_inputs(f, m, &p) || write_history(f, &m->hist, &p))
         pz_errf(err, "%s: writing the model failed (HDF5 error)", path);
     else rc = 0;
     if (f >= 0 && H5Fclose(f) < 0 && rc == 0) rc = pz_errf(err, "%s: closing the model file failed", path);
@@ -324,31 +359,34 @@ static int dset_read(hid_t loc, const char *name, hid_t mtype, int rank, const h
     return rc < 0 ? pz_errf(err, "%s: reading dataset '%s' failed", path, name) : 0;
 }
 
-static int read_features(hid_t f, pz_model *m, const char *path, pz_err *err)
+/* `n` fixed-length strings of dataset `name` (group/dataset) into out[0..n), replacing them. */
+static int read_strings(hid_t f, const char *name, char **out, size_t nwant, const char *path, pz_err *err)
 {
-    if (H5Lexists(f, "scaler", H5P_DEFAULT) <= 0 || H5Lexists(f, "scaler/features", H5P_DEFAULT) <= 0)
-        return pz_errf(err, "%s: model file has no scaler/features", path);
-    if (pz_h5_check_types(f, "scaler/features", path, err) < 0) return -1;
-    hid_t d = H5Dopen2(f, "scaler/features", H5P_DEFAULT);
-    if (d < 0) return pz_errf(err, "%s: cannot open dataset 'scaler/features' (file corrupt?)", path);
+    char group[64];
+    snprintf(group, sizeof group, "%.*s", (int)(strchr(name, '/') - name), name);
+    if (H5Lexists(f, group, H5P_DEFAULT) <= 0 || H5Lexists(f, name, H5P_DEFAULT) <= 0)
+        return pz_errf(err, "%s: model file has no %s", path, name);
+    if (pz_h5_check_types(f, name, path, err) < 0) return -1;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return pz_errf(err, "%s: cannot open dataset '%s' (file corrupt?)", path, name);
     hid_t ft = H5Dget_type(d), s = H5Dget_space(d);
     hsize_t n = 0;
     int rank = H5Sget_simple_extent_ndims(s);
     if (rank == 1) H5Sget_simple_extent_dims(s, &n, NULL);
     int rc = 0;
-    if (rank != 1 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0 || n != m->nfeat) {
-        rc = pz_errf(err, "%s: scaler/features must be %zu fixed-length strings", path, m->nfeat);
+    if (rank != 1 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0 || n != nwant) {
+        rc = pz_errf(err, "%s: %s must be %zu fixed-length strings", path, name, nwant);
     } else {
         size_t w = H5Tget_size(ft);
         char *buf = pz_xcalloc(n * w + 1, 1);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, w);
         H5Tset_strpad(mt, H5T_STR_NULLPAD);
-        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = pz_errf(err, "%s: reading scaler/features", path);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = pz_errf(err, "%s: reading %s", path, name);
         for (size_t i = 0; i < n && !rc; i++) {
-            free(m->features[i]);
-            m->features[i] = pz_xcalloc(w + 1, 1);
-            memcpy(m->features[i], buf + i * w, w);
+            free(out[i]);
+            out[i] = pz_xcalloc(w + 1, 1);
+            memcpy(out[i], buf + i * w, w);
         }
         H5Tclose(mt);
         free(buf);
@@ -357,6 +395,27 @@ static int read_features(hid_t f, pz_model *m, const char *path, pz_err *err)
     H5Sclose(s);
     H5Dclose(d);
     return rc;
+}
+
+/* Version 2's /inputs group and `corrections` attribute; a version-1 file keeps what
+ * pz_model_new set (no units, no corrections, the default sentinels). */
+static int read_inputs(hid_t f, pz_model *m, long version, const char *path, pz_err *err)
+{
+    if (version < 2) return 0;
+    size_t n = 0;
+    double *sent = NULL;
+    char *corr = NULL;
+    if (read_strings(f, "inputs/unit", m->units, m->nfeat, path, err) ||
+        dset_read(f, "inputs/sentinels", H5T_NATIVE_DOUBLE, 1, NULL, (void **)&sent, sizeof(double), &n, path, err) ||
+        pz_h5_string_attr(f, "corrections", path, &corr, err) < 0) {
+        free(sent);
+        return -1;
+    }
+    pz_model_set_sentinels(m, sent, n);
+    if (corr) pz_model_set_str(&m->corrections, corr);
+    free(corr);
+    free(sent);
+    return 0;
 }
 
 static int read_history(hid_t f, pz_history *h, const char *path, pz_err *err)
@@ -478,8 +537,10 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     free(fmt);
     if (!ok) return pz_errf(err, "%s: not a pzflow model file (no pzflow_format = \"%s\")", path, MODEL_FORMAT), NULL;
     int64_t version = 0;
-    if (attr_read_i64(f, "pzflow_format_version", &version, 1) != 1 || version != MODEL_VERSION)
-        return pz_errf(err, "%s: unsupported model format version %lld", path, (long long)version), NULL;
+    if (attr_read_i64(f, "pzflow_format_version", &version, 1) != 1 || version < MODEL_VERSION_OLDEST ||
+        version > MODEL_VERSION)
+        return pz_errf(err, "%s: unsupported model format version %lld (this pzflow reads versions %d to %d)", path,
+                       (long long)version, MODEL_VERSION_OLDEST, MODEL_VERSION), NULL;
     if (check_activation(f, path, err)) return NULL;
     pz_net *net = read_net(f, path, err);
     if (!net) return NULL;
@@ -497,7 +558,7 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     free(blank);
     hsize_t nf = nfeat;
     void *mn = m->scaler.min, *mx = m->scaler.max;
-    if (read_features(f, m, path, err) ||
+    if (read_strings(f, "scaler/features", m->features, nfeat, path, err) || read_inputs(f, m, (long)version, path, err) ||
         dset_read(f, "scaler/min", H5T_NATIVE_DOUBLE, 1, &nf, &mn, sizeof(double), NULL, path, err) ||
         dset_read(f, "scaler/max", H5T_NATIVE_DOUBLE, 1, &nf, &mx, sizeof(double), NULL, path, err) ||
         read_history(f, &m->hist, path, err) || pz_model_check_scaler(m, path, err)) {

@@ -5,18 +5,24 @@
  *
  * File format (HDF5, readable by h5py; every object created without timestamps so the same
  * model always gives the same bytes):
- *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 1,
+ *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 2,
  *                            label, loss, activation = "relu",
  *                            skip (0/1), layer_sizes (int64 [nin, h_1 .. h_L, 1]),
  *                            layer_names (comma-separated), n_weights, best_epoch (1-based, 0 =
  *                            none), epochs_run, seed, batch_size, learning_rate, frozen
- *                            (comma-separated, may be empty)
+ *                            (comma-separated, may be empty), corrections (what ingest did to
+ *                            the training features, e.g. extinction; "" = not recorded)
  *                     (files of older versions also hold pzflow_provenance, base_provenance:
  *                     ignored when read)
  *   /weights/<layer>/kernel  float32 [in x out] (Keras layout: y = x kernel + bias)
  *   /weights/<layer>/bias    float32 [out]
  *   /scaler/features         fixed-length strings [nfeat], in input order
- *   /scaler/min, /scaler/max float64 [nfeat]
+ *   /scaler/min, /scaler/max float64 [nfeat]: fitted on the training split, so they are also
+ *                            the training range predict checks each row against
+ *   /inputs/unit             fixed-length strings [nfeat]: the training columns' units ("" = none)
+ *   /inputs/sentinels        float64 [n]: values that mean "missing" in any feature (e.g. -99)
+ * Version 1 (no `corrections`, no /inputs) still loads: no units, no corrections, and the default
+ * sentinels pz_model_default_sentinels.
  *   /history/epoch           int64 [epochs_run], 1-based
  *   /history/train_loss, /history/val_loss, /history/lr   float64 [epochs_run] */
 #ifndef PZ_NN_MODEL_H
@@ -44,12 +50,21 @@ typedef struct pz_model {
     long seed, batch_size; /* seed: -1 when a loaded file does not record it */
     double learning_rate;
     char *frozen;      /* comma-separated frozen layer names, "" if none */
+    /* What the network expects of its inputs, checked by predict (nn/predict.h): */
+    char **units;      /* nfeat units of the training columns, "" = not known */
+    double *sentinels; /* values meaning "missing" in any feature: never fed to the network */
+    size_t nsentinels;
+    char *corrections; /* corrections ingest applied to the training features, "" = not recorded */
 } pz_model;
+
+extern const double pz_model_default_sentinels[];
+extern const size_t pz_model_ndefault_sentinels;
 
 /* A model around `net` (taken over) with copies of the feature names and scaler. */
 pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, const pz_scaler *scaler);
 void pz_model_free(pz_model *m);
 void pz_model_set_str(char **field, const char *value);
+void pz_model_set_sentinels(pz_model *m, const double *v, size_t n);
 
 void pz_history_push(pz_history *h, double train_loss, double val_loss, double lr);
 void pz_history_free(pz_history *h);

@@ -26,6 +26,8 @@ typedef struct {
     int drop_nonfinite;
     const char *const *labels; /* one, or one per training input (owned by the params) */
     size_t nlabels;
+    double sentinels[64];    /* feature values that mean "missing" (the model records them) */
+    size_t nsentinels;
     long seed;
     double started;          /* monotonic seconds when training began: for the time-left bound */
 } common_params;
@@ -37,7 +39,7 @@ typedef struct {
     int drop_nonfinite, skip;
     const char *loss;                        /* NULL: not given */
     pz_strs label, features, freeze;
-    const pz_ynode *hidden;
+    const pz_ynode *hidden, *sentinels;
 } nn_args;
 
 /* Params used identically by train and fine-tune; batch size and loss preset by the caller
@@ -69,6 +71,24 @@ static int read_common(const nn_args *a, common_params *p, pz_err *err)
     return 0;
 }
 
+/* Param `sentinels`: a list of numbers (at most 64), or absent for the default policy. */
+static int read_sentinels(const pz_spec *spec, const pz_ynode *list, common_params *p, pz_err *err)
+{
+    if (!list) {
+        p->nsentinels = pz_model_ndefault_sentinels;
+        memcpy(p->sentinels, pz_model_default_sentinels, sizeof(double) * p->nsentinels);
+        return 0;
+    }
+    if (list->kind != PZ_Y_SEQ || list->n > 64)
+        return pz_errf(err, "%s:%d:%d: param 'sentinels' must be a list of at most 64 numbers", spec->path, list->line,
+                       list->col);
+    for (size_t i = 0; i < list->n; i++)
+        if (pz_yscalar_double(list->items[i], spec->path, &p->sentinels[i], err) < 0)
+            return pz_err_prefix(err, "param 'sentinels': ");
+    p->nsentinels = list->n;
+    return 0;
+}
+
 /* Labels for n input tables: one label for all, or exactly one per table. */
 static int labels_for(const common_params *p, const char *input, size_t n, const char ***out, pz_err *err)
 {
@@ -91,6 +111,8 @@ static int load_input(const pz_spec *spec, const char *name, const common_params
     int rc = pz_spec_inputs(spec, name, &paths, &n, err);
     if (!rc && n == 0) rc = pz_errf(err, "input '%s' lists no tables", name);
     if (!rc) rc = labels_for(p, name, n, &labels, err);
+    out->sentinels = p->sentinels;
+    out->nsentinels = p->nsentinels;
     if (!rc) rc = pz_xy_load(paths, labels, n, features, nfeat, p->drop_nonfinite, out, &report, err);
     if (rc) pz_err_prefix(err, "input '%s': ", name);
     if (report) pz_spec_log(spec, "%s: %s", p->stage_name, report);
@@ -171,6 +193,15 @@ static int fit(pz_model *m, pz_xy *train, pz_xy *val, common_params *p, pz_sbuf 
     return 0;
 }
 
+/* What predict checks a catalogue against (model.h): the training tables' units and corrections
+ * and the sentinel policy training applied. */
+static void record_inputs(pz_model *m, const pz_xy *train, const common_params *p)
+{
+    for (size_t j = 0; j < m->nfeat && train->units; j++) pz_model_set_str(&m->units[j], train->units[j]);
+    pz_model_set_str(&m->corrections, train->corrections ? train->corrections : "");
+    pz_model_set_sentinels(m, p->sentinels, p->nsentinels);
+}
+
 static int save(const pz_spec *spec, pz_model *m, const common_params *p, pz_err *err)
 {
     const char *out;
@@ -234,6 +265,9 @@ static const pz_param_def TRAIN_PARAMS[] = {
     {PZ_PARAM("features", PZ_PT_STRINGS, "[g_cmodel_mag, r_cmodel_mag, i_cmodel_mag, z_cmodel_mag, y_cmodel_mag]",
               "input columns, in order"), .field = NA(features)},
     {PZ_PARAM("hidden", PZ_PT_LIST, "[200, 200, 200, 200]", "widths of the hidden layers"), .field = NA(hidden)},
+    {PZ_PARAM("sentinels", PZ_PT_LIST, "[-9999, -999, -99, 99]",
+              "feature values meaning \"missing\": training drops such rows, the model records them, predict flags them"),
+     .field = NA(sentinels)},
     {PZ_PARAM("skip", PZ_PT_BOOL, "true", "skip connection from the input to the output layer"), .field = NA(skip)},
     {0}};
 static const pz_io_def TRAIN_INPUTS[] = {
@@ -257,7 +291,9 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
     common_params p = train_defaults();
     p.spec = spec;
     int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = a->skip;
-    if (read_common(a, &p, err) || read_hidden(spec, a->hidden, hidden, &nhidden, err)) return -1;
+    if (read_common(a, &p, err) || read_hidden(spec, a->hidden, hidden, &nhidden, err) ||
+        read_sentinels(spec, a->sentinels, &p, err))
+        return -1;
     size_t nfeat = a->features.v ? a->features.n : 5;
     if (nfeat == 0) return pz_errf(err, "param 'features' is empty");
     const char **features = pz_xmalloc(nfeat * sizeof *features);
@@ -279,6 +315,7 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
             pz_scaler_fit(&scaler, train.x, train.n, nfeat); /* on the training split only */
             m = pz_model_new(net, features, nfeat, &scaler);
             pz_scaler_free(&scaler);
+            record_inputs(m, &train, &p);
             rc = pz_model_check_scaler(m, "input 'train'", err);
             pz_spec_log(spec, "pzflow-train: %zu weights, %zu training rows, %zu validation rows", net->nparams, train.n,
                         val.n);
@@ -355,6 +392,9 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
     char *frozen_csv = NULL;
     pz_xy train = {0}, val = {0};
     int rc = read_common(a, &p, err) || read_freeze(&a->freeze, m->net, frozen, &frozen_csv, err) ? -1 : 0;
+    /* The base model's sentinel policy, units and corrections stay: its scaler does too. */
+    p.nsentinels = m->nsentinels < 64 ? m->nsentinels : 64;
+    memcpy(p.sentinels, m->sentinels, sizeof(double) * p.nsentinels);
     if (!rc) {
         int any = 0;
         for (int l = 0; l < m->net->nlayers; l++) any |= frozen[l];
