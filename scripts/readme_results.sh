@@ -20,8 +20,8 @@ table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 "$build/bin/pzflow" show "$pipeline" > "$table"
 for fig in fig1 fig2 fig3 fig3_bins fig4 dag; do
-  install -m 644 "$root/results/$name/plot/${fig}_png" "docs/figures/${fig}.png"
-  install -m 644 "$root/results/$name/plot/${fig}_svg" "docs/figures/${fig}.svg"
+  install -m 644 "$root/results/$name/plot/${fig}.png" "docs/figures/${fig}.png"
+  install -m 644 "$root/results/$name/plot/${fig}.svg" "docs/figures/${fig}.svg"
 done
 /usr/bin/python3 - "$table" "pipelines/$(basename "$pipeline")" <<'PY'
 import re, sys

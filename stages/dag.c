@@ -89,8 +89,8 @@ static const pz_param_def PARAMS[] = {
      .field = PZ_FIELD(dag_params, flow_title)},
     {0}};
 static const pz_io_def INPUTS[] = {{"pipeline", PZ_IO_ONE, 0, "the pipeline file to draw"}, {0}};
-static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)"},
-                                    {"flow", PZ_IO_ONE, 1, "with param flow_of: the flow chart (Graphviz DOT)"},
+static const pz_io_def OUTPUTS[] = {{"dot", PZ_IO_ONE, 0, "the stage graph (Graphviz DOT)", ".dot"},
+                                    {"flow", PZ_IO_ONE, 1, "with param flow_of: the flow chart (Graphviz DOT)", ".dot"},
                                     {0}};
 
 static const pz_stage_def DAG = {

@@ -419,7 +419,7 @@ static void test_plot_labels(void)
     int rc;
     /* fig2_attack.h5's model name is "NN\n!touch <dir>/pwned\n#": gnuplot used to run the touch */
     expect_error(rc, stage(&rc, "plot", "plot_attack", "{}", "{\"fig2\": \"fig2_attack.h5\"}",
-                           "{\"fig2_svg\": \"plot_attack.svg\"}"),
+                           "{\"fig2.svg\": \"plot_attack.svg\"}"),
                  "fig2: input column 'model' row 0: 'NN\\n!touch ");
     char *p = pz_xasprintf("%s/pwned", dir);
     CU_ASSERT_FALSE(pzt_exists(p));

@@ -419,7 +419,7 @@ static char *dag_bytes_in(const char *base, const char *sub)
     pzt_write_file(p, dag_yaml);
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
     free(out);
-    char *dot = pz_xasprintf("%s/results/p/dag/dot", dir), *text = pzt_read_file(dot, NULL);
+    char *dot = pz_xasprintf("%s/results/p/dag/dot.dot", dir), *text = pzt_read_file(dot, NULL);
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "dag p.yaml --dot"), 0);
     CU_ASSERT_TRUE(same(out, text)); /* `pzflow dag --dot` prints what the stage writes */
     free(out), free(dot), free(p), free(dir);

@@ -86,7 +86,7 @@ static void test_the_issue_sequence(void)
     free(out);
     /* The model in results/quick is the lr=1e-4 one (why names its params and output hash),
      * the experiment's is another object. */
-    char *ours = link_target("quick/fine-tune-tl[1]/model"), *theirs = pz_xasprintf("%s/fine-tune-tl[1]/model", exp);
+    char *ours = link_target("quick/fine-tune-tl/1/model.h5"), *theirs = pz_xasprintf("%s/fine-tune-tl/1/model.h5", exp);
     char *other = link_target(theirs);
     CU_ASSERT_TRUE(ours && other && strcmp(ours, other));
     CU_ASSERT_EQUAL(quick(&out, "why", "'fine-tune-tl[1]'"), 0);
@@ -95,7 +95,7 @@ static void test_the_issue_sequence(void)
     CU_ASSERT_TRUE(hash && pzt_has(out, hash));
     free(out), free(hash), free(ours), free(theirs);
     /* show prints the table results/quick links to. */
-    char *table = pz_xasprintf("%s/results/quick/evaluate/table", dir), *linked = pzt_read_file(table, NULL);
+    char *table = pz_xasprintf("%s/results/quick/evaluate/table.md", dir), *linked = pzt_read_file(table, NULL);
     CU_ASSERT_EQUAL(quick(&out, "show", ""), 0);
     CU_ASSERT_TRUE(linked && out && !strcmp(out, linked));
     free(out), free(linked), free(table);

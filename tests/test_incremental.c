@@ -70,7 +70,7 @@ static void test_quick_runs_with_the_schema_as_an_input(void)
 
 static void test_provenance_prints_the_whole_chain_of_a_result(void)
 {
-    char *link = sh("find results*/ -path '*evaluate/table' | head -1");
+    char *link = sh("find results*/ -path '*evaluate/table.md' | head -1");
     CU_ASSERT_FATAL(link && link[0]);
     char *out = NULL;
     char *args = pz_xasprintf("'%s/%s'", dir, link);
@@ -91,9 +91,9 @@ static void test_provenance_prints_the_whole_chain_of_a_result(void)
     CU_ASSERT_TRUE(pzt_has(out, "  started  20"));
 
     /* The same report from the object's path in the cache, and from its bare hash with -C. */
-    char *object = sh("readlink -f \"$(find results*/ -path '*evaluate/table' | head -1)\"");
+    char *object = sh("readlink -f \"$(find results*/ -path '*evaluate/table.md' | head -1)\"");
     /* objects/ab/cdef...: the directory holds the first two digits of the hash */
-    char *hash = sh("readlink -f \"$(find results*/ -path '*evaluate/table' | head -1)\" | awk -F/ '{print $(NF-1) $NF}'");
+    char *hash = sh("readlink -f \"$(find results*/ -path '*evaluate/table.md' | head -1)\" | awk -F/ '{print $(NF-1) $NF}'");
     char *out2 = NULL, *out3 = NULL;
     char *a2 = pz_xasprintf("'%s'", object), *a3 = pz_xasprintf("%s -C '%s/cache'", hash, dir);
     CU_ASSERT_EQUAL(pzflow_provenance(&out2, a2), 0);
@@ -151,7 +151,7 @@ static void test_a_row_preserving_cut_reruns_only_the_cut_stage(void)
     CU_ASSERT_STRING_EQUAL(flows, "2");
     free(tables), free(flows);
     /* provenance names both runs that produced the table. */
-    char *link = sh("find results*/ -path '*hsc-cuts/table' | head -1");
+    char *link = sh("find results*/ -path '*hsc-cuts/table.h5' | head -1");
     char *args = pz_xasprintf("'%s/%s'", dir, link);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 0);
     CU_ASSERT_TRUE(pzt_has(out, "= hsc-cuts/table, run "));

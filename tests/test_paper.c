@@ -44,7 +44,7 @@ static void test_quick_from_scratch(void)
     CU_ASSERT_TRUE(pzt_ran(out, "train-combo[2]"));
     free(out);
 
-    char *table_path = pz_xasprintf("%s/results/evaluate/table", dir);
+    char *table_path = pz_xasprintf("%s/results/evaluate/table.md", dir);
     char *table = pzt_read_file(table_path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(table);
     const char *want[] = {"NN-Base", "NN-TL", "NN-Combo", "GalaxiesML", "TransferZ", NULL};
@@ -52,7 +52,7 @@ static void test_quick_from_scratch(void)
     free(table);
     free(table_path);
 
-    const char *figs[] = {"fig1_png", "fig2_png", "fig3_png", "fig3_bins_png", "fig4_png", "dag_png", NULL};
+    const char *figs[] = {"fig1.png", "fig2.png", "fig3.png", "fig3_bins.png", "fig4.png", "dag.png", NULL};
     for (const char **f = figs; *f; f++) {
         char *p = pz_xasprintf("%s/results/plot/%s", dir, *f);
         CU_ASSERT_TRUE(is_png(p));
@@ -203,20 +203,20 @@ static void test_figures_have_their_panels(void)
 {
     size_t rows;
     /* Figure 1: z, i and four colours, both datasets */
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig1_csv", (const char *const[]){"quantity"}, 1, &rows), 6);
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig1_csv", (const char *const[]){"dataset"}, 1, &rows), 2);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig1.csv", (const char *const[]){"quantity"}, 1, &rows), 6);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig1.csv", (const char *const[]){"dataset"}, 1, &rows), 2);
     /* Figure 2: three models on two test sets */
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig2_csv", (const char *const[]){"model", "test"}, 2, &rows), 6);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig2.csv", (const char *const[]){"model", "test"}, 2, &rows), 6);
     /* Figure 3: bias, NMAD, RMS, outliers; one point per model and test set in each */
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3_csv", (const char *const[]){"metric"}, 1, &rows), 4);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3.csv", (const char *const[]){"metric"}, 1, &rows), 4);
     CU_ASSERT_EQUAL(rows, 4 * 3 * 2);
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3_csv", (const char *const[]){"metric", "model", "test"}, 3, &rows), 24);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3.csv", (const char *const[]){"metric", "model", "test"}, 3, &rows), 24);
     /* Figure 3b: metrics x test sets panels, 8 bins per series */
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3_bins_csv", (const char *const[]){"metric", "test"}, 2, &rows), 8);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3_bins.csv", (const char *const[]){"metric", "test"}, 2, &rows), 8);
     CU_ASSERT_EQUAL(rows, 4 * 2 * 3 * 8);
     /* every figure is a PNG; the two Graphviz figures stay readable (the whole DAG drawn left
      * to right was 5500 px wide) */
-    const char *pngs[6] = {"fig1_png", "fig2_png", "fig3_png", "fig3_bins_png", "fig4_png", "dag_png"};
+    const char *pngs[6] = {"fig1.png", "fig2.png", "fig3.png", "fig3_bins.png", "fig4.png", "dag.png"};
     for (int f = 0; f < 6; f++) {
         char *rel = pz_xasprintf("plot/%s", pngs[f]);
         unsigned w, h;

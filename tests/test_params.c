@@ -150,7 +150,7 @@ static void test_describe_reads_back_as_the_same_table(void)
     CU_ASSERT_EQUAL(pz_io_find(d->def.inputs, "table")->files, PZ_IO_ONE);
     pz_stage_desc_free(d);
     free(lines);
-    CU_ASSERT_PTR_NULL(pz_stage_desc_parse_lines("pzflow-describe-lines 1 0 x\nparam a nosuchtype 0 0 0 0 -\n"));
+    CU_ASSERT_PTR_NULL(pz_stage_desc_parse_lines("pzflow-describe-lines 2 0 x\nparam a nosuchtype 0 0 0 0 -\n"));
     char *help = pz_stage_help_text(&def);
     CU_ASSERT_PTR_NOT_NULL(strstr(help, "seed                   int     default 1, in [0, inf]"));
     free(help);

@@ -154,8 +154,8 @@ static void test_end_to_end(void)
         "\"scatter_bins\": {\"lo\": 0, \"hi\": 4, \"n\": 40}},"
         "\"inputs\": {\"tz\": \"tz.h5\", \"gml\": \"gml.h5\", \"metrics\": \"metrics.h5\","
         "             \"base\": [\"base0.h5\", \"base1.h5\"], \"tl\": \"tl0.h5\", \"combo\": \"combo0.h5\"},"
-        "\"outputs\": {\"fig1\": \"fig1.h5\", \"fig1_csv\": \"fig1.csv\", \"fig2\": \"fig2.h5\", \"fig2_csv\": \"fig2.csv\","
-        "              \"fig3\": \"fig3.h5\", \"fig3_csv\": \"fig3.csv\", \"fig3_bins\": \"fig3b.h5\", \"fig3_bins_csv\": \"fig3b.csv\"}}");
+        "\"outputs\": {\"fig1\": \"fig1.h5\", \"fig1.csv\": \"fig1.csv\", \"fig2\": \"fig2.h5\", \"fig2.csv\": \"fig2.csv\","
+        "              \"fig3\": \"fig3.h5\", \"fig3.csv\": \"fig3.csv\", \"fig3_bins\": \"fig3b.h5\", \"fig3_bins.csv\": \"fig3b.csv\"}}");
     p = pz_xasprintf("%s/pd.json", d);
     pzt_write_file(p, spec);
     free(p);
@@ -229,10 +229,10 @@ static void test_end_to_end(void)
     free(p);
     spec = pz_xasprintf("{\"stage\": \"plot\", \"inputs\": {\"fig1\": \"fig1.h5\", \"fig2\": \"fig2.h5\", \"fig3\": \"fig3.h5\", "
                         "\"fig3_bins\": \"fig3b.h5\", \"flow\": \"dag.dot\", \"dag\": \"dag.dot\"}, "
-                        "\"outputs\": {\"fig1_png\": \"f1.png\", \"fig1_svg\": \"f1.svg\", "
-                        "\"fig2_png\": \"f2.png\", \"fig2_svg\": \"f2.svg\", \"fig3_png\": \"f3.png\", \"fig3_svg\": \"f3.svg\", "
-                        "\"fig3_bins_png\": \"f5.png\", \"fig3_bins_svg\": \"f5.svg\", "
-                        "\"fig4_png\": \"f4.png\", \"fig4_svg\": \"f4.svg\", \"dag_png\": \"f6.png\", \"dag_svg\": \"f6.svg\"}}");
+                        "\"outputs\": {\"fig1.png\": \"f1.png\", \"fig1.svg\": \"f1.svg\", "
+                        "\"fig2.png\": \"f2.png\", \"fig2.svg\": \"f2.svg\", \"fig3.png\": \"f3.png\", \"fig3.svg\": \"f3.svg\", "
+                        "\"fig3_bins.png\": \"f5.png\", \"fig3_bins.svg\": \"f5.svg\", "
+                        "\"fig4.png\": \"f4.png\", \"fig4.svg\": \"f4.svg\", \"dag.png\": \"f6.png\", \"dag.svg\": \"f6.svg\"}}");
     p = pz_xasprintf("%s/plot.json", d);
     pzt_write_file(p, spec);
     free(p);

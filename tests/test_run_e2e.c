@@ -140,7 +140,7 @@ static void test_noop_param_cutoff_touch(void)
     CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml --set stages.prep.params.unused=2 --name u2"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 4 up to date"));
     free(out);
-    char *ws = pz_xasprintf("%s/results/p@u2/side[2]/out", e.dir);
+    char *ws = pz_xasprintf("%s/results/p@u2/side/2/out", e.dir);
     char *txt = pzt_read_file(ws, NULL);
     CU_ASSERT_STRING_EQUAL(txt, "changed\nS2\n");
     free(txt), free(ws);

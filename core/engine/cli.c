@@ -20,6 +20,7 @@
 #include "engine/gc.h"
 #include "engine/lock.h"
 #include "engine/pipeline.h"
+#include "engine/export.h"
 #include "engine/provenance.h"
 #include "engine/report_json.h"
 #include "engine/results.h"
@@ -45,6 +46,8 @@ static const char usage_text[] =
     "  gc             delete cached objects and records no pipeline or experiment\n"
     "                 reaches\n"
     "  provenance FILE|HASH  how an output was made: runs, params, inputs, programs\n"
+    "  export DIR     copy the results folder's files to DIR as real files, with\n"
+    "                 their provenance in their headers (--name NAME: an experiment)\n"
     "\n"
     "options:\n"
     "  -j, --jobs N       run up to N stages at once (default 1); BLAS threads are\n"
@@ -163,18 +166,21 @@ static int parse_args(int argc, char **argv, opts *o)
         else return usage_error("unexpected argument '%s'", a);
     }
     if (!o->cmd) return fputs(usage_text, stderr), PZ_EXIT_USAGE;
-    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc", "provenance", "diff"};
+    const char *cmds[] = {"run", "status", "why", "dag", "log", "show", "gc", "provenance", "diff", "export"};
     int known = 0;
     for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) known |= !strcmp(o->cmd, cmds[k]);
-    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, diff, gc, provenance)", o->cmd);
+    if (!known) return usage_error("unknown command '%s' (run, status, why, dag, log, show, diff, gc, provenance, export)",
+                                  o->cmd);
     if (!strcmp(o->cmd, "provenance") && !o->pipeline)
         return usage_error("%s needs a file or object hash: pzflow provenance results/p/stage/output", o->cmd);
     if (!o->pipeline && !(o->cmd[0] == 'g' && o->cache_dir))
         return usage_error("%s needs a pipeline file: pzflow <command> PIPELINE.yaml", o->cmd);
-    int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log") || !strcmp(o->cmd, "diff");
+    int takes_stage = !strcmp(o->cmd, "why") || !strcmp(o->cmd, "log") || !strcmp(o->cmd, "diff") ||
+                      !strcmp(o->cmd, "export");
     if (takes_stage && !o->stage)
-        return usage_error(strcmp(o->cmd, "diff") ? "%s needs a stage name"
-                                                  : "%s needs one or two run names: the pipeline's name or an experiment's",
+        return usage_error(!strcmp(o->cmd, "export") ? "%s needs a folder to copy into: pzflow export PIPELINE.yaml DIR"
+                           : strcmp(o->cmd, "diff")  ? "%s needs a stage name"
+                                                     : "%s needs one or two run names: the pipeline's name or an experiment's",
                            o->cmd);
     /* `pzflow run a.yaml b.yaml` would otherwise run a.yaml alone, silently. */
     if (!takes_stage && o->stage) {
@@ -588,6 +594,29 @@ static int cmd_show(session *s, const opts *o)
     return rc;
 }
 
+/* `pzflow export PIPELINE DIR [--name NAME]`: the results folder's files, copied (export.h). */
+static int cmd_export(session *s, const opts *o)
+{
+    char *manifest = pz_xasprintf("%s/%s", s->results_dir, PZ_RESULTS_MANIFEST);
+    int missing = access(manifest, F_OK) < 0 && errno == ENOENT;
+    free(manifest);
+    if (missing) {
+        fprintf(stderr, "pzflow: %s holds no complete run yet: run `pzflow run %s` first\n", s->results_shown,
+                s->p->path);
+        return PZ_EXIT_NOT_RUN;
+    }
+    char *bins = bin_dir(), *stamp = pz_xasprintf("%s/pzflow-stamp", bins);
+    pz_export_stats st;
+    pz_err err;
+    int rc = pz_export(s->results_dir, s->cache.dir, o->stage, stamp, &st, &err);
+    free(bins);
+    free(stamp);
+    if (rc < 0) return fprintf(stderr, "pzflow: export: %s\n", err.msg), PZ_EXIT_CACHE;
+    printf("pzflow: exported %zu file%s of %s to %s (%zu with provenance in their header; all in %s/PROVENANCE.txt)\n",
+           st.files, st.files == 1 ? "" : "s", s->results_shown, o->stage, st.stamped, o->stage);
+    return PZ_EXIT_OK;
+}
+
 /* The manifest of a run named on the command line: the pipeline's own name or an experiment's. */
 static pz_results_manifest *named_run(session *s, const char *name, char **dir)
 {
@@ -949,6 +978,7 @@ int pz_cli_main(int argc, char **argv)
             else if (!strcmp(o.cmd, "why")) rc = cmd_why(&s, &o);
             else if (!strcmp(o.cmd, "log")) rc = cmd_log(&s, &o);
             else if (!strcmp(o.cmd, "show")) rc = cmd_show(&s, &o);
+            else if (!strcmp(o.cmd, "export")) rc = cmd_export(&s, &o);
             else if (!strcmp(o.cmd, "dag")) {
                 char *text = o.dot ? pz_pipeline_dag_dot(s.p) : pz_pipeline_dag_text(s.p);
                 fputs(text, stdout);

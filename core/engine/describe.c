@@ -256,6 +256,16 @@ static int check_outputs(const pz_pipeline *p, const pz_stage *s, const pz_stage
     return 0;
 }
 
+/* The extensions the stage declares for its outputs, kept for the results folder's file names. */
+static void record_output_exts(pz_stage *s, const pz_stage_def *def)
+{
+    s->output_exts = pz_xcalloc(s->noutputs ? s->noutputs : 1, sizeof *s->output_exts);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        const pz_io_def *d = pz_io_find(def->outputs, s->outputs[k]);
+        if (d && d->ext && *d->ext) s->output_exts[k] = pz_xstrdup(d->ext);
+    }
+}
+
 /* ---- files named by params become inputs ---- */
 
 static int cmp_input(const void *a, const void *b)
@@ -308,6 +318,7 @@ int pz_pipeline_check(pz_pipeline *p, pz_statcache *sc, const char *desc_dir, pz
                      check_outputs(p, s, &desc->def, err) || declare_path_params(p, s, &desc->def, err)
                  ? -1
                  : 0;
+        if (rc == 0) record_output_exts(s, &desc->def);
     }
     describer_free(&d);
     return rc;

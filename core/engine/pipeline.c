@@ -588,8 +588,12 @@ void pz_stage_clear(pz_stage *s)
         free(s->inputs[i].name);
     }
     free(s->inputs);
-    for (size_t i = 0; i < s->noutputs; i++) free(s->outputs[i]);
+    for (size_t i = 0; i < s->noutputs; i++) {
+        free(s->outputs[i]);
+        if (s->output_exts) free(s->output_exts[i]);
+    }
     free(s->outputs);
+    free(s->output_exts);
     free(s->deps);
     memset(s, 0, sizeof *s);
 }

@@ -40,6 +40,8 @@ typedef struct pz_stage {
     pz_stage_input *inputs;  /* sorted by name */
     size_t noutputs;
     char **outputs;          /* sorted by name */
+    char **output_exts;      /* parallel to outputs: ".h5" etc. from the stage's description, or NULL
+                                (no description, or none declared); names the results files */
     size_t ndeps;
     size_t *deps;            /* distinct upstream stage indices, ascending */
     int line, col;           /* where the stage is declared */

@@ -142,7 +142,11 @@ pz_results_manifest *pz_results_read(const char *dir, pz_err *err)
         return NULL;
     }
     pz_results_manifest *m = pz_xcalloc(1, sizeof *m);
-    int line_no = 0, bad = strncmp(text, "pzflow-results 1\n", 17) != 0;
+    /* Version 1 folders (instance folders "train[3]", absolute links) still read; a run
+     * rebuilds them in the version 2 layout (same_run). */
+    int line_no = 0, bad = strncmp(text, "pzflow-results ", 15) || (text[15] != '1' && text[15] != '2') ||
+                           text[16] != '\n';
+    m->version = bad ? 0 : text[15] - '0';
     char *save = NULL;
     for (char *line = bad ? NULL : strtok_r(text + 17, "\n", &save); line && !bad; line = strtok_r(NULL, "\n", &save)) {
         line_no++;
@@ -169,7 +173,7 @@ static char *manifest_text(const pz_plan *pl, const char *pipeline_abs, const ch
                            const char *const *sets, size_t nsets, int64_t finished_ns)
 {
     pz_sbuf b = {0};
-    pz_sb_printf(&b, "pzflow-results 1\n");
+    pz_sb_printf(&b, "pzflow-results 2\n");
     sb_escaped(&b, "pipeline", pipeline_abs);
     sb_escaped(&b, "experiment", experiment ? experiment : "-");
     for (size_t k = 0; k < nsets; k++) sb_escaped(&b, "set", sets[k]);
@@ -213,7 +217,7 @@ size_t pz_results_mismatch(const pz_results_manifest *m, const pz_plan *pl, char
 static int same_run(const pz_results_manifest *m, const pz_plan *pl, const char *pipeline_abs, const char *experiment,
                     const char *const *sets, size_t nsets)
 {
-    if (!m || !m->pipeline || strcmp(m->pipeline, pipeline_abs)) return 0;
+    if (!m || m->version < 2 || !m->pipeline || strcmp(m->pipeline, pipeline_abs)) return 0;
     if (!experiment != !m->experiment || (experiment && strcmp(experiment, m->experiment))) return 0;
     if (m->nsets != nsets) return 0;
     for (size_t k = 0; k < nsets; k++)
@@ -255,23 +259,13 @@ static size_t remove_our_tree(const char *dir)
     return kept;
 }
 
-/* Stage folder name: instance names such as "train[3]" are fine; '/' is not (workspace.c). */
-static char *stage_dir(const char *dir, const char *stage)
-{
-    char *d = pz_xasprintf("%s/%s", dir, stage);
-    for (char *p = d + strlen(dir) + 1; *p; p++)
-        if (*p == '/') *p = '_';
-    return d;
-}
-
-static int is_our_link(const char *path, const pz_cache *c)
+static int is_our_link(const char *path)
 {
     char target[4096];
     ssize_t n = readlink(path, target, sizeof target - 1);
     if (n < 0) return 0;
     target[n] = 0;
-    size_t len = strlen(c->objects);
-    return !strncmp(target, c->objects, len) && target[len] == '/';
+    return pz_workspace_is_object_link(target);
 }
 
 /* The paths a new tree will put links at must hold nothing of the user's: a file or a link of
@@ -286,16 +280,19 @@ static int check_old_tree(const char *dir, const pz_plan *pl, pz_err *err)
     if (!S_ISDIR(st.st_mode)) return pz_errf(err, "%s exists and is not a folder pzflow made; move it away", dir);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < pl->p->nstages; i++) {
-        char *sd = stage_dir(dir, pl->p->stages[i].name);
+        const pz_stage *s = &pl->p->stages[i];
+        char *sd = pz_workspace_stage_dir(dir, s->name);
         if (lstat(sd, &st) == 0 && S_ISLNK(st.st_mode))
             rc = pz_errf(err, "%s is a symbolic link; pzflow writes results only into real folders", sd);
         else if (lstat(sd, &st) == 0 && !S_ISDIR(st.st_mode))
             rc = pz_errf(err, "%s exists and is not a folder pzflow made; not replacing it", sd);
-        for (size_t k = 0; rc == 0 && k < pl->p->stages[i].noutputs; k++) {
-            char *link = pz_xasprintf("%s/%s", sd, pl->p->stages[i].outputs[k]);
-            if (lstat(link, &st) == 0 && (!S_ISLNK(st.st_mode) || !is_our_link(link, pl->cache)))
+        for (size_t k = 0; rc == 0 && k < s->noutputs; k++) {
+            char *file = pz_workspace_file_name(s, s->outputs[k]);
+            char *link = pz_xasprintf("%s/%s", sd, file);
+            if (lstat(link, &st) == 0 && (!S_ISLNK(st.st_mode) || !is_our_link(link)))
                 rc = pz_errf(err, "%s exists and is not a link pzflow made; not replacing it", link);
             free(link);
+            free(file);
         }
         free(sd);
     }
@@ -306,7 +303,7 @@ static int build_tree(const char *tmp, const pz_plan *pl, const char *manifest, 
 {
     if (pz_mkdirs(tmp, err) < 0) return -1;
     for (size_t i = 0; i < pl->p->nstages; i++)
-        if (pz_workspace_link(tmp, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
+        if (pz_workspace_link(tmp, &pl->p->stages[i], pl->cache, pl->current[i], err) < 0) return -1;
     char *path = pz_xasprintf("%s/%s", tmp, PZ_RESULTS_MANIFEST);
     int rc = pz_write_atomic(path, manifest, strlen(manifest), err);
     free(path);
@@ -428,7 +425,7 @@ int pz_results_publish(const char *dir, const pz_plan *pl, const char *pipeline_
     if (check_old_tree(dir, pl, err) < 0) return -1;
     if (same) { /* already shows this run: repair any link removed by hand, in place */
         for (size_t i = 0; i < pl->p->nstages; i++)
-            if (pz_workspace_link(dir, pl->p->stages[i].name, pl->cache, pl->current[i], err) < 0) return -1;
+            if (pz_workspace_link(dir, &pl->p->stages[i], pl->cache, pl->current[i], err) < 0) return -1;
         return 0;
     }
     sweep_dead_new_trees(dir);

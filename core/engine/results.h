@@ -15,7 +15,8 @@
  *
  * Each folder holds a manifest, `.pzflow-results`, written into the new tree before the swap:
  *
- *     pzflow-results 1
+ *     pzflow-results 2                       (1: the layout before output extensions and
+ *                                             family folders; read, and rebuilt by the next run)
  *     pipeline <escaped absolute path of the pipeline file>
  *     experiment <escaped name, or ->
  *     set <escaped override>                 (one line per override, in the order given)
@@ -34,6 +35,7 @@
 #define PZ_RESULTS_MANIFEST ".pzflow-results"
 
 typedef struct pz_results_manifest {
+    int version;             /* 1 or 2 */
     char *pipeline;          /* absolute path of the pipeline file */
     char *experiment;        /* NULL: the pipeline as written */
     size_t nsets;

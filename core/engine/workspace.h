@@ -1,5 +1,10 @@
-/* The readable workspace: <workspace>/<stage instance>/<output> is a symbolic link to the
- * output's object in the cache.
+/* The readable workspace: <workspace>/<stage>/<output><ext> is a symbolic link to the output's
+ * object in the cache: results/paper/split-transferz/train.h5, and for a foreach instance
+ * "train-base[3]" results/paper/train-base/3/model.h5, so a family is one folder and every
+ * file says its format (the extension the stage declares for the output, params.h).
+ *
+ * Links are relative ("../../../cache/objects/ab/..."), so the project folder can be moved,
+ * copied or archived whole; `pzflow export` copies results out as real files.
  *
  * Symlinks rather than hard links: they work when the workspace and the cache are on different
  * filesystems, `ls -l` shows which object a result is, and the read-only object cannot be
@@ -11,7 +16,17 @@
 #include "engine/cache.h"
 #include "engine/record.h"
 
-int pz_workspace_link(const char *workspace_dir, const char *stage, const pz_cache *cache, const pz_record *r,
+#include "engine/pipeline.h"
+
+/* <dir>/<stage folder>: "split" -> dir/split, "train-base[3]" -> dir/train-base/3 ('/' inside
+ * a name or item becomes '_'). malloc'd. */
+char *pz_workspace_stage_dir(const char *dir, const char *stage);
+/* The file name of output `output` of s: the output's name plus its declared extension. */
+char *pz_workspace_file_name(const pz_stage *s, const char *output);
+/* 1 when `target` (a link's text) has the shape of a cache object path: pzflow made the link. */
+int pz_workspace_is_object_link(const char *target);
+
+int pz_workspace_link(const char *workspace_dir, const pz_stage *s, const pz_cache *cache, const pz_record *r,
                       pz_err *err);
 
 #endif

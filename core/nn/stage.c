@@ -274,7 +274,7 @@ static const pz_io_def TRAIN_INPUTS[] = {
     {"train", PZ_IO_ANY, 0, "training table(s); several give NN-Combo"},
     {"validation", PZ_IO_ANY, 0, "validation table(s) for early stopping"},
     {0}};
-static const pz_io_def MODEL_OUTPUTS[] = {{"model", PZ_IO_ONE, 0, "the trained network (HDF5)"}, {0}};
+static const pz_io_def MODEL_OUTPUTS[] = {{"model", PZ_IO_ONE, 0, "the trained network (HDF5)", ".h5"}, {0}};
 
 static common_params train_defaults(void)
 {
@@ -447,7 +447,7 @@ static const pz_param_def PREDICT_PARAMS[] = {
     {0}};
 static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"},
                                            {"table", PZ_IO_ONE, 0, "the table to predict (HDF5 or FITS)"}, {0}};
-static const pz_io_def PREDICT_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "z_pred per row (HDF5)"}, {0}};
+static const pz_io_def PREDICT_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "z_pred per row (HDF5)", ".h5"}, {0}};
 
 
 static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)

@@ -70,8 +70,8 @@ static const pz_param_def CUTS_PARAMS[] = {
      .doc = "expressions a row must pass, in order (e.g. 'lp_type == 0'); docs/catalogue.md has the grammar"},
     {0}};
 static const pz_io_def CUTS_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to cut (HDF5)"}, {0}};
-static const pz_io_def CUTS_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the rows that pass every cut"},
-                                         {"cutflow", PZ_IO_ONE, 1, "Markdown cut-flow table: rows left after each cut"},
+static const pz_io_def CUTS_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the rows that pass every cut", ".h5"},
+                                         {"cutflow", PZ_IO_ONE, 1, "Markdown cut-flow table: rows left after each cut", ".md"},
                                          {0}};
 
 static int stage_quality_cuts(const pz_spec *spec, const void *params, char **summary, pz_err *err)
@@ -135,8 +135,8 @@ static const pz_param_def XMATCH_PARAMS[] = {
     {0}};
 static const pz_io_def XMATCH_INPUTS[] = {{"left", PZ_IO_ONE, 0, "first table (HDF5)"},
                                           {"right", PZ_IO_ONE, 0, "second table (HDF5)"}, {0}};
-static const pz_io_def XMATCH_OUTPUTS[] = {{"matched", PZ_IO_ONE, 0, "the joined matches"},
-                                           {"stats", PZ_IO_ONE, 0, "match statistics (JSON)"}, {0}};
+static const pz_io_def XMATCH_OUTPUTS[] = {{"matched", PZ_IO_ONE, 0, "the joined matches", ".h5"},
+                                           {"stats", PZ_IO_ONE, 0, "match statistics (JSON)", ".json"}, {0}};
 
 static int stage_cross_match(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
@@ -284,8 +284,8 @@ static const pz_io_def TRANSFERZ_INPUTS[] = {
     {"hsc", PZ_IO_ONE, 0, "HSC after cuts (HDF5)"},
     {"galaxiesml", PZ_IO_ANY, 1, "GalaxiesML splits whose objects are removed from TransferZ"},
     {0}};
-static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the TransferZ training table"},
-                                              {"report", PZ_IO_ONE, 0, "match and overlap counts (JSON)"}, {0}};
+static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the TransferZ training table", ".h5"},
+                                              {"report", PZ_IO_ONE, 0, "match and overlap counts (JSON)", ".json"}, {0}};
 
 const pz_stage_def pz_stage_build_transferz = {
     .prog = "pzflow-build-transferz", .docs = "docs/catalogue.md",
@@ -306,9 +306,9 @@ static const pz_param_def SPLIT_PARAMS[] = {
      .field = PZ_FIELD(split_params, fractions)},
     {0}};
 static const pz_io_def SPLIT_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to split (HDF5)"}, {0}};
-static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows"},
-                                          {"validation", PZ_IO_ONE, 0, "validation rows"},
-                                          {"test", PZ_IO_ONE, 1, "test rows (optional: a two-way split has none)"},
+static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows", ".h5"},
+                                          {"validation", PZ_IO_ONE, 0, "validation rows", ".h5"},
+                                          {"test", PZ_IO_ONE, 1, "test rows (optional: a two-way split has none)", ".h5"},
                                           {0}};
 
 static int stage_split(const pz_spec *spec, const void *params, char **summary, pz_err *err)

@@ -452,8 +452,8 @@ static const pz_param_def EVALUATE_PARAMS[] = {
     {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = EF(z_pred_column)},
     {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column"), .field = EF(z_true_column)},
     {0}};
-static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed (HDF5)"},
-                                             {"table", PZ_IO_ONE, 0, "the metric table (Markdown)"}, {0}};
+static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed (HDF5)", ".h5"},
+                                             {"table", PZ_IO_ONE, 0, "the metric table (Markdown)", ".md"}, {0}};
 
 const pz_stage_def pz_evaluate_stage = {
     .prog = "pzflow-evaluate", .docs = "docs/evaluate.md",

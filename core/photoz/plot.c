@@ -732,11 +732,11 @@ static const figure FIGURES[NFIGURES] = {
     {"fig3_bins", FIG3_BINS_COLS, fig3_bins_script, 1400, 1650},
 };
 
-/* Output path of "figN_png" / "figN_svg", or NULL when not declared. */
+/* Output path of "figN.png" / "figN.svg", or NULL when not declared. */
 static const char *fig_output(const pz_spec *spec, const char *fig, const char *kind)
 {
     char key[32];
-    snprintf(key, sizeof key, "%s_%s", fig, kind);
+    snprintf(key, sizeof key, "%s.%s", fig, kind);
     const pz_ynode *n = pz_ymap_get(spec->outputs, key);
     return n && n->kind == PZ_Y_SCALAR ? n->str : NULL;
 }
@@ -895,7 +895,7 @@ static int plot_stage(const pz_spec *spec, const void *params, char **summary, p
         drawn++;
     }
     if (rc == 0 && !drawn)
-        rc = pz_errf(err, "no output: declare NAME_png and/or NAME_svg for NAME in fig1, fig2, fig3, fig3_bins, fig4, dag");
+        rc = pz_errf(err, "no output: declare NAME.png and/or NAME.svg for NAME in fig1, fig2, fig3, fig3_bins, fig4, dag");
     /* the work directory is scratch: keep it only when something failed, for debugging */
     if (rc == 0) {
         remove_work_dir(dir);
@@ -916,12 +916,12 @@ static const pz_io_def PLOT_INPUTS[] = {{"fig1", PZ_IO_ONE, 1, "data of Figure 1
                                         {"dag", PZ_IO_ONE, 1, "the whole pipeline graph (DOT, dag's dot)"},
                                         {0}};
 static const pz_io_def PLOT_OUTPUTS[] = {
-    {"fig1_png", PZ_IO_ONE, 1, "Figure 1"}, {"fig1_svg", PZ_IO_ONE, 1, "Figure 1"},
-    {"fig2_png", PZ_IO_ONE, 1, "Figure 2"}, {"fig2_svg", PZ_IO_ONE, 1, "Figure 2"},
-    {"fig3_png", PZ_IO_ONE, 1, "Figure 3"}, {"fig3_svg", PZ_IO_ONE, 1, "Figure 3"},
-    {"fig3_bins_png", PZ_IO_ONE, 1, "Figure 3b"}, {"fig3_bins_svg", PZ_IO_ONE, 1, "Figure 3b"},
-    {"fig4_png", PZ_IO_ONE, 1, "Figure 4"}, {"fig4_svg", PZ_IO_ONE, 1, "Figure 4"},
-    {"dag_png", PZ_IO_ONE, 1, "the pipeline DAG"}, {"dag_svg", PZ_IO_ONE, 1, "the pipeline DAG"},
+    {"fig1.png", PZ_IO_ONE, 1, "Figure 1"}, {"fig1.svg", PZ_IO_ONE, 1, "Figure 1"},
+    {"fig2.png", PZ_IO_ONE, 1, "Figure 2"}, {"fig2.svg", PZ_IO_ONE, 1, "Figure 2"},
+    {"fig3.png", PZ_IO_ONE, 1, "Figure 3"}, {"fig3.svg", PZ_IO_ONE, 1, "Figure 3"},
+    {"fig3_bins.png", PZ_IO_ONE, 1, "Figure 3b"}, {"fig3_bins.svg", PZ_IO_ONE, 1, "Figure 3b"},
+    {"fig4.png", PZ_IO_ONE, 1, "Figure 4"}, {"fig4.svg", PZ_IO_ONE, 1, "Figure 4"},
+    {"dag.png", PZ_IO_ONE, 1, "the pipeline DAG"}, {"dag.svg", PZ_IO_ONE, 1, "the pipeline DAG"},
     {0}};
 
 const pz_stage_def pz_plot_stage = {

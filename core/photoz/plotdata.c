@@ -579,7 +579,7 @@ static int write_outputs(const pz_spec *spec, const char *fig, pz_table *t, pz_e
     const char *path;
     if (pz_spec_output(spec, fig, &path, err) < 0 || pz_table_write_hdf5(path, t, err) < 0) return -1;
     char csv_name[32];
-    snprintf(csv_name, sizeof csv_name, "%s_csv", fig);
+    snprintf(csv_name, sizeof csv_name, "%s.csv", fig);
     if (!pz_ymap_get(spec->outputs, csv_name)) return 0;
     if (pz_spec_output(spec, csv_name, &path, err) < 0) return -1;
     FILE *f = fopen(path, "w");
@@ -695,11 +695,11 @@ static const pz_param_def PLOT_DATA_PARAMS[] = {
     {0}};
 static const pz_io_def PLOT_DATA_INPUTS[] = {{"metrics", PZ_IO_ONE, 1, "evaluate's metrics table"}, {0}};
 static const pz_io_def PLOT_DATA_OUTPUTS[] = {
-    {"fig1", PZ_IO_ONE, 1, "Figure 1 data (HDF5)"}, {"fig1_csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
-    {"fig2", PZ_IO_ONE, 1, "Figure 2 data (HDF5)"}, {"fig2_csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
-    {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window (HDF5)"}, {"fig3_csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
-    {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin (HDF5)"},
-    {"fig3_bins_csv", PZ_IO_ONE, 1, "Figure 3b data (CSV)"},
+    {"fig1", PZ_IO_ONE, 1, "Figure 1 data (HDF5)", ".h5"}, {"fig1.csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
+    {"fig2", PZ_IO_ONE, 1, "Figure 2 data (HDF5)", ".h5"}, {"fig2.csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
+    {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window (HDF5)", ".h5"}, {"fig3.csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
+    {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin (HDF5)", ".h5"},
+    {"fig3_bins.csv", PZ_IO_ONE, 1, "Figure 3b data (CSV)"},
     {0}};
 
 const pz_stage_def pz_plot_data_stage = {

@@ -217,6 +217,7 @@ static pz_ynode *io_node(const pz_io_def *d, int with_files)
     if (with_files) pz_ymap_set(m, "files", str_node(files_names[d->files]));
     pz_ymap_set(m, "required", bool_node(!d->optional));
     pz_ymap_set(m, "doc", str_node(d->doc));
+    if (d->ext && *d->ext) pz_ymap_set(m, "ext", str_node(d->ext));
     return m;
 }
 
@@ -351,6 +352,7 @@ static pz_io_def *read_ios(const pz_ynode *seq, const char *src, pz_err *err)
         v[i].files = f < 0 ? PZ_IO_ANY : f;
         v[i].optional = !flag_of(m, "required");
         v[i].doc = scalar_of(m, "doc");
+        v[i].ext = scalar_of(m, "ext");
     }
     return v;
 }
@@ -402,21 +404,22 @@ void pz_stage_desc_free(pz_stage_desc *d)
 
 /* One line per entry, fields separated by spaces, names percent-free by construction (the
  * tables' names are identifiers; choices are words joined by '|'):
- *   pzflow-describe-lines 1 <open_inputs> <stage>
+ *   pzflow-describe-lines 2 <open_inputs> <stage>
  *   param <name> <type> <required> <ranged> <lo> <hi> <choices or ->
  *   input <name> <one|list|any> <required>
- *   output <name> <required>
+ *   output <name> <required> <ext or ->
  * Docs and defaults are left out: the check does not need them. */
 char *pz_stage_desc_format_lines(const pz_stage_def *d)
 {
     pz_sbuf b = {0};
-    pz_sb_printf(&b, "pzflow-describe-lines 1 %d %s\n", d->open_inputs, d->prog ? d->prog : "stage");
+    pz_sb_printf(&b, "pzflow-describe-lines 2 %d %s\n", d->open_inputs, d->prog ? d->prog : "stage");
     for (const pz_param_def *p = d->params; p && p->name; p++)
         pz_sb_printf(&b, "param %s %s %d %d %.17g %.17g %s\n", p->name, pz_ptype_name(p->type), p->required, p->ranged,
                      p->lo, p->hi, p->choices && *p->choices ? p->choices : "-");
     for (const pz_io_def *p = d->inputs; p && p->name; p++)
         pz_sb_printf(&b, "input %s %s %d\n", p->name, files_names[p->files], !p->optional);
-    for (const pz_io_def *p = d->outputs; p && p->name; p++) pz_sb_printf(&b, "output %s %d\n", p->name, !p->optional);
+    for (const pz_io_def *p = d->outputs; p && p->name; p++)
+        pz_sb_printf(&b, "output %s %d %s\n", p->name, !p->optional, p->ext && *p->ext ? p->ext : "-");
     return b.p;
 }
 
@@ -435,7 +438,7 @@ int pz_stage_def_lines_safe(const pz_stage_def *d)
     for (const pz_io_def *p = d->inputs; p && p->name; p++)
         if (!*p->name || has_space(p->name)) return 0;
     for (const pz_io_def *p = d->outputs; p && p->name; p++)
-        if (!*p->name || has_space(p->name)) return 0;
+        if (!*p->name || has_space(p->name) || (p->ext && has_space(p->ext))) return 0;
     return 1;
 }
 
@@ -473,11 +476,12 @@ static int parse_line(pz_stage_desc *d, char *line, pz_param_def *params, size_t
     if (n == 4 && !strcmp(f[0], "input")) {
         int k = word_index(f[2], files_names, 3);
         if (k < 0) return 0;
-        inputs[(*ni)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), k, !atoi(f[3]), NULL};
+        inputs[(*ni)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), k, !atoi(f[3]), NULL, NULL};
         return 1;
     }
-    if (n == 3 && !strcmp(f[0], "output")) {
-        outputs[(*no)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), PZ_IO_ONE, !atoi(f[2]), NULL};
+    if (n == 4 && !strcmp(f[0], "output")) {
+        outputs[(*no)++] = (pz_io_def){keep(d, pz_xstrdup(f[1])), PZ_IO_ONE, !atoi(f[2]), NULL,
+                                       strcmp(f[3], "-") ? keep(d, pz_xstrdup(f[3])) : NULL};
         return 1;
     }
     return 0;
@@ -485,7 +489,7 @@ static int parse_line(pz_stage_desc *d, char *line, pz_param_def *params, size_t
 
 pz_stage_desc *pz_stage_desc_parse_lines(const char *text)
 {
-    static const char magic[] = "pzflow-describe-lines 1 ";
+    static const char magic[] = "pzflow-describe-lines 2 ";
     if (strncmp(text, magic, sizeof magic - 1)) return NULL;
     pz_stage_desc *d = pz_xcalloc(1, sizeof *d);
     pz_param_def *params = pz_xcalloc(count_prefix(text, "param ") + 1, sizeof *params);

@@ -15,7 +15,11 @@
  *                  "required": false, "doc": "..."}, ... ],   ("choices": [...] for strings/paths)
  *     "inputs": [ {"name": "table", "files": "one"|"list"|"any", "required": true, "doc": "..."} ],
  *     "open_inputs": false,         true: more inputs, named by params (evaluate's groups)
- *     "outputs": [ {"name": "train", "required": true, "doc": "..."} ] }
+ *     "outputs": [ {"name": "train", "required": true, "doc": "...", "ext": ".h5"} ] }
+ *
+ * An output's `ext` is the file extension its results link carries (results/<pipeline>/split/
+ * train.h5), so a user's tools know the format; outputs whose name already says it (plot's
+ * "fig1.png") or that have no fixed format declare none.
  *
  * Types: int, float, bool, string, path (a file the stage reads: the engine hashes it into the
  * stage key, see docs/engine.md; `choices` of a path are built-in names that are not files),
@@ -68,6 +72,7 @@ typedef struct pz_io_def {
     int files;           /* PZ_IO_ONE: exactly one file; PZ_IO_LIST: a list; PZ_IO_ANY: either */
     int optional;
     const char *doc;
+    const char *ext;     /* outputs: ".h5", ".fits", ".txt"...; NULL: the name says it, or none */
 } pz_io_def;
 
 struct pz_spec;

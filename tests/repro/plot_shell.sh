@@ -23,7 +23,7 @@ with h5py.File("fig2.h5", "w") as f:
 PY
 cat > spec.json <<JSON
 {"pzflow_spec": 1, "stage": "plot", "threads": 1, "params": {},
- "inputs": {"fig2": "$work/fig2.h5"}, "outputs": {"fig2_svg": "$work/fig2.svg"}}
+ "inputs": {"fig2": "$work/fig2.h5"}, "outputs": {"fig2.svg": "$work/fig2.svg"}}
 JSON
 "$build/bin/pzflow-plot" spec.json > out.txt 2>&1
 rc=$?
