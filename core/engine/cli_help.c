@@ -137,6 +137,21 @@ static const struct {
      "\n"
      "exit status: 0 ok, 2 usage error, 4 no run in the cache produced it, or a cache\n"
      "or filesystem error\n"},
+    {"export",
+     "usage: pzflow export PIPELINE.yaml DIR [options]\n"
+     "\n"
+     "Copies the files the results folder shows to DIR as real, writable files under\n"
+     "the same names, each with its provenance in its header (FITS HISTORY, HDF5\n"
+     "attribute, PNG iTXt, SVG comment) and all in DIR/PROVENANCE.txt. DIR must be\n"
+     "new, empty, or an earlier export; only files an export wrote are replaced.\n"
+     "\n"
+     "options:\n"
+     "  --name NAME        export experiment NAME's folder instead\n"
+     "  --set PATH=VALUE   override a value of the pipeline file (repeatable)\n"
+     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
+     "\n"
+     "exit status: 0 ok, 2 usage or pipeline error, 4 cache or filesystem error (DIR\n"
+     "holds files of yours), 5 not run yet (no complete run to export)\n"},
 };
 
 const char *pz_cli_command_help(const char *cmd)
