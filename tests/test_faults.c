@@ -565,14 +565,12 @@ static void test_enospc_in_a_stage(void)
     free(dir);
 }
 
+/* The cache object a results link points at (links are relative: resolved, not read). */
 static char *object_of(const char *dir, const char *stage_output)
 {
-    char *link = pz_xasprintf("%s/results/p/%s", dir, stage_output), target[4096];
-    ssize_t n = readlink(link, target, sizeof target - 1);
+    char *link = pz_xasprintf("%s/results/p/%s", dir, stage_output), *object = realpath(link, NULL);
     free(link);
-    if (n <= 0) return NULL;
-    target[n] = 0;
-    return pz_xstrdup(target);
+    return object;
 }
 
 static void flip_byte(const char *path, long offset, int keep_mtime)
@@ -604,7 +602,7 @@ static void test_corrupt_and_missing_objects(void)
     CU_ASSERT_EQUAL(pzflow(dir, NULL, NULL, "run p.yaml -j 2"), 0);
 
     /* 1. A byte flipped (mtime changes): status and run see it cheaply; the producer reruns. */
-    char *obj = object_of(dir, "mock-sky/cosmos2020"), *h = hash_of_path(obj);
+    char *obj = object_of(dir, "mock-sky/cosmos2020.fits"), *h = hash_of_path(obj);
     flip_byte(obj, 5000, 0);
     char *msg = pz_xasprintf("object %s of mock-sky/cosmos2020 is corrupt (hash mismatch)", h);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
@@ -619,7 +617,7 @@ static void test_corrupt_and_missing_objects(void)
 
     /* 2. Bit rot that keeps size and mtime: invisible to the stat check, caught by the full
      *    re-hash before a stage reads the object. */
-    obj = object_of(dir, "ingest-cosmos/catalog"), h = hash_of_path(obj);
+    obj = object_of(dir, "ingest-cosmos/catalog.h5"), h = hash_of_path(obj);
     flip_byte(obj, 3000, 1);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 7 up to date"));
@@ -632,7 +630,7 @@ static void test_corrupt_and_missing_objects(void)
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir) && gc_clean(dir));
 
     /* 3. Truncated. */
-    obj = object_of(dir, "cuts/table"), h = hash_of_path(obj);
+    obj = object_of(dir, "cuts/table.h5"), h = hash_of_path(obj);
     chmod(obj, 0644);
     CU_ASSERT_EQUAL(truncate(obj, 100), 0);
     msg = pz_xasprintf("stale  cuts: object %s of cuts/table is corrupt (size changed)", h);
@@ -643,7 +641,7 @@ static void test_corrupt_and_missing_objects(void)
     rerun_and_check(dir, "a truncated object");
 
     /* 4. Deleted by hand: its producer reruns; downstream stays (same bytes). */
-    obj = object_of(dir, "transferz/table");
+    obj = object_of(dir, "transferz/table.h5");
     CU_ASSERT_EQUAL(unlink(obj), 0);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "run transferz: output table is missing from the cache"));

@@ -103,16 +103,16 @@ static long rows_in_range(const char *rel, double lo, double hi, long *total)
 
 static void test_metrics_are_physical(void)
 {
-    pz_table *m = read_result("evaluate/metrics");
+    pz_table *m = read_result("evaluate/metrics.h5");
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     /* evaluate's groups and the prediction stages and test sets they read (pipelines/paper.yaml) */
     static const char *const groups[6][4] = {
-        {"NN-Base", "GalaxiesML", "predict-base-gml", "ingest-galaxiesml/testing"},
-        {"NN-TL", "GalaxiesML", "predict-tl-gml", "ingest-galaxiesml/testing"},
-        {"NN-Combo", "GalaxiesML", "predict-combo-gml", "ingest-galaxiesml/testing"},
-        {"NN-Base", "TransferZ", "predict-base-tz", "split-transferz/test"},
-        {"NN-TL", "TransferZ", "predict-tl-tz", "split-transferz/test"},
-        {"NN-Combo", "TransferZ", "predict-combo-tz", "split-transferz/test"}};
+        {"NN-Base", "GalaxiesML", "predict-base-gml", "ingest-galaxiesml/testing.h5"},
+        {"NN-TL", "GalaxiesML", "predict-tl-gml", "ingest-galaxiesml/testing.h5"},
+        {"NN-Combo", "GalaxiesML", "predict-combo-gml", "ingest-galaxiesml/testing.h5"},
+        {"NN-Base", "TransferZ", "predict-base-tz", "split-transferz/test.h5"},
+        {"NN-TL", "TransferZ", "predict-tl-tz", "split-transferz/test.h5"},
+        {"NN-Combo", "TransferZ", "predict-combo-tz", "split-transferz/test.h5"}};
     int checked = 0;
     for (size_t i = 0; i < m->nrows; i++) {
         if (!str_is(m, "stat", i, "seed") || !(str_is(m, "selection", i, "lsst") || str_is(m, "selection", i, "all")))
@@ -127,7 +127,7 @@ static void test_metrics_are_physical(void)
          * [1, 2], and evaluate labels rows with the model's seed, which names the instance */
         for (int g = 0; g < 6; g++) {
             if (!str_is(m, "model", i, groups[g][0]) || !str_is(m, "test", i, groups[g][1])) continue;
-            char *preds = pz_xasprintf("%s[%lld]/predictions", groups[g][2], (long long)val(m, "seed", i));
+            char *preds = pz_xasprintf("%s/%lld/predictions.h5", groups[g][2], (long long)val(m, "seed", i));
             long total = 0, in = rows_in_range(preds, val(m, "z_lo", i), val(m, "z_hi", i), &total);
             CU_ASSERT_EQUAL(val(m, "n", i) + val(m, "n_nan", i), (double)in);
             pz_table *test = read_result(groups[g][3]);
@@ -227,7 +227,7 @@ static void test_figures_have_their_panels(void)
     }
     /* Figure 4 is the TransferZ flow chart: its stages, the released tables, and nothing of the
      * networks downstream */
-    char *p = pz_xasprintf("%s/results/dag/flow", dir);
+    char *p = pz_xasprintf("%s/results/dag/flow.dot", dir);
     char *flow = pzt_read_file(p, NULL);
     free(p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(flow);
