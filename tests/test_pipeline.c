@@ -658,7 +658,7 @@ static void test_flow_chart(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"ingest\" -> \"build\" [label=\"table\"];"));
     CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"released:build/train\" [label=\"released\\nbuild/train\", shape=folder"));
     CU_ASSERT_PTR_NOT_NULL(strstr(dot, "\"build\" -> \"released:build/test\";"));
-    CU_ASSERT_PTR_NULL(strstr(dot, "fit"));
+    CU_ASSERT_PTR_NULL(strstr(dot, "\"fit")); /* no node; paths may hold "fit" (a checkout in wt-fits) */
     free(dot);
     /* a foreach target is drawn once */
     dot = pz_pipeline_flow_dot(p, "fit", "t", &err);

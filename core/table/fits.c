@@ -8,11 +8,12 @@
  *
  * Column layout (byte offset of each field) is computed from the TFORMn keywords and checked
  * against NAXIS1, so a header we misunderstand fails loudly instead of reading wrong bytes. */
-#include "table/table.h"
+#include "table/backends.h"
 #include "util/crashnote.h"
 
 #include <errno.h>
 #include <fitsio.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ typedef struct {
     pz_column *col;
 } field;
 
-static int fits_fail(pz_err *err, const char *path, int status, const char *what)
+int pz_fits_fail(pz_err *err, const char *path, int status, const char *what)
 {
     char text[FLEN_STATUS];
     fits_get_errstatus(status, text);
@@ -263,7 +264,7 @@ static int read_header(header *h, pz_err *err)
     int status = 0;
     if (fits_get_num_rowsll(h->fp, &h->nrows, &status) || fits_get_num_cols(h->fp, &h->ncols, &status) ||
         fits_read_key(h->fp, TLONG, "NAXIS1", &h->rowlen, NULL, &status))
-        return fits_fail(err, h->path, status, "reading the table header");
+        return pz_fits_fail(err, h->path, status, "reading the table header");
     h->ttype = pz_xcalloc(h->ncols + 1, sizeof *h->ttype);
     h->tform = pz_xcalloc(h->ncols + 1, sizeof *h->tform);
     h->offset = pz_xcalloc(h->ncols + 1, sizeof *h->offset);
@@ -286,7 +287,7 @@ static int read_header(header *h, pz_err *err)
     }
     free(names);
     free(forms);
-    if (status) return fits_fail(err, h->path, status, "reading the table header");
+    if (status) return pz_fits_fail(err, h->path, status, "reading the table header");
     size_t pos = 0;
     for (int j = 0; j < h->ncols; j++) {
         long width;
@@ -302,7 +303,7 @@ static int read_header(header *h, pz_err *err)
     LONGLONG headstart, datastart, dataend;
     struct stat st;
     if (fits_get_hduaddrll(h->fp, &headstart, &datastart, &dataend, &status))
-        return fits_fail(err, h->path, status, "locating the table data");
+        return pz_fits_fail(err, h->path, status, "locating the table data");
     long long need = datastart + (long long)h->rowlen * h->nrows;
     if (stat(h->path, &st) == 0 && st.st_size < need)
         return pz_errf(err, "%s: truncated: the table needs %lld bytes, the file has %lld", h->path, need,
@@ -329,22 +330,27 @@ static int check_unique_names(const header *h, pz_err *err)
     return 0;
 }
 
-/* Match requested names to columns, listing every missing or ambiguous one in one error. */
+/* Match requested names to columns, listing every missing or ambiguous one in one error, each
+ * with the file's nearest name. */
 static int match_fields(const header *h, const char *const *columns, size_t n, field *fields, pz_err *err)
 {
     char missing[PZ_ERR_MAX / 2] = "";
     size_t len = 0, nbad = 0;
+    const char **names = pz_xcalloc((size_t)h->ncols + 1, sizeof *names);
+    for (int j = 0; j < h->ncols; j++) names[j] = h->ttype[j] ? h->ttype[j] : "";
     for (size_t k = 0; k < n; k++) {
         int c = find_column(h->ttype, h->ncols, columns[k]);
         fields[k].want = columns[k];
         fields[k].colnum = c;
         if (c > 0) continue;
         nbad++;
-        if (c == -2) return same_name(h, columns[k], err);
-        if (len < sizeof missing - 1)
-            len += snprintf(missing + len, sizeof missing - len, "%s%s%s", len ? ", " : "", columns[k],
-                            c < 0 ? " (ambiguous: several columns differ only in case)" : "");
+        if (c == -2) {
+            free(names);
+            return same_name(h, columns[k], err);
+        }
+        pz_describe_missing(missing, sizeof missing, &len, columns[k], names, (size_t)h->ncols, c < 0);
     }
+    free(names);
     if (nbad)
         return pz_errf(err, "%s: missing %zu column%s: %s", h->path, nbad, nbad > 1 ? "s" : "", missing);
     return 0;
@@ -370,6 +376,8 @@ static int setup_fields(const header *h, field *fields, size_t n, pz_table *t, p
         if (plan_field(f, h->repeat[j], h->ttype[j], h->path, &type, &width, err) < 0) return -1;
         /* the table uses the file's spelling of the name */
         f->col = pz_table_add(t, h->ttype[j], type, width);
+        if (f->has_tnull && (f->kind == DEC_U8 || f->kind == DEC_I16 || f->kind == DEC_I32 || f->kind == DEC_I64))
+            f->col->has_null_value = 1, f->col->null_value = f->tnull;
         char *unit = key_string(h->fp, "TUNIT", j + 1);
         if (unit && unit[0]) f->col->unit = unit;
         else free(unit);
@@ -396,7 +404,7 @@ static int read_rows(const header *h, field *fields, size_t n, size_t start, siz
         if (fits_read_tblbytes(h->fp, (LONGLONG)(start + first) + 1, 1, (LONGLONG)(m * rowlen), buf, &status)) {
             char what[64];
             snprintf(what, sizeof what, "reading rows %zu..%zu", start + first + 1, start + first + m);
-            rc = fits_fail(err, h->path, status, what);
+            rc = pz_fits_fail(err, h->path, status, what);
             break;
         }
         for (size_t k = 0; k < n; k++) decode_chunk(&fields[k], buf, rowlen, first, m, count);
@@ -503,9 +511,47 @@ static long long data_bytes(const hdu_size *z)
     return bytes_per * z->gcount * (z->pcount + z->axes);
 }
 
+/* What a header walk saw of each HDU, for choosing one by name and listing them in errors. */
+typedef struct {
+    char xtension[FLEN_VALUE]; /* "" for the primary HDU */
+    char extname[FLEN_VALUE];
+    long long naxis, naxis2;
+} hdu_entry;
+
+typedef struct {
+    hdu_entry *e;
+    int n;
+} hdu_list;
+
+/* The string value of a card, quotes removed ('' is a quote), trailing blanks dropped. */
+static void card_string(const char *card, char *out)
+{
+    int i = 10, k = 0;
+    while (i < FITS_CARD && card[i] == ' ') i++;
+    if (i < FITS_CARD && card[i] == '\'') {
+        for (i++; i < FITS_CARD && k < FLEN_VALUE - 1; i++) {
+            if (card[i] == '\'' && (i + 1 >= FITS_CARD || card[i + 1] != '\'')) break;
+            if (card[i] == '\'') i++;
+            out[k++] = card[i];
+        }
+    }
+    while (k > 0 && out[k - 1] == ' ') k--;
+    out[k] = 0;
+}
+
+static void note_hdu_card(hdu_list *list, const char *card, long long v)
+{
+    hdu_entry *e = &list->e[list->n - 1];
+    if (!memcmp(card, "XTENSION= ", 10)) card_string(card, e->xtension);
+    else if (!memcmp(card, "EXTNAME = ", 10)) card_string(card, e->extname);
+    else if (!memcmp(card, "NAXIS2  ", 8)) e->naxis2 = v;
+    else if (!memcmp(card, "NAXIS   ", 8)) e->naxis = v;
+}
+
 /* 0 when every header up to HDU `hdu` has well-formed structural keywords (or the file ends
- * first, which cfitsio reports better); -1 with an error naming the HDU and keyword. */
-static int check_headers(const char *path, int hdu, pz_err *err)
+ * first, which cfitsio reports better); -1 with an error naming the HDU and keyword. With a
+ * `list`, each HDU walked is recorded there. */
+static int check_headers(const char *path, int hdu, hdu_list *list, pz_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
@@ -514,12 +560,18 @@ static int check_headers(const char *path, int hdu, pz_err *err)
     for (int h = 0; h <= hdu && rc == 0; h++) {
         hdu_size z = {.bitpix = 8, .gcount = 1, .axes = 1};
         int end = 0, ncards = 0;
+        if (list) {
+            list->e = pz_xrealloc(list->e, (size_t)(h + 1) * sizeof *list->e);
+            memset(&list->e[h], 0, sizeof list->e[h]);
+            list->n = h + 1;
+        }
         while (!end && rc == 0) {
             size_t got = fread(block, 1, FITS_BLOCK, f);
             if (got != FITS_BLOCK) {
                 /* No HDU h at all, or a primary header cut short: cfitsio's messages say it. */
                 if (h > 0 && (ncards > 0 || got > 0))
                     rc = pz_errf(err, "%s: truncated: the file ends inside the header of HDU %d", path, h);
+                if (list) list->n = h; /* HDU h is not there */
                 goto done;
             }
             for (int c = 0; c < FITS_BLOCK / FITS_CARD && !end && rc == 0; c++) {
@@ -538,6 +590,7 @@ static int check_headers(const char *path, int hdu, pz_err *err)
                     rc = pz_errf(err, "%s: HDU %d: header keyword %.8s does not hold a quoted string (corrupt file?)",
                                  path, h, card);
                 else if (structural_keyword(card)) note_card(&z, card, v);
+                if (list && rc == 0) note_hdu_card(list, card, v);
             }
         }
         long long size = rc == 0 ? data_bytes(&z) : 0, at = ftello(f);
@@ -559,62 +612,265 @@ static int open_table(const char *path, int hdu, fitsfile **fp, pz_err *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) return pz_errf(err, "%s: %s", path, strerror(errno));
-    if (check_headers(path, hdu, err) < 0) return -1;
+    if (check_headers(path, hdu, NULL, err) < 0) return -1;
     int status = 0, type = 0;
     /* diskfile: the name is a plain path, no cfitsio extended syntax ("file.fits[1]") */
     if (fits_open_diskfile(fp, path, READONLY, &status)) {
         *fp = NULL;
-        return fits_fail(err, path, status, "not a FITS file or truncated");
+        return pz_fits_fail(err, path, status, "not a FITS file or truncated");
     }
     if (fits_movabs_hdu(*fp, hdu + 1, &type, &status))
-        return fits_fail(err, path, status, hdu == 1 ? "no table extension (HDU 1)" : "no such HDU");
+        return pz_fits_fail(err, path, status, hdu == 1 ? "no table extension (HDU 1)" : "no such HDU");
     if (type != BINARY_TBL) return pz_errf(err, "%s: HDU %d is not a binary table", path, hdu);
     return 0;
 }
 
-int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
-                       pz_err *err)
+/* --- choosing an HDU ----------------------------------------------------------------------- */
+
+static int is_table_hdu(const hdu_entry *e)
 {
-    return pz_table_read_fits_rows(path, hdu, columns, ncolumns, 0, (size_t)-1, out, err);
+    return !strcmp(e->xtension, "BINTABLE") || !strcmp(e->xtension, "TABLE");
 }
 
-int pz_table_read_fits_rows(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
-                            size_t count, pz_table **out, pz_err *err)
+/* "HDU 1 BINTABLE 'PHOT' 100 rows, HDU 2 IMAGE": what a user can choose from. */
+static void describe_hdus(const hdu_list *l, char *buf, size_t size)
 {
-    header h = {0};
-    h.path = path;
-    pz_crash_note_reading(path, "cfitsio");
-    int status = 0, rc = open_table(path, hdu, &h.fp, err);
-    if (rc == 0) rc = read_header(&h, err);
-    const char **all = NULL;
-    if (rc == 0 && !columns) { /* NULL = every column */
-        all = pz_xcalloc(h.ncols + 1, sizeof *all);
-        for (int j = 0; j < h.ncols; j++) all[j] = h.ttype[j] ? h.ttype[j] : "";
-        columns = all, ncolumns = (size_t)h.ncols;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < l->n && len < size - 1; i++) {
+        const hdu_entry *e = &l->e[i];
+        len += (size_t)snprintf(buf + len, size - len, "%sHDU %d %s", i ? ", " : "", i,
+                                i == 0 ? "primary" : e->xtension[0] ? e->xtension : "?");
+        if (len < size - 1 && e->extname[0]) len += (size_t)snprintf(buf + len, size - len, " '%s'", e->extname);
+        if (len < size - 1 && is_table_hdu(e))
+            len += (size_t)snprintf(buf + len, size - len, " %lld rows", e->naxis >= 2 ? e->naxis2 : 0);
     }
-    field *fields = pz_xcalloc(ncolumns + 1, sizeof *fields);
-    pz_table *t = NULL;
-    if (rc == 0) rc = match_fields(&h, columns, ncolumns, fields, err);
-    size_t nrows = rc == 0 ? (size_t)h.nrows : 0;
+    if (len >= size - 1 && size > 4) memcpy(buf + size - 4, "...", 4);
+}
+
+static int hdu_error(const char *path, const hdu_list *l, pz_err *err, const char *fmt, const char *what)
+{
+    char have[PZ_ERR_MAX / 2], msg[PZ_ERR_MAX / 4];
+    describe_hdus(l, have, sizeof have);
+    snprintf(msg, sizeof msg, fmt, what);
+    return pz_errf(err, "%s: %s; the file has %s", path, msg, have);
+}
+
+/* The HDU number `loc` names: digits are a number, anything else an EXTNAME (any case);
+ * NULL is the first table. */
+static int resolve_hdu(const char *path, const char *loc, int *hdu, pz_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return pz_errf(err, "%s: %s", path, strerror(errno));
+    hdu_list l = {0};
+    if (check_headers(path, INT_MAX, &l, err) < 0) {
+        free(l.e);
+        return -1;
+    }
+    int rc = 0, found = -1;
+    char *end = NULL;
+    long num = loc ? strtol(loc, &end, 10) : 0;
+    if (!loc) {
+        for (int i = 1; i < l.n && found < 0; i++)
+            if (is_table_hdu(&l.e[i])) found = i;
+        if (found < 0) rc = hdu_error(path, &l, err, "no table HDU%s", "");
+    } else if (end != loc && !*end) {
+        if (num < 1 || num >= l.n)
+            rc = hdu_error(path, &l, err, num == 0 ? "HDU 0 is the primary HDU, not a table%s" : "no HDU %s", loc);
+        else if (!is_table_hdu(&l.e[num])) rc = hdu_error(path, &l, err, "HDU %s is not a table", loc);
+        else found = (int)num;
+    } else {
+        for (int i = 1; i < l.n && rc == 0; i++) {
+            if (strcasecmp(l.e[i].extname, loc) != 0) continue;
+            if (found >= 0) rc = hdu_error(path, &l, err, "several HDUs are named '%s' (choose one by number)", loc);
+            found = i;
+        }
+        if (rc == 0 && found < 0) rc = hdu_error(path, &l, err, "no HDU named '%s'", loc);
+        else if (rc == 0 && !is_table_hdu(&l.e[found])) rc = hdu_error(path, &l, err, "HDU '%s' is not a table", loc);
+    }
+    free(l.e);
+    if (rc == 0) *hdu = found;
+    return rc;
+}
+
+/* --- attributes and descriptions ------------------------------------------------------------ */
+
+/* Keywords the table's structure or its columns own; everything else is an attribute. */
+static int structure_keyword(const char *name)
+{
+    static const char *const fixed[] = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "TFIELDS",
+                                        "EXTEND", "COMMENT", "HISTORY", "CONTINUE", "LONGSTRN", "", "END", NULL};
+    for (int i = 0; fixed[i]; i++)
+        if (!strcmp(name, fixed[i])) return 1;
+    if (!strncmp(name, "NAXIS", 5)) return 1;
+    /* column keywords: T + letters + column number (TTYPE3, TCOMM12, TNULL1, TLMIN2) */
+    size_t i = 1;
+    if (name[0] != 'T') return 0;
+    while (name[i] >= 'A' && name[i] <= 'Z') i++;
+    if (i == 1 || !name[i]) return 0;
+    while (name[i] >= '0' && name[i] <= '9') i++;
+    return !name[i];
+}
+
+/* The header's own keywords become table attributes; string values in full (long-string
+ * CONTINUE cards joined). */
+static int read_attrs(fitsfile *fp, const char *path, pz_table *t, pz_err *err)
+{
+    int nkeys = 0, status = 0;
+    if (fits_get_hdrspace(fp, &nkeys, NULL, &status)) return pz_fits_fail(err, path, status, "reading the header");
+    for (int i = 1; i <= nkeys; i++) {
+        char name[FLEN_KEYWORD + 80], value[FLEN_VALUE], comment[FLEN_COMMENT];
+        if (fits_read_keyn(fp, i, name, value, comment, &status))
+            return pz_fits_fail(err, path, status, "reading the header");
+        if (structure_keyword(name) || !value[0]) continue;
+        if (value[0] == '\'') {
+            char *full = NULL;
+            if (fits_read_key_longstr(fp, name, &full, NULL, &status))
+                return pz_fits_fail(err, path, status, "reading a long string keyword");
+            pz_table_set_attr(t, name, full);
+            fits_free_memory(full, &status);
+        } else {
+            pz_table_set_attr(t, name, value);
+        }
+    }
+    return 0;
+}
+
+/* --- the open table ------------------------------------------------------------------------- */
+
+struct pz_fits_reader {
+    header h;
+    field *fields;
+    size_t n;
+    pz_table *proto; /* the columns (types, units, descriptions) and attributes, no rows */
+};
+
+void pz_fits_reader_close(pz_fits_reader *r)
+{
+    if (!r) return;
+    int status = 0;
+    if (r->h.fp) fits_close_file(r->h.fp, &status);
+    fits_clear_errmsg();
+    header_free(&r->h);
+    free(r->fields);
+    pz_table_free(r->proto);
+    free((char *)r->h.path);
+    free(r);
+}
+
+/* TCOMMn, in full when it runs over CONTINUE cards. */
+static void read_descriptions(pz_fits_reader *r)
+{
+    for (size_t k = 0; k < r->n; k++) {
+        char key[FLEN_KEYWORD], *desc = NULL;
+        int status = 0;
+        snprintf(key, sizeof key, "TCOMM%d", r->fields[k].colnum);
+        if (fits_read_key_longstr(r->h.fp, key, &desc, NULL, &status) == 0 && desc[0])
+            r->fields[k].col->desc = pz_xstrdup(desc);
+        if (desc) fits_free_memory(desc, &status);
+        fits_clear_errmsg();
+    }
+}
+
+static pz_fits_reader *open_reader(const char *path, int hdu, const char *const *columns, size_t ncolumns,
+                                   pz_err *err)
+{
+    pz_fits_reader *r = pz_xcalloc(1, sizeof *r);
+    r->h.path = pz_xstrdup(path);
+    pz_crash_note_reading(path, "cfitsio");
+    int rc = open_table(path, hdu, &r->h.fp, err);
+    if (rc == 0) rc = read_header(&r->h, err);
+    if (rc == 0 && !columns) { /* NULL = every column */
+        columns = (const char *const *)r->h.ttype, ncolumns = (size_t)r->h.ncols;
+        for (int j = 0; j < r->h.ncols && rc == 0; j++)
+            if (!r->h.ttype[j]) rc = pz_errf(err, "%s: HDU %d: column %d has no name (TTYPE%d)", path, hdu, j + 1, j + 1);
+    }
+    r->n = ncolumns;
+    r->fields = pz_xcalloc(ncolumns + 1, sizeof *r->fields);
+    r->proto = pz_table_new(0);
+    if (rc == 0) rc = match_fields(&r->h, columns, ncolumns, r->fields, err);
+    if (rc == 0) rc = setup_fields(&r->h, r->fields, ncolumns, r->proto, err);
+    if (rc == 0) read_descriptions(r);
+    if (rc == 0) rc = read_attrs(r->h.fp, path, r->proto, err);
+    pz_crash_note_done();
+    if (rc < 0) {
+        pz_fits_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+pz_fits_reader *pz_fits_reader_open(const char *path, const char *loc, const char *const *columns, size_t ncolumns,
+                                    pz_err *err)
+{
+    int hdu;
+    if (resolve_hdu(path, loc, &hdu, err) < 0) return NULL;
+    return open_reader(path, hdu, columns, ncolumns, err);
+}
+
+long pz_fits_reader_nrows(const pz_fits_reader *r) { return (long)r->h.nrows; }
+
+int pz_fits_reader_read(pz_fits_reader *r, size_t start, size_t count, pz_table **out, pz_err *err)
+{
+    size_t nrows = (size_t)r->h.nrows;
     if (start > nrows) start = nrows;
     if (count > nrows - start) count = nrows - start;
-    if (rc == 0) {
-        t = pz_table_new(count);
-        rc = setup_fields(&h, fields, ncolumns, t, err);
+    pz_table *t = pz_table_take(r->proto, NULL, 0);
+    t->nrows = count;
+    for (size_t j = 0; j < t->ncols; j++) { /* take gave 0-row columns: size them */
+        pz_column *c = &t->cols[j];
+        free(c->data);
+        free(c->null);
+        c->null = NULL;
+        c->data = pz_xcalloc(count ? count : 1, c->width);
     }
-    if (rc == 0) rc = read_rows(&h, fields, ncolumns, start, count, err);
-    if (h.fp) fits_close_file(h.fp, &status);
-    fits_clear_errmsg();
+    for (size_t k = 0; k < r->n; k++) r->fields[k].col = pz_table_col(t, r->proto->cols[k].name);
+    pz_crash_note_reading(r->h.path, "cfitsio");
+    int rc = read_rows(&r->h, r->fields, r->n, start, count, err);
     pz_crash_note_done();
-    header_free(&h);
-    free(fields);
-    free(all);
     if (rc < 0) {
         pz_table_free(t);
         return -1;
     }
     *out = t;
     return 0;
+}
+
+static int read_once(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
+                     size_t count, pz_table **out, pz_err *err)
+{
+    pz_fits_reader *r = open_reader(path, hdu, columns, ncolumns, err);
+    if (!r) return -1;
+    int rc = pz_fits_reader_read(r, start, count, out, err);
+    pz_fits_reader_close(r);
+    return rc;
+}
+
+int pz_fits_read_at(const char *path, const char *loc, const char *const *columns, size_t ncolumns, size_t start,
+                    size_t count, pz_table **out, pz_err *err)
+{
+    int hdu;
+    if (resolve_hdu(path, loc, &hdu, err) < 0) return -1;
+    return read_once(path, hdu, columns, ncolumns, start, count, out, err);
+}
+
+int pz_table_read_fits(const char *path, int hdu, const char *const *columns, size_t ncolumns, pz_table **out,
+                       pz_err *err)
+{
+    return read_once(path, hdu, columns, ncolumns, 0, (size_t)-1, out, err);
+}
+
+int pz_table_read_fits_rows(const char *path, int hdu, const char *const *columns, size_t ncolumns, size_t start,
+                            size_t count, pz_table **out, pz_err *err)
+{
+    return read_once(path, hdu, columns, ncolumns, start, count, out, err);
+}
+
+int pz_fits_info_at(const char *path, const char *loc, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err)
+{
+    int hdu;
+    if (resolve_hdu(path, loc, &hdu, err) < 0) return -1;
+    return pz_table_info_fits(path, hdu, cols, ncols, nrows, err);
 }
 
 int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err)

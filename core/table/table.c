@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 size_t pz_coltype_size(pz_coltype t)
 {
@@ -140,7 +141,14 @@ const char *pz_table_attr(const pz_table *t, const char *key)
 {
     for (size_t i = 0; i < t->nattrs; i++)
         if (strcmp(t->attr_keys[i], key) == 0) return t->attr_vals[i];
-    return NULL;
+    /* FITS keywords are upper case: "seed" written to FITS comes back as "SEED". */
+    const char *found = NULL;
+    for (size_t i = 0; i < t->nattrs; i++) {
+        if (strcasecmp(t->attr_keys[i], key) != 0) continue;
+        if (found) return NULL; /* two spellings: no silent choice */
+        found = t->attr_vals[i];
+    }
+    return found;
 }
 
 static int is_integer_type(pz_coltype t)
@@ -231,6 +239,16 @@ int pz_table_matrix_f32(const pz_table *t, const char *const *cols, size_t ncols
     return 0;
 }
 
+void pz_column_copy_meta(pz_column *dst, const pz_column *src)
+{
+    free(dst->unit);
+    free(dst->desc);
+    dst->unit = src->unit ? pz_xstrdup(src->unit) : NULL;
+    dst->desc = src->desc ? pz_xstrdup(src->desc) : NULL;
+    dst->has_null_value = src->has_null_value;
+    dst->null_value = src->null_value;
+}
+
 static void copy_attrs(pz_table *dst, const pz_table *src)
 {
     for (size_t i = 0; i < src->nattrs; i++) pz_table_set_attr(dst, src->attr_keys[i], src->attr_vals[i]);
@@ -242,8 +260,7 @@ pz_table *pz_table_take(const pz_table *t, const size_t *rows, size_t n)
     for (size_t j = 0; j < t->ncols; j++) {
         const pz_column *c = &t->cols[j];
         pz_column *d = pz_table_add(o, c->name, c->type, c->width);
-        if (c->unit) d->unit = pz_xstrdup(c->unit);
-        if (c->desc) d->desc = pz_xstrdup(c->desc);
+        pz_column_copy_meta(d, c);
         for (size_t i = 0; i < n; i++)
             memcpy((char *)d->data + i * d->width, (const char *)c->data + rows[i] * c->width, c->width);
         if (c->null) {
@@ -314,8 +331,7 @@ pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err)
             if (c->width > width) width = c->width; /* strings widen, never truncate */
         }
         pz_column *d = pz_table_add(o, f->name, f->type, width);
-        if (f->unit) d->unit = pz_xstrdup(f->unit);
-        if (f->desc) d->desc = pz_xstrdup(f->desc);
+        pz_column_copy_meta(d, f);
         size_t at = 0;
         for (size_t k = 0; k < n; k++) {
             append_column(d, at, total, pz_table_col(ts[k], f->name), ts[k]->nrows);
@@ -330,8 +346,7 @@ pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column 
                                size_t n)
 {
     pz_column *d = pz_table_add(dst, name, src->type, src->width);
-    if (src->unit) d->unit = pz_xstrdup(src->unit);
-    if (src->desc) d->desc = pz_xstrdup(src->desc);
+    pz_column_copy_meta(d, src);
     for (size_t i = 0; i < n; i++)
         memcpy((char *)d->data + i * d->width, (const char *)src->data + rows[i] * src->width, src->width);
     if (src->null) {

@@ -24,6 +24,8 @@ typedef struct pz_column {
     uint8_t *null;       /* optional missing mask for integer columns, NULL if none */
     char *unit;          /* may be NULL */
     char *desc;          /* description (astropy `description`, FITS TCOMMn); may be NULL */
+    int has_null_value;  /* integer columns: missing rows are stored in files as `null_value` */
+    int64_t null_value;  /* (FITS TNULLn, read from and written to it); else writers use the type's minimum */
 } pz_column;
 
 typedef struct pz_table {
@@ -53,6 +55,7 @@ pz_column *pz_table_col(const pz_table *t, const char *name);
 /* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
 pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err);
 void pz_table_set_attr(pz_table *t, const char *key, const char *value);
+/* The attribute `key`: exact, else the unique one differing in case (FITS keywords are upper case). */
 const char *pz_table_attr(const pz_table *t, const char *key);
 
 /* Numeric access with conversion; a null integer or non-numeric column gives NaN. */
@@ -69,6 +72,8 @@ pz_table *pz_table_take(const pz_table *t, const size_t *rows, size_t n);
  * keeping type, unit and nulls: how the cross-match and the catalogue stages assemble tables. */
 pz_column *pz_column_copy_rows(pz_table *dst, const char *name, const pz_column *src, const size_t *rows,
                                size_t n);
+/* Unit, description and null value of src onto dst (which keeps its name, type and data). */
+void pz_column_copy_meta(pz_column *dst, const pz_column *src);
 /* Row-wise concatenation of tables with the same column names (types converted to the first's). */
 pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err);
 
