@@ -68,6 +68,20 @@ static void test_quick_runs_with_the_schema_as_an_input(void)
     free(out), free(text), free(src);
 }
 
+/* Issue 12's bar: astropy Table.read and stilts tpipe open every table the run wrote, with no
+ * arguments (tests/py/open_all_outputs.py). HDF5 joins the formats checked when the HDF5
+ * writer writes astropy's layout (helper h5); Debian's STILTS has no HDF5 or ECSV reader. */
+static void test_every_table_output_opens_in_astropy_and_stilts(void)
+{
+    char *out = NULL;
+    int rc = pzt_run(dir, &out, "%s '%s/tests/py/open_all_outputs.py' --formats fits,csv,ecsv results*", pzt_python(),
+                     pzt_source_dir());
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_TRUE(pzt_has(out, " 0 failures"));
+    CU_ASSERT_TRUE(pzt_has(out, "ok   stilts  fits "));
+    free(out);
+}
+
 static void test_provenance_prints_the_whole_chain_of_a_result(void)
 {
     char *link = sh("find results*/ -path '*evaluate/table.md' | head -1");
@@ -166,6 +180,7 @@ int main(void)
 {
     pzt_suite("incremental", (pzt_case[]){
                                  {"quick.yaml from scratch, schema as an input", test_quick_runs_with_the_schema_as_an_input},
+                                 {"every table output opens in astropy and STILTS", test_every_table_output_opens_in_astropy_and_stilts},
                                  {"provenance of a result", test_provenance_prints_the_whole_chain_of_a_result},
                                  {"provenance of unknown objects", test_provenance_of_unknown_objects_says_so},
                                  {"schema comment", test_a_schema_comment_reruns_only_the_stage_that_reads_it},

@@ -1,9 +1,7 @@
 /* COSMOS2020 CLASSIC writer: HSC aperture photometry from the UltraDeep depths, LePhare-like
- * photo-z, flags; rows packed big-endian and written in chunks. */
+ * photo-z, flags; rows filled into chunks of columns and written by core/table's FITS writer. */
 #include "mock/mock_cosmos_fits.h"
 
-#include <endian.h>
-#include <fitsio.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +9,7 @@
 #include <string.h>
 
 #include "mock/mock_lephare.h"
+#include "table/table.h"
 #include "util/progress.h"
 
 const char *const pz_cosmos_minimal[] = {
@@ -53,52 +52,43 @@ typedef struct {
 typedef struct {
     int ncols;
     int *def;           /* index into pz_cosmos_columns */
-    size_t rowlen;
-    unsigned char *template_row;
-    col_offsets off;
+    col_offsets off;    /* column numbers (in the layout) of the fields the mock fills; -1 = absent */
 } row_layout;
 
-static void put_f32(unsigned char *row, int off, double v)
+/* One row of a chunk being filled. */
+typedef struct {
+    pz_table *t;
+    size_t i;
+} out_row;
+
+static void put_f32(out_row *row, int col, double v)
 {
-    if (off < 0) return;
-    float f = (float)v;
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    u = htobe32(u);
-    memcpy(row + off, &u, 4);
+    if (col >= 0) ((float *)row->t->cols[col].data)[row->i] = (float)v;
 }
 
-static void put_f64(unsigned char *row, int off, double v)
+static void put_f64(out_row *row, int col, double v)
 {
-    if (off < 0) return;
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    u = htobe64(u);
-    memcpy(row + off, &u, 8);
+    if (col >= 0) ((double *)row->t->cols[col].data)[row->i] = v;
 }
 
-static void put_i16(unsigned char *row, int off, int v)
+static void put_i16(out_row *row, int col, int v)
 {
-    if (off < 0) return;
-    uint16_t u = htobe16((uint16_t)(int16_t)v);
-    memcpy(row + off, &u, 2);
+    if (col >= 0) ((int16_t *)row->t->cols[col].data)[row->i] = (int16_t)v;
 }
 
-static void put_i64(unsigned char *row, int off, long v)
+static void put_i64(out_row *row, int col, long v)
 {
-    if (off < 0) return;
-    uint64_t u = htobe64((uint64_t)(int64_t)v);
-    memcpy(row + off, &u, 8);
+    if (col >= 0) ((int64_t *)row->t->cols[col].data)[row->i] = (int64_t)v;
 }
 
-static int find_offset(const row_layout *L, const size_t *offs, const char *name)
+static int find_offset(const row_layout *L, const char *name)
 {
     for (int c = 0; c < L->ncols; c++)
-        if (!strcmp(pz_cosmos_columns[L->def[c]].ttype, name)) return (int)offs[c];
+        if (!strcmp(pz_cosmos_columns[L->def[c]].ttype, name)) return c;
     return -1;
 }
 
-static void fill_offsets(row_layout *L, const size_t *offs)
+static void fill_offsets(row_layout *L)
 {
     col_offsets *o = &L->off;
     static const char *ap[NAP] = {"APER2", "APER3", "AUTO"};
@@ -106,20 +96,20 @@ static void fill_offsets(row_layout *L, const size_t *offs)
     for (int b = 0; b < PZ_NBANDS; b++) {
         for (int a = 0; a < NAP; a++) {
             snprintf(name, sizeof name, "HSC_%s_FLUX_%s", pz_band_names[b], ap[a]);
-            o->flux[b][a] = find_offset(L, offs, name);
+            o->flux[b][a] = find_offset(L, name);
             snprintf(name, sizeof name, "HSC_%s_FLUXERR_%s", pz_band_names[b], ap[a]);
-            o->fluxerr[b][a] = find_offset(L, offs, name);
+            o->fluxerr[b][a] = find_offset(L, name);
             snprintf(name, sizeof name, "HSC_%s_MAG_%s", pz_band_names[b], ap[a]);
-            o->mag[b][a] = find_offset(L, offs, name);
+            o->mag[b][a] = find_offset(L, name);
             snprintf(name, sizeof name, "HSC_%s_MAGERR_%s", pz_band_names[b], ap[a]);
-            o->magerr[b][a] = find_offset(L, offs, name);
+            o->magerr[b][a] = find_offset(L, name);
         }
         snprintf(name, sizeof name, "HSC_%s_FLAGS", pz_band_names[b]);
-        o->flags[b] = find_offset(L, offs, name);
+        o->flags[b] = find_offset(L, name);
         snprintf(name, sizeof name, "HSC_%s_IMAFLAGS_ISO", pz_band_names[b]);
-        o->imaflags[b] = find_offset(L, offs, name);
+        o->imaflags[b] = find_offset(L, name);
     }
-#define OFF(field, nm) o->field = find_offset(L, offs, nm)
+#define OFF(field, nm) o->field = find_offset(L, nm)
     OFF(id, "ID"); OFF(ra, "ALPHA_J2000"); OFF(dec, "DELTA_J2000"); OFF(x, "X_IMAGE"); OFF(y, "Y_IMAGE");
     OFF(errx2, "ERRX2_IMAGE"); OFF(erry2, "ERRY2_IMAGE"); OFF(flux_radius, "FLUX_RADIUS");
     OFF(kron_radius, "KRON_RADIUS"); OFF(flag_hsc, "FLAG_HSC"); OFF(flag_supcam, "FLAG_SUPCAM");
@@ -132,20 +122,43 @@ static void fill_offsets(row_layout *L, const size_t *offs)
 #undef OFF
 }
 
-/* Template row: NaN floats, TNULL integers, zero flags, blank strings. */
-static void fill_template(row_layout *L, const size_t *offs)
+static pz_coltype column_type(const char *tform)
 {
-    L->template_row = pz_xcalloc(1, L->rowlen);
+    switch (tform[strlen(tform) - 1]) {
+    case 'E': return PZ_F32;
+    case 'D': return PZ_F64;
+    case 'I': return PZ_I16;
+    case 'K': return PZ_I64;
+    default: return PZ_STR;
+    }
+}
+
+/* The columns as the real header declares them, no rows: the writer's prototype. */
+static pz_table *layout_table(const row_layout *L, const char *prov)
+{
+    pz_table *t = pz_table_new(0);
     for (int c = 0; c < L->ncols; c++) {
         const pz_cosmos_coldef *d = &pz_cosmos_columns[L->def[c]];
-        int off = (int)offs[c];
-        switch (d->tform[strlen(d->tform) - 1]) {
-        case 'E': put_f32(L->template_row, off, NAN); break;
-        case 'D': put_f64(L->template_row, off, NAN); break;
-        case 'I': put_i16(L->template_row, off, d->tnull ? (int)d->tnull : 0); break;
-        case 'K': put_i64(L->template_row, off, d->tnull ? d->tnull : 0); break;
-        case 'A': memset(L->template_row + off, ' ', tform_width(d->tform)); break;
-        }
+        pz_column *col = pz_table_add(t, d->ttype, column_type(d->tform), tform_width(d->tform));
+        if (d->tunit[0]) col->unit = pz_xstrdup(d->tunit);
+        if (d->tcomm[0]) col->desc = pz_xstrdup(d->tcomm);
+        if (d->tnull) col->has_null_value = 1, col->null_value = d->tnull;
+    }
+    pz_table_set_attr(t, "EXTNAME", "PHASE3CATALOG");
+    if (prov) pz_table_set_attr(t, "PZPROV", prov);
+    pz_table_set_attr(t, "ORIGIN", "pzflow mock sky");
+    return t;
+}
+
+/* Rows [0, n) of a chunk before the mock fills them: NaN floats, TNULL (else 0) integers,
+ * blank strings. */
+static void chunk_defaults(pz_table *t, const row_layout *L, size_t n)
+{
+    for (int c = 0; c < L->ncols; c++) {
+        const pz_cosmos_coldef *d = &pz_cosmos_columns[L->def[c]];
+        pz_column *col = &t->cols[c];
+        if (col->type == PZ_STR) memset(col->data, ' ', n * col->width);
+        else for (size_t i = 0; i < n; i++) pz_col_set_f64(col, i, col->type == PZ_F32 || col->type == PZ_F64 ? NAN : (double)d->tnull);
     }
 }
 
@@ -158,27 +171,17 @@ static int layout_init(row_layout *L, int full, pz_err *err)
         for (const char *const *m = pz_cosmos_minimal; !keep && *m; m++) keep = !strcmp(*m, pz_cosmos_columns[c].ttype);
         if (keep) L->def[L->ncols++] = c;
     }
-    size_t *offs = pz_xmalloc(L->ncols * sizeof *offs);
-    for (int c = 0; c < L->ncols; c++) {
-        size_t w = tform_width(pz_cosmos_columns[L->def[c]].tform);
-        if (!w) {
-            free(offs);
+    for (int c = 0; c < L->ncols; c++)
+        if (!tform_width(pz_cosmos_columns[L->def[c]].tform))
             return pz_errf(err, "COSMOS2020 column '%s': unsupported TFORM '%s'", pz_cosmos_columns[L->def[c]].ttype,
                            pz_cosmos_columns[L->def[c]].tform);
-        }
-        offs[c] = L->rowlen;
-        L->rowlen += w;
-    }
-    fill_offsets(L, offs);
-    fill_template(L, offs);
-    free(offs);
+    fill_offsets(L);
     return 0;
 }
 
 static void layout_free(row_layout *L)
 {
     free(L->def);
-    free(L->template_row);
 }
 
 /* ---- measurement ---- */
@@ -195,7 +198,7 @@ static double enclosed_exp(double radius, double r_eff)
     return 1 - (1 + x) * exp(-x);
 }
 
-static void measure_row(const pz_mock_params *p, const pz_mock_obj *o, gsl_rng *rng, unsigned char *row,
+static void measure_row(const pz_mock_params *p, const pz_mock_obj *o, gsl_rng *rng, out_row *row,
                         const col_offsets *c)
 {
     double r_eff = sqrt(o->r_half * o->r_half + 0.25 * p->psf_cosmos * p->psf_cosmos);
@@ -229,10 +232,9 @@ static void measure_row(const pz_mock_params *p, const pz_mock_obj *o, gsl_rng *
 }
 
 static void write_row(const pz_mock_params *p, const pz_mock_field *f, const pz_mock_obj *o, long id, gsl_rng *rng,
-                      const row_layout *L, unsigned char *row)
+                      const row_layout *L, out_row *row)
 {
     const col_offsets *c = &L->off;
-    memcpy(row, L->template_row, L->rowlen);
     put_i64(row, c->id, id);
     put_f64(row, c->ra, o->ra);
     put_f64(row, c->dec, o->dec);
@@ -271,51 +273,12 @@ static void write_row(const pz_mock_params *p, const pz_mock_field *f, const pz_
     if (c->id_chandra >= 0 && (o->flags & PZ_OF_XRAY)) {
         char cid[10];
         snprintf(cid, sizeof cid, "lid_%05ld", id % 100000);
-        memcpy(row + c->id_chandra, cid, strlen(cid));
+        pz_column *col = &row->t->cols[c->id_chandra];
+        memcpy((char *)col->data + row->i * col->width, cid, strlen(cid));
     }
 }
 
 /* ---- the file ---- */
-
-static int fits_fail(int status, const char *path, const char *what, pz_err *err)
-{
-    char msg[FLEN_ERRMSG] = "";
-    fits_get_errstatus(status, msg);
-    return pz_errf(err, "%s: %s: %s (cfitsio status %d)", path, what, msg, status);
-}
-
-static int write_header(fitsfile *fp, const row_layout *L, size_t n, const char *prov, int *status)
-{
-    char **ttype = pz_xmalloc(L->ncols * sizeof(char *)), **tform = pz_xmalloc(L->ncols * sizeof(char *)),
-         **tunit = pz_xmalloc(L->ncols * sizeof(char *));
-    for (int c = 0; c < L->ncols; c++) {
-        const pz_cosmos_coldef *d = &pz_cosmos_columns[L->def[c]];
-        ttype[c] = (char *)d->ttype;
-        tform[c] = (char *)d->tform;
-        tunit[c] = (char *)d->tunit;
-    }
-    fits_create_img(fp, BYTE_IMG, 0, NULL, status);
-    fits_create_tbl(fp, BINARY_TBL, (LONGLONG)n, L->ncols, ttype, tform, tunit, "PHASE3CATALOG", status);
-    free(ttype);
-    free(tform);
-    free(tunit);
-    for (int c = 0; c < L->ncols && !*status; c++) {
-        const pz_cosmos_coldef *d = &pz_cosmos_columns[L->def[c]];
-        char key[16];
-        if (d->tnull) {
-            snprintf(key, sizeof key, "TNULL%d", c + 1);
-            long v = d->tnull;
-            fits_write_key(fp, TLONG, key, &v, "", status);
-        }
-        if (d->tcomm[0]) {
-            snprintf(key, sizeof key, "TCOMM%d", c + 1);
-            fits_write_key_str(fp, key, d->tcomm, "", status);
-        }
-    }
-    if (prov) fits_write_key_longstr(fp, "PZPROV", prov, "pzflow provenance (JSON)", status);
-    fits_write_key_str(fp, "ORIGIN", "pzflow mock sky", "not real data", status);
-    return *status;
-}
 
 int pz_mock_write_cosmos(const char *path, const pz_mock_params *p, const pz_mock_field *f, const pz_mock_obj *objs,
                          size_t n, const char *provenance, pz_err *err)
@@ -324,30 +287,30 @@ int pz_mock_write_cosmos(const char *path, const pz_mock_params *p, const pz_moc
     if (layout_init(&L, !strcmp(p->layout, "full"), err) < 0) return -1;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)p->seed * 7919 + 11);
-    int status = 0;
-    fitsfile *fp = NULL;
-    char *bang = pz_xasprintf("!%s", path);
-    fits_create_file(&fp, bang, &status);
-    free(bang);
-    int rc = 0;
-    if (status) rc = fits_fail(status, path, "cannot create", err);
-    else if (write_header(fp, &L, n, provenance, &status)) rc = fits_fail(status, path, "writing header", err);
-    size_t chunk = 4096;
-    unsigned char *buf = pz_xmalloc(chunk * L.rowlen);
+    pz_table *proto = layout_table(&L, provenance);
+    pz_table_writer *w = pz_table_writer_open(path, PZ_FMT_FITS, proto, err);
+    int rc = w ? 0 : -1;
+    const size_t chunk = 4096;
+    pz_table *t = rc == 0 ? pz_table_take(proto, NULL, 0) : NULL;
+    for (size_t j = 0; t && j < t->ncols; j++) { /* room for one chunk */
+        free(t->cols[j].data);
+        t->cols[j].data = pz_xcalloc(chunk, t->cols[j].width);
+    }
     for (size_t start = 0; !rc && start < n; start += chunk) {
         size_t m = n - start < chunk ? n - start : chunk;
-        for (size_t i = 0; i < m; i++)
-            write_row(p, f, &objs[start + i], (long)(start + i + 1), rng, &L, buf + i * L.rowlen);
-        if (fits_write_tblbytes(fp, (LONGLONG)start + 1, 1, (LONGLONG)(m * L.rowlen), buf, &status))
-            rc = fits_fail(status, path, "writing rows", err);
+        t->nrows = m;
+        chunk_defaults(t, &L, m);
+        for (size_t i = 0; i < m; i++) {
+            out_row row = {t, i};
+            write_row(p, f, &objs[start + i], (long)(start + i + 1), rng, &L, &row);
+        }
+        rc = pz_table_writer_append(w, t, err);
         pz_progress(0.2 + 0.4 * (double)(start + m) / n, "cosmos2020: %zu/%zu rows", start + m, n);
     }
-    free(buf);
-    if (fp) {
-        int cstatus = 0;
-        fits_close_file(fp, &cstatus);
-        if (!rc && cstatus) rc = fits_fail(cstatus, path, "closing", err);
-    }
+    pz_err close_err;
+    if (w && pz_table_writer_close(w, &close_err) < 0 && rc == 0) *err = close_err, rc = -1;
+    pz_table_free(t);
+    pz_table_free(proto);
     gsl_rng_free(rng);
     layout_free(&L);
     return rc;

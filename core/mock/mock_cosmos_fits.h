@@ -3,8 +3,8 @@
  * HDU 0 is an empty primary, HDU 1 a BINTABLE with EXTNAME PHASE3CATALOG and the real column
  * definitions (pz_cosmos_columns, from the real header). Layout "full" writes all 754 columns
  * (3491-byte rows); "minimal" the documented subset pz_cosmos_minimal, same names and types.
- * Rows are packed big-endian and written in chunks with fits_write_tblbytes, so memory does not
- * grow with the row count. Columns the mock does not model are NaN (floats) or TNULL (-99). */
+ * Rows are filled in chunks and written by core/table's FITS writer, so memory does not grow
+ * with the row count. Columns the mock does not model are NaN (floats) or TNULL (-99). */
 #ifndef PZ_MOCK_COSMOS_FITS_H
 #define PZ_MOCK_COSMOS_FITS_H
 

@@ -1,13 +1,13 @@
 /* HSC PDR2 object table (mock): measurement model, blends, detection, FITS writing. */
 #include "mock/mock_hsc.h"
 
-#include <fitsio.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "table/table.h"
 #include "util/progress.h"
 
 #define PIX_ARCSEC 0.168 /* HSC coadd pixel */
@@ -238,80 +238,72 @@ static void merge_members(const pz_mock_obj *objs, const hsc_src *src, const int
 
 /* ---- FITS ---- */
 
-static int fits_fail(int status, const char *path, const char *what, pz_err *err)
-{
-    char msg[FLEN_ERRMSG] = "";
-    fits_get_errstatus(status, msg);
-    return pz_errf(err, "%s: %s: %s (cfitsio status %d)", path, what, msg, status);
-}
-
-typedef struct { char name[48]; const char *form, *unit; int dtype; void *data; } hsc_col;
+typedef struct { char name[48]; const char *unit; pz_coltype type; void *data; } hsc_col;
 
 static size_t hsc_columns(hsc_rows *r, hsc_col *cols)
 {
     size_t n = 0;
-#define COL(nm, fm, un, dt, ptr) do { snprintf(cols[n].name, sizeof cols[n].name, "%s", nm); cols[n].form = fm; \
-        cols[n].unit = un; cols[n].dtype = dt; cols[n].data = ptr; n++; } while (0)
-    COL("object_id", "K", "", TLONGLONG, r->id);
-    COL("ra", "D", "deg", TDOUBLE, r->ra);
-    COL("dec", "D", "deg", TDOUBLE, r->dec);
-    COL("tract", "J", "", TINT, r->tract);
-    COL("patch", "J", "", TINT, r->patch);
+#define COL(nm, un, ty, ptr) do { snprintf(cols[n].name, sizeof cols[n].name, "%s", nm); \
+        cols[n].unit = un; cols[n].type = ty; cols[n].data = ptr; n++; } while (0)
+    COL("object_id", "", PZ_I64, r->id);
+    COL("ra", "deg", PZ_F64, r->ra);
+    COL("dec", "deg", PZ_F64, r->dec);
+    COL("tract", "", PZ_I32, r->tract);
+    COL("patch", "", PZ_I32, r->patch);
     char nm[48];
     for (int b = 0; b < PZ_NBANDS; b++) {
         const char *bn = pz_band_names[b];
-        snprintf(nm, sizeof nm, "a_%s", bn); COL(nm, "E", "mag", TFLOAT, r->a[b]);
+        snprintf(nm, sizeof nm, "a_%s", bn); COL(nm, "mag", PZ_F32, r->a[b]);
     }
     for (int b = 0; b < PZ_NBANDS; b++) {
         const char *bn = pz_band_names[b];
-        snprintf(nm, sizeof nm, "%s_cmodel_mag", bn); COL(nm, "E", "mag", TFLOAT, r->mag[b]);
-        snprintf(nm, sizeof nm, "%s_cmodel_magsigma", bn); COL(nm, "E", "mag", TFLOAT, r->magsig[b]);
-        snprintf(nm, sizeof nm, "%s_cmodel_flux", bn); COL(nm, "D", "erg/s/cm**2/Hz", TDOUBLE, r->flux[b]);
-        snprintf(nm, sizeof nm, "%s_cmodel_fluxsigma", bn); COL(nm, "D", "erg/s/cm**2/Hz", TDOUBLE, r->fluxsig[b]);
-        snprintf(nm, sizeof nm, "%s_cmodel_flag", bn); COL(nm, "L", "", TLOGICAL, r->cflag[b]);
-        snprintf(nm, sizeof nm, "%s_extendedness_value", bn); COL(nm, "E", "", TFLOAT, r->ext[b]);
-        snprintf(nm, sizeof nm, "%s_pixelflags_edge", bn); COL(nm, "L", "", TLOGICAL, r->edge[b]);
-        snprintf(nm, sizeof nm, "%s_pixelflags_saturatedcenter", bn); COL(nm, "L", "", TLOGICAL, r->sat[b]);
-        snprintf(nm, sizeof nm, "%s_pixelflags_bright_objectcenter", bn); COL(nm, "L", "", TLOGICAL, r->bright[b]);
+        snprintf(nm, sizeof nm, "%s_cmodel_mag", bn); COL(nm, "mag", PZ_F32, r->mag[b]);
+        snprintf(nm, sizeof nm, "%s_cmodel_magsigma", bn); COL(nm, "mag", PZ_F32, r->magsig[b]);
+        snprintf(nm, sizeof nm, "%s_cmodel_flux", bn); COL(nm, "erg/s/cm**2/Hz", PZ_F64, r->flux[b]);
+        snprintf(nm, sizeof nm, "%s_cmodel_fluxsigma", bn); COL(nm, "erg/s/cm**2/Hz", PZ_F64, r->fluxsig[b]);
+        snprintf(nm, sizeof nm, "%s_cmodel_flag", bn); COL(nm, "", PZ_BOOL, r->cflag[b]);
+        snprintf(nm, sizeof nm, "%s_extendedness_value", bn); COL(nm, "", PZ_F32, r->ext[b]);
+        snprintf(nm, sizeof nm, "%s_pixelflags_edge", bn); COL(nm, "", PZ_BOOL, r->edge[b]);
+        snprintf(nm, sizeof nm, "%s_pixelflags_saturatedcenter", bn); COL(nm, "", PZ_BOOL, r->sat[b]);
+        snprintf(nm, sizeof nm, "%s_pixelflags_bright_objectcenter", bn); COL(nm, "", PZ_BOOL, r->bright[b]);
     }
 #undef COL
     return n;
+}
+
+/* Rows [start, start + m) as a table: what core/table's FITS writer takes. */
+static pz_table *rows_table(const hsc_col *cols, size_t nc, size_t start, size_t m, const char *prov)
+{
+    pz_table *t = pz_table_new(m);
+    for (size_t c = 0; c < nc; c++) {
+        pz_column *col = pz_table_add(t, cols[c].name, cols[c].type, 0);
+        if (cols[c].unit[0]) col->unit = pz_xstrdup(cols[c].unit);
+        memcpy(col->data, (char *)cols[c].data + start * col->width, m * col->width);
+    }
+    pz_table_set_attr(t, "EXTNAME", "OBJECT");
+    if (prov) pz_table_set_attr(t, "PZPROV", prov);
+    pz_table_set_attr(t, "ORIGIN", "pzflow mock sky");
+    return t;
 }
 
 static int write_fits(const char *path, hsc_rows *r, const char *prov, pz_err *err)
 {
     hsc_col cols[64];
     size_t nc = hsc_columns(r, cols);
-    char *ttype[64], *tform[64], *tunit[64];
-    for (size_t c = 0; c < nc; c++) {
-        ttype[c] = cols[c].name;
-        tform[c] = (char *)cols[c].form;
-        tunit[c] = (char *)cols[c].unit;
-    }
-    int status = 0;
-    fitsfile *fp = NULL;
-    char *bang = pz_xasprintf("!%s", path);
-    fits_create_file(&fp, bang, &status);
-    free(bang);
-    if (status) return fits_fail(status, path, "cannot create", err);
-    fits_create_img(fp, BYTE_IMG, 0, NULL, &status);
-    fits_create_tbl(fp, BINARY_TBL, (LONGLONG)r->n, (int)nc, ttype, tform, tunit, "OBJECT", &status);
-    if (prov) fits_write_key_longstr(fp, "PZPROV", prov, "pzflow provenance (JSON)", &status);
-    fits_write_key_str(fp, "ORIGIN", "pzflow mock sky", "not real data", &status);
-    /* Row chunks small enough for cfitsio's buffers: writing whole columns would sweep the
-     * row-ordered file once per column. */
-    static const size_t elsize[] = {[TLONGLONG] = 8, [TDOUBLE] = 8, [TINT] = sizeof(int), [TFLOAT] = 4, [TLOGICAL] = 1};
-    const size_t chunk = 256;
-    for (size_t start = 0; start < r->n && !status; start += chunk) {
+    pz_table *proto = rows_table(cols, nc, 0, 0, prov);
+    pz_table_writer *w = pz_table_writer_open(path, PZ_FMT_FITS, proto, err);
+    pz_table_free(proto);
+    if (!w) return -1;
+    int rc = 0;
+    const size_t chunk = 65536; /* memory: one chunk's copy, whatever the catalogue's size */
+    for (size_t start = 0; start < r->n && rc == 0; start += chunk) {
         size_t m = r->n - start < chunk ? r->n - start : chunk;
-        for (size_t c = 0; c < nc && !status; c++)
-            fits_write_col(fp, cols[c].dtype, (int)c + 1, (LONGLONG)start + 1, 1, (LONGLONG)m,
-                           (char *)cols[c].data + start * elsize[cols[c].dtype], &status);
+        pz_table *t = rows_table(cols, nc, start, m, prov);
+        rc = pz_table_writer_append(w, t, err);
+        pz_table_free(t);
     }
-    int rc = status ? fits_fail(status, path, "writing table", err) : 0;
-    int cstatus = 0;
-    fits_close_file(fp, &cstatus);
-    if (!rc && cstatus) rc = fits_fail(cstatus, path, "closing", err);
+    pz_err close_err;
+    if (pz_table_writer_close(w, &close_err) < 0 && rc == 0) *err = close_err, rc = -1;
     return rc;
 }
 

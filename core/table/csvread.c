@@ -112,7 +112,8 @@ static int split_record(pz_csv_reader *r, pz_err *err)
                 else if (r->rec[pos] == '"') { pos++; break; }
                 else r->rec[out++] = r->rec[pos++];
             }
-            while (r->rec[pos] == ' ') pos++;
+            if (r->delim != ' ')
+                while (r->rec[pos] == ' ') pos++;
             if (r->rec[pos] && r->rec[pos] != r->delim)
                 return pz_errf(err, "%s:%ld: field %zu: text after a closing quote", r->path, r->line, r->nfield);
         } else {
@@ -334,11 +335,10 @@ static int read_ecsv_header(pz_csv_reader *r, pz_err *err)
             r->line--;
             break;
         }
-        if (r->line == 1) continue; /* "# %ECSV 1.0" */
+        /* one YAML line per file line, so YAML errors name the file's line */
         const char *text = r->rec + 1;
         if (*text == ' ') text++;
-        if (!strcmp(text, "---") && yaml.len == 0) continue;
-        pz_sb_puts(&yaml, text);
+        if (r->line > 1) pz_sb_puts(&yaml, text); /* line 1 is "# %ECSV 1.0" */
         pz_sb_puts(&yaml, "\n");
     }
     pz_ynode *root = rc == 0 ? pz_yaml_load_string(yaml.p, yaml.len, r->path, err) : NULL;

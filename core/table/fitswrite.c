@@ -1,8 +1,9 @@
 /* The one FITS table writer: a BINTABLE in extension 1 after an empty primary HDU, as astropy,
  * TOPCAT and cfitsio expect. Columns carry TUNITn (unit), TCOMMn (description) and, for
  * integers, TNULLn (the stored value of a missing row); table attributes become header
- * keywords, long values through the CONTINUE long-string convention, names that are not
- * FITS keywords (lower case, longer than 8) through HIERARCH. An attribute EXTNAME names the
+ * keywords, long values through the CONTINUE long-string convention, names longer than 8
+ * characters through HIERARCH (cfitsio upper-cases every keyword). TNULLn is written for an
+ * integer column whose prototype has a null mask or a null_value. An attribute EXTNAME names the
  * HDU. No DATE or CHECKSUM card: the same table gives the same bytes.
  *
  * Rows are packed big-endian into a buffer and written with one fits_write_tblbytes per
@@ -47,6 +48,7 @@ static void tform_of(const pz_column *c, char *out, size_t size)
 
 static int is_int(pz_coltype t) { return t == PZ_I64 || t == PZ_I32 || t == PZ_I16 || t == PZ_U8; }
 
+/* The default null value, as the HDF5 writer's. */
 static int64_t type_min(pz_coltype t)
 {
     switch (t) {
@@ -119,19 +121,19 @@ static int write_column_keys(pz_fits_writer *w, const pz_table *proto, pz_err *e
     for (size_t j = 0; j < proto->ncols && !status; j++) {
         const pz_column *c = &proto->cols[j];
         char key[FLEN_KEYWORD];
+        w->has_tnull[j] = is_int(c->type) && (c->has_null_value || c->null);
+        w->tnull[j] = c->has_null_value ? c->null_value : type_min(c->type);
+        if (w->has_tnull[j]) {
+            snprintf(key, sizeof key, "TNULL%zu", j + 1);
+            LONGLONG v = w->tnull[j];
+            fits_write_key(w->fp, TLONGLONG, key, &v, "", &status);
+        }
         if (c->desc && c->desc[0]) {
             if (!printable(c->desc))
                 return pz_errf(err, "%s: the description of column '%s' holds characters a FITS header cannot",
                                w->path, c->name);
             snprintf(key, sizeof key, "TCOMM%zu", j + 1);
             fits_write_key_longstr(w->fp, key, c->desc, "", &status);
-        }
-        w->has_tnull[j] = is_int(c->type) && (c->type != PZ_U8 || c->has_null_value || c->null);
-        w->tnull[j] = c->has_null_value ? c->null_value : type_min(c->type);
-        if (w->has_tnull[j]) {
-            snprintf(key, sizeof key, "TNULL%zu", j + 1);
-            LONGLONG v = w->tnull[j];
-            fits_write_key(w->fp, TLONGLONG, key, &v, "", &status);
         }
     }
     return status ? pz_fits_fail(err, w->path, status, "writing column keywords") : 0;
@@ -238,17 +240,18 @@ static void pack_field(const pz_fits_writer *w, size_t j, const pz_column *c, si
     }
 }
 
-/* A missing value in a column that has no TNULL (uint8 without a null value) cannot be written. */
+/* A missing integer in a column opened without a null value (no TNULL keyword) cannot be
+ * written: the prototype must have had a null mask or a null_value for that column. */
 static int check_nulls(const pz_fits_writer *w, const pz_table *chunk, pz_err *err)
 {
     for (size_t j = 0; j < chunk->ncols; j++) {
         const pz_column *c = &chunk->cols[j];
-        if (!c->null || w->has_tnull[j] || c->type == PZ_BOOL || !is_int(c->type)) continue;
+        if (!c->null || w->has_tnull[j] || !is_int(c->type)) continue;
         for (size_t i = 0; i < chunk->nrows; i++)
             if (c->null[i])
-                return pz_errf(err, "%s: column '%s' (uint8) has a missing value in row %lld but no null value was "
-                                    "declared when the file was opened",
-                               w->path, c->name, w->nrows + (long long)i + 1);
+                return pz_errf(err, "%s: column '%s' (%s) has a missing value in row %lld but no null value was "
+                                    "declared when the file was opened (give the first chunk a null mask)",
+                               w->path, c->name, pz_coltype_name(c->type), w->nrows + (long long)i + 1);
     }
     return 0;
 }

@@ -78,7 +78,7 @@ int pz_source_parse(const char *spec, pz_source *src, pz_err *err)
     if (!found) set_source(src, spec, strlen(spec), NULL, 0);
     if (src->loc && !src->loc[0]) {
         pz_source_free(src);
-        return pz_errf(err, "%s: empty place after the file name (write %s alone for the default table)", spec,
+        return pz_errf(err, "%s: empty place after the file name (write the file name alone for the default table)",
                        spec);
     }
     return 0;
