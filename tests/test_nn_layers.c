@@ -7,7 +7,9 @@
 #include "nn/adam.h"
 #include "nn/layers.h"
 #include "nn/loss.h"
+#include "nn/mdn.h"
 #include "nn/net.h"
+#include "nn/vi.h"
 #include "support/pztest.h"
 
 /* Deterministic values in (-1, 1), so failures reproduce. */
@@ -249,14 +251,14 @@ static double net_eval(void *ctx)
     net_case *c = ctx;
     memcpy(c->ws->act[0], c->x, sizeof(float) * c->rows * c->net->nin);
     pz_net_forward(c->net, c->ws, c->rows);
-    return pz_loss(c->loss, c->ws->out, c->y, c->rows, NULL, 0) / c->rows;
+    return pz_loss_out(c->loss, c->net->head.ncomp, c->ws->out, c->y, c->rows, NULL, 0) / c->rows;
 }
 
-static void check_net(int skip, pz_loss_kind loss)
+static void check_net_head(int skip, pz_loss_kind loss, pz_net_head head)
 {
     pz_err err;
     int hidden[2] = {6, 4};
-    pz_net *net = pz_net_new(3, hidden, 2, skip, &err);
+    pz_net *net = pz_net_new_head(3, hidden, 2, skip, &head, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
     pz_net_init_glorot(net, 5);
     for (int l = 0; l < net->nlayers; l++) fill(net->b[l], net->dout[l], 40 + l); /* nonzero biases */
@@ -267,7 +269,7 @@ static void check_net(int skip, pz_loss_kind loss)
     for (int i = 0; i < 8; i++) y[i] = 0.5f + 0.1f * i;
     net_case c = {net, pz_net_ws_new(net, 8), x, y, 8, loss};
     net_eval(&c);
-    pz_loss(loss, c.ws->out, y, 8, c.ws->dout, 1.0 / 8);
+    pz_loss_out(loss, net->head.ncomp, c.ws->out, y, 8, c.ws->dout, 1.0 / 8);
     pz_net_backward(net, c.ws, 8, NULL);
     float *g = malloc(sizeof(float) * net->nparams);
     memcpy(g, net->grads, sizeof(float) * net->nparams);
@@ -280,6 +282,11 @@ static void check_net(int skip, pz_loss_kind loss)
     free(g);
     pz_net_ws_free(c.ws);
     pz_net_free(net);
+}
+
+static void check_net(int skip, pz_loss_kind loss)
+{
+    check_net_head(skip, loss, PZ_NET_HEAD_POINT);
 }
 
 static void test_network_gradient(void)
@@ -309,6 +316,137 @@ static void test_default_weight_count(void)
     pz_net_free(net);
     CU_ASSERT_PTR_NULL(pz_net_new(5, hidden, 0, 1, &err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "hidden layers"));
+}
+
+/* ---- mixture-density head ---- */
+
+typedef struct {
+    int K, rows;
+    float *out, *y;
+} mdn_case;
+
+static double mdn_eval(void *ctx)
+{
+    mdn_case *c = ctx;
+    return pz_mdn_nll(c->out, c->K, c->y, c->rows, NULL, 0);
+}
+
+/* dNLL/d(means, raw scales, logits) against finite differences, for one and for three components. */
+static void test_mdn_gradient(void)
+{
+    for (int K = 1; K <= 3; K += 2) {
+        int w = pz_mdn_width(K), rows = 4;
+        float out[4 * 9], y[4] = {0.1f, 0.8f, 1.5f, 0.4f}, g[4 * 9];
+        fill(out, (size_t)rows * w, 60 + K);
+        mdn_case c = {K, rows, out, y};
+        pz_mdn_nll(out, K, y, rows, g, 1.0);
+        int bad = 0;
+        for (int i = 0; i < rows * w; i++) {
+            double num = numgrad(out, (size_t)i, mdn_eval, &c);
+            if (!close_enough(g[i], num) && bad++ < 5) fprintf(stderr, "K=%d out[%d]: %g vs %g\n", K, i, g[i], num);
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+}
+
+/* One component: the NLL is -log N(y; mean, softplus(raw) + floor), by hand. */
+static void test_mdn_values(void)
+{
+    float out[2] = {0.5f, 0.0f}, y = 0.8f;
+    double s = log(2.0) + PZ_MDN_STD_FLOOR, u = 0.3 / s;
+    CU_ASSERT_DOUBLE_EQUAL(pz_mdn_nll(out, 1, &y, 1, NULL, 0), 0.5 * u * u + log(s) + 0.5 * log(2 * M_PI), 1e-6);
+    /* A label 1e4 standard deviations away gives a large finite loss, not log(0). */
+    float far = 1e4f * (float)s;
+    double nll = pz_mdn_nll(out, 1, &far, 1, NULL, 0);
+    CU_ASSERT_TRUE(isfinite(nll) && nll > 1e7);
+    /* Three components with equal logits: weights 1/3 each, stds floored above 0. */
+    float three[9] = {0, 1, 2, -30, -30, -30, 0.7f, 0.7f, 0.7f};
+    double wt[3], mu[3], sd[3];
+    pz_mdn_mixture(three, 3, wt, mu, sd);
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_DOUBLE_EQUAL(wt[k], 1.0 / 3, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(mu[k], k, 1e-12);
+        CU_ASSERT_TRUE(sd[k] >= PZ_MDN_STD_FLOOR);
+    }
+}
+
+static void test_mdn_network_gradient(void)
+{
+    check_net_head(1, PZ_LOSS_NLL, (pz_net_head){.kind = PZ_HEAD_MDN, .ncomp = 1});
+    check_net_head(1, PZ_LOSS_NLL, (pz_net_head){.kind = PZ_HEAD_MDN, .ncomp = 3});
+}
+
+/* ---- variational (Bayes by backprop) layer ---- */
+
+/* Probe objective of the VI layer for fixed noise: L = sum_i r_i w_i + s KL, w = mu + softplus(rho) eps. */
+typedef struct {
+    size_t n;
+    float *mu, *rho, *eps, *r, *w, *sigma;
+    double s, prior;
+} vi_case;
+
+static double vi_eval(void *ctx)
+{
+    vi_case *c = ctx;
+    pz_vi_sample_forward(c->w, c->sigma, c->mu, c->rho, c->eps, c->n);
+    return dot(c->w, c->r, c->n) + c->s * pz_vi_kl(c->mu, c->rho, c->n, c->prior);
+}
+
+static void test_vi_gradient(void)
+{
+    enum { N = 12 };
+    float mu[N], rho[N], eps[N], r[N], w[N], sigma[N], dmu[N], drho[N];
+    fill(mu, N, 70), fill(eps, N, 71), fill(r, N, 72), fill(rho, N, 73);
+    for (int i = 0; i < N; i++) rho[i] = -3.0f + 2.0f * rho[i]; /* sigma from 0.007 to 0.3 */
+    vi_case c = {N, mu, rho, eps, r, w, sigma, 0.25, 0.5};
+    vi_eval(&c);
+    pz_vi_backward(dmu, drho, r, mu, sigma, eps, N, c.s, c.prior);
+    for (int i = 0; i < N; i++) {
+        double nm = numgrad(mu, (size_t)i, vi_eval, &c), nr = numgrad(rho, (size_t)i, vi_eval, &c);
+        if (!close_enough(dmu[i], nm)) fprintf(stderr, "dmu[%d]: %g vs %g\n", i, dmu[i], nm);
+        if (!close_enough(drho[i], nr)) fprintf(stderr, "drho[%d]: %g vs %g\n", i, drho[i], nr);
+        CU_ASSERT_TRUE(close_enough(dmu[i], nm) && close_enough(drho[i], nr));
+    }
+}
+
+/* The KL of one weight, by hand; zero when the posterior is the prior. */
+static void test_vi_kl_values(void)
+{
+    float mu = 0.3f, rho = (float)pz_vi_rho_of_sigma(0.2);
+    double kl = log(1.0 / 0.2) + (0.04 + 0.09) / 2.0 - 0.5;
+    CU_ASSERT_DOUBLE_EQUAL(pz_vi_kl(&mu, &rho, 1, 1.0), kl, 1e-5);
+    float zero = 0.0f, unit = (float)pz_vi_rho_of_sigma(1.0);
+    CU_ASSERT_DOUBLE_EQUAL(pz_vi_kl(&zero, &unit, 1, 1.0), 0.0, 1e-6);
+}
+
+/* A Bayesian network's gradient through the sampled weights is the plain network's gradient
+ * at those weights: forward_at/backward_at with an arena equal to params match forward/backward. */
+static void test_forward_at_matches_forward(void)
+{
+    pz_err err;
+    int hidden[2] = {6, 4};
+    pz_net_head h = {.kind = PZ_HEAD_MDN, .ncomp = 2, .bayes = 1};
+    pz_net *net = pz_net_new_head(3, hidden, 2, 1, &h, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+    CU_ASSERT_EQUAL(net->nparams, 2 * net->nweights);
+    CU_ASSERT_EQUAL(net->nout, 6);
+    pz_net_init_glorot(net, 9);
+    float *copy = malloc(sizeof(float) * net->nweights), *g = malloc(sizeof(float) * net->nweights);
+    memcpy(copy, net->params, sizeof(float) * net->nweights);
+    pz_net_ws *ws = pz_net_ws_new(net, 5);
+    fill(ws->act[0], 15, 80);
+    pz_net_forward(net, ws, 5);
+    float out[30];
+    memcpy(out, ws->out, sizeof out);
+    pz_net_forward_at(net, copy, ws, 5);
+    CU_ASSERT_EQUAL(memcmp(out, ws->out, sizeof out), 0);
+    fill(ws->dout, 30, 81);
+    pz_net_backward(net, ws, 5, NULL);
+    pz_net_backward_at(net, copy, g, ws, 5, NULL);
+    CU_ASSERT_EQUAL(memcmp(g, net->grads, sizeof(float) * net->nweights), 0);
+    free(copy), free(g);
+    pz_net_ws_free(ws);
+    pz_net_free(net);
 }
 
 /* ---- Adam ---- */
@@ -361,6 +499,12 @@ int main(void)
                                         {"loss values", test_loss_values},
                                         {"network gradient", test_network_gradient},
                                         {"default weight count 122006", test_default_weight_count},
+                                        {"mdn loss gradient", test_mdn_gradient},
+                                        {"mdn loss values", test_mdn_values},
+                                        {"mdn network gradient", test_mdn_network_gradient},
+                                        {"vi layer gradient", test_vi_gradient},
+                                        {"vi kl values", test_vi_kl_values},
+                                        {"forward_at matches forward", test_forward_at_matches_forward},
                                         {"adam by hand", test_adam_by_hand},
                                         {"adam vector path", test_adam_vector_path_matches_scalar},
                                         {0}});

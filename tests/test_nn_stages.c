@@ -41,32 +41,13 @@ static void make_table(const char *name, size_t n, unsigned seed, const char *la
     pz_column *z = pz_table_add(t, label, PZ_F64, 0);
     for (size_t r = 0; r < n; r++)
         ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[r * 5] - m[r * 5 + 1]) + 0.1 * (m[r * 5 + 2] - 22.0);
-    char *path = pz_xasprintf("%s/%s", dir, name);
-    pz_err err;
-    if (pz_table_write_hdf5(path, t, &err)) {
-        fprintf(stderr, "fixture %s: %s\n", name, err.msg);
-        abort();
-    }
-    free(path);
+    pzt_write_fixture(dir, name, t);
     free(m);
     pz_table_free(t);
 }
 
 /* Write spec `name` (JSON body after "threads") and run stage `exe`; returns the exit status. */
-static int run_stage(const char *exe, const char *name, char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *body = NULL;
-    if (vasprintf(&body, fmt, ap) < 0) abort();
-    va_end(ap);
-    char *spec = pz_xasprintf("{\"pzflow_spec\": 1, \"stage\": \"%s\", \"threads\": 1, %s}", name, body);
-    char *path = pz_xasprintf("%s/%s.json", dir, name);
-    CU_ASSERT_EQUAL(pzt_write_file(path, spec), 0);
-    int rc = pzt_run(dir, out, "'%s/pzflow-%s' '%s'", pzt_bin_dir(), exe, path);
-    free(body), free(spec), free(path);
-    return rc;
-}
+#define run_stage(exe, name, out, ...) pzt_run_stage(dir, exe, name, out, __VA_ARGS__)
 
 static int expect_error(const char *exe, const char *name, const char *needle, const char *fmt, const char *a)
 {

@@ -326,7 +326,7 @@ static void test_version_1_model_still_loads(void)
     CU_ASSERT_EQUAL(memcmp(p1, p2, sizeof p1), 0);
     pz_net_ws_free(ws);
     CU_ASSERT_PTR_NULL(pz_model_load(future, &err));
-    CU_ASSERT_TRUE(pzt_has(err.msg, "unsupported model format version 9 (this pzflow reads versions 1 to 2)"));
+    CU_ASSERT_TRUE(pzt_has(err.msg, "unsupported model format version 9 (this pzflow reads versions 1 to 3)"));
     pz_model_free(m), pz_model_free(r);
     pzt_rmtree(dir);
     free(dir), free(path), free(future);

@@ -2,17 +2,20 @@
 
 #include <string.h>
 
+#include "nn/mdn.h"
+
 int pz_loss_parse(const char *name, pz_loss_kind *out)
 {
     if (!strcmp(name, "hsc")) *out = PZ_LOSS_HSC;
     else if (!strcmp(name, "mse")) *out = PZ_LOSS_MSE;
+    else if (!strcmp(name, "nll")) *out = PZ_LOSS_NLL;
     else return -1;
     return 0;
 }
 
 const char *pz_loss_name(pz_loss_kind kind)
 {
-    return kind == PZ_LOSS_HSC ? "hsc" : "mse";
+    return kind == PZ_LOSS_HSC ? "hsc" : kind == PZ_LOSS_MSE ? "mse" : "nll";
 }
 
 /* With u = dz/gamma: L = u^2/(1+u^2), dL/du = 2u/(1+u^2)^2, du/dp = 1/(gamma (1+t)). */
@@ -43,4 +46,11 @@ static double mse(const float *pred, const float *truth, size_t n, float *grad, 
 double pz_loss(pz_loss_kind kind, const float *pred, const float *truth, size_t n, float *grad, double grad_scale)
 {
     return kind == PZ_LOSS_HSC ? hsc(pred, truth, n, grad, grad_scale) : mse(pred, truth, n, grad, grad_scale);
+}
+
+double pz_loss_out(pz_loss_kind kind, int ncomp, const float *out, const float *truth, size_t n, float *grad,
+                   double grad_scale)
+{
+    if (kind == PZ_LOSS_NLL) return pz_mdn_nll(out, ncomp, truth, n, grad, grad_scale);
+    return pz_loss(kind, out, truth, n, grad, grad_scale);
 }

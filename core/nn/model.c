@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "table/h5util.h"
+#include "nn/vi.h"
 #include "util/crashnote.h"
 
 #define MODEL_FORMAT "pzflow-nn-model"
-#define MODEL_VERSION 2
+#define MODEL_VERSION 3 /* version 3: head, components, method (absent in 1 and 2: a point, deterministic network) */
 #define MODEL_VERSION_OLDEST 1 /* version 1: no /inputs group (units, sentinels, corrections) */
 
 /* Values that mean "no measurement" in the catalogues pzflow meets (COSMOS2020 -99, SExtractor
@@ -44,6 +45,8 @@ pz_model *pz_model_new(pz_net *net, const char *const *features, size_t nfeat, c
     for (size_t i = 0; i < nfeat; i++) m->units[i] = pz_xstrdup("");
     m->corrections = pz_xstrdup("");
     pz_model_set_sentinels(m, pz_model_default_sentinels, pz_model_ndefault_sentinels);
+    m->prior_sigma = PZ_VI_PRIOR_SIGMA;
+    m->samples = PZ_VI_SAMPLES;
     return m;
 }
 
@@ -195,7 +198,13 @@ static int write_root_attrs(hid_t f, const pz_model *m)
     int64_t sizes[PZ_NET_MAX_LAYERS + 2];
     sizes[0] = net->nin;
     for (int l = 0; l < net->nhidden; l++) sizes[l + 1] = net->hidden[l];
-    sizes[net->nhidden + 1] = 1;
+    sizes[net->nhidden + 1] = net->nout;
+    int64_t ncomp = net->head.ncomp, samples = m->samples;
+    int head_rc = attr_str(f, "head", net->head.kind == PZ_HEAD_MDN ? "mdn" : "point") |
+                  attr_i64(f, "components", &ncomp, 1, 1) |
+                  attr_str(f, "method", net->head.bayes ? "bnn" : "deterministic");
+    if (net->head.bayes)
+        head_rc |= attr_f64(f, "prior_sigma", m->prior_sigma) | attr_i64(f, "samples", &samples, 1, 1);
     int64_t one = MODEL_VERSION, skip = net->skip, nw = (int64_t)net->nparams, best = m->best_epoch,
             epochs = (int64_t)m->hist.n, seed = m->seed, batch = m->batch_size;
     char *names = layer_names_csv(net);
@@ -209,7 +218,7 @@ static int write_root_attrs(hid_t f, const pz_model *m)
              attr_str(f, "frozen", m->frozen ? m->frozen : "") |
              attr_str(f, "corrections", m->corrections ? m->corrections : "");
     free(names);
-    return rc ? -1 : 0;
+    return rc || head_rc ? -1 : 0;
 }
 
 static int write_weights(hid_t f, const pz_net *net, const h5_props *p)
@@ -228,6 +237,11 @@ static int write_weights(hid_t f, const pz_net *net, const h5_props *p)
         hsize_t kd[2] = {(hsize_t)net->din[l], (hsize_t)net->dout[l]}, bd = (hsize_t)net->dout[l];
         rc = dset_write(lg, "kernel", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, kd, net->w[l], p) |
              dset_write(lg, "bias", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &bd, net->b[l], p);
+        if (net->head.bayes) {
+            const float *rho = net->params + net->nweights;
+            rc |= dset_write(lg, "kernel_rho", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, kd, rho + net->woff[l], p) |
+                  dset_write(lg, "bias_rho", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &bd, rho + net->boff[l], p);
+        }
         H5Gclose(lg);
     }
     H5Gclose(g);
@@ -439,37 +453,75 @@ static int read_history(hid_t f, pz_history *h, const char *path, pz_err *err)
     return 0;
 }
 
+/* The head and method attributes (absent in version 1 files: a point, deterministic network). */
+static int read_head(hid_t f, const char *path, pz_net_head *h, pz_err *err)
+{
+    *h = PZ_NET_HEAD_POINT;
+    char *kind = NULL, *method = NULL;
+    int rc = pz_h5_string_attr(f, "head", path, &kind, err) < 0 || pz_h5_string_attr(f, "method", path, &method, err) < 0
+                 ? -1
+                 : 0;
+    int64_t k = 1;
+    if (!rc && kind && strcmp(kind, "point") && strcmp(kind, "mdn"))
+        rc = pz_errf(err, "%s: unknown head '%.64s' (known: point, mdn)", path, kind);
+    if (!rc && method && strcmp(method, "deterministic") && strcmp(method, "bnn"))
+        rc = pz_errf(err, "%s: unknown method '%.64s' (known: deterministic, bnn)", path, method);
+    if (!rc && kind && !strcmp(kind, "mdn")) {
+        h->kind = PZ_HEAD_MDN;
+        if (attr_read_i64(f, "components", &k, 1) != 1 || k < 1 || k > PZ_MDN_MAX_COMPONENTS)
+            rc = pz_errf(err, "%s: a mixture-density model needs a 'components' attribute of 1..%d", path,
+                         PZ_MDN_MAX_COMPONENTS);
+        h->ncomp = (int)k;
+    }
+    h->bayes = !rc && method && !strcmp(method, "bnn");
+    free(kind);
+    free(method);
+    return rc;
+}
+
+/* One layer's kernel and bias (suffix "" for the weights, "_rho" for a bnn's posterior scales)
+ * into the arena `base`. */
+static int read_layer(hid_t f, const pz_net *net, int l, float *base, const char *suffix, const char *path, pz_err *err)
+{
+    char name[32], gname[64], kname[80], bname[80];
+    pz_net_layer_name(net, l, name, sizeof name);
+    snprintf(gname, sizeof gname, "weights/%s", name);
+    snprintf(kname, sizeof kname, "weights/%s/kernel%s", name, suffix);
+    snprintf(bname, sizeof bname, "weights/%s/bias%s", name, suffix);
+    hsize_t kd[2] = {(hsize_t)net->din[l], (hsize_t)net->dout[l]}, bd = (hsize_t)net->dout[l];
+    void *w = base + net->woff[l], *b = base + net->boff[l];
+    if (H5Lexists(f, "weights", H5P_DEFAULT) <= 0 || H5Lexists(f, gname, H5P_DEFAULT) <= 0)
+        return pz_errf(err, "%s: model file has no weights for layer '%s'", path, name);
+    if (dset_read(f, kname, H5T_NATIVE_FLOAT, 2, kd, &w, sizeof(float), NULL, path, err) ||
+        dset_read(f, bname, H5T_NATIVE_FLOAT, 1, &bd, &b, sizeof(float), NULL, path, err))
+        return -1;
+    return 0;
+}
+
 static pz_net *read_net(hid_t f, const char *path, pz_err *err)
 {
     int64_t sizes[PZ_NET_MAX_LAYERS + 3], skip = 0;
     long ns = attr_read_i64(f, "layer_sizes", sizes, PZ_NET_MAX_LAYERS + 2);
     if (ns < 3 || attr_read_i64(f, "skip", &skip, 1) != 1)
         return pz_errf(err, "%s: model file lacks valid 'layer_sizes'/'skip' attributes", path), NULL;
-    if (sizes[ns - 1] != 1) return pz_errf(err, "%s: the output layer must have width 1", path), NULL;
+    pz_net_head head;
+    if (read_head(f, path, &head, err)) return NULL;
+    int nout = head.kind == PZ_HEAD_POINT ? 1 : head.ncomp == 1 ? 2 : 3 * head.ncomp;
+    if (sizes[ns - 1] != nout)
+        return pz_errf(err, "%s: the output layer has width %lld, but a %s head with %d component%s has width %d", path,
+                       (long long)sizes[ns - 1], head.kind == PZ_HEAD_MDN ? "mixture-density" : "point", head.ncomp,
+                       head.ncomp > 1 ? "s" : "", nout), NULL;
     int hidden[PZ_NET_MAX_LAYERS];
     for (long l = 0; l < ns - 2; l++) hidden[l] = sizes[l + 1] > 0 && sizes[l + 1] <= 65536 ? (int)sizes[l + 1] : -1;
     if (sizes[0] < 1 || sizes[0] > 65536) return pz_errf(err, "%s: bad input width in 'layer_sizes'", path), NULL;
-    pz_net *net = pz_net_new((int)sizes[0], hidden, (int)(ns - 2), (int)skip, err);
+    pz_net *net = pz_net_new_head((int)sizes[0], hidden, (int)(ns - 2), (int)skip, &head, err);
     if (!net) return pz_err_prefix(err, "%s: ", path), NULL;
-    for (int l = 0; l < net->nlayers; l++) {
-        char name[32], gname[64], kname[64], bname[64];
-        pz_net_layer_name(net, l, name, sizeof name);
-        snprintf(gname, sizeof gname, "weights/%s", name);
-        snprintf(kname, sizeof kname, "weights/%s/kernel", name);
-        snprintf(bname, sizeof bname, "weights/%s/bias", name);
-        hsize_t kd[2] = {(hsize_t)net->din[l], (hsize_t)net->dout[l]}, bd = (hsize_t)net->dout[l];
-        void *w = net->w[l], *b = net->b[l];
-        int rc = 0;
-        if (H5Lexists(f, "weights", H5P_DEFAULT) <= 0 || H5Lexists(f, gname, H5P_DEFAULT) <= 0)
-            rc = pz_errf(err, "%s: model file has no weights for layer '%s'", path, name);
-        else if (dset_read(f, kname, H5T_NATIVE_FLOAT, 2, kd, &w, sizeof(float), NULL, path, err) ||
-                 dset_read(f, bname, H5T_NATIVE_FLOAT, 1, &bd, &b, sizeof(float), NULL, path, err))
-            rc = -1;
-        if (rc) {
+    for (int l = 0; l < net->nlayers; l++)
+        if (read_layer(f, net, l, net->params, "", path, err) ||
+            (head.bayes && read_layer(f, net, l, net->params + net->nweights, "_rho", path, err))) {
             pz_net_free(net);
             return NULL;
         }
-    }
     return net;
 }
 
@@ -494,6 +546,11 @@ int pz_model_check_scaler(const pz_model *m, const char *what, pz_err *err)
  * file) makes every prediction NaN or, through ReLU's max, silently finite garbage. */
 static int check_weights(const pz_net *net, const char *path, pz_err *err)
 {
+    for (size_t i = net->nweights; i < net->nparams; i++)
+        if (!isfinite(net->params[i]))
+            return pz_errf(err, "%s: a posterior scale (rho) of the Bayesian network is %g: a model with non-finite "
+                                "weights predicts garbage (was its training diverging?)",
+                           path, net->params[i]);
     for (int l = 0; l < net->nlayers; l++) {
         size_t nk = (size_t)net->din[l] * net->dout[l];
         const float *w = net->w[l], *b = net->b[l];
@@ -584,6 +641,16 @@ static pz_model *load_open(hid_t f, const char *path, pz_err *err)
     if (attr_read_i64(f, "seed", &v, 1) == 1) m->seed = (long)v;
     if (attr_read_i64(f, "batch_size", &v, 1) == 1) m->batch_size = (long)v;
     attr_read_f64(f, "learning_rate", &m->learning_rate);
+    if (m->net->head.bayes) {
+        attr_read_f64(f, "prior_sigma", &m->prior_sigma);
+        if (attr_read_i64(f, "samples", &v, 1) == 1) m->samples = (long)v;
+        if (!(m->prior_sigma > 0) || m->samples < 1 || m->samples > 100000) {
+            pz_errf(err, "%s: a Bayesian model needs prior_sigma > 0 and 1..100000 samples, got %g and %ld", path,
+                    m->prior_sigma, m->samples);
+            pz_model_free(m);
+            return NULL;
+        }
+    }
     return m;
 }
 

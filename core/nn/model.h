@@ -5,9 +5,12 @@
  *
  * File format (HDF5, readable by h5py; every object created without timestamps so the same
  * model always gives the same bytes):
- *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 2,
+ *   /                 attrs: pzflow_format = "pzflow-nn-model", pzflow_format_version = 3,
  *                            label, loss, activation = "relu",
- *                            skip (0/1), layer_sizes (int64 [nin, h_1 .. h_L, 1]),
+ *                            skip (0/1), layer_sizes (int64 [nin, h_1 .. h_L, nout]),
+ *                            head ("point" | "mdn"), components (K), method ("deterministic" |
+ *                            "bnn"), prior_sigma and samples (bnn: the weight prior and the
+ *                            weight samples drawn per prediction),
  *                            layer_names (comma-separated), n_weights, best_epoch (1-based, 0 =
  *                            none), epochs_run, seed, batch_size, learning_rate, frozen
  *                            (comma-separated, may be empty), corrections (what ingest did to
@@ -16,6 +19,9 @@
  *                     ignored when read)
  *   /weights/<layer>/kernel  float32 [in x out] (Keras layout: y = x kernel + bias)
  *   /weights/<layer>/bias    float32 [out]
+ *                            (bnn: the posterior means mu; a bnn file read as a plain network is
+ *                            its mean network)
+ *   /weights/<layer>/kernel_rho, bias_rho   bnn only: rho of the posterior, sigma = softplus(rho)
  *   /scaler/features         fixed-length strings [nfeat], in input order
  *   /scaler/min, /scaler/max float64 [nfeat]: fitted on the training split, so they are also
  *                            the training range predict checks each row against
@@ -24,7 +30,9 @@
  * Version 1 (no `corrections`, no /inputs) still loads: no units, no corrections, and the default
  * sentinels pz_model_default_sentinels.
  *   /history/epoch           int64 [epochs_run], 1-based
- *   /history/train_loss, /history/val_loss, /history/lr   float64 [epochs_run] */
+ *   /history/train_loss, /history/val_loss, /history/lr   float64 [epochs_run]
+ * Version 1 and 2 files (no head, components, method; nout = 1) load as point, deterministic
+ * models. */
 #ifndef PZ_NN_MODEL_H
 #define PZ_NN_MODEL_H
 
@@ -55,6 +63,8 @@ typedef struct pz_model {
     double *sentinels; /* values meaning "missing" in any feature: never fed to the network */
     size_t nsentinels;
     char *corrections; /* corrections ingest applied to the training features, "" = not recorded */
+    double prior_sigma; /* bnn: the weight prior's sigma */
+    long samples;       /* bnn: weight samples drawn per prediction */
 } pz_model;
 
 extern const double pz_model_default_sentinels[];

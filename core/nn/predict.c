@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/pdf.h"
 #include "nn/train.h"
 #include "table/table.h"
 #include "table/h5util.h"
@@ -16,6 +17,20 @@
 
 size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out)
 {
+    return pz_model_predict_pdf(m, ws, x, rows, out, NULL);
+}
+
+/* A row the network cannot take has no p(z) either. */
+static void pdf_rows_nan(const pz_pdf_block *pdf, int K, size_t row)
+{
+    for (int k = 0; k < K; k++) pdf->weight[k * pdf->stride + row] = pdf->mean[k * pdf->stride + row] =
+        pdf->std[k * pdf->stride + row] = NAN;
+}
+
+size_t pz_model_predict_pdf(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out,
+                            const pz_pdf_block *pdf)
+{
+    int K = pz_model_pdf_ncomp(m);
     size_t nf = m->nfeat, nan_rows = 0;
     for (size_t start = 0; start < rows; start += ws->cap) {
         int n = (int)(rows - start < (size_t)ws->cap ? rows - start : (size_t)ws->cap);
@@ -30,9 +45,13 @@ size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t
             for (size_t j = 0; j < nf; j++) bad[r] |= !isfinite(in[r * nf + j]);
             if (bad[r]) memset(in + r * nf, 0, sizeof(float) * nf);
         }
-        pz_net_forward(m->net, ws, n);
+        pz_pdf_block at = {0};
+        if (pdf && K)
+            at = (pz_pdf_block){pdf->weight + start, pdf->mean + start, pdf->std + start, pdf->stride};
+        pz_model_forward_pdf(m, ws, n, out + start, pdf && K ? &at : NULL);
         for (int r = 0; r < n; r++) {
-            out[start + r] = bad[r] ? NAN : ws->out[r];
+            if (bad[r]) out[start + r] = NAN;
+            if (bad[r] && pdf && K) pdf_rows_nan(&at, K, (size_t)r);
             nan_rows += bad[r];
         }
     }
@@ -44,7 +63,10 @@ size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t
 typedef struct {
     hid_t file;
     hid_t id, zpred, ztrue; /* datasets, -1 when absent */
+    int ncomp;              /* p(z) components, 0 = none */
+    hid_t pdf[3][PZ_MDN_MAX_COMPONENTS]; /* pdf_weight_k, pdf_mean_k, pdf_std_k */
 } pred_out;
+
 
 static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
 {
@@ -58,8 +80,30 @@ static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
     return d;
 }
 
+static const char *const PDF_COLUMNS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
+
+/* The p(z) columns and the attributes that say how to read them (predictions contract). */
+static int out_open_pdf(pred_out *o, int ncomp, size_t rows, const char *path, pz_err *err)
+{
+    o->ncomp = ncomp;
+    if (!ncomp) return 0;
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < ncomp; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%d", PDF_COLUMNS[c], k);
+            if ((o->pdf[c][k] = out_dataset(o->file, name, H5T_IEEE_F32LE, rows)) < 0)
+                return pz_errf(err, "%s: cannot create the predictions dataset '%s'", path, name);
+        }
+    char text[16];
+    snprintf(text, sizeof text, "%d", ncomp);
+    if (pz_h5_write_string_attr(o->file, "pdf", "gaussian_mixture") < 0 ||
+        pz_h5_write_string_attr(o->file, "pdf_ncomp", text) < 0)
+        return pz_errf(err, "%s: writing the p(z) attributes failed", path);
+    return 0;
+}
+
 static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows, long seed,
-                    pz_err *err)
+                    int ncomp, pz_err *err)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_obj_track_times(fcpl, 0);
@@ -69,12 +113,16 @@ static int out_open(pred_out *o, const char *path, const char *id_name, int with
     H5Pclose(fcpl);
     H5Pclose(fapl);
     o->id = o->zpred = o->ztrue = -1;
+    o->ncomp = 0;
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < PZ_MDN_MAX_COMPONENTS; k++) o->pdf[c][k] = -1;
     if (o->file < 0) return pz_errf(err, "%s: cannot create the predictions file", path);
     if (id_name) o->id = out_dataset(o->file, id_name, H5T_STD_I64LE, rows);
     o->zpred = out_dataset(o->file, "z_pred", H5T_IEEE_F32LE, rows);
     if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
     if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0))
         return pz_errf(err, "%s: cannot create the predictions datasets", path);
+    if (out_open_pdf(o, ncomp, rows, path, err)) return -1;
     /* The model's seed travels with its predictions, so evaluate labels per-seed rows with the
      * pipeline's seeds (1..N) rather than list positions (0..N-1). */
     if (seed >= 0) {
@@ -103,6 +151,9 @@ static int out_close(pred_out *o, const char *path, int rc, pz_err *err)
     hid_t ds[3] = {o->id, o->zpred, o->ztrue};
     for (int i = 0; i < 3; i++)
         if (ds[i] >= 0) H5Dclose(ds[i]);
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < o->ncomp; k++)
+            if (o->pdf[c][k] >= 0) H5Dclose(o->pdf[c][k]);
     if (o->file >= 0 && H5Fclose(o->file) < 0 && rc == 0)
         rc = pz_errf(err, "%s: closing the predictions file failed (disk full?)", path);
     return rc;
@@ -205,7 +256,19 @@ typedef struct {
     int64_t *id;
     double *truth;
     pz_net_ws *ws;
+    pz_pdf_block pdf; /* chunk-sized columns when the model gives a p(z) */
 } pred_buffers;
+
+/* Write the chunk's p(z) columns. */
+static int out_write_pdf(const pred_out *out, const pz_pdf_block *pdf, size_t start, size_t n)
+{
+    const float *cols[3] = {pdf->weight, pdf->mean, pdf->std};
+    int rc = 0;
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < out->ncomp; k++)
+            rc |= out_write(out->pdf[c][k], H5T_NATIVE_FLOAT, start, n, cols[c] + (size_t)k * pdf->stride);
+    return rc;
+}
 
 static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p, size_t start, size_t want,
                          pred_buffers *b, pred_out *out, pz_predict_stats *st, pz_err *err)
@@ -215,7 +278,7 @@ static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p
     size_t n = t->nrows;
     int rc = pz_table_matrix_f32(t, (const char *const *)p->cols, m->nfeat, b->x, 1, err);
     if (!rc) {
-        st->nan_rows += pz_model_predict(m, b->ws, b->x, n, b->z);
+        st->nan_rows += pz_model_predict_pdf(m, b->ws, b->x, n, b->z, out->ncomp ? &b->pdf : NULL);
         if (p->id) id_values(pz_table_col(t, p->id), n, b->id);
         if (p->label) {
             const pz_column *lc = pz_table_col(t, p->label);
@@ -223,7 +286,7 @@ static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p
         }
         if (out_write(out->zpred, H5T_NATIVE_FLOAT, start, n, b->z) ||
             out_write(out->id, H5T_NATIVE_INT64, start, n, b->id) ||
-            out_write(out->ztrue, H5T_NATIVE_DOUBLE, start, n, b->truth))
+            out_write(out->ztrue, H5T_NATIVE_DOUBLE, start, n, b->truth) || out_write_pdf(out, &b->pdf, start, n))
             rc = pz_errf(err, "writing predictions for rows %zu..%zu failed (disk full?)", start, start + n);
         st->rows += n;
     }
@@ -241,13 +304,19 @@ int pz_predict_file(const pz_model *m, const char *table_path, const char *out_p
     size_t chunk = o->read_rows ? o->read_rows : DEFAULT_READ_ROWS;
     pred_buffers b = {pz_xmalloc(sizeof(float) * chunk * m->nfeat), pz_xmalloc(sizeof(float) * chunk),
                       pz_xmalloc(sizeof(int64_t) * chunk), pz_xmalloc(sizeof(double) * chunk),
-                      pz_net_ws_new(m->net, PZ_EVAL_CHUNK)};
+                      pz_net_ws_new(m->net, PZ_EVAL_CHUNK), {0}};
+    int ncomp = pz_model_pdf_ncomp(m);
+    if (ncomp) {
+        size_t cells = chunk * (size_t)ncomp;
+        b.pdf = (pz_pdf_block){pz_xmalloc(sizeof(float) * cells), pz_xmalloc(sizeof(float) * cells),
+                               pz_xmalloc(sizeof(float) * cells), chunk};
+    }
     H5E_auto2_t func;
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     pred_out out;
-    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, m->seed, err);
+    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, m->seed, ncomp, err);
     for (size_t start = 0; rc == 0 && start < p.rows; start += chunk) {
         rc = predict_chunk(m, table_path, &p, start, chunk, &b, &out, stats, err);
         if (o->progress) o->progress(o->ctx, stats->rows, p.rows);
@@ -258,6 +327,9 @@ int pz_predict_file(const pz_model *m, const char *table_path, const char *out_p
     free(b.z);
     free(b.id);
     free(b.truth);
+    free(b.pdf.weight);
+    free(b.pdf.mean);
+    free(b.pdf.std);
     pz_net_ws_free(b.ws);
     return rc;
 }

@@ -17,12 +17,17 @@
 #include <stddef.h>
 #include "nn/model.h"
 #include "nn/net.h"
+#include "nn/pdf.h"
 #include "util/err.h"
 
 /* Predict rows of RAW features x [rows x nfeat] (the model's feature order) into out[rows].
  * Scales with the model's scaler; rows with a non-finite feature give NaN. Works in blocks of
  * ws->cap rows. Returns the number of NaN rows. */
 size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out);
+/* The same, with the p(z) of every row in pdf (K = pz_model_pdf_ncomp(m) columns of pdf->stride
+ * >= rows; NaN for rows without a prediction) when pdf is not NULL and the model has one. */
+size_t pz_model_predict_pdf(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out,
+                            const pz_pdf_block *pdf);
 
 typedef struct pz_predict_opts {
     const char *label;       /* NULL: no z_true */

@@ -10,6 +10,7 @@
 #include "nn/model.h"
 #include "nn/predict.h"
 #include "nn/train.h"
+#include "nn/vi.h"
 #include "util/progress.h"
 #include "util/sbuf.h"
 
@@ -40,6 +41,9 @@ typedef struct {
     const char *loss;                        /* NULL: not given */
     pz_strs label, features, freeze;
     const pz_ynode *hidden, *sentinels;
+    const char *head, *method;               /* NULL: not given (train: point, deterministic) */
+    long components, samples;                /* 0: not given */
+    double prior_sigma, sigma_init;
 } nn_args;
 
 /* Params used identically by train and fine-tune; batch size and loss preset by the caller
@@ -87,6 +91,37 @@ static int read_sentinels(const pz_spec *spec, const pz_ynode *list, common_para
             return pz_err_prefix(err, "param 'sentinels': ");
     p->nsentinels = list->n;
     return 0;
+}
+
+/* The head and method the params ask for, starting from `base` (train: a point, deterministic
+ * network; fine-tune: the base model's); the loss follows the head unless given, and must fit it. */
+static int read_head(const nn_args *a, const pz_net_head *base, pz_net_head *h, common_params *p, pz_err *err)
+{
+    *h = *base;
+    if (a->head) h->kind = !strcmp(a->head, "mdn") ? PZ_HEAD_MDN : PZ_HEAD_POINT;
+    if (a->components) h->ncomp = (int)a->components;
+    if (h->kind == PZ_HEAD_POINT) {
+        if (a->components > 1)
+            return pz_errf(err, "param 'components' is %ld, but a point head has no mixture (head: mdn)", a->components);
+        h->ncomp = 1;
+    }
+    if (a->method) h->bayes = !strcmp(a->method, "bnn");
+    if (!a->loss) p->cfg.loss = h->kind == PZ_HEAD_MDN ? PZ_LOSS_NLL : p->cfg.loss == PZ_LOSS_NLL ? PZ_LOSS_HSC : p->cfg.loss;
+    if ((h->kind == PZ_HEAD_MDN) != (p->cfg.loss == PZ_LOSS_NLL))
+        return pz_errf(err, "param 'loss' is '%s', but a %s head trains on %s", pz_loss_name(p->cfg.loss),
+                       h->kind == PZ_HEAD_MDN ? "mixture-density" : "point",
+                       h->kind == PZ_HEAD_MDN ? "its negative log-likelihood: loss nll (or leave loss out)"
+                                              : "a point loss: hsc or mse");
+    p->cfg.prior_sigma = a->prior_sigma;
+    return 0;
+}
+
+/* What the model file records of a Bayesian training. */
+static void record_bayes(pz_model *m, const nn_args *a)
+{
+    if (!m->net->head.bayes) return;
+    m->prior_sigma = a->prior_sigma;
+    m->samples = a->samples;
 }
 
 /* Labels for n input tables: one label for all, or exactly one per table. */
@@ -252,8 +287,20 @@ static int read_hidden(const pz_spec *spec, const pz_ynode *h, int *hidden, int 
     {PZ_PARAM("patience", PZ_PT_INT, "10", "stop after this many epochs without a better validation loss"),            \
      PZ_RANGE(1, PZ_OPEN), .field = NA(patience)},                                                                     \
     {PZ_PARAM("seed", PZ_PT_INT, "0", "seed of weights and shuffles"), PZ_RANGE(0, PZ_OPEN), .field = NA(seed)},       \
-    {PZ_PARAM("loss", PZ_PT_STRING, NULL, "loss function (hsc; fine-tune: the base model's)"),                         \
-     .choices = "hsc|mse", .field = NA(loss)},                                                                         \
+    {PZ_PARAM("loss", PZ_PT_STRING, NULL, "loss function (hsc; head mdn: nll; fine-tune: the base model's)"),          \
+     .choices = "hsc|mse|nll", .field = NA(loss)},                                                                     \
+    {PZ_PARAM("head", PZ_PT_STRING, NULL, "output: point (one z) or mdn (a Gaussian mixture p(z)); fine-tune: the base's"), \
+     .choices = "point|mdn", .field = NA(head)},                                                                       \
+    {PZ_PARAM("components", PZ_PT_INT, NULL, "Gaussians of the mdn head (1; fine-tune: the base's)"),                  \
+     PZ_RANGE(1, PZ_MDN_MAX_COMPONENTS), .field = NA(components)},                                                     \
+    {PZ_PARAM("method", PZ_PT_STRING, NULL, "deterministic weights, or bnn: Bayes by backprop (fine-tune: the base's)"), \
+     .choices = "deterministic|bnn", .field = NA(method)},                                                             \
+    {PZ_PARAM("prior_sigma", PZ_PT_FLOAT, "1", "bnn: sigma of the N(0, sigma^2) prior on every weight"),               \
+     PZ_RANGE(0, PZ_OPEN), .field = NA(prior_sigma)},                                                                  \
+    {PZ_PARAM("sigma_init", PZ_PT_FLOAT, "1e-3", "bnn: every weight's posterior sigma at the start"),                  \
+     PZ_RANGE(0, PZ_OPEN), .field = NA(sigma_init)},                                                                   \
+    {PZ_PARAM("samples", PZ_PT_INT, "32", "bnn: weight samples drawn per prediction"), PZ_RANGE(1, 100000),            \
+     .field = NA(samples)},                                                                                            \
     {PZ_PARAM("min_delta", PZ_PT_FLOAT, "0", "smallest validation-loss drop that counts as better"), .field = NA(min_delta)}, \
     {PZ_PARAM("drop_nonfinite", PZ_PT_BOOL, "true", "drop rows with a non-finite feature or label"), .field = NA(drop_nonfinite)}, \
     {PZ_PARAM("beta1", PZ_PT_FLOAT, "0.9", "Adam beta1"), PZ_RANGE(0, 1), .field = NA(beta1)},                         \
@@ -291,8 +338,9 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
     common_params p = train_defaults();
     p.spec = spec;
     int hidden[PZ_NET_MAX_LAYERS], nhidden = 0, skip = a->skip;
-    if (read_common(a, &p, err) || read_hidden(spec, a->hidden, hidden, &nhidden, err) ||
-        read_sentinels(spec, a->sentinels, &p, err))
+    pz_net_head head, point = PZ_NET_HEAD_POINT;
+    if (read_common(a, &p, err) || read_head(a, &point, &head, &p, err) ||
+        read_hidden(spec, a->hidden, hidden, &nhidden, err) || read_sentinels(spec, a->sentinels, &p, err))
         return -1;
     size_t nfeat = a->features.v ? a->features.n : 5;
     if (nfeat == 0) return pz_errf(err, "param 'features' is empty");
@@ -307,13 +355,15 @@ static int train_stage(const pz_spec *spec, const void *params, char **summary, 
              ? -1
              : 0;
     if (!rc) {
-        pz_net *net = pz_net_new((int)nfeat, hidden, nhidden, skip, err);
+        pz_net *net = pz_net_new_head((int)nfeat, hidden, nhidden, skip, &head, err);
         rc = net ? 0 : -1;
         if (net) {
             pz_net_init_glorot(net, (unsigned long)p.seed);
+            if (head.bayes) pz_vi_init_rho(net, a->sigma_init);
             pz_scaler scaler;
             pz_scaler_fit(&scaler, train.x, train.n, nfeat); /* on the training split only */
             m = pz_model_new(net, features, nfeat, &scaler);
+            record_bayes(m, a);
             pz_scaler_free(&scaler);
             record_inputs(m, &train, &p);
             rc = pz_model_check_scaler(m, "input 'train'", err);
@@ -376,6 +426,21 @@ static int read_freeze(const pz_strs *freeze, const pz_net *net, uint8_t *frozen
     return 0;
 }
 
+/* Fine-tuning into another head or method: a new output layer (seeded by `seed`) when the head
+ * changes, posterior scales when the network becomes Bayesian. */
+static int change_head(pz_model *m, const pz_net_head *head, const nn_args *a, pz_err *err)
+{
+    const pz_net_head *old = &m->net->head;
+    if (old->kind != head->kind || old->ncomp != head->ncomp || old->bayes != head->bayes) {
+        pz_net *net = pz_net_with_head(m->net, head, (unsigned long)a->seed, a->sigma_init, err);
+        if (!net) return -1;
+        pz_net_free(m->net);
+        m->net = net;
+    }
+    record_bayes(m, a);
+    return 0;
+}
+
 static int fine_tune_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
     const nn_args *a = params;
@@ -391,7 +456,10 @@ static int fine_tune_stage(const pz_spec *spec, const void *params, char **summa
     uint8_t frozen[PZ_NET_MAX_LAYERS + 1];
     char *frozen_csv = NULL;
     pz_xy train = {0}, val = {0};
-    int rc = read_common(a, &p, err) || read_freeze(&a->freeze, m->net, frozen, &frozen_csv, err) ? -1 : 0;
+    pz_net_head head;
+    int rc = read_common(a, &p, err) || read_head(a, &m->net->head, &head, &p, err) ? -1 : 0;
+    if (!rc) rc = change_head(m, &head, a, err);
+    if (!rc) rc = read_freeze(&a->freeze, m->net, frozen, &frozen_csv, err);
     /* The base model's sentinel policy, units and corrections stay: its scaler does too. */
     p.nsentinels = m->nsentinels < 64 ? m->nsentinels : 64;
     memcpy(p.sentinels, m->sentinels, sizeof(double) * p.nsentinels);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/vi.h"
+
 double pz_eval_loss(const pz_net *net, pz_net_ws *ws, const pz_data *d, pz_loss_kind loss)
 {
     double sum = 0.0;
@@ -12,7 +14,7 @@ double pz_eval_loss(const pz_net *net, pz_net_ws *ws, const pz_data *d, pz_loss_
         int rows = (int)(d->n - start < (size_t)ws->cap ? d->n - start : (size_t)ws->cap);
         memcpy(ws->act[0], d->x + start * net->nin, sizeof(float) * rows * net->nin);
         pz_net_forward(net, ws, rows);
-        sum += pz_loss(loss, ws->out, d->y + start, rows, NULL, 0.0);
+        sum += pz_loss_out(loss, net->head.ncomp, ws->out, d->y + start, rows, NULL, 0.0);
     }
     return d->n ? sum / (double)d->n : NAN;
 }
@@ -23,6 +25,9 @@ typedef struct {
     float *ybatch, *m, *v, *best;
     size_t *perm;
     gsl_rng *rng;
+    /* Bayesian network only: the minibatch's sampled weights, their scales and noise, nweights each */
+    float *wsample, *sigma, *eps;
+    pz_vi_rng *noise;
 } train_state;
 
 static void state_alloc(train_state *s, const pz_net *net, const pz_train_cfg *cfg, size_t ntrain)
@@ -37,6 +42,14 @@ static void state_alloc(train_state *s, const pz_net *net, const pz_train_cfg *c
     for (size_t i = 0; i < ntrain; i++) s->perm[i] = i;
     s->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(s->rng, cfg->seed);
+    s->wsample = s->sigma = s->eps = NULL;
+    s->noise = NULL;
+    if (net->head.bayes) {
+        s->wsample = pz_xmalloc(sizeof(float) * net->nweights);
+        s->sigma = pz_xmalloc(sizeof(float) * net->nweights);
+        s->eps = pz_xmalloc(sizeof(float) * net->nweights);
+        s->noise = pz_vi_rng_new(cfg->seed + 1);
+    }
 }
 
 static void state_free(train_state *s)
@@ -49,6 +62,10 @@ static void state_free(train_state *s)
     free(s->best);
     free(s->perm);
     gsl_rng_free(s->rng);
+    free(s->wsample);
+    free(s->sigma);
+    free(s->eps);
+    pz_vi_rng_free(s->noise);
 }
 
 /* Fisher-Yates with an explicit generator (gsl_ran_shuffle would do, but this keeps the draw
@@ -73,8 +90,11 @@ static void optimizer_step(pz_net *net, train_state *s, const pz_train_cfg *cfg,
     }
     for (int l = 0; l < net->nlayers; l++) {
         if (cfg->frozen[l]) continue;
-        size_t off = (size_t)(net->w[l] - net->params), n = (size_t)net->din[l] * net->dout[l] + net->dout[l];
-        pz_adam_update(net->params + off, net->grads + off, s->m + off, s->v + off, n, &cfg->adam, t);
+        size_t off, n;
+        pz_net_layer_range(net, l, &off, &n);
+        for (size_t half = 0; half < net->nparams; half += net->nweights) /* mu, then rho when Bayesian */
+            pz_adam_update(net->params + half + off, net->grads + half + off, s->m + half + off, s->v + half + off, n,
+                           &cfg->adam, t);
     }
 }
 
@@ -123,12 +143,34 @@ static int diverged(const pz_net *net, const pz_data *d, const size_t *batch, si
 }
 
 /* A batch whose loss or output gradient is not finite would turn every weight into NaN. */
-static int batch_finite(double loss, const float *grad, int rows)
+static int batch_finite(double loss, const float *grad, size_t rows)
 {
     if (!isfinite(loss)) return 0;
-    for (int r = 0; r < rows; r++)
+    for (size_t r = 0; r < rows; r++)
         if (!isfinite(grad[r])) return 0;
     return 1;
+}
+
+static double prior_sigma(const pz_train_cfg *cfg)
+{
+    return cfg->prior_sigma > 0 ? cfg->prior_sigma : PZ_VI_PRIOR_SIGMA;
+}
+
+/* A Bayesian network's weights for one minibatch: w = mu + softplus(rho) * eps. */
+static const float *sample_weights(const pz_net *net, train_state *s)
+{
+    size_t nw = net->nweights;
+    pz_vi_normals(s->noise, s->eps, nw);
+    pz_vi_sample_forward(s->wsample, s->sigma, net->params, net->params + nw, s->eps, nw);
+    return s->wsample;
+}
+
+/* dL/dw of the sampled weights (in grads[0, nw)) to dL/dmu, dL/drho with the KL term / N. */
+static void vi_backward(pz_net *net, const train_state *s, const pz_train_cfg *cfg, size_t ntrain)
+{
+    size_t nw = net->nweights;
+    pz_vi_backward(net->grads, net->grads + nw, net->grads, net->params, s->sigma, s->eps, nw, 1.0 / (double)ntrain,
+                   prior_sigma(cfg));
 }
 
 /* One pass over the shuffled training rows; *mean gets the mean training loss. A non-finite batch
@@ -146,19 +188,24 @@ static int run_epoch(pz_net *net, train_state *s, const pz_data *tr, const pz_tr
             memcpy(s->ws->act[0] + (size_t)r * nin, tr->x + src * nin, sizeof(float) * nin);
             s->ybatch[r] = tr->y[src];
         }
-        pz_net_forward(net, s->ws, rows);
-        double loss = pz_loss(cfg->loss, s->ws->out, s->ybatch, rows, s->ws->dout, 1.0 / rows);
-        if (!batch_finite(loss, s->ws->dout, rows)) {
+        const float *weights = net->params;
+        if (net->head.bayes) weights = sample_weights(net, s);
+        pz_net_forward_at(net, weights, s->ws, rows);
+        double loss = pz_loss_out(cfg->loss, net->head.ncomp, s->ws->out, s->ybatch, rows, s->ws->dout, 1.0 / rows);
+        if (!batch_finite(loss, s->ws->dout, (size_t)rows * net->nout)) {
             char what[80];
             snprintf(what, sizeof what, "epoch %ld, batch %zu: the %s", epoch, start / (size_t)cfg->batch_size + 1,
                      isfinite(loss) ? "loss gradient" : "loss");
             return diverged(net, tr, s->perm + start, (size_t)rows, cfg, what, isfinite(loss) ? NAN : loss, err);
         }
         sum += loss;
-        pz_net_backward(net, s->ws, rows, cfg->frozen);
+        pz_net_backward_at(net, weights, net->grads, s->ws, rows, cfg->frozen);
+        if (net->head.bayes) vi_backward(net, s, cfg, tr->n);
         optimizer_step(net, s, cfg, ++*step);
     }
     *mean = sum / (double)tr->n;
+    if (net->head.bayes)
+        *mean += pz_vi_kl(net->params, net->params + net->nweights, net->nweights, prior_sigma(cfg)) / (double)tr->n;
     return 0;
 }
 
@@ -171,6 +218,9 @@ static int check_cfg(const pz_net *net, const pz_data *train, const pz_data *val
     if (cfg->epochs < 0) return pz_errf(err, "epochs must be >= 0, got %ld", cfg->epochs);
     if (cfg->patience < 1) return pz_errf(err, "patience must be >= 1, got %ld", cfg->patience);
     if (!(cfg->adam.lr > 0)) return pz_errf(err, "learning rate must be > 0, got %g", cfg->adam.lr);
+    if ((net->head.kind == PZ_HEAD_MDN) != (cfg->loss == PZ_LOSS_NLL))
+        return pz_errf(err, "loss '%s' does not fit a %s head (a mixture-density head trains on nll, and only it does)",
+                       pz_loss_name(cfg->loss), net->head.kind == PZ_HEAD_MDN ? "mixture-density" : "point");
     if (cfg->frozen) {
         int any = 0;
         for (int l = 0; l < net->nlayers; l++) any |= !cfg->frozen[l];

@@ -34,8 +34,9 @@ typedef struct pz_train_cfg {
     long epochs;              /* maximum */
     long patience;            /* stop after this many epochs without improvement */
     double min_delta;         /* improvement = val_loss < best - min_delta (Keras EarlyStopping) */
-    pz_loss_kind loss;
-    unsigned long seed;       /* shuffling stream */
+    pz_loss_kind loss;        /* PZ_LOSS_NLL for a mixture-density head (and only for it) */
+    unsigned long seed;       /* shuffling stream; a Bayesian network's weight noise uses seed + 1 */
+    double prior_sigma;       /* Bayesian network: sigma of the N(0, sigma^2) weight prior (0: the default) */
     const uint8_t *frozen;    /* per dense layer, NULL = all trainable */
     void (*on_epoch)(void *ctx, const pz_epoch_info *info);
     void *ctx;
@@ -52,11 +53,15 @@ typedef struct pz_data {
  * A batch whose loss or output gradient is not finite, or a non-finite validation loss, stops
  * training with an error: "training stopped: epoch 3, batch 7: the loss is NaN; first bad value:
  * label -1 at training row 17 (the HSC loss divides by 1 + z)", or, when no value is to blame,
+ * A Bayesian network (net->head.bayes) trains by Bayes by backprop (nn/vi.h): one weight sample
+ * per minibatch, the KL term scaled by 1/train->n; its reported training loss is the mean data
+ * loss plus KL/n at the epoch's end (the negative ELBO per row).
  * "... the weights diverged (learning rate 1e+06 too high?)". Rows are 0-based in `train`. */
 int pz_train(pz_net *net, const pz_data *train, const pz_data *val, const pz_train_cfg *cfg, pz_history *hist,
              long *best_epoch, pz_err *err);
 
-/* Mean loss of `net` on d, evaluated in chunks of ws->cap rows. */
+/* Mean loss of `net` on d, evaluated in chunks of ws->cap rows. A Bayesian network is evaluated
+ * at its posterior means (deterministic, so early stopping compares like with like). */
 double pz_eval_loss(const pz_net *net, pz_net_ws *ws, const pz_data *d, pz_loss_kind loss);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "table/table.h"
 #include "util/err.h"
 
 const char *pzt_bin_dir(void)
@@ -173,4 +174,29 @@ int pzt_count_runs(const char *output)
     int n = 0;
     for (const char *p = output; p && (p = strstr(p, "] run ")); p++) n++;
     return n;
+}
+
+int pzt_run_stage(const char *dir, const char *exe, const char *name, char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *body = NULL;
+    if (vasprintf(&body, fmt, ap) < 0) abort();
+    va_end(ap);
+    char *spec = pz_xasprintf("{\"pzflow_spec\": 1, \"stage\": \"%s\", \"threads\": 1, %s}", name, body);
+    char *path = pz_xasprintf("%s/%s.json", dir, name);
+    int rc = pzt_write_file(path, spec) ? -1 : pzt_run(dir, output, "'%s/pzflow-%s' '%s'", pzt_bin_dir(), exe, path);
+    free(body), free(spec), free(path);
+    return rc;
+}
+
+void pzt_write_fixture(const char *dir, const char *name, const pz_table *t)
+{
+    char *path = pz_xasprintf("%s/%s", dir, name);
+    pz_err err;
+    if (pz_table_write_hdf5(path, t, &err)) {
+        fprintf(stderr, "fixture %s: %s\n", name, err.msg);
+        abort();
+    }
+    free(path);
 }

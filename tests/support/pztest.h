@@ -34,6 +34,13 @@ int pzt_count_runs(const char *output);
 /* Whole-file helpers. pzt_read_file returns NULL if missing; *len optional. */
 char *pzt_read_file(const char *path, size_t *len);
 int pzt_write_file(const char *path, const char *text);
+/* Write table t (a pz_table) as HDF5 at dir/name, or abort naming it: a test fixture. */
+struct pz_table;
+void pzt_write_fixture(const char *dir, const char *name, const struct pz_table *t);
+/* Write a spec (`stage` name, one thread, then the JSON members `fmt` formats) into dir/NAME.json
+ * and run build/bin/pzflow-EXE on it in dir, as the scheduler would; like pzt_run. */
+int pzt_run_stage(const char *dir, const char *exe, const char *name, char **output, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 int pzt_files_equal(const char *a, const char *b);
 int pzt_exists(const char *path);
 
