@@ -232,7 +232,7 @@ static const pz_io_def ENSEMBLE_INPUTS[] = {
     {"predictions", PZ_IO_ANY, 0, "the members' predictions tables (same rows, same order), e.g. one per seed"},
     {0}};
 static const pz_io_def ENSEMBLE_OUTPUTS[] = {
-    {"predictions", PZ_IO_ONE, 0, "one predictions table whose p(z) is the members' mixture (HDF5)"}, {0}};
+    {"predictions", PZ_IO_ONE, 0, "one predictions table whose p(z) is the members' mixture (HDF5)", ".h5"}, {0}};
 
 static int ensemble_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
