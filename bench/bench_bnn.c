@@ -112,21 +112,21 @@ static void breakdown(void)
     pz_net_init_glorot(net, 1);
     pz_vi_init_rho(net, PZ_VI_SIGMA_INIT);
     size_t nw = net->nweights;
-    float *eps = pz_xmalloc(sizeof(float) * nw), *sig = pz_xmalloc(sizeof(float) * nw),
+    float *eps = pz_xmalloc(sizeof(float) * nw), *sig = pz_xmalloc(sizeof(float) * nw), *dsig = pz_xmalloc(sizeof(float) * nw),
           *w = pz_xmalloc(sizeof(float) * nw), *m = pz_xcalloc(2 * nw, sizeof(float)),
           *v = pz_xcalloc(2 * nw, sizeof(float));
     pz_vi_rng *r = pz_vi_rng_new(1);
     pz_adam_cfg adam = PZ_ADAM_DEFAULTS;
     double t_noise, t_sample, t_back, t_adam;
     TIME_PIECE(t_noise, pz_vi_normals(r, eps, nw));
-    TIME_PIECE(t_sample, pz_vi_sample_forward(w, sig, net->params, net->params + nw, eps, nw));
-    TIME_PIECE(t_back, pz_vi_backward(net->grads, net->grads + nw, net->grads, net->params, sig, eps, nw, 1e-5, 1.0));
+    TIME_PIECE(t_sample, pz_vi_sample_forward(w, sig, dsig, net->params, net->params + nw, eps, nw));
+    TIME_PIECE(t_back, pz_vi_backward(net->grads, net->grads + nw, net->grads, net->params, sig, dsig, eps, nw, 1e-5, 1.0));
     TIME_PIECE(t_adam, pz_adam_update(net->params + nw, net->grads + nw, m + nw, v + nw, nw, &adam, 1));
     printf("bnn extra per batch (%zu weights): noise %.3f ms, w = mu + sigma eps %.3f ms, mu/rho backward %.3f ms, "
            "Adam on rho %.3f ms\n",
            nw, t_noise, t_sample, t_back, t_adam);
     pz_vi_rng_free(r);
-    free(eps), free(sig), free(w), free(m), free(v);
+    free(eps), free(sig), free(dsig), free(w), free(m), free(v);
     pz_net_free(net);
 }
 

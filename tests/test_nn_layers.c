@@ -381,26 +381,26 @@ static void test_mdn_network_gradient(void)
 /* Probe objective of the VI layer for fixed noise: L = sum_i r_i w_i + s KL, w = mu + softplus(rho) eps. */
 typedef struct {
     size_t n;
-    float *mu, *rho, *eps, *r, *w, *sigma;
+    float *mu, *rho, *eps, *r, *w, *sigma, *dsigma;
     double s, prior;
 } vi_case;
 
 static double vi_eval(void *ctx)
 {
     vi_case *c = ctx;
-    pz_vi_sample_forward(c->w, c->sigma, c->mu, c->rho, c->eps, c->n);
+    pz_vi_sample_forward(c->w, c->sigma, c->dsigma, c->mu, c->rho, c->eps, c->n);
     return dot(c->w, c->r, c->n) + c->s * pz_vi_kl(c->mu, c->rho, c->n, c->prior);
 }
 
 static void test_vi_gradient(void)
 {
     enum { N = 12 };
-    float mu[N], rho[N], eps[N], r[N], w[N], sigma[N], dmu[N], drho[N];
+    float mu[N], rho[N], eps[N], r[N], w[N], sigma[N], dsigma[N], dmu[N], drho[N];
     fill(mu, N, 70), fill(eps, N, 71), fill(r, N, 72), fill(rho, N, 73);
-    for (int i = 0; i < N; i++) rho[i] = -3.0f + 2.0f * rho[i]; /* sigma from 0.007 to 0.3 */
-    vi_case c = {N, mu, rho, eps, r, w, sigma, 0.25, 0.5};
+    for (int i = 0; i < N; i++) rho[i] = -3.0f + 3.5f * rho[i]; /* sigma from 0.003 to 0.9, rho of both signs */
+    vi_case c = {N, mu, rho, eps, r, w, sigma, dsigma, 0.25, 0.5};
     vi_eval(&c);
-    pz_vi_backward(dmu, drho, r, mu, sigma, eps, N, c.s, c.prior);
+    pz_vi_backward(dmu, drho, r, mu, sigma, dsigma, eps, N, c.s, c.prior);
     for (int i = 0; i < N; i++) {
         double nm = numgrad(mu, (size_t)i, vi_eval, &c), nr = numgrad(rho, (size_t)i, vi_eval, &c);
         if (!close_enough(dmu[i], nm)) fprintf(stderr, "dmu[%d]: %g vs %g\n", i, dmu[i], nm);

@@ -25,7 +25,7 @@ static void draw_posterior(const pz_model *m, pz_net_ws *ws)
     pz_vi_rng *r = pz_vi_rng_new((unsigned long)(m->seed >= 0 ? m->seed : 0) + 2);
     for (int s = 0; s < ws->ndraws; s++) {
         pz_vi_normals(r, eps, nw);
-        pz_vi_sample_forward(ws->draws + (size_t)s * nw, sigma, net->params, net->params + nw, eps, nw);
+        pz_vi_sample_forward(ws->draws + (size_t)s * nw, sigma, NULL, net->params, net->params + nw, eps, nw);
     }
     pz_vi_rng_free(r);
     free(eps);

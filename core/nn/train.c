@@ -26,7 +26,7 @@ typedef struct {
     size_t *perm;
     gsl_rng *rng;
     /* Bayesian network only: the minibatch's sampled weights, their scales and noise, nweights each */
-    float *wsample, *sigma, *eps;
+    float *wsample, *sigma, *dsigma, *eps;
     pz_vi_rng *noise;
 } train_state;
 
@@ -42,11 +42,12 @@ static void state_alloc(train_state *s, const pz_net *net, const pz_train_cfg *c
     for (size_t i = 0; i < ntrain; i++) s->perm[i] = i;
     s->rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(s->rng, cfg->seed);
-    s->wsample = s->sigma = s->eps = NULL;
+    s->wsample = s->sigma = s->dsigma = s->eps = NULL;
     s->noise = NULL;
     if (net->head.bayes) {
         s->wsample = pz_xmalloc(sizeof(float) * net->nweights);
         s->sigma = pz_xmalloc(sizeof(float) * net->nweights);
+        s->dsigma = pz_xmalloc(sizeof(float) * net->nweights);
         s->eps = pz_xmalloc(sizeof(float) * net->nweights);
         s->noise = pz_vi_rng_new(cfg->seed + 1);
     }
@@ -64,6 +65,7 @@ static void state_free(train_state *s)
     gsl_rng_free(s->rng);
     free(s->wsample);
     free(s->sigma);
+    free(s->dsigma);
     free(s->eps);
     pz_vi_rng_free(s->noise);
 }
@@ -161,7 +163,7 @@ static const float *sample_weights(const pz_net *net, train_state *s)
 {
     size_t nw = net->nweights;
     pz_vi_normals(s->noise, s->eps, nw);
-    pz_vi_sample_forward(s->wsample, s->sigma, net->params, net->params + nw, s->eps, nw);
+    pz_vi_sample_forward(s->wsample, s->sigma, s->dsigma, net->params, net->params + nw, s->eps, nw);
     return s->wsample;
 }
 
@@ -169,7 +171,7 @@ static const float *sample_weights(const pz_net *net, train_state *s)
 static void vi_backward(pz_net *net, const train_state *s, const pz_train_cfg *cfg, size_t ntrain)
 {
     size_t nw = net->nweights;
-    pz_vi_backward(net->grads, net->grads + nw, net->grads, net->params, s->sigma, s->eps, nw, 1.0 / (double)ntrain,
+    pz_vi_backward(net->grads, net->grads + nw, net->grads, net->params, s->sigma, s->dsigma, s->eps, nw, 1.0 / (double)ntrain,
                    prior_sigma(cfg));
 }
 

@@ -30,11 +30,14 @@
 /* rho with softplus(rho) = sigma. */
 double pz_vi_rho_of_sigma(double sigma);
 
-/* sigma = softplus(rho), w = mu + sigma * eps (n each). */
-void pz_vi_sample_forward(float *w, float *sigma, const float *mu, const float *rho, const float *eps, size_t n);
-/* From dw = dL/dw (data term) to dmu, drho, adding kl_scale * the KL gradient. dmu may alias dw. */
-void pz_vi_backward(float *dmu, float *drho, const float *dw, const float *mu, const float *sigma, const float *eps,
-                    size_t n, double kl_scale, double prior_sigma);
+/* sigma = softplus(rho), dsigma = sigmoid(rho) = dsigma/drho (kept for the backward: one exp
+ * serves both), w = mu + sigma * eps (n each). dsigma may be NULL (prediction). */
+void pz_vi_sample_forward(float *w, float *sigma, float *dsigma, const float *mu, const float *rho, const float *eps,
+                          size_t n);
+/* From dw = dL/dw (data term) to dmu, drho, adding kl_scale * the KL gradient. dmu may alias dw.
+ * No transcendental function: the loop vectorises. */
+void pz_vi_backward(float *dmu, float *drho, const float *dw, const float *mu, const float *sigma, const float *dsigma,
+                    const float *eps, size_t n, double kl_scale, double prior_sigma);
 /* KL(q || prior) summed over n weights. */
 double pz_vi_kl(const float *mu, const float *rho, size_t n, double prior_sigma);
 
