@@ -164,6 +164,38 @@ static void test_text_that_is_not_a_description_is_refused(void)
     CU_ASSERT_PTR_NULL(pz_stage_desc_parse("usage: toy SPEC", "x", &err));
 }
 
+/* Partition's outputs are the parts the pipeline declares (issue 14): a stage may say so, and
+ * both the JSON and the engine's compact cache form keep it (open inputs alone: "... 2 1 x"). */
+static void test_open_outputs_survive_both_forms(void)
+{
+    static const pz_io_def in[] = {{"table", PZ_IO_ONE, 0, "a table"}, {0}};
+    static const pz_io_def none[] = {{0}};
+    pz_stage_def def = {.prog = "pzflow-toy", .summary = "a toy", .inputs = in, .outputs = none, .open_outputs = 1};
+    char *json = pz_stage_describe_json(&def);
+    pz_err err;
+    pz_stage_desc *d = pz_stage_desc_parse(json, "toy", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_TRUE(d->def.open_outputs);
+    CU_ASSERT_FALSE(d->def.open_inputs);
+    pz_stage_desc_free(d);
+    free(json);
+    char *lines = pz_stage_desc_format_lines(&def);
+    d = pz_stage_desc_parse_lines(lines);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_TRUE(d->def.open_outputs);
+    CU_ASSERT_FALSE(d->def.open_inputs);
+    pz_stage_desc_free(d);
+    free(lines);
+    d = pz_stage_desc_parse_lines("pzflow-describe-lines 2 1 x\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_TRUE(d->def.open_inputs);
+    CU_ASSERT_FALSE(d->def.open_outputs);
+    pz_stage_desc_free(d);
+    char *help = pz_stage_help_text(&def);
+    CU_ASSERT_PTR_NOT_NULL(strstr(help, "the outputs the pipeline names"));
+    free(help);
+}
+
 /* Issue 16: every stage reads its params once, into its typed struct, from its table; none looks
  * a param up by name while it runs. A table entry without a field would be a param the library
  * still looks up itself (plot-data's were, until they moved into plot_params). */
@@ -190,6 +222,7 @@ int main(void)
                                      {"an unknown param names its line", test_an_unknown_param_names_its_line},
                                      {"describe reads back as the same table", test_describe_reads_back_as_the_same_table},
                                      {"text that is not a description is refused", test_text_that_is_not_a_description_is_refused},
+                                     {"open outputs survive both forms", test_open_outputs_survive_both_forms},
                                      {"every library stage reads every param into its struct",
                                       test_every_library_stage_reads_every_param_into_its_struct},
                                      {0}});

@@ -243,7 +243,7 @@ static int check_inputs(const pz_pipeline *p, const pz_stage *s, const pz_stage_
 static int check_outputs(const pz_pipeline *p, const pz_stage *s, const pz_stage_def *def, pz_err *err)
 {
     for (size_t k = 0; k < s->noutputs; k++)
-        if (!pz_io_find(def->outputs, s->outputs[k]))
+        if (!pz_io_find(def->outputs, s->outputs[k]) && !def->open_outputs)
             return unknown_io(p, s, def, "outputs", s->outputs[k], def->outputs, err);
     for (const pz_io_def *d = def->outputs; d && d->name; d++) {
         int have = 0;

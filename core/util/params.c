@@ -236,6 +236,7 @@ char *pz_stage_describe_json(const pz_stage_def *d)
     pz_ymap_set(root, "inputs", inputs);
     pz_ymap_set(root, "open_inputs", bool_node(d->open_inputs));
     pz_ymap_set(root, "outputs", outputs);
+    pz_ymap_set(root, "open_outputs", bool_node(d->open_outputs));
     char *json = pz_yaml_to_json(root, 0, 2);
     pz_ynode_free(root);
     return json;
@@ -279,6 +280,7 @@ char *pz_stage_help_text(const pz_stage_def *d)
     if (d->open_inputs) pz_sb_puts(&b, "  (and the inputs its params name)\n");
     pz_sb_puts(&b, "\noutputs:\n");
     for (const pz_io_def *p = d->outputs; p && p->name; p++) help_io(&b, p, 0);
+    if (d->open_outputs) pz_sb_puts(&b, "  (and the outputs the pipeline names: one per part)\n");
     return b.p;
 }
 
@@ -373,6 +375,7 @@ pz_stage_desc *pz_stage_desc_parse(const char *text, const char *src, pz_err *er
     d->def.summary = scalar_of(root, "summary");
     d->def.docs = scalar_of(root, "docs");
     d->def.open_inputs = flag_of(root, "open_inputs");
+    d->def.open_outputs = flag_of(root, "open_outputs");
     const pz_ynode *ps = pz_ymap_get(root, "params");
     size_t np = ps && ps->kind == PZ_Y_SEQ ? ps->n : 0;
     pz_param_def *params = pz_xcalloc(np + 1, sizeof *params);
@@ -404,7 +407,8 @@ void pz_stage_desc_free(pz_stage_desc *d)
 
 /* One line per entry, fields separated by spaces, names percent-free by construction (the
  * tables' names are identifiers; choices are words joined by '|'):
- *   pzflow-describe-lines 2 <open_inputs> <stage>
+ *   pzflow-describe-lines 2 <open> <stage>
+ *     (open: 1 = open inputs, + 2 = open outputs)
  *   param <name> <type> <required> <ranged> <lo> <hi> <choices or ->
  *   input <name> <one|list|any> <required>
  *   output <name> <required> <ext or ->
@@ -412,7 +416,8 @@ void pz_stage_desc_free(pz_stage_desc *d)
 char *pz_stage_desc_format_lines(const pz_stage_def *d)
 {
     pz_sbuf b = {0};
-    pz_sb_printf(&b, "pzflow-describe-lines 2 %d %s\n", d->open_inputs, d->prog ? d->prog : "stage");
+    pz_sb_printf(&b, "pzflow-describe-lines 2 %d %s\n", !!d->open_inputs + 2 * !!d->open_outputs,
+                 d->prog ? d->prog : "stage");
     for (const pz_param_def *p = d->params; p && p->name; p++)
         pz_sb_printf(&b, "param %s %s %d %d %.17g %.17g %s\n", p->name, pz_ptype_name(p->type), p->required, p->ranged,
                      p->lo, p->hi, p->choices && *p->choices ? p->choices : "-");
@@ -495,8 +500,9 @@ pz_stage_desc *pz_stage_desc_parse_lines(const char *text)
     pz_param_def *params = pz_xcalloc(count_prefix(text, "param ") + 1, sizeof *params);
     pz_io_def *inputs = pz_xcalloc(count_prefix(text, "input ") + 1, sizeof *inputs);
     pz_io_def *outputs = pz_xcalloc(count_prefix(text, "output ") + 1, sizeof *outputs);
-    d->def = (pz_stage_def){.params = params, .inputs = inputs, .outputs = outputs,
-                            .open_inputs = atoi(text + sizeof magic - 1)};
+    int open = atoi(text + sizeof magic - 1);
+    d->def = (pz_stage_def){.params = params, .inputs = inputs, .outputs = outputs, .open_inputs = open & 1,
+                            .open_outputs = (open & 2) != 0};
     char *copy = pz_xstrdup(text);
     size_t np = 0, ni = 0, no = 0;
     int ok = 1;

@@ -15,7 +15,8 @@
  *                  "required": false, "doc": "..."}, ... ],   ("choices": [...] for strings/paths)
  *     "inputs": [ {"name": "table", "files": "one"|"list"|"any", "required": true, "doc": "..."} ],
  *     "open_inputs": false,         true: more inputs, named by params (evaluate's groups)
- *     "outputs": [ {"name": "train", "required": true, "doc": "...", "ext": ".h5"} ] }
+ *     "outputs": [ {"name": "train", "required": true, "doc": "...", "ext": ".h5"} ],
+ *     "open_outputs": false }       true: more outputs, named by the pipeline (partition's parts)
  *
  * An output's `ext` is the file extension its results link carries (results/<pipeline>/split/
  * train.h5), so a user's tools know the format; outputs whose name already says it (plot's
@@ -87,6 +88,7 @@ typedef struct pz_stage_def {
     const pz_io_def *inputs;
     int open_inputs;
     const pz_io_def *outputs;
+    int open_outputs;            /* the pipeline names further outputs (one per part: partition) */
     size_t params_size;          /* size of the typed struct run() receives; 0: none (NULL) */
     pz_stage_fn run;             /* the library function that does the work */
 } pz_stage_def;
