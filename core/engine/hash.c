@@ -96,9 +96,14 @@ void pz_hasher_str(pz_hasher *h, const char *s)
 
 void pz_hasher_long(pz_hasher *h, long v)
 {
-    char text[32];
-    snprintf(text, sizeof text, "%ld", v); /* text, so the key does not depend on endianness */
-    pz_hasher_str(h, text);
+    /* text, so the key does not depend on endianness; by hand, since snprintf was 5% of a
+     * no-op check of a 3000-instance pipeline */
+    char text[32], *p = text + sizeof text;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    *--p = 0;
+    do *--p = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) *--p = '-';
+    pz_hasher_str(h, p);
 }
 
 void pz_hasher_final(pz_hasher *h, char out[PZ_HASH_HEX])

@@ -89,7 +89,7 @@ int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char 
 
 char *pz_path_join_abs(const char *base, const char *rel)
 {
-    char *joined = rel[0] == '/' ? pz_xstrdup(rel) : pz_xasprintf("%s/%s", base, rel);
+    char *joined = rel[0] == '/' ? pz_xstrdup(rel) : pz_xconcat(base, "/", rel, NULL);
     size_t len = strlen(joined);
     char *out = pz_xmalloc(len + 2);
     size_t o = 0;

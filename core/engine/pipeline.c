@@ -158,13 +158,19 @@ static int parse_outputs(pz_loader *ld, pz_stage *s, const pz_ynode *n)
         if (!pz_valid_name(o->str))
             return pz_src_err(&ld->src, o, ld->err, "bad output name '%s' (letters, digits, '_', '.', '-')", o->str);
         if (pz_check_name_length(&ld->src, o, "output", o->str, PZ_MAX_NAME, ld->err)) return -1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(n->items[j]->str, o->str))
-                return pz_src_err(&ld->src, o, ld->err, "duplicate output '%s' in stage '%s'", o->str,
-                                  s->base_name);
         s->outputs[s->noutputs++] = pz_xstrdup(o->str);
     }
+    /* Duplicates are neighbours once sorted (a pairwise check was quadratic: a partition stage
+     * declares a thousand outputs); the error points at the name's second occurrence. */
     qsort(s->outputs, s->noutputs, sizeof *s->outputs, cmp_str);
+    for (size_t k = 1; k < s->noutputs; k++) {
+        if (strcmp(s->outputs[k - 1], s->outputs[k])) continue;
+        const pz_ynode *second = NULL;
+        for (size_t i = 0, seen = 0; i < n->n && !second; i++)
+            if (!strcmp(n->items[i]->str, s->outputs[k]) && seen++) second = n->items[i];
+        return pz_src_err(&ld->src, second, ld->err, "duplicate output '%s' in stage '%s'", s->outputs[k],
+                          s->base_name);
+    }
     return 0;
 }
 
@@ -348,7 +354,7 @@ static int expand_stage(pz_loader *ld, pz_base_stage *b)
     b->is_foreach = 1;
     int labels = rc == 0 && items_are_labels(items);
     for (size_t k = 0; rc == 0 && k < items->n; k++) {
-        char *name = labels ? pz_xasprintf("%s[%s]", b->name, items->items[k]->str)
+        char *name = labels ? pz_xconcat(b->name, "[", items->items[k]->str, "]", NULL)
                             : pz_xasprintf("%s[%zu]", b->name, k);
         pz_stage *s = new_instance(ld, b, name);
         b->count++;

@@ -85,8 +85,19 @@ static void tb_escaped(tbuf *b, const char *s)
 
 /* ---- records ---- */
 
+/* Records list outputs sorted by name (stages' outputs are sorted at load), so a binary search
+ * finds one; the scan after it keeps any record that is not sorted correct. A scan alone was a
+ * quadratic hot spot: a partition stage has 1000 outputs, each read by its own instance. */
 const char *pz_record_output(const pz_record *r, const char *name)
 {
+    size_t lo = 0, hi = r->noutputs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->out_names[mid], name);
+        if (c == 0) return r->out_hashes[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     for (size_t i = 0; i < r->noutputs; i++)
         if (!strcmp(r->out_names[i], name)) return r->out_hashes[i];
     return NULL;
@@ -118,7 +129,9 @@ void pz_record_add_output(pz_record *r, const char *name, const char *hash)
         memset(&r->out_stat[n], 0, sizeof *r->out_stat);
     }
     r->out_names[n] = pz_xstrdup(name);
-    snprintf(r->out_hashes[n], PZ_HASH_HEX, "%s", hash ? hash : "");
+    size_t len = hash ? strnlen(hash, PZ_HASH_HEX - 1) : 0;
+    memcpy(r->out_hashes[n], hash ? hash : "", len);
+    r->out_hashes[n][len] = 0;
     r->noutputs++;
 }
 

@@ -188,12 +188,28 @@ static char *manifest_text(const pz_plan *pl, const char *pipeline_abs, const ch
 
 /* ---- comparing ---- */
 
+/* Key of `stage`, looking first just after the previous match (*cursor): the manifest lists the
+ * stages in the pipeline's order, so a walk over the pipeline finds each at the next entry, and
+ * after a stage added or removed it resynchronises with one scan. A scan per stage made the
+ * no-op check quadratic: 45% of the instructions of a 3000-instance survey pipeline. */
+static const char *key_after(const pz_results_manifest *m, size_t *cursor, const char *stage)
+{
+    if (!m) return NULL;
+    if (*cursor < m->n && !strcmp(m->stages[*cursor], stage)) return m->keys[(*cursor)++];
+    for (size_t k = 0; k < m->n; k++)
+        if (!strcmp(m->stages[k], stage)) {
+            *cursor = k + 1;
+            return m->keys[k];
+        }
+    return NULL;
+}
+
 size_t pz_results_differing(const pz_results_manifest *m, const pz_plan *pl, const char ***names)
 {
     const char **v = pz_xmalloc((pl->p->nstages + (m ? m->n : 0) + 1) * sizeof *v);
-    size_t n = 0;
+    size_t n = 0, cursor = 0;
     for (size_t i = 0; i < pl->p->nstages; i++) {
-        const char *have = pz_results_key(m, pl->p->stages[i].name);
+        const char *have = key_after(m, &cursor, pl->p->stages[i].name);
         const pz_record *want = pl->current[i] ? pl->current[i] : pl->cand[i];
         if (!(have && want && !strcmp(have, want->key))) v[n++] = pl->p->stages[i].name;
     }

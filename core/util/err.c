@@ -78,6 +78,34 @@ char *pz_xstrdup(const char *s)
     return p;
 }
 
+char *pz_xstrndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = pz_xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = 0;
+    return p;
+}
+
+char *pz_xconcat(const char *first, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) len += strlen(s);
+    va_end(ap);
+    char *out = pz_xmalloc(len + 1), *o = out;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        memcpy(o, s, n);
+        o += n;
+    }
+    va_end(ap);
+    *o = 0;
+    return out;
+}
+
 char *pz_xasprintf(const char *fmt, ...)
 {
     va_list ap;
