@@ -67,7 +67,7 @@ long pz_cache_scratch_pid(const char *name)
 static int top_entry_ok(const char *name, int is_dir)
 {
     if (is_dir) return !strcmp(name, "objects") || !strcmp(name, "runs") || !strcmp(name, "pipelines") ||
-                       !strcmp(name, "tmp") || !strcmp(name, "describe");
+                       !strcmp(name, "tmp") || !strcmp(name, "describe") || !strcmp(name, "slurm");
     return !strcmp(name, "statcache") || !strcmp(name, "lock") || !strcmp(name, ".gitkeep") ||
            tmp_file_pid(name, top_base) > 0;
 }

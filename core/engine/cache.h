@@ -6,6 +6,7 @@
  *   <cache>/tmp/<pid>.<stage>.XXXXXX/  private scratch directories of running stages (<pid> is
  *                                pzflow's; <stage> the instance name, other characters than
  *                                letters, digits, '-' and '_' as '_': train-base_3_)
+ *   <cache>/slurm/               the Slurm executor's job directories and job records (slurm.c)
  *   <cache>/statcache            the stat cache of external files (statcache.h)
  *   <cache>/lock                 the run lock (lock.h)
  *   <cache>/pzflow-cache         the marker: "pzflow-cache 1", written when the cache is created

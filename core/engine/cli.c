@@ -66,6 +66,8 @@ static const char usage_text[] =
     "                     first\n"
     "  --keep-going       after a failure, keep running what does not depend on it\n"
     "  --no-wait          if another run holds the cache, stop instead of waiting\n"
+    "  --executor NAME    (run) local (the default) or slurm: each stale stage a\n"
+    "                     Slurm job, run on a shared filesystem (docs/cluster.md)\n"
     "  -C, --cache DIR    use this cache directory instead of the pipeline's\n"
     "  --dot              (dag) Graphviz output\n"
     "  --json             (status, why, show) the report as JSON, for scripts\n"
@@ -78,8 +80,9 @@ static const char usage_text[] =
     "130 interrupted\n";
 
 typedef struct opts {
-    const char *cmd, *pipeline, *stage, *arg2, *cache_dir, *until, *name, *drop_experiment, *color;
+    const char *cmd, *pipeline, *stage, *arg2, *cache_dir, *until, *name, *drop_experiment, *color, *executor;
     long jobs;
+    int jobs_given;
     int dry_run, no_wait, keep_going, dot, json;
     const char **sets, **forces;
     size_t nsets, nforces;
@@ -128,6 +131,7 @@ static int parse_args(int argc, char **argv, opts *o)
             if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a number", a);
             o->jobs = strtol(v, &end, 10);
             if (*end || o->jobs < 1) return usage_error("-j needs a positive number, got '%s'", v);
+            o->jobs_given = 1;
         } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) o->dry_run = 1;
         else if (!strcmp(a, "--no-wait")) o->no_wait = 1;
         else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) o->keep_going = 1;
@@ -154,6 +158,10 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (is_opt(a, NULL, "--experiment")) {
             if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs an experiment name", a);
             o->drop_experiment = v;
+        } else if (is_opt(a, NULL, "--executor")) {
+            if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs local or slurm", a);
+            if (strcmp(v, "local") && strcmp(v, "slurm")) return usage_error("--executor takes local or slurm, got '%s'", v);
+            o->executor = v;
         } else if (is_opt(a, "-C", "--cache")) {
             if (!(v = need_value(argc, argv, &i))) return usage_error("%s needs a directory", a);
             o->cache_dir = v;
@@ -190,6 +198,7 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     if (o->arg2 && strcmp(o->cmd, "diff")) return usage_error("unexpected argument '%s'", o->arg2);
     if (o->drop_experiment && strcmp(o->cmd, "gc")) return usage_error("%s: --experiment is an option of gc", o->cmd);
+    if (o->executor && strcmp(o->cmd, "run")) return usage_error("%s: --executor is an option of run", o->cmd);
     return 0;
 }
 
@@ -825,6 +834,18 @@ static int cmd_run(session *s, const opts *o, double t0)
     pz_run_opts ro = {.jobs = o->jobs, .cores = cores > 0 ? cores : 1, .keep_going = o->keep_going,
                       .selected = selected, .out = stdout, .live = live, .color = color,
                       .index_path = s->index_path};
+    /* --executor, else the pipeline's `executor:`, else local. With Slurm, -j caps the jobs
+     * in the queue at once; without it every ready stage is submitted. */
+    const char *executor = o->executor ? o->executor : s->p->executor ? s->p->executor : "local";
+    pz_slurm_config slurm;
+    if (!strcmp(executor, "slurm")) {
+        if (pz_slurm_config_from_env(&slurm, &err) < 0) {
+            free(selected);
+            return fprintf(stderr, "pzflow: %s\n", err.msg), PZ_EXIT_USAGE;
+        }
+        ro.slurm = &slurm;
+        if (!o->jobs_given) ro.jobs = 100000;
+    }
     pz_run_result res;
     int r = pz_run(s->plan, &ro, &res, &err);
     int complete = r == PZ_RUN_OK && !selected && !res.failed && !res.skipped;

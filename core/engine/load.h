@@ -129,4 +129,12 @@ void pz_refs_free(pz_input_ref *refs, size_t n);
 /* Free the arrays of one stage instance. */
 void pz_stage_clear(pz_stage *s);
 
+/* ---- executor: and resources: (load_resources.c) ---- */
+
+/* A stage's `resources:` map into *r (fields it names replace those in *r). */
+int pz_load_resources(const pz_src *src, const pz_ynode *n, pz_resources *r, pz_err *err);
+void pz_resources_clear(pz_resources *r);
+/* `executor: local|slurm`; *out malloc'd. */
+int pz_load_executor(const pz_src *src, const pz_ynode *n, char **out, pz_err *err);
+
 #endif

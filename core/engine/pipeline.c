@@ -14,9 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const top_keys[] = {"cache", "workspace", "show", "vars", "stages", "description", "extends"};
-static const char *const stage_keys[] = {"run",     "params",  "inputs", "outputs",
-                                         "foreach", "threads", "timeout", "description"};
+static const char *const top_keys[] = {"cache",  "workspace",   "show",    "vars",
+                                       "stages", "description", "extends", "executor"};
+static const char *const stage_keys[] = {"run",     "params",  "inputs",  "outputs",     "foreach",
+                                         "threads", "timeout", "resources", "description"};
 #define NKEYS(a) (sizeof(a) / sizeof *(a))
 
 /* ---- small checks --------------------------------------------------------------------------- */
@@ -265,6 +266,11 @@ static int fill_instance(pz_loader *ld, pz_stage *s, const pz_base_stage *b, con
     pz_ynode_free(v);
     if (rc) return -1;
 
+    if (subst_key(ld, b->node, "resources", scope, &v)) return -1;
+    rc = v && !is_null(v) ? pz_load_resources(&ld->src, v, &s->resources, ld->err) : 0;
+    pz_ynode_free(v);
+    if (rc) return -1;
+
     if (subst_key(ld, b->node, "inputs", scope, &v)) return -1;
     if (v && is_null(v)) {
         pz_ynode_free(v);
@@ -501,6 +507,8 @@ static int load_document(pz_loader *ld)
     if (d && d->kind != PZ_Y_SCALAR)
         return pz_src_err(&ld->src, d, ld->err, "description must be text, got %s", pz_ykind_name(d->kind));
     p->name = pipeline_name(p->path);
+    const pz_ynode *ex = pz_ymap_get(p->doc, "executor");
+    if (ex && !is_null(ex) && pz_load_executor(&ld->src, ex, &p->executor, ld->err)) return -1;
     if (find_root(ld)) return -1;
     const pz_ynode *vars = pz_ymap_get(p->doc, "vars");
     if (pz_build_vars(is_null(vars) ? NULL : vars, &ld->src, &ld->vars, ld->err)) return -1;
@@ -601,6 +609,7 @@ void pz_stage_clear(pz_stage *s)
     free(s->outputs);
     free(s->output_exts);
     free(s->deps);
+    pz_resources_clear(&s->resources);
     memset(s, 0, sizeof *s);
 }
 
@@ -622,6 +631,7 @@ void pz_pipeline_free(pz_pipeline *p)
     free(p->root_dir);
     free(p->cache_dir);
     free(p->workspace_dir);
+    free(p->executor);
     free(p);
 }
 

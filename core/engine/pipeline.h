@@ -30,6 +30,16 @@ typedef struct pz_stage_input {
     pz_input_ref *refs;
 } pz_stage_input;
 
+/* `resources:` of a stage, for the Slurm executor (sbatch options); not in the key: they
+ * decide where and how long a stage may run, not what it writes. Checked at load. */
+typedef struct pz_resources {
+    long cpus;           /* --cpus-per-task; 0: the stage's threads */
+    char *mem;           /* --mem, e.g. "4G"; NULL: the site's default */
+    char *time;          /* --time, e.g. "30", "2:00:00", "1-00:00:00"; NULL: from timeout:, or the default */
+    char *partition;     /* --partition */
+    char *account;       /* --account */
+} pz_resources;
+
 typedef struct pz_stage {
     char *name;          /* instance name: "split" or "train-base[3]" for foreach instances */
     char *base_name;     /* the name declared in the file: "train-base" */
@@ -48,6 +58,7 @@ typedef struct pz_stage {
     long threads;            /* requested threads (param-independent `threads:` key), default 1 */
     double timeout_s;        /* `timeout:` wall-clock limit in seconds; 0 = none. Not in the key:
                                 it cannot change what a stage writes, only whether it finishes */
+    pz_resources resources;
 } pz_stage;
 
 typedef struct pz_pipeline {
@@ -57,6 +68,7 @@ typedef struct pz_pipeline {
                                 if it lives in pipelines/, else the file's directory) */
     char *cache_dir;         /* from `cache:` (default <root>/cache) */
     char *workspace_dir;     /* from `workspace:` (default <root>/results/<name>) */
+    char *executor;          /* from `executor:`: "local" (the default) or "slurm" */
     size_t nstages;
     pz_stage *stages;        /* topological order */
     pz_ynode *doc;           /* the loaded document after --set overrides, for messages */

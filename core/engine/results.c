@@ -19,7 +19,7 @@
 
 int pz_set_is_experiment(const char *set)
 {
-    static const char *const where[] = {"workspace=", "cache=", "show=", "description="};
+    static const char *const where[] = {"workspace=", "cache=", "show=", "description=", "executor="};
     for (size_t k = 0; k < sizeof where / sizeof *where; k++)
         if (!strncmp(set, where[k], strlen(where[k]))) return 0;
     /* stages.<name>.timeout=...: the timeout is not in any key (pipeline.h). */
@@ -27,6 +27,11 @@ int pz_set_is_experiment(const char *set)
     size_t len = eq ? (size_t)(eq - set) : strlen(set);
     static const char tail[] = ".timeout";
     if (!strncmp(set, "stages.", 7) && len > 7 + sizeof tail - 1 && !strncmp(set + len - (sizeof tail - 1), tail, sizeof tail - 1))
+        return 0;
+    /* stages.<name>.resources[.<key>]=...: where and how long a stage may run (pipeline.h). */
+    static const char res[] = ".resources";
+    const char *r = strstr(set, res);
+    if (!strncmp(set, "stages.", 7) && r && r < set + len && (r[sizeof res - 1] == '.' || r + sizeof res - 1 == set + len))
         return 0;
     return 1;
 }

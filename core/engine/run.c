@@ -2,38 +2,28 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "engine/display.h"
+#include "engine/executor.h"
 #include "engine/describe.h"
 #include "engine/key.h"
 #include "util/spec.h"
 
 enum { S_WAIT, S_READY, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED };
 
-/* Bytes of disk reserved for each stage's log while it runs (start_stage). */
-enum { LOG_RESERVE = 16384 };
-
+/* A stage the executor runs for us. */
 typedef struct job {
     size_t stage;
-    pid_t pid;
-    int progress_fd;
-    char *scratch;
+    char *scratch;     /* its private directory (the executor's workdir) */
     int64_t start_ns;
     double start_mono;
-    double deadline;   /* monotonic seconds after which the stage is killed; 0 = no timeout */
-    int timed_out;     /* killed for passing its deadline */
-    char buf[1024]; /* partial progress line */
-    size_t blen;
 } job;
 
 typedef struct runner {
@@ -41,6 +31,7 @@ typedef struct runner {
     const pz_run_opts *o;
     pz_run_result *res;
     pz_display *disp;
+    pz_executor *ex;
     int *st;
     size_t *ready;
     size_t nready;
@@ -165,7 +156,7 @@ static char *spec_json(runner *r, size_t i, const char *scratch, long threads)
     return pz_spec_writer_json(w);
 }
 
-/* ---- starting a stage ---- */
+/* ---- starting stages ---- */
 
 static long thread_share(runner *r, size_t i)
 {
@@ -177,128 +168,76 @@ static long thread_share(runner *r, size_t i)
     return share < 1 ? 1 : share;
 }
 
-static void child_exec(const char *exe, const char *scratch, int log_fd, int progress_fd, long threads)
-{
-    /* Only async-signal-safe work and exec from here on. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGXFSZ, SIG_DFL);
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) _exit(127);
-    if (progress_fd == 3) fcntl(3, F_SETFD, 0);
-    else if (dup2(progress_fd, 3) < 0) _exit(127);
-    if (chdir(scratch) < 0) _exit(127);
-    char t[32];
-    snprintf(t, sizeof t, "%ld", threads);
-    setenv("PZFLOW_PROGRESS_FD", "3", 1);
-    setenv("OPENBLAS_NUM_THREADS", t, 1);
-    setenv("OMP_NUM_THREADS", t, 1);
-    char *argv[] = {(char *)exe, "spec.json", NULL};
-    execv(exe, argv);
-    dprintf(2, "pzflow: cannot execute %s: %s\n", exe, strerror(errno));
-    _exit(127);
-}
-
-static int start_stage(runner *r, size_t i, pz_err *err)
+/* Give stage i a directory with spec.json and out/ (unless the executor reattaches to a job
+ * already running it) and a slot in r->jobs; *t is what the executor is handed. */
+static int prepare_stage(runner *r, size_t i, pz_task *t, pz_err *err)
 {
     pz_plan *pl = r->pl;
     const pz_stage *s = &pl->p->stages[i];
-    long threads = thread_share(r, i);
-    char *scratch = pz_cache_scratch(pl->cache, s->name, err);
-    if (!scratch) return -1;
-    char *outdir = pz_xasprintf("%s/out", scratch), *spec_path = pz_xasprintf("%s/spec.json", scratch);
-    char *log_path = pz_xasprintf("%s/log", scratch);
-    char *spec = spec_json(r, i, scratch, threads);
-    int rc = -1, log_fd = -1, pfd[2] = {-1, -1};
-    if (mkdir(outdir, 0777) < 0) {
-        pz_errf(err, "cannot create %s: %s", outdir, strerror(errno));
-        goto out;
+    long threads = r->o->slurm ? s->threads : thread_share(r, i);
+    *t = (pz_task){.id = i, .stage = s, .key = pl->cand[i]->key, .threads = threads};
+    int attached = 0;
+    char *dir = r->ex->workdir(r->ex, t, &attached, err);
+    if (!dir) return -1;
+    int rc = 0;
+    if (!attached) {
+        char *outdir = pz_xasprintf("%s/out", dir), *spec_path = pz_xasprintf("%s/spec.json", dir);
+        char *spec = spec_json(r, i, dir, threads);
+        if (mkdir(outdir, 0777) < 0) rc = pz_errf(err, "cannot create %s: %s", outdir, strerror(errno));
+        else rc = pz_write_atomic(spec_path, spec, strlen(spec), err);
+        free(outdir), free(spec_path), free(spec);
     }
-    if (pz_write_atomic(spec_path, spec, strlen(spec), err) < 0) goto out;
-    log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log_fd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
-        pz_errf(err, "cannot set up %s: %s", scratch, strerror(errno));
-        goto out;
-    }
-    /* Blocks for the log's first bytes, taken now: a stage that fills the disk can still say
-     * why it failed (best effort; released again before the log is stored). */
-    if (fallocate(log_fd, FALLOC_FL_KEEP_SIZE, 0, LOG_RESERVE) < 0) { /* unsupported: no reserve */
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        pz_errf(err, "cannot start %s: fork: %s", s->name, strerror(errno));
-        goto out;
-    }
-    if (pid == 0) child_exec(s->exe_path, scratch, log_fd, pfd[1], threads);
-    setpgid(pid, pid); /* also in the child: whichever runs first wins the race */
-    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-    job *j = &r->jobs[r->njobs++];
-    memset(j, 0, sizeof *j);
-    j->stage = i;
-    j->pid = pid;
-    j->progress_fd = pfd[0];
-    pfd[0] = -1;
-    j->scratch = scratch;
-    scratch = NULL;
-    j->start_ns = wall_ns();
-    j->start_mono = mono_s();
-    j->deadline = s->timeout_s > 0 ? j->start_mono + s->timeout_s : 0;
-    j->timed_out = 0;
-    r->st[i] = S_RUNNING;
-    pz_display_start(r->disp, i, s->name, pl->reason[i]);
-    rc = 0;
-out:
-    if (log_fd >= 0) close(log_fd);
-    if (pfd[0] >= 0) close(pfd[0]);
-    if (pfd[1] >= 0) close(pfd[1]);
-    if (scratch) {
+    if (rc < 0) {
         pz_err ignored;
-        pz_rmtree(scratch, &ignored);
-        free(scratch);
+        pz_rmtree(dir, &ignored);
+        free(dir);
+        return -1;
     }
-    free(outdir);
-    free(spec_path);
-    free(log_path);
-    free(spec);
+    t->dir = dir;
+    job *j = &r->jobs[r->njobs++];
+    *j = (job){.stage = i, .scratch = dir, .start_ns = wall_ns(), .start_mono = mono_s()};
+    r->st[i] = S_RUNNING;
+    pz_display_start(r->disp, i, s->name, attached ? "reattached to its Slurm job" : pl->reason[i]);
+    return 0;
+}
+
+static job *find_job(runner *r, size_t stage)
+{
+    for (size_t k = 0; k < r->njobs; k++)
+        if (r->jobs[k].stage == stage) return &r->jobs[k];
+    return NULL;
+}
+
+/* The executor is done with the stage and so is the scheduler: its directory goes. */
+static void release_job(runner *r, job *j)
+{
+    pz_err ignored;
+    r->ex->release(r->ex, j->stage);
+    pz_rmtree(j->scratch, &ignored);
+    free(j->scratch);
+    *j = r->jobs[--r->njobs];
+}
+
+/* Start every ready stage the job limit allows, handed to the executor together (the Slurm
+ * executor makes ready foreach instances one job array). */
+static int start_ready(runner *r, pz_err *err)
+{
+    size_t room = (size_t)r->o->jobs - r->njobs, n = 0;
+    if (room > r->nready) room = r->nready;
+    if (!room) return 0;
+    pz_task *tasks = pz_xcalloc(room, sizeof *tasks);
+    int rc = 0;
+    while (n < room && rc == 0) {
+        size_t i = r->ready[0];
+        memmove(r->ready, r->ready + 1, --r->nready * sizeof *r->ready);
+        rc = prepare_stage(r, i, &tasks[n], err);
+        if (rc == 0) n++;
+    }
+    /* On an error the run stops; what this batch started is stopped (or, on Slurm, left to
+     * be reattached) with the rest by stop_after_error. */
+    if (rc == 0 && r->ex->submit(r->ex, tasks, n, err) < 0) rc = -1;
+    free(tasks);
     return rc;
-}
-
-/* ---- progress lines ---- */
-
-static void handle_progress_line(runner *r, job *j, char *line)
-{
-    if (strncmp(line, "@progress ", 10)) return;
-    char *end;
-    double f = strtod(line + 10, &end);
-    if (end == line + 10) return;
-    while (*end == ' ') end++;
-    pz_display_progress(r->disp, j->stage, f, end);
-}
-
-static void drain_progress(runner *r, job *j)
-{
-    for (;;) {
-        if (j->blen == sizeof j->buf - 1) j->blen = 0; /* overlong line: drop it */
-        ssize_t n = read(j->progress_fd, j->buf + j->blen, sizeof j->buf - 1 - j->blen);
-        if (n <= 0) return;
-        j->blen += (size_t)n;
-        char *start = j->buf, *nl;
-        while ((nl = memchr(start, '\n', j->buf + j->blen - start))) {
-            *nl = 0;
-            handle_progress_line(r, j, start);
-            start = nl + 1;
-        }
-        j->blen -= (size_t)(start - j->buf);
-        memmove(j->buf, start, j->blen);
-    }
 }
 
 /* ---- finishing a stage ---- */
@@ -429,26 +368,19 @@ static void report_failure(runner *r, size_t i, const char *what, const char *lo
     free(tail);
 }
 
-static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
+static int finish_stage(runner *r, job *j, const pz_outcome *o, pz_err *err)
 {
     pz_plan *pl = r->pl;
     size_t i = j->stage;
-    drain_progress(r, j);
-    close(j->progress_fd);
     double secs = mono_s() - j->start_mono;
     char *log_path = pz_xasprintf("%s/log", j->scratch);
-    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    int code = o->code;
     int rc = 0, commit_failed = 0;
     pz_err why;
     char what[PZ_ERR_MAX + 64];
+    snprintf(what, sizeof what, "%s", o->what);
     pz_record *rec = NULL;
-    if (j->timed_out) {
-        snprintf(what, sizeof what, "timed out after %.1f s (timeout: %g s); killed", secs,
-                 pl->p->stages[i].timeout_s);
-        code = 128 + SIGKILL;
-    } else if (code != 0) {
-        if (WIFEXITED(wstatus)) snprintf(what, sizeof what, "exit status %d", code);
-        else snprintf(what, sizeof what, "killed by signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+    if (code != 0) {
     } else if (external_inputs_unchanged(r, i, &why) < 0) {
         snprintf(what, sizeof what, "%s", why.msg);
         code = -1;
@@ -468,8 +400,6 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
             code = -1;
         }
     }
-    /* A stage past `ulimit -f` is not at fault either: the limit is the machine's. */
-    int file_limit = !j->timed_out && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGXFSZ;
     char log_hash[PZ_HASH_HEX];
     if (code == 0) memcpy(log_hash, rec->log_hash, PZ_HASH_HEX);
     else if (!commit_failed) {
@@ -494,7 +424,7 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
         r->res->failed++;
         r->stop = 1;
         rc = pz_errf(err, "cannot commit %s: %s", pl->p->stages[i].name, why.msg);
-    } else if (file_limit) {
+    } else if (o->file_limit) {
         r->st[i] = S_FAILED;
         r->res->failed++;
         r->stop = 1;
@@ -511,10 +441,8 @@ static int finish_stage(runner *r, job *j, int wstatus, pz_err *err)
         rc = save_index(r, err);
     }
     pz_record_free(rec);
-    pz_rmtree(j->scratch, &why);
-    free(j->scratch);
     free(log_path);
-    *j = r->jobs[--r->njobs];
+    release_job(r, j);
     return rc;
 }
 
@@ -627,77 +555,54 @@ static size_t count_possible(const runner *r)
     return n;
 }
 
-static void wait_for_event(runner *r)
-{
-    struct pollfd fds[65];
-    size_t n = 0;
-    fds[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
-    for (size_t k = 0; k < r->njobs && n < 65; k++) fds[n++] = (struct pollfd){.fd = r->jobs[k].progress_fd, .events = POLLIN};
-    int ms = r->o->live ? 100 : 1000;
-    double now = mono_s();
-    for (size_t k = 0; k < r->njobs; k++) /* wake in time for the nearest timeout */
-        if (r->jobs[k].deadline > 0 && (r->jobs[k].deadline - now) * 1000 + 1 < ms)
-            ms = r->jobs[k].deadline > now ? (int)((r->jobs[k].deadline - now) * 1000) + 1 : 0;
-    int rc = poll(fds, n, ms);
-    if (rc > 0 && (fds[0].revents & POLLIN)) {
-        char buf[64];
-        while (read(wake_pipe[0], buf, sizeof buf) > 0) {
-        }
-    }
-    for (size_t k = 0; k < r->njobs; k++) drain_progress(r, &r->jobs[k]);
-    pz_display_tick(r->disp);
-}
-
-/* A stage past its `timeout:` is killed with its whole process group (a hung library call
- * ignores SIGTERM as readily as anything else); reap() then reports it as timed out. */
-static void enforce_timeouts(runner *r)
-{
-    double now = mono_s();
-    for (size_t k = 0; k < r->njobs; k++) {
-        job *j = &r->jobs[k];
-        if (j->deadline > 0 && !j->timed_out && now > j->deadline) {
-            kill(-j->pid, SIGKILL);
-            j->timed_out = 1;
-        }
-    }
-}
-
+/* Wait for stages to end and finish each one (commit or report). */
 static int reap(runner *r, pz_err *err)
 {
-    for (size_t k = 0; k < r->njobs;) {
-        int ws;
-        pid_t got = waitpid(r->jobs[k].pid, &ws, WNOHANG);
-        if (got == r->jobs[k].pid) {
-            if (finish_stage(r, &r->jobs[k], ws, err) < 0) return -1;
-            continue; /* finish_stage moved the last job into slot k */
-        }
-        k++;
-    }
-    return 0;
+    pz_outcome *out = pz_xcalloc(r->njobs, sizeof *out);
+    long n = r->ex->wait(r->ex, out, r->njobs, err);
+    pz_display_tick(r->disp);
+    int rc = n < 0 ? -1 : 0;
+    for (long k = 0; k < n && rc == 0; k++) rc = finish_stage(r, find_job(r, out[k].id), &out[k], err);
+    free(out);
+    return rc;
 }
 
-/* Ctrl-C: stop the running stages, drop their scratch, keep everything committed. */
+/* Ctrl-C (or an error): stop the running stages, drop their directories, keep everything
+ * committed. */
 static void abort_running(runner *r)
 {
-    for (size_t k = 0; k < r->njobs; k++) kill(-r->jobs[k].pid, SIGTERM);
-    double deadline = mono_s() + 2.0;
-    for (size_t k = 0; k < r->njobs; k++) {
-        int ws;
-        while (waitpid(r->jobs[k].pid, &ws, WNOHANG) == 0) {
-            if (mono_s() > deadline) {
-                kill(-r->jobs[k].pid, SIGKILL);
-                waitpid(r->jobs[k].pid, &ws, 0);
-                break;
-            }
-            usleep(10000);
-        }
-        kill(-r->jobs[k].pid, SIGKILL); /* anything the stage left behind in its group */
-        close(r->jobs[k].progress_fd);
+    if (!r->njobs) return;
+    size_t *ids = pz_xcalloc(r->njobs, sizeof *ids);
+    size_t n = r->ex->cancel(r->ex, ids, r->njobs);
+    for (size_t k = 0; k < n; k++) {
+        job *j = find_job(r, ids[k]);
+        if (!j) continue;
+        pz_display_line(r->disp, "pzflow: interrupted %s", r->pl->p->stages[j->stage].name);
+        free(j->scratch);
+        *j = r->jobs[--r->njobs];
+    }
+    free(ids);
+    for (size_t k = 0; k < r->njobs; k++) { /* prepared, never started (an error in between) */
         pz_err ignored;
         pz_rmtree(r->jobs[k].scratch, &ignored);
-        pz_display_line(r->disp, "pzflow: interrupted %s", r->pl->p->stages[r->jobs[k].stage].name);
         free(r->jobs[k].scratch);
     }
+    r->njobs = 0;
+}
+
+/* An error stopped the run. Local stages die with it; Slurm jobs are left running, recorded in
+ * the cache, so the next `pzflow run` reattaches to them (the error may be the controller's
+ * silence, which a scancel would not get through either). */
+static void stop_after_error(runner *r)
+{
+    if (!r->o->slurm) {
+        abort_running(r);
+        return;
+    }
+    if (r->njobs)
+        pz_display_line(r->disp, "pzflow: %zu Slurm job%s left running; `pzflow run` again reattaches to %s", r->njobs,
+                        r->njobs == 1 ? "" : "s", r->njobs == 1 ? "it" : "them");
+    for (size_t k = 0; k < r->njobs; k++) free(r->jobs[k].scratch);
     r->njobs = 0;
 }
 
@@ -710,14 +615,8 @@ static int loop(runner *r, pz_err *err)
         }
         if (!r->stop && advance(r, err) < 0) return PZ_RUN_ERROR;
         pz_display_set_total(r->disp, r->res->ran + r->res->failed + r->njobs + count_possible(r));
-        while (!r->stop && !interrupted && r->njobs < (size_t)r->o->jobs && r->nready) {
-            size_t i = r->ready[0];
-            memmove(r->ready, r->ready + 1, --r->nready * sizeof *r->ready);
-            if (start_stage(r, i, err) < 0) return PZ_RUN_ERROR;
-        }
+        if (!r->stop && !interrupted && start_ready(r, err) < 0) return PZ_RUN_ERROR;
         if (!r->njobs) break;
-        wait_for_event(r);
-        enforce_timeouts(r);
         if (reap(r, err) < 0) return PZ_RUN_ERROR;
     }
     return r->res->failed ? PZ_RUN_FAILED : PZ_RUN_OK;
@@ -730,11 +629,6 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     runner r = {.pl = pl, .o = o, .res = res};
     r.st = pz_xcalloc(n, sizeof *r.st);
     r.ready = pz_xcalloc(n, sizeof *r.ready);
-    long jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
-    pz_run_opts opts = *o;
-    opts.jobs = jobs;
-    r.o = &opts;
-    r.jobs = pz_xcalloc((size_t)jobs, sizeof *r.jobs);
     r.fresh = pz_xcalloc(n, sizeof *r.fresh);
     r.note = pz_xcalloc(n, sizeof *r.note);
     for (size_t i = 0; i < pl->p->nstages; i++) {
@@ -756,14 +650,25 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, &old_chld);
 
-    int rc = loop(&r, err);
+    pz_exec_env env = {.cache = pl->cache, .disp = r.disp, .wake_fd = wake_pipe[0], .live = o->live};
+    r.ex = o->slurm ? pz_executor_slurm(&env, o->slurm, err) : pz_executor_local(&env);
+    int rc = PZ_RUN_ERROR;
+    pz_run_opts opts = *o;
+    if (r.ex) {
+        long jobs = o->jobs < 1 ? 1 : o->jobs;
+        opts.jobs = jobs > r.ex->max_jobs ? r.ex->max_jobs : jobs;
+        r.o = &opts;
+        r.jobs = pz_xcalloc((size_t)opts.jobs, sizeof *r.jobs);
+        rc = loop(&r, err);
+    }
     pz_err ignored;
     if (rc != PZ_RUN_ERROR) {
         if (save_index(&r, err) < 0) rc = PZ_RUN_ERROR;
-    } else {
-        abort_running(&r);
+    } else if (r.ex) {
+        stop_after_error(&r);
         save_index(&r, &ignored);
     }
+    if (r.ex) r.ex->free(r.ex);
 
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

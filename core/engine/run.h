@@ -5,28 +5,29 @@
  * hashes, so early cutoff falls out of the keys: an upstream stage that reran and wrote the
  * same bytes leaves its downstream keys unchanged, and they are found up to date.
  *
- * Running a stage (the stage protocol, schemas/spec.md):
- *   1. a private scratch directory <cache>/tmp/<pid>.<stage>.XXXXXX with spec.json, out/ and log;
- *   2. `<exe> spec.json` in it, in its own process group, stdin /dev/null, stdout+stderr to
- *      log, PZFLOW_PROGRESS_FD=3 (a pipe read for the live display), OPENBLAS_NUM_THREADS /
- *      OMP_NUM_THREADS set to the stage's thread share, and a parent-death signal so a stage
- *      never outlives a killed pzflow;
- *   3. on exit 0 with every declared output present as a regular file: hash, move into
- *      objects/, store the log, write the run record (the commit point), link the workspace,
- *      update the pipeline's index. On any failure nothing is committed except the log.
+ * Running a stage (the stage protocol, schemas/spec.md): the executor (executor.h: local
+ * processes by default, or Slurm jobs) gives it a private directory, the scheduler writes
+ * spec.json and out/ into it, the executor runs `<exe> spec.json` there with stdout+stderr to
+ * log and says how it ended. On exit 0 with every declared output present as a regular file:
+ * hash, move into objects/, store the log, write the run record (the commit point), update the
+ * pipeline's index. On any failure nothing is committed except the log. The commit happens
+ * here, on the machine pzflow runs on, whatever the executor.
  *
  * Threads: a stage gets max(1, min(requested, cores / k)) threads, where k is the number of
  * stages that can run at that moment (min(jobs, running + ready)), so the machine is not
- * oversubscribed. The key uses the requested count, so -j does not change keys.
+ * oversubscribed (a Slurm job gets the threads it requests). The key uses the requested count,
+ * so -j does not change keys.
  *
- * SIGINT/SIGTERM/SIGHUP: running stages get SIGTERM (SIGKILL after 2 s), their scratch is
- * removed, completed stages stay committed, and pz_run returns PZ_RUN_INTERRUPTED. */
+ * SIGINT/SIGTERM/SIGHUP: running stages are stopped (local: SIGTERM, SIGKILL after 2 s;
+ * Slurm: scancel), their directories removed, completed stages stay committed, and pz_run
+ * returns PZ_RUN_INTERRUPTED. */
 #ifndef PZ_RUN_H
 #define PZ_RUN_H
 
 #include <stdint.h>
 #include <stdio.h>
 #include "engine/cache.h"
+#include "engine/executor.h"
 #include "engine/status.h"
 
 typedef struct pz_run_opts {
@@ -38,6 +39,7 @@ typedef struct pz_run_opts {
     int live;            /* redraw a live display (out is a terminal) */
     int color;           /* colour the display (the CLI decides: --color, NO_COLOR, a terminal) */
     const char *index_path;
+    const pz_slurm_config *slurm; /* NULL: the local executor; else run stages as Slurm jobs */
 } pz_run_opts;
 
 typedef struct pz_run_result {
