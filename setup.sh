@@ -14,7 +14,8 @@ PACKAGES=(build-essential cmake pkg-config
   libchealpix-dev
   gnuplot-nox graphviz
   python3-astropy python3-h5py python3-numpy stilts zsh groff-base tmux
-  clang libclang-rt-14-dev valgrind)
+  clang libclang-rt-14-dev valgrind
+  slurm-wlm munge)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -97,3 +97,14 @@ set_target_properties(pzfault PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY
 if(TARGET test_faults)
   add_dependencies(test_faults pzfault)
 endif()
+
+# The Slurm executor against a real one-node Slurm (munged, slurmctld, slurmd started by the test
+# with its own slurm.conf, stopped at the end): the quick pipeline byte-identical to a local run,
+# and the fault cases (tests/slurm/run.sh, ~3 min, mostly waits). Skipped (exit 77, with the
+# reason) only where the daemons cannot start. Release suite only: under ASan it would test the
+# same engine paths again, at three times the wait.
+if(NOT PZ_SANITIZE)
+  add_test(NAME test_slurm COMMAND bash ${CMAKE_SOURCE_DIR}/tests/slurm/run.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
+  set_tests_properties(test_slurm PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77
+    ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
+endif()

@@ -445,7 +445,15 @@ static void test_error_syntax_and_keys(void)
                  ":1:1: unknown key 'stage' in the pipeline file (did you mean 'stages'?)");
     expect_error("foo: 1\nstages:\n  a: {run: /bin/true, outputs: [x]}\n",
                  ":1:1: unknown key 'foo' in the pipeline file (allowed: cache, workspace, show, vars, stages, "
-                 "description, extends)");
+                 "description, extends, executor)");
+    expect_error("executor: pbs\nstages:\n  a: {run: /bin/true, outputs: [x]}\n",
+                 ":1:11: executor must be local or slurm, got 'pbs'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    resources: {time: 2h}\n",
+                 ":5:23: resources: time must be a Slurm time such as 30 (minutes), 2:00:00 or 1-12:00:00, got '2h'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    resources: {cpus: 0}\n",
+                 ":5:23: resources: cpus must be a positive integer, got '0'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    resources: {partition: \"a b\"}\n",
+                 ":5:28: resources: partition must be a Slurm name (letters, digits, '_', '.', '-', ','), got 'a b'");
     expect_error("stages:\n  a:\n    run: /bin/true\n    ouputs: [x]\n",
                  ":4:5: unknown key 'ouputs' in stage 'a' (did you mean 'outputs'?)");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    param: {}\n",
