@@ -153,7 +153,7 @@ static void test_200_instances_are_one_array_polled_with_one_call_per_interval(v
     CU_ASSERT_TRUE(pzt_has(sq, "--jobs=102\n"));
     CU_ASSERT_EQUAL(calls(&e, "sacct"), 0);
     /* The results are the stages' own, committed as locally. */
-    char *path = pz_xasprintf("%s/results/p/each[7]/out", e.dir), *part = pzt_read_file(path, NULL);
+    char *path = pz_xasprintf("%s/results/p/each/7/out", e.dir), *part = pzt_read_file(path, NULL);
     CU_ASSERT_STRING_EQUAL(part ? part : "", "part 7\n");
     /* A rerun submits nothing and asks nothing. */
     free(out);

@@ -71,8 +71,8 @@ toy_bg() { (cd "$TOY" && exec "$BIN/pzflow" run p.yaml --executor slurm) >"$1" 2
 # Each committed result holds what its stage writes.
 check_intact() {
   for i in 1 2 3; do
-    l="$TOY/results/p/slow[$i]/out"
-    if [ -e "$l" ]; then [ "$(cat "$l")" = "s$i" ] || fail "slow[$i] holds '$(cat "$l")'"; fi
+    l="$TOY/results/p/slow/$i/out"
+    if [ -e "$l" ]; then [ "$(cat "$l")" = "s$i" ] || fail "slow/$i/out holds '$(cat "$l")'"; fi
   done
   l="$TOY/results/p/join/out"
   if [ -e "$l" ]; then [ "$(cat "$l")" = "$(printf 's1\ns2\ns3\n')" ] || fail "join/out holds '$(cat "$l")'"; fi
