@@ -16,6 +16,7 @@ static const char *fake_sbatch =
     "S=\"$FAKE_SLURM_STATE\"\n"
     "echo \"$*\" >> \"$S/sbatch.log\"\n"
     "n=$(wc -l < \"$S/sbatch.log\")\n"
+    "if [ \"$n\" -eq 2 ] && [ -n \"$FAKE_SBATCH_SIGNAL\" ]; then kill -\"$FAKE_SBATCH_SIGNAL\" $PPID; fi\n"
     "if [ \"$n\" -le \"${FAKE_SBATCH_FAIL:-0}\" ]; then\n"
     "  echo 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2; exit 1; fi\n"
     "if [ -n \"$FAKE_SBATCH_REFUSE\" ]; then\n"
@@ -191,6 +192,18 @@ static void test_transient_sbatch_refusals_are_retried(void)
     teardown(&e);
 }
 
+static void test_ctrl_c_stops_the_retries_of_a_refused_sbatch(void)
+{
+    env e = setup(2, NULL);
+    char *out = NULL;
+    /* sbatch is always refused; the first retry brings a Ctrl-C with it. */
+    int rc = run_slurm(&e, &out, "FAKE_SBATCH_FAIL=100 FAKE_SBATCH_SIGNAL=INT");
+    CU_ASSERT_EQUAL(rc, 130);
+    CU_ASSERT_EQUAL(calls(&e, "sbatch"), 2); /* not retried after the Ctrl-C */
+    free(out);
+    teardown(&e);
+}
+
 static void test_a_permanent_refusal_is_reported_at_once(void)
 {
     env e = setup(2, NULL);
@@ -293,6 +306,7 @@ int main(void)
                   {"outputs that disagree with the job are a failure, not a commit",
                    test_outputs_that_disagree_with_the_job_are_a_failure_not_a_commit},
                   {"transient sbatch refusals are retried", test_transient_sbatch_refusals_are_retried},
+                  {"Ctrl-C stops the retries of a refused sbatch", test_ctrl_c_stops_the_retries_of_a_refused_sbatch},
                   {"a permanent refusal is reported at once", test_a_permanent_refusal_is_reported_at_once},
                   {"a killed pzflow reattaches without submitting again",
                    test_a_killed_pzflow_reattaches_without_submitting_again},

@@ -16,6 +16,7 @@
 #ifndef PZ_EXECUTOR_H
 #define PZ_EXECUTOR_H
 
+#include <signal.h>
 #include <stddef.h>
 #include "engine/cache.h"
 #include "engine/display.h"
@@ -45,6 +46,7 @@ typedef struct pz_exec_env {
     pz_display *disp;      /* progress lines, notices */
     int wake_fd;           /* readable when a signal arrived (SIGCHLD, SIGINT, ...): wait() returns early */
     int live;              /* a live display: wait() returns at least every 100 ms to redraw it */
+    const volatile sig_atomic_t *interrupted; /* nonzero after Ctrl-C: stop retrying, return */
 } pz_exec_env;
 
 typedef struct pz_executor pz_executor;

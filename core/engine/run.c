@@ -615,7 +615,11 @@ static int loop(runner *r, pz_err *err)
         }
         if (!r->stop && advance(r, err) < 0) return PZ_RUN_ERROR;
         pz_display_set_total(r->disp, r->res->ran + r->res->failed + r->njobs + count_possible(r));
-        if (!r->stop && !interrupted && start_ready(r, err) < 0) return PZ_RUN_ERROR;
+        if (!r->stop && !interrupted && start_ready(r, err) < 0) {
+            if (!interrupted) return PZ_RUN_ERROR;
+            abort_running(r); /* Ctrl-C while a submission was being retried */
+            return PZ_RUN_INTERRUPTED;
+        }
         if (!r->njobs) break;
         if (reap(r, err) < 0) return PZ_RUN_ERROR;
     }
@@ -650,7 +654,8 @@ int pz_run(pz_plan *pl, const pz_run_opts *o, pz_run_result *res, pz_err *err)
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, &old_chld);
 
-    pz_exec_env env = {.cache = pl->cache, .disp = r.disp, .wake_fd = wake_pipe[0], .live = o->live};
+    pz_exec_env env = {.cache = pl->cache, .disp = r.disp, .wake_fd = wake_pipe[0], .live = o->live,
+                       .interrupted = &interrupted};
     r.ex = o->slurm ? pz_executor_slurm(&env, o->slurm, err) : pz_executor_local(&env);
     int rc = PZ_RUN_ERROR;
     pz_run_opts opts = *o;

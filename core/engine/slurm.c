@@ -197,8 +197,10 @@ static void first_line(const char *text, char *out, size_t size)
 }
 
 /* Run a Slurm command, retrying transient refusals with a doubling wait (1 s, 2 s, ... at most
- * 30 s) until `budget` seconds have passed. 0 with *out (malloc'd), or -1 with err. */
-static int slurm_call(slurm_executor *S, char *const *argv, double budget, char **out, pz_err *err)
+ * 30 s) until `budget` seconds have passed (or, with on_interrupt_stop, Ctrl-C). 0 with *out
+ * (malloc'd), or -1 with err. */
+static int slurm_call(slurm_executor *S, char *const *argv, double budget, int on_interrupt_stop, char **out,
+                      pz_err *err)
 {
     double start = mono_s(), delay = 1;
     for (int attempt = 1;; attempt++) {
@@ -210,7 +212,8 @@ static int slurm_call(slurm_executor *S, char *const *argv, double budget, char 
         }
         char line[200];
         first_line(*errtext ? errtext : *out, line, sizeof line);
-        int again = is_transient(st, errtext) && mono_s() - start + delay <= budget;
+        int stop = on_interrupt_stop && *S->env.interrupted;
+        int again = is_transient(st, errtext) && mono_s() - start + delay <= budget && !stop;
         free(errtext);
         free(*out);
         *out = NULL;
@@ -221,7 +224,10 @@ static int slurm_call(slurm_executor *S, char *const *argv, double budget, char 
                            attempt > 1 ? " (is slurmctld up? PZFLOW_SLURM_RETRY sets how long pzflow waits)" : "");
         }
         pz_display_line(S->env.disp, "pzflow: %s refused (%s); trying again in %.0f s", argv[0], line, delay);
-        nap(S, delay);
+        /* A signal cuts a nap short: Ctrl-C ends the wait, anything else (SIGCHLD) does not. */
+        for (double wake = mono_s() + delay; !(on_interrupt_stop && *S->env.interrupted) && mono_s() < wake;)
+            nap(S, wake - mono_s());
+        if (on_interrupt_stop && *S->env.interrupted) return pz_errf(err, "interrupted");
         delay = delay * 2 > 30 ? 30 : delay * 2;
     }
 }
@@ -416,7 +422,7 @@ static int submit_array(slurm_executor *S, const pz_task *tasks, size_t n, pz_er
     argv[na++] = pz_xstrdup(script);
     argv[na] = NULL;
     char *out = NULL;
-    int rc = slurm_call(S, argv, S->cfg.retry_s, &out, err);
+    int rc = slurm_call(S, argv, S->cfg.retry_s, 1, &out, err);
     unlink(script); /* sbatch keeps its own copy */
     free(script);
     for (size_t k = 0; k < na; k++) free(argv[k]);
@@ -725,7 +731,7 @@ static size_t slurm_cancel(pz_executor *ex, size_t *ids, size_t cap)
     if (na > 1) {
         char *out = NULL;
         pz_err err;
-        if (slurm_call(S, argv, S->cfg.retry_s < 10 ? S->cfg.retry_s : 10, &out, &err) < 0)
+        if (slurm_call(S, argv, S->cfg.retry_s < 10 ? S->cfg.retry_s : 10, 0, &out, &err) < 0)
             pz_display_line(S->env.disp, "pzflow: %s", err.msg);
         free(out);
     }
