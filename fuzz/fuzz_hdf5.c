@@ -1,4 +1,5 @@
-/* Fuzz target: the HDF5 table reader (pz_table_read_hdf5, pz_hdf5_nrows, pz_table_info_hdf5).
+/* Fuzz target: the HDF5 table reader (pz_table_read_hdf5, pz_hdf5_nrows, pz_table_info_hdf5, and
+ * pz_hdf5_read_at / pz_hdf5_info_at at places inside the file: groups and compound datasets).
  *
  * The input bytes are the whole file, written to one scratch file on tmpfs that is rewritten for
  * every input. (A memfd's /proc/self/fd path does not work here: HDF5 1.10 resolves the name
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "table/backends.h"
 #include "table/table.h"
 
 static char path[256];
@@ -51,5 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ncols = 0;
     long nrows = 0;
     if (pz_table_info_hdf5(path, &cols, &ncols, &nrows, &err) == 0) pz_colinfo_free(cols, ncols);
+    /* the places of tests/fuzz/hdf5/layout-*.h5: a group, a nested group, a compound table */
+    static const char *const places[] = {"/photometry", "/photometry/deep", "/data"};
+    for (size_t k = 0; k < sizeof places / sizeof *places; k++) {
+        t = NULL;
+        if (pz_hdf5_read_at(path, places[k], NULL, 0, 0, (size_t)-1, &t, &err) == 0) pz_table_free(t);
+        t = NULL;
+        if (pz_hdf5_read_at(path, places[k], named, 2, 1, 2, &t, &err) == 0) pz_table_free(t);
+        if (pz_hdf5_info_at(path, places[k], &cols, &ncols, &nrows, &err) == 0) pz_colinfo_free(cols, ncols);
+    }
     return 0;
 }

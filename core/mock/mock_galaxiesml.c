@@ -335,7 +335,7 @@ int pz_mock_write_galaxiesml(const char *const paths[3], const pz_mock_params *p
     for (int sp = 0; sp < 3 && !rc; sp++) {
         size_t m = cut[sp + 1] - cut[sp];
         pz_table *t = rows_table(g.rows, idx + cut[sp], m, provenance);
-        if (pz_table_write_hdf5(paths[sp], t, err) < 0) rc = -1;
+        if (pz_table_write_hdf5_columns(paths[sp], t, err) < 0) rc = -1;
         else if (p->images && write_images(paths[sp], g.rows, idx + cut[sp], m, g.rng, err) < 0) rc = -1;
         pz_table_free(t);
         st->n_split[sp] = m;

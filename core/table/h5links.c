@@ -7,7 +7,7 @@
  * while the data read through it change, and a stale result would count as up to date. pzflow
  * does not follow them into the key; it refuses them when a table is opened, naming the file,
  * the link or dataset and where it points, so the user copies the data in (h5repack, or
- * h5py's `f.copy`). Only the root group is checked: it is all a table reader ever opens. */
+ * h5py's `f.copy`). The group holding the table is checked, and each link on the way to it. */
 #include "table/h5links.h"
 
 #include <stdio.h>
@@ -101,6 +101,13 @@ static int check_link(hid_t f, const char *name, const H5L_info_t *info, const c
     H5O_info_t oi;
     if (H5Oget_info_by_name2(f, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) return 0;
     return dataset_storage(f, name, path, err);
+}
+
+int pz_h5_check_link(hid_t g, const char *name, const char *path, pz_err *err)
+{
+    H5L_info_t info;
+    if (H5Lget_info(g, name, &info, H5P_DEFAULT) < 0) return 0; /* the reader says what is missing */
+    return check_link(g, name, &info, path, err);
 }
 
 int pz_h5_check_links(hid_t f, const char *path, pz_err *err)

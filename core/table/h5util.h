@@ -16,6 +16,17 @@ typedef struct {
 void pz_h5_quiet_begin(pz_h5_quiet *q);
 void pz_h5_quiet_end(const pz_h5_quiet *q);
 
+/* Deterministic files (h5write.c), the only way pzflow creates an HDF5 file: no object
+ * timestamps, libver bounds (V18, V18), link creation order tracked, so the same content gives
+ * the same bytes. pz_h5_create: -1 with err set; pz_h5_close: -1 when flushing fails. */
+hid_t pz_h5_create(const char *path, pz_err *err);
+int pz_h5_close(hid_t f, const char *path, pz_err *err);
+/* A group with the same properties (no timestamps, creation order); -1 on failure. */
+hid_t pz_h5_group_new(hid_t loc, const char *name);
+/* A contiguous N-D dataset written whole from `data` (no timestamps); -1 on failure. */
+int pz_h5_write_array(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank, const hsize_t *dims,
+                      const void *data);
+
 /* A scalar variable-length UTF-8 string attribute, the form h5py reads back as `str`. */
 int pz_h5_write_string_attr(hid_t obj, const char *key, const char *value);
 

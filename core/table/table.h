@@ -1,6 +1,6 @@
-/* Columnar tables: typed, named columns in memory, read from and written to flat HDF5 groups
- * (the GalaxiesML style: one dataset per column, first axis = row) and read from FITS binary
- * tables through cfitsio. Every science stage moves data through this one type.
+/* Columnar tables: typed, named columns in memory, read from HDF5 (groups of 1-D datasets, the
+ * GalaxiesML style, or compound datasets, astropy's layout), FITS and CSV, and written in
+ * astropy's HDF5 layout, FITS or CSV. Every science stage moves data through this one type.
  *
  * Missing values: floating columns use NaN. Integer columns may carry a `null` mask
  * (1 = missing), filled from FITS TNULL; `null` is NULL when nothing is missing. */
@@ -77,16 +77,20 @@ void pz_column_copy_meta(pz_column *dst, const pz_column *src);
 /* Row-wise concatenation of tables with the same column names (types converted to the first's). */
 pz_table *pz_table_concat(pz_table *const *ts, size_t n, pz_err *err);
 
-/* HDF5: flat group "/" with one dataset per column; string columns are fixed-length byte
- * strings of shape (N,1) as in GalaxiesML (readers accept (N) too); attributes become string
- * attributes of the root group. `columns` NULL = all 1-D/(N,1) datasets. Datasets of other
- * shapes (images) are skipped unless named. Row range [start, start+count) for chunked reading;
- * count = (size_t)-1 means to the end. Writes go to `path` directly: atomicity is the engine's
- * job (stages write into scratch). */
+/* HDF5 (docs/tables.md): the table at the file's default place (the root group's 1-D datasets,
+ * or the root's only compound dataset: astropy's layout). `columns` NULL = all columns (in a
+ * group, datasets of other shapes, such as images, are skipped unless named). Row range
+ * [start, start+count) for chunked reading; count = (size_t)-1 means to the end.
+ * pz_table_write_hdf5 writes astropy's table layout (table.h, Writing). Writes go to `path`
+ * directly: atomicity is the engine's job (stages write into scratch). */
 int pz_table_read_hdf5(const char *path, const char *const *columns, size_t ncolumns, size_t start, size_t count,
                        pz_table **out, pz_err *err);
 int pz_table_write_hdf5(const char *path, const pz_table *t, pz_err *err);
-/* Number of rows (first axis of the first dataset), -1 on error. */
+/* GalaxiesML's own layout: one dataset per column in "/", strings of shape (N,1), units in a
+ * `unit` attribute, integer nulls as a sentinel named by a `null_value` attribute. Only for
+ * files that stand in for that survey's (the mock); pzflow's own outputs use astropy's. */
+int pz_table_write_hdf5_columns(const char *path, const pz_table *t, pz_err *err);
+/* Number of rows of the table at the default place, -1 on error. */
 long pz_hdf5_nrows(const char *path, pz_err *err);
 
 /* FITS binary table in HDU `hdu` (1 = first extension): only the named columns, read in row

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write the small FITS and HDF5 seed files of tests/fuzz/{fits,hdf5}/ (run with Debian's python3:
-/usr/bin/python3 tests/fuzz/make_seeds.py). Seeds are valid tables covering every column type and
+/usr/bin/python3 tests/fuzz/make_seeds.py [layouts]). Seeds are valid tables covering every column type and
 null convention the readers handle, plus damaged copies (truncated, bit-flipped, lying headers)
 so the fuzzer starts next to the interesting error paths. The files are committed; rerun
 this only to change them (HDF5 object headers carry timestamps, so bytes differ per run)."""
@@ -114,6 +114,35 @@ def h5_seeds():
     write(os.path.join(H5_DIR, "not_hdf5.h5"), b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
 
 
+def h5_layout_seeds():
+    """The table layouts beyond the root group (issue 12): columns in a nested group, and a
+    compound dataset with astropy's YAML header and a masked column. The fuzz harness reads
+    them by their places (/photometry, /photometry/deep, /data) as well as by default."""
+    from astropy.table import MaskedColumn, Table
+    with h5py.File(os.path.join(H5_DIR, "layout-group.h5"), "w", track_order=True) as f:
+        g = f.create_group("photometry", track_order=True)
+        g["object_id"] = np.arange(1, 4, dtype="i8")
+        g["i_cmodel_mag"] = np.array([21.5, np.nan, 22.0], dtype="f4")
+        g["i_cmodel_mag"].attrs["unit"] = "mag"
+        g["name"] = np.array([[b"a"], [b"bb"], [b"ccc"]])
+        g.create_group("deep")["specz_redshift"] = np.array([0.1, 0.2, 0.3])
+        g.attrs["survey"] = "seed"
+    t = Table()
+    t["object_id"] = MaskedColumn(np.arange(1, 4, dtype="i8"), mask=[False, True, False])
+    t["i_cmodel_mag"] = np.array([21.5, np.nan, 22.0], dtype="f4")
+    t["i_cmodel_mag"].unit = "mag"
+    t["i_cmodel_mag"].description = "i-band magnitude"
+    t["name"] = np.array([b"a", b"bb", b"ccc"])
+    t["good"] = np.array([True, False, True])
+    t.meta["pdf"] = "gaussian_mixture"
+    t.write(os.path.join(H5_DIR, "layout-compound.h5"), path="data", serialize_meta=True, overwrite=True)
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["layouts"]:  # only the layout seeds (the others keep their bytes)
+        h5_layout_seeds()
+        sys.exit(0)
     fits_seeds()
     h5_seeds()
+    h5_layout_seeds()

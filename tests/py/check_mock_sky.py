@@ -11,6 +11,7 @@ import sys
 import h5py
 import numpy as np
 from astropy.io import fits
+from astropy.table import Table
 
 failures = []
 
@@ -211,7 +212,7 @@ def main():
     d, layout = sys.argv[1], sys.argv[2]
     tsv = sys.argv[3] if len(sys.argv) > 3 else None
     cosmos = cosmos_layout(os.path.join(d, "c.fits"), layout, tsv)
-    truth = h5py.File(os.path.join(d, "truth.h5"), "r")
+    truth = Table.read(os.path.join(d, "truth.h5"))  # astropy's layout, as every pzflow table
     cosmos_physics(cosmos, truth)
     hsc = hsc_checks(os.path.join(d, "h.fits"), cosmos)
     gml_checks([os.path.join(d, n) for n in ("tr.h5", "va.h5", "te.h5")], hsc)
