@@ -174,6 +174,25 @@ static void test_astropys_file_reads_with_units_masks_and_meta(void)
     free(path);
 }
 
+/* Two tables where one is asked for by default, and a header that is not YAML: refused, named. */
+static void test_a_place_holds_one_readable_table(void)
+{
+    make_files();
+    char *two = at("two_tables.h5"), *bad = at("bad_header.h5");
+    pz_table *t = NULL;
+    pz_err err;
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(two, NULL, 0, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "two_tables.h5: 2 tables and no 1-D datasets here: name the table, e.g. "));
+    CU_ASSERT_TRUE(pzt_has(err.msg, "two_tables.h5:/a (here: tables (compound datasets): a, b)"));
+    CU_ASSERT_EQUAL_FATAL(pz_hdf5_read_at(two, "/b", NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_DOUBLE_EQUAL(f64(t, "ra", 1), 150.25, 0);
+    pz_table_free(t);
+    CU_ASSERT_EQUAL(pz_table_read_hdf5(bad, NULL, 0, 0, (size_t)-1, &t, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "bad_header.h5, header 't.__table_column_meta__':"));
+    free(two);
+    free(bad);
+}
+
 /* Every column type, a null, NaN, strings, units, descriptions and attributes. */
 static pz_table *sample(size_t n)
 {
@@ -379,6 +398,7 @@ int main(void)
                                    test_a_compound_dataset_reads_a_subset_of_its_fields},
                                   {"astropy's file reads with units, masks and meta",
                                    test_astropys_file_reads_with_units_masks_and_meta},
+                                  {"a place holds one readable table", test_a_place_holds_one_readable_table},
                                   {"every type round-trips", test_every_type_round_trips},
                                   {"streaming gives the bytes of one write", test_streaming_gives_the_bytes_of_one_write},
                                   {"a null without a mask is refused", test_a_null_without_a_mask_is_refused},

@@ -4,7 +4,8 @@
   make DIR      write DIR/group.h5 (columns in /photometry and /photometry/deep, nothing at the
                 root but a group), DIR/compound.h5 (an h5py structured array in /cat, plus a
                 PyTables/pandas-like /df/table), DIR/astropy.h5 (astropy's own writer: units,
-                descriptions, a masked integer column, table meta)
+                descriptions, a masked integer column, table meta), DIR/two_tables.h5
+                (two compound datasets at the root), DIR/bad_header.h5 (a header that is not YAML)
   read FILE     print what astropy Table.read(FILE) gives, one fact per line
 """
 import sys
@@ -48,6 +49,12 @@ def make(d):
     t.meta["seed"] = "3"
     t.meta["pipeline"] = "astropy"
     t.write(d + "/astropy.h5", path="data", serialize_meta=True, overwrite=True)
+    with h5py.File(d + "/two_tables.h5", "w") as f:
+        f["a"] = rec[["id"]]
+        f["b"] = rec[["ra"]]
+    with h5py.File(d + "/bad_header.h5", "w") as f:
+        f["t"] = rec[["id"]]
+        f["t.__table_column_meta__"] = np.array([b"datatype: [", b"- {name: id"])
 
 
 def read(path):
