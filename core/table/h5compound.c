@@ -2,11 +2,9 @@
  * `<name>.__table_column_meta__` YAML header for units, descriptions, attributes and masks),
  * h5py's structured arrays and PyTables'/pandas' `table` datasets.
  *
- * Only the fields asked for are converted: the memory type is a compound of just those members
- * (HDF5 matches members by name), read a block of rows at a time and spread into columns, so
- * memory holds the requested columns plus one block, whatever the record's width. HDF5 reads
- * whole records from disk through its chunk cache and type-conversion buffer (1 MB each by
- * default); the other fields never reach pzflow's memory. */
+ * Only the fields asked for are kept: records are read as stored, 1 MB of them at a time (the
+ * size of HDF5's own type-conversion buffer), and the requested fields taken out of each block,
+ * so memory holds the requested columns plus one block, whatever the table's size. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +15,14 @@
 #include "table/h5util.h"
 #include "util/ytree.h"
 
-#define BLOCK_BYTES (4u << 20) /* rows of the file record per H5Dread, in bytes */
+#define BLOCK_BYTES (1u << 20) /* records per H5Dread, in bytes: HDF5's own conversion buffer size */
 
 typedef struct {
     char *name;
     int ok;          /* a scalar column type pzflow reads */
     pz_coltype type;
     size_t size;     /* bytes in the file record */
+    size_t offset;   /* in the file record */
     hid_t ft;
 } member;
 
@@ -137,6 +136,7 @@ static int compound_open(const pz_h5_place *p, compound *c, pz_err *err)
         H5free_memory(name);
         m->ft = H5Tget_member_type(ft, (unsigned)i);
         m->size = H5Tget_size(m->ft);
+        m->offset = H5Tget_member_offset(ft, (unsigned)i);
         m->ok = pz_h5_column_type(m->ft, &m->type) == 0 && !(m->type == PZ_STR && H5Tis_variable_str(m->ft) > 0);
     }
     int rc = 0;
@@ -184,32 +184,16 @@ int pz_h5_compound_info(const pz_h5_place *p, pz_colinfo **cols, size_t *ncols, 
 
 /* The members read: each requested column once, and the mask of each that has one. */
 typedef struct {
-    long *member;   /* member index per field */
-    size_t *offset; /* in the memory record */
-    size_t n, record;
+    long *member; /* member index per field */
+    size_t n;
 } fields;
 
-static size_t field_of(fields *f, const compound *c, long member)
+static size_t field_of(fields *f, long member)
 {
     for (size_t k = 0; k < f->n; k++)
         if (f->member[k] == member) return k;
     f->member[f->n] = member;
-    f->offset[f->n] = f->record;
-    f->record += c->m[member].type == PZ_STR ? c->m[member].size : pz_coltype_size(c->m[member].type);
     return f->n++;
-}
-
-static hid_t memory_type(const fields *f, const compound *c)
-{
-    hid_t mt = H5Tcreate(H5T_COMPOUND, f->record ? f->record : 1);
-    for (size_t k = 0; k < f->n; k++) {
-        const member *m = &c->m[f->member[k]];
-        hid_t t = m->type == PZ_STR ? H5Tcopy(m->ft) : pz_h5_mem_type(m->type, 0);
-        if (m->type == PZ_STR) H5Tset_strpad(t, H5T_STR_NULLPAD);
-        H5Tinsert(mt, m->name, f->offset[k], t);
-        H5Tclose(t);
-    }
-    return mt;
 }
 
 /* Requested names to members: -1 missing, -2 ambiguous but for case, -3 not a scalar column. */
@@ -253,50 +237,89 @@ static void apply_mask(pz_column *col, const uint8_t *mask, size_t n)
     }
 }
 
+/* Rows per chunk of a chunked dataset, 0 otherwise. */
+static size_t chunk_rows(hid_t ds)
+{
+    hid_t dcpl = H5Dget_create_plist(ds);
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, H5S_MAX_RANK, dims) >= 1;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return chunked ? (size_t)dims[0] : 0;
+}
+
+/* Field k of b records in `raw` into `to` (b elements of the column's memory type). A field
+ * whose file type is the memory type is copied; others (another byte order or width, an enum
+ * by names) are gathered into `tmp` and converted there by HDF5. */
+static int extract(const compound *c, const fields *f, size_t k, const char *raw, size_t b, char *to, size_t w,
+                   char *tmp)
+{
+    const member *m = &c->m[f->member[k]];
+    hid_t mt = m->type == PZ_STR ? H5Tcopy(m->ft) : pz_h5_mem_type(m->type, 0);
+    if (m->type == PZ_STR) H5Tset_strpad(mt, H5T_STR_NULLPAD);
+    int same = H5Tequal(m->ft, mt) > 0, rc = 0;
+    char *dst = same ? to : tmp;
+    for (size_t i = 0; i < b; i++) memcpy(dst + i * m->size, raw + i * c->record + m->offset, m->size);
+    if (!same) {
+        rc = H5Tconvert(m->ft, mt, b, tmp, NULL, H5P_DEFAULT) < 0 ? -1 : 0;
+        if (rc == 0) memcpy(to, tmp, b * w);
+    }
+    H5Tclose(mt);
+    return rc;
+}
+
 /* Rows [start, start + n) of the fields into the table's columns (dest[k] NULL: a mask field,
- * into masks[k]). */
+ * into masks[k]). Records are read whole, as stored (no conversion, the fastest HDF5 path), a
+ * block of at most BLOCK_BYTES at a time, and the fields taken from them: memory holds one
+ * block of records (the size of HDF5's own conversion buffer) besides the columns read.
+ * Converting a compound of a few members in HDF5 instead ran 30x slower (docs/tables.md). */
 static int read_rows(const pz_h5_place *p, const compound *c, const fields *f, size_t start, size_t n,
                      pz_column **dest, uint8_t **masks)
 {
-    size_t block = BLOCK_BYTES / (c->record ? c->record : 1);
-    size_t limit = pz_h5_rows_per_read(p->dset, n);
+    size_t block = BLOCK_BYTES / (c->record ? c->record : 1), widest = 16;
+    size_t limit = pz_h5_rows_per_read(p->dset, n), chunk = chunk_rows(p->dset);
+    if (chunk && block > chunk) block -= block % chunk; /* whole chunks: each read once, straight in */
     if (block == 0) block = 1;
     if (block > limit) block = limit;
     if (block > n) block = n;
-    hid_t mt = memory_type(f, c), fsp = H5Dget_space(p->dset);
-    char *buf = block ? malloc(block * (f->record ? f->record : 1)) : NULL;
-    int rc = (block && !buf) || fsp < 0 ? -1 : 0;
+    for (size_t k = 0; k < f->n; k++) {
+        const member *m = &c->m[f->member[k]];
+        if (m->size > widest) widest = m->size;
+    }
+    hid_t rt = H5Dget_type(p->dset), fsp = H5Dget_space(p->dset);
+    char *raw = block ? malloc(block * (c->record ? c->record : 1)) : NULL, *tmp = block ? malloc(block * widest) : NULL;
+    int rc = (block && (!raw || !tmp)) || fsp < 0 || rt < 0 ? -1 : 0;
     for (size_t done = 0; done < n && rc == 0; done += block) {
         size_t b = n - done < block ? n - done : block;
         hsize_t off[2] = {start + done, 0}, cnt[2] = {b, 1};
         hid_t msp = H5Screate_simple(1, cnt, NULL);
         if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
-            H5Dread(p->dset, mt, msp, fsp, H5P_DEFAULT, buf) < 0)
+            H5Dread(p->dset, rt, msp, fsp, H5P_DEFAULT, raw) < 0)
             rc = -1;
         H5Sclose(msp);
         for (size_t k = 0; k < f->n && rc == 0; k++) {
             size_t w = dest[k] ? dest[k]->width : 1;
             char *to = dest[k] ? (char *)dest[k]->data + done * w : (char *)masks[k] + done;
-            for (size_t i = 0; i < b; i++) memcpy(to + i * w, buf + i * f->record + f->offset[k], w);
+            rc = extract(c, f, k, raw, b, to, w, tmp);
         }
     }
-    free(buf);
+    free(raw);
+    free(tmp);
     if (fsp >= 0) H5Sclose(fsp);
-    H5Tclose(mt);
+    if (rt >= 0) H5Tclose(rt);
     return rc;
 }
 
 static int read_selected(const pz_h5_place *p, compound *c, const char *const *names, const long *which, size_t nsel,
                          size_t start, size_t n, pz_table *t, pz_err *err)
 {
-    fields f = {pz_xcalloc(2 * nsel + 1, sizeof(long)), pz_xcalloc(2 * nsel + 1, sizeof(size_t)), 0, 0};
+    fields f = {pz_xcalloc(2 * nsel + 1, sizeof(long)), 0};
     size_t *col_field = pz_xcalloc(nsel + 1, sizeof *col_field);
     long *mask_field = pz_xcalloc(nsel + 1, sizeof *mask_field);
     for (size_t j = 0; j < nsel; j++) {
-        col_field[j] = field_of(&f, c, which[j]);
+        col_field[j] = field_of(&f, which[j]);
         const pz_meta_col *mc = pz_table_meta_col(&c->meta, c->m[which[j]].name);
         long mm = mc && mc->mask ? member_named(c, mc->mask) : -1;
-        mask_field[j] = mm >= 0 && c->m[mm].ok && c->m[mm].type != PZ_STR ? (long)field_of(&f, c, mm) : -1;
+        mask_field[j] = mm >= 0 && c->m[mm].ok && c->m[mm].type != PZ_STR ? (long)field_of(&f, mm) : -1;
     }
     pz_column **dest = pz_xcalloc(f.n + 1, sizeof *dest);
     uint8_t **masks = pz_xcalloc(f.n + 1, sizeof *masks);
@@ -330,7 +353,6 @@ static int read_selected(const pz_h5_place *p, compound *c, const char *const *n
     free(mask_field);
     free(col_field);
     free(f.member);
-    free(f.offset);
     return rc;
 }
 
