@@ -101,7 +101,7 @@ void pz_history_free(pz_history *h)
 /* ---- HDF5 writing: every object without timestamps, fixed format versions ---- */
 
 typedef struct {
-    hid_t gcpl, dcpl;
+    int unused; /* the writers' shared context; the HDF5 properties are h5util.h's */
 } h5_props;
 
 static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *value)
@@ -144,18 +144,12 @@ static int attr_f64(hid_t loc, const char *name, double v)
     return rc;
 }
 
+/* Datasets and groups are made by core/table's deterministic primitives (h5util.h), the one
+ * place pzflow creates HDF5 objects; `p` stays in the writers' signatures as their context. */
 static int dset_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
                       const void *data, const h5_props *p)
 {
-    hid_t s = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, p->dcpl, H5P_DEFAULT);
-    H5Sclose(s);
-    if (d < 0) return -1;
-    hsize_t total = 1;
-    for (int i = 0; i < rank; i++) total *= dims[i];
-    herr_t rc = total ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0;
-    H5Dclose(d);
-    return rc < 0 ? -1 : 0;
+    return pz_h5_write_array(loc, name, ftype, mtype, rank, dims, data);
 }
 
 static int write_strings(hid_t loc, const char *name, char *const *v, size_t n, const h5_props *p)
@@ -177,7 +171,7 @@ static int write_strings(hid_t loc, const char *name, char *const *v, size_t n, 
 
 static hid_t group_new(hid_t loc, const char *name, const h5_props *p)
 {
-    return H5Gcreate2(loc, name, H5P_DEFAULT, p->gcpl, H5P_DEFAULT);
+    return pz_h5_group_new(loc, name);
 }
 
 static char *layer_names_csv(const pz_net *net)
@@ -291,24 +285,15 @@ int pz_model_save(const char *path, const pz_model *m, pz_err *err)
 {
     pz_h5_quiet q;
     pz_h5_quiet_begin(&q);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
-    h5_props p = {H5Pcreate(H5P_GROUP_CREATE), H5Pcreate(H5P_DATASET_CREATE)};
-    H5Pset_obj_track_times(p.gcpl, 0);
-    H5Pset_obj_track_times(p.dcpl, 0);
-    H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    h5_props p = {0};
+    hid_t f = pz_h5_create(path, err);
     int rc = -1;
     if (f < 0) pz_errf(err, "%s: cannot create model file", path);
     else if (write_root_attrs(f, m) || write_weights(f, m->net, &p) || write_scaler(f, m, &p) ||
              write_inputs(f, m, &p) || write_history(f, &m->hist, &p))
         pz_errf(err, "%s: writing the model failed (HDF5 error)", path);
     else rc = 0;
-    if (f >= 0 && H5Fclose(f) < 0 && rc == 0) rc = pz_errf(err, "%s: closing the model file failed", path);
-    H5Pclose(p.gcpl);
-    H5Pclose(p.dcpl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
+    if (f >= 0 && pz_h5_close(f, path, NULL) < 0 && rc == 0) rc = pz_errf(err, "%s: closing the model file failed", path);
     pz_h5_quiet_end(&q);
     return rc;
 }
