@@ -151,7 +151,7 @@ static void test_hsc(void)
     pz_table_free(t);
     /* PDR2 schema on the PDR3 file: the renamed columns are reported */
     CU_ASSERT_NOT_EQUAL(run_stage("ingest-hsc", "{}", in, "{\"catalog\": \"h2.h5\"}", &log), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(log, "missing 5 columns: g_cmodel_magsigma, r_cmodel_magsigma"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "missing 5 columns: g_cmodel_magsigma (did you mean 'g_cmodel_magerr'?), r_cmodel_magsigma (did you mean 'r_cmodel_magerr'?)"));
     free(log);
     free(in);
 }

@@ -14,16 +14,6 @@ const char *const pz_hsc_bands[PZ_HSC_NBANDS] = {"g", "r", "i", "z", "y"};
 const double pz_cosmos_mw_k[PZ_HSC_NBANDS] = {3.69, 2.715, 2.0, 1.515, 1.298};
 const double pz_cosmos_zp_offset[PZ_HSC_NBANDS] = {0.128, 0.127, 0.094, 0.084, 0.100};
 
-/* Short dataset names accepted by the `schema` params. */
-static const char *schema_alias(const char *name)
-{
-    static const char *const alias[][2] = {{"classic", "cosmos2020_classic"}, {"farmer", "cosmos2020_farmer"},
-                                           {"pdr2", "hsc_pdr2"},               {"pdr3", "hsc_pdr3"}};
-    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
-        if (strcmp(name, alias[i][0]) == 0) return alias[i][1];
-    return name;
-}
-
 static pz_column *band_col(const pz_table *t, const char *fmt, size_t b)
 {
     char name[64];
@@ -236,19 +226,18 @@ int pz_cosmos_correct(pz_table *t, const pz_cosmos_opts *o, char **note, pz_err 
 
 int pz_ingest_cosmos2020(const char *path, const pz_cosmos_opts *o, pz_table **out, pz_err *err)
 {
-    pz_schema *s = pz_schema_load(schema_alias(o->schema ? o->schema : "classic"), o->aperture, err);
+    pz_ingest_opts io = {.schema = o->schema ? o->schema : "classic", .variant = o->aperture, .checks = o->checks};
+    pz_schema *s = pz_ingest_schema(&io, err);
     if (!s) return -1;
     pz_table *t = NULL;
     char *note = NULL;
-    int rc = pz_schema_read(s, path, 0, &t, err);
-    if (rc == 0 && o->checks) rc = pz_ingest_check(&t, path, o->checks, err);
+    int rc = pz_ingest_read_schema(path, s, &io, &t, err);
     if (rc == 0 && o->aperture_to_total && s->variant && strcmp(s->variant, "auto") && !pz_table_col(t, "total_off"))
         rc = pz_errf(err, "%s: aperture %s needs its total_off column for aperture_to_total", path, s->variant);
     if (rc == 0) rc = pz_cosmos_correct(t, o, &note, err);
     if (rc == 0) {
         char *full = pz_xasprintf("schema %s%s%s; %s", s->id, s->variant ? ", aperture " : "",
                                   s->variant ? s->variant : "", note);
-        pz_table_set_attr(t, "pzflow_schema", s->id);
         pz_table_set_attr(t, "pzflow_corrections", full);
         free(full);
         *out = t;
@@ -274,21 +263,17 @@ int pz_hsc_correct(pz_table *t, pz_err *err)
 int pz_ingest_hsc(const char *path, const char *schema, int extinction, const pz_ingest_checks *checks,
                   pz_table **out, pz_err *err)
 {
-    pz_schema *s = pz_schema_load(schema_alias(schema ? schema : "pdr2"), NULL, err);
-    if (!s) return -1;
+    pz_ingest_opts io = {.schema = schema ? schema : "pdr2", .checks = checks};
     pz_table *t = NULL;
-    int rc = pz_schema_read(s, path, 0, &t, err);
-    if (rc == 0 && checks) rc = pz_ingest_check(&t, path, checks, err);
+    int rc = pz_ingest_read(path, &io, &t, err);
     if (rc == 0 && extinction) rc = pz_hsc_correct(t, err);
     if (rc == 0) {
-        pz_table_set_attr(t, "pzflow_schema", s->id);
         pz_table_set_attr(t, "pzflow_corrections",
                           extinction ? "Galactic extinction a_{b} subtracted from cmodel magnitudes" : "none");
         *out = t;
     } else {
         pz_table_free(t);
     }
-    pz_schema_free(s);
     return rc;
 }
 
@@ -326,18 +311,17 @@ char *pz_ingest_summary(const pz_table *t)
 
 /* --- stages ------------------------------------------------------------------------------- */
 
-/* The params of the three ingest stages, read once from their tables (below). */
+/* The params of the three survey stages, read once from their tables (below). */
 typedef struct ingest_params {
-    const char *schema, *aperture, *duplicates, *sentinels;
+    const char *schema, *aperture;
     int extinction, aperture_to_total, zeropoint, passthrough;
-    const pz_ynode *mag_range, *label_range, *mapping;
+    const pz_ynode *mapping;
+    pz_ingest_check_params checks;
 } ingest_params;
 
-/* The schema: an input file `schema` when the pipeline declares one, else the `schema` param
- * (a file the engine resolved and hashed into the key, or a built-in name). */
-static int stage_schema(const pz_spec *spec, const ingest_params *p, const char **out, pz_err *err)
+int pz_ingest_stage_schema(const pz_spec *spec, const char *param, const char **out, pz_err *err)
 {
-    *out = p->schema;
+    *out = param;
     if (pz_spec_has_input(spec, "schema")) return pz_spec_input(spec, "schema", out, err);
     return 0;
 }
@@ -358,8 +342,7 @@ static int get_range(const pz_ynode *range, const char *key, double *lo, double 
     return 0;
 }
 
-/* Params duplicates, mag_range, sentinels, label_range (see pz_ingest_checks). */
-static int get_checks(const ingest_params *p, pz_ingest_checks *c, pz_err *err)
+int pz_ingest_get_checks(const pz_ingest_check_params *p, pz_ingest_checks *c, pz_err *err)
 {
     *c = (pz_ingest_checks)PZ_INGEST_CHECKS_DEFAULT;
     c->drop_duplicates = strcmp(p->duplicates, "drop") == 0; /* the table allows error|drop */
@@ -370,7 +353,7 @@ static int get_checks(const ingest_params *p, pz_ingest_checks *c, pz_err *err)
                : 0;
 }
 
-static char *stage_summary(const char *stage, const char *label, const char *path, const pz_table *t)
+char *pz_ingest_stage_summary(const char *stage, const char *label, const char *path, const pz_table *t)
 {
     char *body = pz_ingest_summary(t);
     char *line = pz_xasprintf("%s: %s%s%s: %s", stage, label ? label : "", label ? " " : "", path, body);
@@ -385,7 +368,7 @@ static int stage_cosmos2020(const pz_spec *spec, const void *params, char **summ
     pz_cosmos_opts o = {.aperture = p->aperture, .extinction = p->extinction,
                         .aperture_to_total = p->aperture_to_total, .zeropoint = p->zeropoint, .checks = &checks};
     const char *in;
-    if (stage_schema(spec, p, &o.schema, err) < 0 || get_checks(p, &checks, err) < 0 ||
+    if (pz_ingest_stage_schema(spec, p->schema, &o.schema, err) < 0 || pz_ingest_get_checks(&p->checks, &checks, err) < 0 ||
         pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
@@ -393,7 +376,7 @@ static int stage_cosmos2020(const pz_spec *spec, const void *params, char **summ
     if (pz_ingest_cosmos2020(in, &o, &t, err) < 0) return -1;
     pz_progress(0.8, "writing %zu rows", t->nrows);
     int rc = write_output(spec, "catalog", t, err);
-    if (rc == 0) *summary = stage_summary("ingest-cosmos2020", NULL, in, t);
+    if (rc == 0) *summary = pz_ingest_stage_summary("ingest-cosmos2020", NULL, in, t);
     pz_table_free(t);
     pz_progress(1, "done");
     return rc;
@@ -405,14 +388,14 @@ static int stage_hsc(const pz_spec *spec, const void *params, char **summary, pz
     const char *schema, *in;
     int ext = p->extinction;
     pz_ingest_checks checks;
-    if (stage_schema(spec, p, &schema, err) < 0 || get_checks(p, &checks, err) < 0 ||
+    if (pz_ingest_stage_schema(spec, p->schema, &schema, err) < 0 || pz_ingest_get_checks(&p->checks, &checks, err) < 0 ||
         pz_spec_input(spec, "catalog", &in, err) < 0)
         return -1;
     pz_progress(0, "reading %s", in);
     pz_table *t = NULL;
     if (pz_ingest_hsc(in, schema, ext, &checks, &t, err) < 0) return -1;
     int rc = write_output(spec, "catalog", t, err);
-    if (rc == 0) *summary = stage_summary("ingest-hsc", NULL, in, t);
+    if (rc == 0) *summary = pz_ingest_stage_summary("ingest-hsc", NULL, in, t);
     pz_table_free(t);
     pz_progress(1, "done");
     return rc;
@@ -422,8 +405,8 @@ static int stage_hsc(const pz_spec *spec, const void *params, char **summary, pz
 static pz_schema *galaxiesml_schema(const pz_spec *spec, const ingest_params *p, pz_err *err)
 {
     const char *name;
-    if (stage_schema(spec, p, &name, err) < 0) return NULL;
-    pz_schema *s = pz_schema_load(name, NULL, err);
+    if (pz_ingest_stage_schema(spec, p->schema, &name, err) < 0) return NULL;
+    pz_schema *s = pz_schema_load(pz_ingest_schema_name(name), NULL, err);
     const pz_ynode *map = p->mapping; /* a map: the table says so */
     if (!s || !map) return s;
     for (size_t i = 0; i < map->n; i++) {
@@ -441,9 +424,9 @@ static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summ
 {
     const ingest_params *p = params;
     static const char *const splits[] = {"training", "validation", "testing", "catalog"};
-    int passthrough = p->passthrough;
     pz_ingest_checks checks;
-    if (get_checks(p, &checks, err) < 0) return -1;
+    pz_ingest_opts o = {.passthrough = p->passthrough, .checks = &checks};
+    if (pz_ingest_get_checks(&p->checks, &checks, err) < 0) return -1;
     pz_schema *s = galaxiesml_schema(spec, p, err);
     if (!s) return -1;
     size_t cap = 64, len = 0, done = 0;
@@ -455,15 +438,11 @@ static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summ
         if (pz_spec_input(spec, splits[k], &in, err) < 0) { rc = -1; break; }
         pz_progress((double)done / 3, "reading %s", in);
         pz_table *t = NULL;
-        rc = pz_schema_read(s, in, passthrough, &t, err);
-        if (rc == 0) rc = pz_ingest_check(&t, in, &checks, err);
-        if (rc == 0) {
-            pz_table_set_attr(t, "pzflow_schema", s->id);
-            rc = write_output(spec, splits[k], t, err);
-        }
+        rc = pz_ingest_read_schema(in, s, &o, &t, err);
+        if (rc == 0) rc = write_output(spec, splits[k], t, err);
         if (rc == 0) {
             /* one line per split */
-            char *part = stage_summary("ingest-galaxiesml", splits[k], in, t);
+            char *part = pz_ingest_stage_summary("ingest-galaxiesml", splits[k], in, t);
             size_t need = len + strlen(part) + 4;
             if (need > cap) line = pz_xrealloc(line, cap = need * 2);
             len += (size_t)snprintf(line + len, cap - len, "%s%s", done ? "\n" : "", part);
@@ -487,19 +466,11 @@ static int stage_galaxiesml(const pz_spec *spec, const void *params, char **summ
 
 /* A schema is a file (a path param: the engine hashes it into the stage key) or one of the
  * schemas built into pzflow, by name. */
-#define BUILTIN_SCHEMAS "classic|farmer|pdr2|pdr3|cosmos2020_classic|cosmos2020_farmer|hsc_pdr2|hsc_pdr3|galaxiesml|transferz"
 #define IP(m) PZ_FIELD(ingest_params, m)
 #define SCHEMA_PARAM(dflt) \
     {PZ_PARAM("schema", PZ_PT_PATH, dflt, "dataset schema: a YAML file (schemas/datasets.md) or a built-in name"), \
-     .choices = BUILTIN_SCHEMAS, .field = IP(schema)}
-#define CHECK_PARAMS                                                                                              \
-    {PZ_PARAM("duplicates", PZ_PT_STRING, "error", "rows with a repeated id: fail, or keep the first"),             \
-     .choices = "error|drop", .field = IP(duplicates)},                                                                                     \
-    {PZ_PARAM("mag_range", PZ_PT_LIST, NULL, "[low, high]: magnitudes outside become missing (NaN)"), .field = IP(mag_range)},              \
-    {PZ_PARAM("sentinels", PZ_PT_STRING, "nan", "sentinel values (-99, 99, ...): make them NaN, or keep them"),      \
-     .choices = "nan|keep", .field = IP(sentinels)},                                                                                      \
-    {PZ_PARAM("label_range", PZ_PT_LIST, "[0, 10]", "(low, high): redshift labels outside are an error"),         \
-     .field = IP(label_range)}
+     .choices = PZ_INGEST_BUILTIN_SCHEMAS, .field = IP(schema)}
+#define CHECK_PARAMS PZ_INGEST_CHECK_PARAMS(ingest_params, checks)
 
 static const pz_param_def COSMOS_PARAMS[] = {
     SCHEMA_PARAM("classic"),

@@ -8,8 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "table/places.h"
 #include "table/schema_builtin.h"
+#include "util/suggest.h"
 #include "util/ytree.h"
+
+static void free_col(pz_schema_col *c);
 
 static int parse_type(const char *s, pz_coltype *out)
 {
@@ -56,12 +60,9 @@ static pz_ynode *load_schema_tree(const char *name_or_path, const char *shown_pa
 void pz_schema_free(pz_schema *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->ncols; i++) {
-        free(s->cols[i].name);
-        free(s->cols[i].canonical);
-        free(s->cols[i].unit);
-    }
+    for (size_t i = 0; i < s->ncols; i++) free_col(&s->cols[i]);
     free(s->cols);
+    free(s->at);
     free(s->id);
     free(s->path);
     free(s->format);
@@ -114,45 +115,107 @@ static char *expand(const char *tmpl, const char *band, const pz_ynode *vars, in
     return out;
 }
 
-static void add_col(pz_schema *s, const pz_schema_col *c)
+static void free_col(pz_schema_col *c)
 {
+    free(c->name);
+    free(c->canonical);
+    free(c->unit);
+}
+
+/* Append a column, or with `replace` put it in place of the same canonical name. */
+static void add_col(pz_schema *s, const pz_schema_col *c, int replace)
+{
+    for (size_t i = 0; replace && i < s->ncols; i++)
+        if (!strcmp(s->cols[i].canonical, c->canonical)) {
+            free_col(&s->cols[i]);
+            s->cols[i] = *c;
+            return;
+        }
     s->cols = pz_xrealloc(s->cols, (s->ncols + 1) * sizeof *s->cols);
     s->cols[s->ncols++] = *c;
 }
 
-/* One `columns:` entry, possibly a template over bands. */
-static int load_column(pz_schema *s, const pz_ynode *node, const pz_ynode *bands, const pz_ynode *vars, pz_err *err)
+/* `null:` nan | mask | tnull | none | a number | a list of numbers (sentinels). */
+static int parse_null(const pz_ynode *null, const char *src, pz_schema_col *c, pz_err *err)
+{
+    if (null->kind == PZ_Y_SCALAR) {
+        if (!strcmp(null->str, "nan")) return c->null = PZ_NULL_NAN, 0;
+        if (!strcmp(null->str, "mask") || !strcmp(null->str, "tnull")) return c->null = PZ_NULL_MASK, 0;
+        if (!strcmp(null->str, "none")) return c->null = PZ_NULL_NONE, 0;
+        if (pz_yscalar_double(null, src, &c->null_values[0], err) == 0) return c->null = PZ_NULL_VALUE, c->nnull = 1, 0;
+    } else if (null->kind == PZ_Y_SEQ && null->n >= 1 && null->n <= PZ_NULL_MAX) {
+        for (size_t i = 0; i < null->n; i++)
+            if (null->items[i]->kind != PZ_Y_SCALAR ||
+                pz_yscalar_double(null->items[i], src, &c->null_values[i], err) < 0)
+                return pz_errf(err, "%s:%d:%d: null: [...] must list numbers (the values that mean missing)", src,
+                               null->items[i]->line, null->items[i]->col);
+        c->null = PZ_NULL_VALUE, c->nnull = null->n;
+        return 0;
+    }
+    return pz_errf(err, "%s:%d:%d: null must be nan, mask, none, a number or a list of up to %d numbers, got %s",
+                   src, null->line, null->col, PZ_NULL_MAX, null->kind == PZ_Y_SCALAR ? null->str : "that");
+}
+
+/* One column's keys, from a list entry {canonical: .., name: ..} or a map entry canonical: name|{..}. */
+typedef struct {
+    const pz_ynode *canon, *name, *type, *unit, *null, *req, *at;
+} col_keys;
+
+static int read_col_keys(const pz_ynode *key, const pz_ynode *node, const char *src, col_keys *k, pz_err *err)
 {
     static const char *const keys[] = {"canonical", "name", "type", "unit", "null", "required", "doc", NULL};
-    const char *src = s->path;
-    if (node->kind != PZ_Y_MAP) return pz_errf(err, "%s:%d:%d: a column must be a map", src, node->line, node->col);
+    memset(k, 0, sizeof *k);
+    k->at = node;
+    if (key && node->kind == PZ_Y_SCALAR) return k->canon = key, k->name = node, 0;
+    if (node->kind != PZ_Y_MAP)
+        return pz_errf(err, "%s:%d:%d: a column must be a map%s", src, node->line, node->col,
+                       key ? " or the file's column name" : "");
     for (size_t i = 0; i < node->n; i++) {
-        size_t k = 0;
-        while (keys[k] && strcmp(keys[k], node->keys[i]->str)) k++;
-        if (!keys[k])
-            return pz_errf(err, "%s:%d:%d: unknown column key '%s' (expected canonical, name, type, unit, null, required, doc)",
-                           src, node->keys[i]->line, node->keys[i]->col, node->keys[i]->str);
+        size_t j = 0;
+        while (keys[j] && strcmp(keys[j], node->keys[i]->str)) j++;
+        if (!keys[j] || (key && j == 0))
+            return pz_errf(err, "%s:%d:%d: unknown column key '%s' (expected %sname, type, unit, null, required, doc)",
+                           src, node->keys[i]->line, node->keys[i]->col, node->keys[i]->str, key ? "" : "canonical, ");
     }
-    const pz_ynode *canon = pz_ymap_get(node, "canonical"), *name = pz_ymap_get(node, "name");
-    const pz_ynode *type = pz_ymap_get(node, "type"), *unit = pz_ymap_get(node, "unit");
-    const pz_ynode *null = pz_ymap_get(node, "null"), *req = pz_ymap_get(node, "required");
-    if (!canon || !name || !type || canon->kind || name->kind || type->kind)
-        return pz_errf(err, "%s:%d:%d: a column needs scalar canonical, name and type", src, node->line, node->col);
+    k->canon = key ? key : pz_ymap_get(node, "canonical");
+    k->name = pz_ymap_get(node, "name"), k->type = pz_ymap_get(node, "type"), k->unit = pz_ymap_get(node, "unit");
+    k->null = pz_ymap_get(node, "null"), k->req = pz_ymap_get(node, "required");
+    if (!k->name) k->name = k->canon; /* the file's name is the canonical name */
+    if (!k->canon || k->canon->kind || k->name->kind || (k->type && k->type->kind))
+        return pz_errf(err, "%s:%d:%d: a column needs a scalar canonical name (and name, type when given)", src,
+                       node->line, node->col);
+    return 0;
+}
+
+/* A mapping that renames a schema's column keeps what it does not say: type, unit, nulls. */
+static void inherit(pz_schema_col *e, const col_keys *k, const pz_schema_col *old)
+{
+    if (!old) return;
+    if (!k->type) e->type = old->type, e->file_type = old->file_type;
+    if (!k->unit && old->unit) e->unit = pz_xstrdup(old->unit);
+    if (!k->null) {
+        e->null = old->null, e->nnull = old->nnull;
+        memcpy(e->null_values, old->null_values, sizeof e->null_values);
+    }
+    if (!k->req) e->required = old->required;
+}
+
+/* One column entry, possibly a template over bands. */
+static int load_column(pz_schema *s, const pz_ynode *key, const pz_ynode *node, const pz_ynode *bands,
+                       const pz_ynode *vars, const char *src, int replace, pz_err *err)
+{
+    col_keys k;
+    if (read_col_keys(key, node, src, &k, err) < 0) return -1;
     pz_schema_col c = {0};
-    if (parse_type(type->str, &c.type) < 0)
-        return pz_errf(err, "%s:%d:%d: unknown type '%s' (f64, f32, i64, i32, i16, u8, bool, str)", src, type->line,
-                       type->col, type->str);
+    c.file_type = !k.type;
+    if (k.type && parse_type(k.type->str, &c.type) < 0)
+        return pz_errf(err, "%s:%d:%d: unknown type '%s' (f64, f32, i64, i32, i16, u8, bool, str)", src, k.type->line,
+                       k.type->col, k.type->str);
     c.required = 1;
-    if (req && pz_yscalar_bool(req, src, &c.required, err) < 0) return -1;
-    c.null = c.type == PZ_F64 || c.type == PZ_F32 ? PZ_NULL_NAN : PZ_NULL_NONE;
-    if (null && null->kind == PZ_Y_SCALAR) {
-        if (!strcmp(null->str, "nan")) c.null = PZ_NULL_NAN;
-        else if (!strcmp(null->str, "mask") || !strcmp(null->str, "tnull")) c.null = PZ_NULL_MASK;
-        else if (!strcmp(null->str, "none")) c.null = PZ_NULL_NONE;
-        else if (pz_yscalar_double(null, src, &c.null_value, err) == 0) c.null = PZ_NULL_VALUE;
-        else return pz_errf(err, "%s:%d:%d: null must be nan, mask, none or a number, got '%s'", src, null->line,
-                            null->col, null->str);
-    }
+    if (k.req && pz_yscalar_bool(k.req, src, &c.required, err) < 0) return -1;
+    c.null = c.type == PZ_F64 || c.type == PZ_F32 || c.file_type ? PZ_NULL_NAN : PZ_NULL_NONE;
+    if (k.null && parse_null(k.null, src, &c, err) < 0) return -1;
+    const pz_ynode *name = k.name, *canon = k.canon, *unit = k.unit;
     size_t nb = bands ? bands->n : 0;
     int templated = strstr(name->str, "{b}") || strstr(canon->str, "{b}");
     for (size_t b = 0; b < (templated ? nb : 1); b++) {
@@ -170,12 +233,46 @@ static int load_column(pz_schema *s, const pz_ynode *node, const pz_ynode *bands
             continue; /* not part of this variant */
         }
         pz_schema_col e = c;
-        e.name = n, e.canonical = cn, e.line = node->line;
+        e.name = n, e.canonical = cn, e.line = k.at->line;
         e.unit = unit && unit->kind == PZ_Y_SCALAR && unit->str[0] ? pz_xstrdup(unit->str) : NULL;
-        add_col(s, &e);
+        if (replace) inherit(&e, &k, pz_schema_find(s, cn));
+        add_col(s, &e, replace);
     }
     if (templated && nb == 0)
         return pz_errf(err, "%s:%d:%d: '%s' uses {b} but the schema has no bands", src, name->line, name->col, name->str);
+    return 0;
+}
+
+pz_schema *pz_schema_new(const char *id)
+{
+    pz_schema *s = pz_xcalloc(1, sizeof *s);
+    s->id = pz_xstrdup(id);
+    s->path = pz_xstrdup(id);
+    s->format = pz_xstrdup("any");
+    s->hdu = 1;
+    return s;
+}
+
+static int check_bands(const pz_ynode *bands, const char *src, pz_err *err)
+{
+    if (!bands) return 0;
+    if (bands->kind != PZ_Y_SEQ) return pz_errf(err, "%s:%d:%d: bands must be a list", src, bands->line, bands->col);
+    for (size_t i = 0; i < bands->n; i++)
+        if (bands->items[i]->kind != PZ_Y_SCALAR)
+            return pz_errf(err, "%s:%d:%d: a band must be a name", src, bands->items[i]->line, bands->items[i]->col);
+    return 0;
+}
+
+int pz_schema_add_columns(pz_schema *s, const pz_ynode *columns, const pz_ynode *bands, const char *src, pz_err *err)
+{
+    if (check_bands(bands, src, err) < 0) return -1;
+    if (columns->kind == PZ_Y_SCALAR)
+        return pz_errf(err, "%s:%d:%d: columns must be a map (canonical: file column) or a list of column maps", src,
+                       columns->line, columns->col);
+    for (size_t i = 0; i < columns->n; i++)
+        if (load_column(s, columns->kind == PZ_Y_MAP ? columns->keys[i] : NULL, columns->items[i], bands, NULL, src, 1,
+                        err) < 0)
+            return -1;
     return 0;
 }
 
@@ -187,7 +284,7 @@ static const char *scalar(const pz_ynode *map, const char *key)
 
 static int check_top_keys(const pz_ynode *root, const char *src, pz_err *err)
 {
-    static const char *const keys[] = {"schema", "title", "doc", "format", "hdu", "bands", "variants",
+    static const char *const keys[] = {"schema", "title", "doc", "format", "hdu", "at", "bands", "variants",
                                        "default_variant", "columns", NULL};
     for (size_t i = 0; i < root->n; i++) {
         size_t k = 0;
@@ -240,14 +337,15 @@ static int load_tree(pz_schema *s, const pz_ynode *root, const char *variant, pz
         if (pz_yscalar_long(hdu, s->path, &h, err) < 0) return -1;
         s->hdu = (int)h;
     }
+    const char *at = scalar(root, "at");
+    if (at) s->at = pz_xstrdup(at);
     const pz_ynode *bands = pz_ymap_get(root, "bands"), *vars;
-    if (bands && bands->kind != PZ_Y_SEQ)
-        return pz_errf(err, "%s:%d:%d: bands must be a list", s->path, bands->line, bands->col);
+    if (check_bands(bands, s->path, err) < 0) return -1;
     if (pick_variant(s, root, variant, &vars, err) < 0) return -1;
     const pz_ynode *cols = pz_ymap_get(root, "columns");
     if (!cols || cols->kind != PZ_Y_SEQ) return pz_errf(err, "%s: missing 'columns:' list", s->path);
     for (size_t i = 0; i < cols->n; i++)
-        if (load_column(s, cols->items[i], bands, vars, err) < 0) return -1;
+        if (load_column(s, NULL, cols->items[i], bands, vars, s->path, 0, err) < 0) return -1;
     for (size_t i = 0; i < s->ncols; i++)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(s->cols[i].canonical, s->cols[j].canonical))
@@ -285,7 +383,7 @@ int pz_schema_map(pz_schema *s, const char *canonical, const char *file_name, pz
     }
     pz_schema_col c = {.name = pz_xstrdup(file_name), .canonical = pz_xstrdup(canonical), .type = PZ_F64,
                        .null = PZ_NULL_NAN, .required = 1};
-    add_col(s, &c);
+    add_col(s, &c, 0);
     return 0;
 }
 
@@ -323,32 +421,135 @@ static void append(char *buf, size_t cap, size_t *len, const char *fmt, const ch
     if (*len >= cap - 1) strcpy(buf + cap - 4, "...");
 }
 
-/* Resolve every schema column against the file; one error lists all problems. `use[i]` gets
- * the file's column for schema column i (NULL = optional and absent). */
-static int check_columns(const pz_schema *s, const char *path, const pz_colinfo *info, size_t ninfo,
-                         const pz_colinfo **use, pz_err *err)
+/* The file's columns no schema column uses: the candidates a missing name may be a typo of
+ * (a column another entry claims, like r_mag for a missing g_mag, is not a suggestion). */
+static size_t unclaimed(const pz_colinfo *info, size_t ninfo, const pz_colinfo **use, size_t nuse, const char **out)
 {
-    char missing[PZ_ERR_MAX / 2] = "", mistyped[PZ_ERR_MAX / 2] = "";
+    size_t n = 0;
+    for (size_t k = 0; k < ninfo; k++) {
+        int taken = 0;
+        for (size_t i = 0; i < nuse && !taken; i++) taken = use[i] == &info[k];
+        if (!taken) out[n++] = info[k].name;
+    }
+    return n;
+}
+
+/* A missing column, with the unclaimed file column it is most likely a typo of; a candidate is
+ * offered once (removed from the pool), and only while few are missing: many missing columns
+ * mean the wrong file, schema or place, where the lists below say more than guesses. */
+#define SUGGEST_MAX_MISSING 5
+static void append_missing(char *buf, size_t cap, size_t *len, const char *name, const char **pool, size_t *npool,
+                           int suggest)
+{
+    const char *near = suggest ? pz_closest_name(name, pool, *npool) : NULL;
+    append(buf, cap, len, "%s%s%s", *len ? ", " : "", name, "");
+    if (!near) return;
+    append(buf, cap, len, "%s%s%s", " (did you mean '", near, "'?)");
+    for (size_t i = 0; i < *npool; i++)
+        if (pool[i] == near) pool[i] = pool[--*npool];
+}
+
+/* Resolve every schema column against the file; one error lists all problems. `use[i]` gets
+ * the file's column for schema column i (NULL = optional and absent). Returns the number of
+ * missing required columns (their names in *missing_names), or -1 with err set otherwise. */
+static int check_columns(const pz_schema *s, const char *where, const pz_colinfo *info, size_t ninfo,
+                         const pz_colinfo **use, const char **missing_names, size_t *nmissing, pz_err *err)
+{
+    char missing[PZ_ERR_MAX / 2] = "", mistyped[PZ_ERR_MAX / 3] = "";
     size_t lm = 0, lt = 0, nm = 0, nt = 0;
+    size_t nmiss = 0;
+    for (size_t i = 0; i < s->ncols; i++) {
+        use[i] = find_info(info, ninfo, s->cols[i].name);
+        nmiss += !use[i] && s->cols[i].required;
+    }
+    const char **free_names = pz_xcalloc(ninfo + 1, sizeof *free_names);
+    size_t nfree = unclaimed(info, ninfo, use, s->ncols, free_names);
     for (size_t i = 0; i < s->ncols; i++) {
         const pz_schema_col *c = &s->cols[i];
-        use[i] = find_info(info, ninfo, c->name);
         if (!use[i]) {
-            if (c->required) nm++, append(missing, sizeof missing, &lm, "%s%s%s", lm ? ", " : "", c->name, "");
+            if (c->required) missing_names[nm++] = c->name, append_missing(missing, sizeof missing, &lm, c->name, free_names, &nfree, nmiss <= SUGGEST_MAX_MISSING);
             continue;
         }
-        if (!compatible(c->type, use[i]->type)) {
+        if (!c->file_type && !compatible(c->type, use[i]->type)) {
             char detail[64];
             snprintf(detail, sizeof detail, " (%s, expected %s)", pz_coltype_name(use[i]->type), pz_coltype_name(c->type));
             nt++, append(mistyped, sizeof mistyped, &lt, "%s%s%s", lt ? ", " : "", c->name, detail);
         }
     }
+    free(free_names);
+    *nmissing = nm;
     if (!nm && !nt) return 0;
     if (nm && nt)
-        return pz_errf(err, "%s (schema %s): missing %zu column%s: %s; mistyped %zu: %s", path, s->id, nm,
+        return pz_errf(err, "%s (schema %s): missing %zu column%s: %s; mistyped %zu: %s", where, s->id, nm,
                        nm > 1 ? "s" : "", missing, nt, mistyped);
-    if (nm) return pz_errf(err, "%s (schema %s): missing %zu column%s: %s", path, s->id, nm, nm > 1 ? "s" : "", missing);
-    return pz_errf(err, "%s (schema %s): mistyped %zu column%s: %s", path, s->id, nt, nt > 1 ? "s" : "", mistyped);
+    if (nm) return pz_errf(err, "%s (schema %s): missing %zu column%s: %s", where, s->id, nm, nm > 1 ? "s" : "", missing);
+    return pz_errf(err, "%s (schema %s): mistyped %zu column%s: %s", where, s->id, nt, nt > 1 ? "s" : "", mistyped);
+}
+
+/* "; the table has: a, b, c, ..." when most of what was asked for is not there (the wrong file
+ * or place, where did-you-mean has nothing to offer). */
+static void add_have_list(pz_err *err, const pz_colinfo *info, size_t ninfo, size_t nmissing, size_t nrequired)
+{
+    if (nmissing * 2 < nrequired && nmissing < 4) return;
+    char have[PZ_ERR_MAX / 3] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < ninfo && k < 12; k++) append(have, sizeof have, &len, "%s%s%s", k ? ", " : "", info[k].name, "");
+    if (ninfo > 12) append(have, sizeof have, &len, "%s%s%s", ", ... (", "", "");
+    char count[32] = "";
+    if (ninfo > 12) snprintf(count, sizeof count, "%zu in all)", ninfo);
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, "; %s: %s%s", ninfo ? "it has" : "it has no columns", have, count);
+}
+
+/* Whether a place of the file has every one of `names` (case-insensitively, as read). */
+static int place_has(const char *path, const char *loc, const char *const *names, size_t n)
+{
+    pz_source src = {(char *)path, (char *)loc};
+    pz_colinfo *info = NULL;
+    size_t ninfo = 0;
+    long nrows;
+    pz_err ignore;
+    if (pz_table_info_src(&src, &info, &ninfo, &nrows, &ignore) < 0) return 0;
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++) found += find_info(info, ninfo, names[i]) != NULL;
+    pz_colinfo_free(info, ninfo);
+    return found == n;
+}
+
+/* Whether place i is the one `loc` names: NULL is HDF5's root or FITS's first table HDU. */
+static int is_current(char *const *places, size_t i, const char *loc)
+{
+    if (loc) return !strcasecmp(places[i], loc);
+    return !strcmp(places[i], "/") || (i == 0 && places[0][0] != '/');
+}
+
+/* "; the columns are in /photometry: read cat.h5:/photometry" when exactly one other place of
+ * the file has every missing column; else the file's other places, if any. */
+static void add_place_hint(pz_err *err, const pz_source *src, const char *const *names, size_t n)
+{
+    char **places = NULL, *hit = NULL;
+    size_t nplaces = 0, nhits = 0;
+    pz_err ignore;
+    if (pz_table_places(src->path, &places, &nplaces, &ignore) < 0) return;
+    char others[PZ_ERR_MAX / 4] = "";
+    size_t len = 0, nothers = 0;
+    for (size_t i = 0; i < nplaces; i++) {
+        if (is_current(places, i, src->loc)) continue;
+        nothers++;
+        append(others, sizeof others, &len, "%s%s%s", len ? ", " : "", places[i], "");
+        if (place_has(src->path, places[i], names, n)) nhits++, hit = places[i];
+    }
+    size_t m = strlen(err->msg);
+    if (nhits == 1) {
+        pz_source there = {src->path, hit};
+        char *shown = pz_source_str(&there);
+        snprintf(err->msg + m, sizeof err->msg - m, "; %s in %s of the file: read %s (param at: %s)",
+                 n == 1 ? "that column is" : "those columns are", hit, shown, hit);
+        free(shown);
+    } else if (nothers) {
+        snprintf(err->msg + m, sizeof err->msg - m, "; other tables in the file: %s", others);
+    }
+    pz_places_free(places, nplaces);
 }
 
 /* Copy a file column into its canonical column, converting type and null convention. When
@@ -377,7 +578,8 @@ static void convert(const pz_schema_col *sc, pz_column *src, pz_column *dst, siz
     }
     for (size_t i = 0; i < nrows; i++) {
         double v = pz_col_f64(src, i);
-        if (sc->null == PZ_NULL_VALUE && v == sc->null_value) v = NAN;
+        for (size_t k = 0; sc->null == PZ_NULL_VALUE && k < sc->nnull; k++)
+            if (v == sc->null_values[k]) v = NAN;
         pz_col_set_f64(dst, i, v);
     }
 }
@@ -395,16 +597,51 @@ static size_t passthrough_names(const pz_schema *s, const pz_colinfo *info, size
     return n;
 }
 
-int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err)
+/* The canonical table from the raw columns read. */
+static pz_table *assemble(const pz_schema *s, const pz_colinfo **use, pz_table *raw, const char *const *names,
+                          size_t nschema, size_t nnames)
+{
+    pz_table *t = pz_table_new(raw->nrows);
+    for (size_t i = 0; i < s->ncols; i++) {
+        if (!use[i]) continue;
+        pz_column *src = pz_table_col(raw, use[i]->name);
+        pz_coltype type = s->cols[i].file_type ? src->type : s->cols[i].type;
+        pz_column *dst = pz_table_add(t, s->cols[i].canonical, type, src->width);
+        int last_use = 1;
+        for (size_t k = i + 1; k < s->ncols; k++) last_use &= use[k] != use[i];
+        convert(&s->cols[i], src, dst, raw->nrows, last_use);
+        const char *unit = s->cols[i].unit ? s->cols[i].unit : src->unit;
+        if (unit) dst->unit = pz_xstrdup(unit);
+    }
+    for (size_t k = nschema; k < nnames; k++) {
+        const pz_column *src = pz_table_col(raw, names[k]);
+        pz_column *dst = pz_table_add(t, src->name, src->type, src->width);
+        memcpy(dst->data, src->data, raw->nrows * src->width);
+        if (src->null) {
+            dst->null = pz_xmalloc(raw->nrows ? raw->nrows : 1);
+            memcpy(dst->null, src->null, raw->nrows);
+        }
+        if (src->unit) dst->unit = pz_xstrdup(src->unit);
+    }
+    for (size_t a = 0; a < raw->nattrs; a++) pz_table_set_attr(t, raw->attr_keys[a], raw->attr_vals[a]);
+    return t;
+}
+
+int pz_schema_read_src(const pz_schema *s, const pz_source *src, int passthrough, pz_table **out, pz_err *err)
 {
     pz_colinfo *info = NULL;
-    size_t ninfo = 0;
+    size_t ninfo = 0, nmissing = 0, nrequired = 0;
     long nrows = 0;
-    int rc = pz_table_info_any(path, s->hdu, &info, &ninfo, &nrows, err);
-    if (rc < 0) return -1;
+    if (pz_table_info_src(src, &info, &ninfo, &nrows, err) < 0) return -1;
     const pz_colinfo **use = pz_xcalloc(s->ncols + 1, sizeof *use);
     const char **names = pz_xcalloc(s->ncols + ninfo + 1, sizeof *names);
-    rc = check_columns(s, path, info, ninfo, use, err);
+    char *where = pz_source_str(src);
+    int rc = check_columns(s, where, info, ninfo, use, names, &nmissing, err);
+    if (nmissing) {
+        for (size_t i = 0; i < s->ncols; i++) nrequired += s->cols[i].required;
+        add_have_list(err, info, ninfo, nmissing, nrequired);
+        add_place_hint(err, src, names, nmissing);
+    }
     size_t nnames = 0;
     for (size_t i = 0; i < s->ncols; i++) {
         if (!use[i]) continue;
@@ -415,36 +652,22 @@ int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_tab
     size_t nschema = nnames;
     if (passthrough) nnames = passthrough_names(s, info, ninfo, use, names, nnames);
     pz_table *raw = NULL;
-    if (rc == 0)
-        rc = pz_table_read_any(path, s->hdu, names, nnames, 0, (size_t)-1, &raw, err);
-    if (rc == 0) {
-        pz_table *t = pz_table_new(raw->nrows);
-        for (size_t i = 0; i < s->ncols; i++) {
-            if (!use[i]) continue;
-            pz_column *src = pz_table_col(raw, use[i]->name);
-            pz_column *dst = pz_table_add(t, s->cols[i].canonical, s->cols[i].type, src->width);
-            int last_use = 1;
-            for (size_t k = i + 1; k < s->ncols; k++) last_use &= use[k] != use[i];
-            convert(&s->cols[i], src, dst, raw->nrows, last_use);
-            const char *unit = s->cols[i].unit ? s->cols[i].unit : src->unit;
-            if (unit) dst->unit = pz_xstrdup(unit);
-        }
-        for (size_t k = nschema; k < nnames; k++) {
-            const pz_column *src = pz_table_col(raw, names[k]);
-            pz_column *dst = pz_table_add(t, src->name, src->type, src->width);
-            memcpy(dst->data, src->data, raw->nrows * src->width);
-            if (src->null) {
-                dst->null = pz_xmalloc(raw->nrows ? raw->nrows : 1);
-                memcpy(dst->null, src->null, raw->nrows);
-            }
-            if (src->unit) dst->unit = pz_xstrdup(src->unit);
-        }
-        for (size_t a = 0; a < raw->nattrs; a++) pz_table_set_attr(t, raw->attr_keys[a], raw->attr_vals[a]);
-        *out = t;
-    }
+    if (rc == 0) rc = pz_table_read_src(src, names, nnames, 0, (size_t)-1, &raw, err);
+    if (rc == 0) *out = assemble(s, use, raw, names, nschema, nnames);
     pz_table_free(raw);
+    free(where);
     free(names);
     free(use);
     pz_colinfo_free(info, ninfo);
     return rc;
+}
+
+int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err)
+{
+    char hdu[24];
+    snprintf(hdu, sizeof hdu, "%d", s->hdu);
+    pz_format fmt;
+    if (pz_table_format(path, &fmt, err) < 0) return -1;
+    pz_source src = {(char *)path, s->at ? s->at : fmt == PZ_FMT_FITS && s->hdu != 1 ? hdu : NULL};
+    return pz_schema_read_src(s, &src, passthrough, out, err);
 }

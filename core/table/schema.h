@@ -7,16 +7,21 @@
 #define PZ_SCHEMA_H
 
 #include "table/table.h"
+#include "util/ytree.h"
 
 typedef enum { PZ_NULL_NONE, PZ_NULL_NAN, PZ_NULL_MASK, PZ_NULL_VALUE } pz_null_kind;
+
+#define PZ_NULL_MAX 8 /* sentinel values one column may list: null: [-99, 99, -999] */
 
 typedef struct pz_schema_col {
     char *name;        /* name in the file (templates expanded) */
     char *canonical;   /* name in pzflow tables */
     pz_coltype type;   /* type in pzflow tables */
+    int file_type;     /* 1: no type given (inline mappings): keep the file's type */
     char *unit;        /* NULL if dimensionless */
     pz_null_kind null; /* how missing values are marked in the file */
-    double null_value; /* PZ_NULL_VALUE: this value means missing */
+    double null_values[PZ_NULL_MAX]; /* PZ_NULL_VALUE: these values mean missing */
+    size_t nnull;
     int required;
     int line;          /* position in the schema file, for messages */
 } pz_schema_col;
@@ -26,6 +31,7 @@ typedef struct pz_schema {
     char *path;        /* the YAML file */
     char *format;      /* fits | hdf5 */
     int hdu;           /* FITS extension (1 = first) */
+    char *at;          /* `at:` where the table is in the file (pz_source loc), NULL = default */
     char *variant;     /* chosen variant (aperture), NULL if the schema has none */
     size_t ncols;
     pz_schema_col *cols;
@@ -47,9 +53,23 @@ char *pz_schema_resolve(const char *name_or_path);
  * files with other spellings). Unknown canonical names are added as optional f64 columns. */
 int pz_schema_map(pz_schema *s, const char *canonical, const char *file_name, pz_err *err);
 
+/* An empty schema (no columns) named `id`, for mappings given inline in a stage's params. */
+pz_schema *pz_schema_new(const char *id);
+/* Add columns written in a stage's params or a schema file (`src` names where, for messages):
+ * either the schema file's list of column maps, or a map canonical -> file name or column map,
+ *   {id: ID, "{b}_mag": "MAG_{b}", z: {name: ZSPEC, null: [-99, -1]}}
+ * where `name` defaults to the canonical name and `type` to the file's. `{b}` expands over
+ * `bands` (a YAML list, may be NULL). A canonical name already in the schema is replaced. */
+int pz_schema_add_columns(pz_schema *s, const pz_ynode *columns, const pz_ynode *bands, const char *src,
+                          pz_err *err);
+
 /* Read `path` (FITS or HDF5, detected from the file's first bytes) through the schema. Columns
  * with required: false are skipped when absent. With passthrough, the file's other numeric
  * columns are kept under their own names. */
 int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err);
+/* The same from a place in a file (table.h, pz_source). A missing column's error suggests a near
+ * name of the table, lists its columns when most are missing, and says which other place of the
+ * file (HDF5 group, FITS HDU) has the missing columns when exactly one does. */
+int pz_schema_read_src(const pz_schema *s, const pz_source *src, int passthrough, pz_table **out, pz_err *err);
 
 #endif
