@@ -194,6 +194,23 @@ static void test_galaxiesml(void)
     free(in);
 }
 
+/* The survey stages are presets of pzflow-ingest: the generic stage with the preset's schema
+ * writes the same bytes (docs/ingest.md). */
+static void test_generic_ingest_with_a_preset_schema_gives_the_preset_bytes(void)
+{
+    char *log = NULL, *in = pz_xasprintf("{\"catalog\": \"%s/gml_training.hdf5\"}", dir);
+    CU_ASSERT_EQUAL_FATAL(run_stage("ingest-galaxiesml", "{}", in, "{\"catalog\": \"preset.h5\"}", &log), 0);
+    free(log);
+    int rc = run_stage("ingest", "{\"schema\": \"galaxiesml\"}", in, "{\"catalog\": \"generic.h5\"}", &log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_TRUE(pzt_has(log, "ingest: "));
+    free(log);
+    char *a = pz_xasprintf("%s/preset.h5", dir), *b = pz_xasprintf("%s/generic.h5", dir);
+    CU_ASSERT_TRUE(pzt_files_equal(a, b));
+    free(a), free(b), free(in);
+}
+
 /* pz_ingest_check on in-memory tables: duplicated ids compared exactly as int64 (17-digit HSC
  * ids differing in the last digit are distinct, a double would merge them), `id` used when
  * there is no `object_id`, null ids ignored, the reported "first" being the duplicate whose
@@ -278,6 +295,8 @@ int main(void)
                                      {"cosmos_options", test_cosmos_options},
                                      {"hsc", test_hsc},
                                      {"galaxiesml", test_galaxiesml},
+                                     {"generic ingest with a preset schema gives the preset bytes",
+                                      test_generic_ingest_with_a_preset_schema_gives_the_preset_bytes},
                                      {"check_duplicates", test_check_duplicates},
                                      {"check_sentinels", test_check_sentinels},
                                      {0}});

@@ -167,12 +167,98 @@ static void test_read_converts(void)
     free(ypath);
 }
 
+static pz_ynode *yaml(const char *text)
+{
+    pz_err err;
+    pz_ynode *n = pz_yaml_load_string(text, strlen(text), "t", &err);
+    if (!n) fprintf(stderr, "%s\n", err.msg);
+    return n;
+}
+
+/* A stage's inline mapping: canonical -> file name or column map, {b} over bands, sentinel
+ * lists; renaming a schema's column keeps its type and unit. */
+static void test_inline_mapping(void)
+{
+    pz_err err;
+    pz_ynode *cols = yaml("{id: ID, \"{b}_m\": {name: \"MAG_{b}\", null: [-99, 99], unit: mag}, "
+                          "flag: {name: Flag, type: i16, null: [-1]}, other: {}}");
+    pz_ynode *bands = yaml("[g, r]");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cols);
+    pz_schema *s = pz_schema_new("inline");
+    CU_ASSERT_EQUAL_FATAL(pz_schema_add_columns(s, cols, bands, "param 'columns'", &err), 0);
+    CU_ASSERT_EQUAL(s->ncols, 5);
+    const pz_schema_col *g = pz_schema_find(s, "g_m");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_STRING_EQUAL(g->name, "MAG_g");
+    CU_ASSERT_TRUE(g->file_type);
+    CU_ASSERT_EQUAL(g->nnull, 2);
+    CU_ASSERT_EQUAL(g->null_values[1], 99);
+    CU_ASSERT_STRING_EQUAL(pz_schema_find(s, "other")->name, "other"); /* name defaults to the canonical */
+
+    /* read: -99 and 99 both become missing, the file's type is kept, a case-different name found */
+    char *h5 = pz_xasprintf("%s/inline.h5", tmpdir);
+    pz_table *src = pz_table_new(3);
+    pz_column *id = pz_table_add(src, "ID", PZ_I32, 0), *mg = pz_table_add(src, "MAG_g", PZ_F32, 0);
+    pz_column *mr = pz_table_add(src, "mag_R", PZ_F64, 0), *f = pz_table_add(src, "Flag", PZ_I32, 0);
+    pz_column *o = pz_table_add(src, "OTHER", PZ_F64, 0);
+    double gv[3] = {-99, 21, 99};
+    for (size_t i = 0; i < 3; i++) {
+        pz_col_set_f64(id, i, (double)i), pz_col_set_f64(mg, i, gv[i]), pz_col_set_f64(mr, i, 22);
+        pz_col_set_f64(f, i, i == 1 ? -1 : 1), pz_col_set_f64(o, i, 5);
+    }
+    CU_ASSERT_EQUAL_FATAL(pz_table_write_hdf5(h5, src, &err), 0);
+    pz_table *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(pz_schema_read(s, h5, 0, &t, &err), 0);
+    CU_ASSERT_EQUAL(pz_table_col(t, "g_m")->type, PZ_F32);
+    CU_ASSERT_EQUAL(pz_table_col(t, "r_m")->type, PZ_F64);
+    CU_ASSERT_TRUE(isnan(pz_col_f64(pz_table_col(t, "g_m"), 0)) && isnan(pz_col_f64(pz_table_col(t, "g_m"), 2)));
+    CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "g_m"), 1), 21, 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_col(t, "r_m")->unit, "mag");
+    CU_ASSERT_TRUE(isnan(pz_col_f64(pz_table_col(t, "flag"), 1)));
+    CU_ASSERT_EQUAL(pz_table_col(t, "id")->type, PZ_I32);
+    pz_table_free(t);
+    pz_schema_free(s);
+
+    /* renaming a built-in schema's column keeps its type (f32) and unit */
+    s = pz_schema_load("galaxiesml", NULL, &err);
+    pz_ynode *ren = yaml("{g_cmodel_mag: G_MAG}");
+    CU_ASSERT_EQUAL(pz_schema_add_columns(s, ren, NULL, "param 'columns'", &err), 0);
+    const pz_schema_col *gc = pz_schema_find(s, "g_cmodel_mag");
+    CU_ASSERT_STRING_EQUAL(gc->name, "G_MAG");
+    CU_ASSERT_EQUAL(gc->type, PZ_F32);
+    CU_ASSERT_FALSE(gc->file_type);
+    CU_ASSERT_STRING_EQUAL(gc->unit, "mag");
+    pz_schema_free(s);
+
+    /* errors name the param, not a line of the engine's spec file */
+    const char *bad[][2] = {{"{a: {colour: red}}", "param 'columns': unknown column key 'colour' (expected name, type"},
+                            {"{\"{b}_m\": \"M_{b}\"}", "param 'columns': 'M_{b}' uses {b} but no bands are given (param 'bands')"},
+                            {"{a: {null: [x]}}", "param 'columns': null: [...] must list numbers"},
+                            {"{a: {type: float}}", "param 'columns': unknown type 'float'"},
+                            {"{a: [1]}", "param 'columns': a column must be a map or the file's column name"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pz_ynode *n = yaml(bad[i][0]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+        s = pz_schema_new("inline");
+        CU_ASSERT_EQUAL(pz_schema_add_columns(s, n, NULL, "param 'columns'", &err), -1);
+        CU_ASSERT_TRUE(pzt_has(err.msg, bad[i][1]));
+        pz_schema_free(s);
+        pz_ynode_free(n);
+    }
+    pz_ynode_free(ren);
+    pz_ynode_free(cols);
+    pz_ynode_free(bands);
+    pz_table_free(src);
+    free(h5);
+}
+
 int main(void)
 {
     tmpdir = pzt_mkdtemp("schema");
     pzt_suite("schema", (pzt_case[]){{"shipped_schemas_load", test_shipped_schemas_load},
                                      {"variants_and_bands", test_variants_and_bands},
                                      {"bad_schema_files", test_bad_schema_files},
+                                     {"inline_mapping", test_inline_mapping},
                                      {"missing_and_mistyped", test_missing_and_mistyped_listed_together},
                                      {"read_converts", test_read_converts},
                                      {0}});

@@ -122,7 +122,7 @@ static const pz_param_def INGEST_PARAMS[] = {
      .field = AP(at)},
     {PZ_PARAM("bands", PZ_PT_LIST, NULL, "bands that {b} in `columns` expands over, e.g. [g, r, i, z, y]"),
      .field = AP(bands)},
-    {PZ_PARAM("columns", PZ_PT_ANY, NULL, "canonical name -> file column or {name, type, unit, null, required} "
+    {PZ_PARAM("columns", PZ_PT_MAP, NULL, "canonical name -> file column or {name, type, unit, null, required} "
                                           "(docs/ingest.md); adds to or overrides the schema's"),
      .field = AP(columns)},
     {PZ_PARAM("passthrough", PZ_PT_BOOL, "false", "also keep the numeric columns the mapping does not name"),

@@ -135,9 +135,20 @@ static void add_col(pz_schema *s, const pz_schema_col *c, int replace)
     s->cols[s->ncols++] = *c;
 }
 
+/* Where a column entry is, for messages: "schemas/x.yaml:12:5" in a schema file; just
+ * "param 'columns'" for a stage's params (the line of the engine's spec.json means nothing to
+ * the user, who wrote the pipeline). */
+static const char *pos(char *buf, const char *src, const pz_ynode *node)
+{
+    if (!strncmp(src, "param ", 6)) return src;
+    snprintf(buf, 256, "%s:%d:%d", src, node->line, node->col);
+    return buf;
+}
+
 /* `null:` nan | mask | tnull | none | a number | a list of numbers (sentinels). */
 static int parse_null(const pz_ynode *null, const char *src, pz_schema_col *c, pz_err *err)
 {
+    char posbuf[256];
     if (null->kind == PZ_Y_SCALAR) {
         if (!strcmp(null->str, "nan")) return c->null = PZ_NULL_NAN, 0;
         if (!strcmp(null->str, "mask") || !strcmp(null->str, "tnull")) return c->null = PZ_NULL_MASK, 0;
@@ -147,13 +158,12 @@ static int parse_null(const pz_ynode *null, const char *src, pz_schema_col *c, p
         for (size_t i = 0; i < null->n; i++)
             if (null->items[i]->kind != PZ_Y_SCALAR ||
                 pz_yscalar_double(null->items[i], src, &c->null_values[i], err) < 0)
-                return pz_errf(err, "%s:%d:%d: null: [...] must list numbers (the values that mean missing)", src,
-                               null->items[i]->line, null->items[i]->col);
+                return pz_errf(err, "%s: null: [...] must list numbers (the values that mean missing)", pos(posbuf, src, null->items[i]));
         c->null = PZ_NULL_VALUE, c->nnull = null->n;
         return 0;
     }
-    return pz_errf(err, "%s:%d:%d: null must be nan, mask, none, a number or a list of up to %d numbers, got %s",
-                   src, null->line, null->col, PZ_NULL_MAX, null->kind == PZ_Y_SCALAR ? null->str : "that");
+    return pz_errf(err, "%s: null must be nan, mask, none, a number or a list of up to %d numbers, got %s",
+                   pos(posbuf, src, null), PZ_NULL_MAX, null->kind == PZ_Y_SCALAR ? null->str : "that");
 }
 
 /* One column's keys, from a list entry {canonical: .., name: ..} or a map entry canonical: name|{..}. */
@@ -163,27 +173,27 @@ typedef struct {
 
 static int read_col_keys(const pz_ynode *key, const pz_ynode *node, const char *src, col_keys *k, pz_err *err)
 {
+    char posbuf[256];
     static const char *const keys[] = {"canonical", "name", "type", "unit", "null", "required", "doc", NULL};
     memset(k, 0, sizeof *k);
     k->at = node;
     if (key && node->kind == PZ_Y_SCALAR) return k->canon = key, k->name = node, 0;
     if (node->kind != PZ_Y_MAP)
-        return pz_errf(err, "%s:%d:%d: a column must be a map%s", src, node->line, node->col,
+        return pz_errf(err, "%s: a column must be a map%s", pos(posbuf, src, node),
                        key ? " or the file's column name" : "");
     for (size_t i = 0; i < node->n; i++) {
         size_t j = 0;
         while (keys[j] && strcmp(keys[j], node->keys[i]->str)) j++;
         if (!keys[j] || (key && j == 0))
-            return pz_errf(err, "%s:%d:%d: unknown column key '%s' (expected %sname, type, unit, null, required, doc)",
-                           src, node->keys[i]->line, node->keys[i]->col, node->keys[i]->str, key ? "" : "canonical, ");
+            return pz_errf(err, "%s: unknown column key '%s' (expected %sname, type, unit, null, required, doc)",
+                           pos(posbuf, src, node->keys[i]), node->keys[i]->str, key ? "" : "canonical, ");
     }
     k->canon = key ? key : pz_ymap_get(node, "canonical");
     k->name = pz_ymap_get(node, "name"), k->type = pz_ymap_get(node, "type"), k->unit = pz_ymap_get(node, "unit");
     k->null = pz_ymap_get(node, "null"), k->req = pz_ymap_get(node, "required");
     if (!k->name) k->name = k->canon; /* the file's name is the canonical name */
     if (!k->canon || k->canon->kind || k->name->kind || (k->type && k->type->kind))
-        return pz_errf(err, "%s:%d:%d: a column needs a scalar canonical name (and name, type when given)", src,
-                       node->line, node->col);
+        return pz_errf(err, "%s: a column needs a scalar canonical name (and name, type when given)", pos(posbuf, src, node));
     return 0;
 }
 
@@ -204,13 +214,13 @@ static void inherit(pz_schema_col *e, const col_keys *k, const pz_schema_col *ol
 static int load_column(pz_schema *s, const pz_ynode *key, const pz_ynode *node, const pz_ynode *bands,
                        const pz_ynode *vars, const char *src, int replace, pz_err *err)
 {
+    char posbuf[256];
     col_keys k;
     if (read_col_keys(key, node, src, &k, err) < 0) return -1;
     pz_schema_col c = {0};
     c.file_type = !k.type;
     if (k.type && parse_type(k.type->str, &c.type) < 0)
-        return pz_errf(err, "%s:%d:%d: unknown type '%s' (f64, f32, i64, i32, i16, u8, bool, str)", src, k.type->line,
-                       k.type->col, k.type->str);
+        return pz_errf(err, "%s: unknown type '%s' (f64, f32, i64, i32, i16, u8, bool, str)", pos(posbuf, src, k.type), k.type->str);
     c.required = 1;
     if (k.req && pz_yscalar_bool(k.req, src, &c.required, err) < 0) return -1;
     c.null = c.type == PZ_F64 || c.type == PZ_F32 || c.file_type ? PZ_NULL_NAN : PZ_NULL_NONE;
@@ -228,7 +238,7 @@ static int load_column(pz_schema *s, const pz_ynode *key, const pz_ynode *node, 
             free(n);
             free(cn);
             if (bad || !vars)
-                return pz_errf(err, "%s:%d:%d: '%s' uses %s", src, name->line, name->col, name->str,
+                return pz_errf(err, "%s: '%s' uses %s", pos(posbuf, src, name), name->str,
                                bad ? bad : "a {variable} but the schema has no variants");
             continue; /* not part of this variant */
         }
@@ -239,7 +249,8 @@ static int load_column(pz_schema *s, const pz_ynode *key, const pz_ynode *node, 
         add_col(s, &e, replace);
     }
     if (templated && nb == 0)
-        return pz_errf(err, "%s:%d:%d: '%s' uses {b} but the schema has no bands", src, name->line, name->col, name->str);
+        return pz_errf(err, "%s: '%s' uses {b} but %s", pos(posbuf, src, name), name->str,
+                       strncmp(src, "param ", 6) ? "the schema has no bands" : "no bands are given (param 'bands')");
     return 0;
 }
 
@@ -247,7 +258,7 @@ pz_schema *pz_schema_new(const char *id)
 {
     pz_schema *s = pz_xcalloc(1, sizeof *s);
     s->id = pz_xstrdup(id);
-    s->path = pz_xstrdup(id);
+    s->path = NULL; /* no file: messages say "inline mapping" */
     s->format = pz_xstrdup("any");
     s->hdu = 1;
     return s;
@@ -449,6 +460,9 @@ static void append_missing(char *buf, size_t cap, size_t *len, const char *name,
         if (pool[i] == near) pool[i] = pool[--*npool];
 }
 
+/* "schema hsc_pdr2", or "inline mapping" for a schema made from a stage's params alone. */
+#define LABEL(s) (s)->path ? "schema " : "inline mapping", (s)->path ? (s)->id : ""
+
 /* Resolve every schema column against the file; one error lists all problems. `use[i]` gets
  * the file's column for schema column i (NULL = optional and absent). Returns the number of
  * missing required columns (their names in *missing_names), or -1 with err set otherwise. */
@@ -480,10 +494,10 @@ static int check_columns(const pz_schema *s, const char *where, const pz_colinfo
     *nmissing = nm;
     if (!nm && !nt) return 0;
     if (nm && nt)
-        return pz_errf(err, "%s (schema %s): missing %zu column%s: %s; mistyped %zu: %s", where, s->id, nm,
+        return pz_errf(err, "%s (%s%s): missing %zu column%s: %s; mistyped %zu: %s", where, LABEL(s), nm,
                        nm > 1 ? "s" : "", missing, nt, mistyped);
-    if (nm) return pz_errf(err, "%s (schema %s): missing %zu column%s: %s", where, s->id, nm, nm > 1 ? "s" : "", missing);
-    return pz_errf(err, "%s (schema %s): mistyped %zu column%s: %s", where, s->id, nt, nt > 1 ? "s" : "", mistyped);
+    if (nm) return pz_errf(err, "%s (%s%s): missing %zu column%s: %s", where, LABEL(s), nm, nm > 1 ? "s" : "", missing);
+    return pz_errf(err, "%s (%s%s): mistyped %zu column%s: %s", where, LABEL(s), nt, nt > 1 ? "s" : "", mistyped);
 }
 
 /* "; the table has: a, b, c, ..." when most of what was asked for is not there (the wrong file
