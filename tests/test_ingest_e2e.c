@@ -138,6 +138,18 @@ static void test_upper_case_fits_names_in_the_second_hdu_go_through_ingest_train
     CU_ASSERT_PTR_NOT_NULL(pz_table_col(t, "g_cmodel_mag")); /* canonical names, not the file's */
     CU_ASSERT_PTR_NULL(pz_table_col(t, "G_CMODEL_MAG"));
     pz_table_free(t);
+
+    /* the same HDU by number reads the same table */
+    char *yaml = pz_xasprintf("stages:\n  ingest-fits:\n    run: pzflow-ingest\n"
+                              "    params: {at: 2, " BANDS ", columns: {object_id: id, specz_redshift: z_spec, "
+                              "\"{b}_cmodel_mag\": {" SENTINELS "}}}\n"
+                              "    inputs: {catalog: upper.fits}\n    outputs: [catalog]\n");
+    char *path = pz_xasprintf("%s/fits2.yaml", dir);
+    pzt_write_file(path, yaml);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "'%s/pzflow' run fits2.yaml -C cache 2>&1", pzt_bin_dir()), 0);
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "cmp results/fits/ingest-fits/catalog* results/fits2/ingest-fits/catalog*"), 0);
+    free(out), free(yaml), free(path);
 }
 
 static void test_a_csv_file_goes_through_ingest_train_and_predict(void)
