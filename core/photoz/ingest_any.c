@@ -38,13 +38,11 @@ pz_schema *pz_ingest_schema(const pz_ingest_opts *o, pz_err *err)
 static int ingest_source(const char *source, const pz_ingest_opts *o, const pz_schema *s, pz_source *src, pz_err *err)
 {
     if (pz_source_parse(source, src, err) < 0) return -1;
-    const char *at = o->at ? o->at : s->at;
-    if (at && src->loc && strcmp(at, src->loc)) {
+    if (o->at && src->loc && strcmp(o->at, src->loc)) {
         pz_source_free(src);
-        return pz_errf(err, "%s: the place is given twice (in the path and as at: %s); give one", source, at);
+        return pz_errf(err, "%s: the place is given twice (in the path and as at: %s); give one", source, o->at);
     }
-    if (at && !src->loc) src->loc = pz_xstrdup(at);
-    if (!src->loc && s->hdu != 1) src->loc = pz_xasprintf("%d", s->hdu); /* a schema's FITS `hdu:` */
+    if (!src->loc) src->loc = o->at ? pz_xstrdup(o->at) : pz_schema_place(s, src->path);
     return 0;
 }
 

@@ -676,12 +676,20 @@ int pz_schema_read_src(const pz_schema *s, const pz_source *src, int passthrough
     return rc;
 }
 
+char *pz_schema_place(const pz_schema *s, const char *path)
+{
+    pz_format fmt;
+    pz_err ignore; /* an unreadable file is reported by the read that follows */
+    if (s->at) return pz_xstrdup(s->at);
+    if (s->hdu != 1 && pz_table_format(path, &fmt, &ignore) == 0 && fmt == PZ_FMT_FITS)
+        return pz_xasprintf("%d", s->hdu);
+    return NULL;
+}
+
 int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err)
 {
-    char hdu[24];
-    snprintf(hdu, sizeof hdu, "%d", s->hdu);
-    pz_format fmt;
-    if (pz_table_format(path, &fmt, err) < 0) return -1;
-    pz_source src = {(char *)path, s->at ? s->at : fmt == PZ_FMT_FITS && s->hdu != 1 ? hdu : NULL};
-    return pz_schema_read_src(s, &src, passthrough, out, err);
+    pz_source src = {(char *)path, pz_schema_place(s, path)};
+    int rc = pz_schema_read_src(s, &src, passthrough, out, err);
+    free(src.loc);
+    return rc;
 }

@@ -67,6 +67,9 @@ int pz_schema_add_columns(pz_schema *s, const pz_ynode *columns, const pz_ynode 
  * with required: false are skipped when absent. With passthrough, the file's other numeric
  * columns are kept under their own names. */
 int pz_schema_read(const pz_schema *s, const char *path, int passthrough, pz_table **out, pz_err *err);
+/* The place a schema reads in `path` when the source names none (malloc'd, NULL = the file's
+ * default): its `at:`, else its `hdu:` when the file is FITS. */
+char *pz_schema_place(const pz_schema *s, const char *path);
 /* The same from a place in a file (table.h, pz_source). A missing column's error suggests a near
  * name of the table, lists its columns when most are missing, and says which other place of the
  * file (HDF5 group, FITS HDU) has the missing columns when exactly one does. */
