@@ -131,7 +131,7 @@ static const pz_io_def INGEST_INPUTS[] = {
     {"catalog", PZ_IO_ONE, 0, "the catalogue: FITS, HDF5, CSV or ECSV (a place in it by `at`)"},
     {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
     {0}};
-static const pz_io_def INGEST_OUTPUTS[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns (HDF5)"}, {0}};
+static const pz_io_def INGEST_OUTPUTS[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns (HDF5)", ".h5"}, {0}};
 
 const pz_stage_def pz_ingest_stage_any = {
     .prog = "pzflow-ingest", .docs = "docs/ingest.md",
