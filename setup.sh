@@ -13,7 +13,7 @@ PACKAGES=(build-essential cmake pkg-config
   libyaml-dev libhdf5-dev libgsl-dev libopenblas-dev libcunit1-dev libcfitsio-dev libxxhash-dev
   libchealpix-dev
   gnuplot-nox graphviz
-  python3-astropy python3-h5py python3-numpy stilts zsh groff-base tmux
+  python3-astropy python3-h5py python3-numpy python3-torch stilts zsh groff-base tmux
   clang libclang-rt-14-dev valgrind
   slurm-wlm munge)
 

@@ -966,6 +966,20 @@ static int cmd_gc(const opts *o)
     return rc;
 }
 
+/* `pzflow predict ...` is the command form of the pzflow-predict stage (core/nn/predict_cli.c):
+ * the engine links no science, so it runs that program, beside it, as git runs git-foo. */
+static int exec_tool(const char *tool, int argc, char **argv)
+{
+    char *dir = bin_dir(), *path = pz_xasprintf("%s/%s", dir, tool);
+    char **args = pz_xcalloc((size_t)argc + 1, sizeof *args);
+    args[0] = path;
+    for (int i = 1; i < argc; i++) args[i] = argv[i];
+    execv(path, args);
+    fprintf(stderr, "pzflow: cannot run %s: %s\n", path, strerror(errno));
+    free(args), free(path), free(dir);
+    return PZ_EXIT_USAGE;
+}
+
 int pz_cli_main(int argc, char **argv)
 {
     double t0 = now_mono();
@@ -974,6 +988,7 @@ int pz_cli_main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     /* Not in --help: the shell completion scripts' way to ask for stage names and --set paths. */
     if (argc >= 2 && !strcmp(argv[1], "__complete")) return pz_complete_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "predict")) return exec_tool("pzflow-predict", argc - 1, argv + 1);
     opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc) {

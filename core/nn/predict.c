@@ -1,23 +1,28 @@
 #include "nn/predict.h"
 
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nn/pdf.h"
 #include "nn/train.h"
-#include "table/table.h"
-#include "table/h5util.h"
+#include "util/sbuf.h"
 #include "util/suggest.h"
 
-#define DEFAULT_READ_ROWS 65536
+#define DEFAULT_CHUNK_ROWS 65536
 
 size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out)
 {
-    return pz_model_predict_pdf(m, ws, x, rows, out, NULL);
+    return pz_model_predict_at(m, ws, x, rows, 0, out, NULL);
+}
+
+size_t pz_model_predict_pdf(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out,
+                            const pz_pdf_block *pdf)
+{
+    return pz_model_predict_at(m, ws, x, rows, 0, out, pdf);
 }
 
 /* A row the network cannot take has no p(z) either. */
@@ -27,167 +32,128 @@ static void pdf_rows_nan(const pz_pdf_block *pdf, int K, size_t row)
         pdf->std[k * pdf->stride + row] = NAN;
 }
 
-size_t pz_model_predict_pdf(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out,
-                            const pz_pdf_block *pdf)
+/* Every forward is a full block of ws->cap rows, and each row sits at its absolute position
+ * modulo ws->cap: OpenBLAS's kernels sum in an order that depends on a row's place in the
+ * block (its remainder tiles differ), which shows in the last bits, so without this a row's
+ * z_pred would depend on how the catalogue was cut into chunks. Rows outside [first, first +
+ * rows) are zero padding; with chunks a multiple of ws->cap (the default) there is none. */
+size_t pz_model_predict_at(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, size_t first, float *out,
+                           const pz_pdf_block *pdf)
 {
-    int K = pz_model_pdf_ncomp(m);
-    size_t nf = m->nfeat, nan_rows = 0;
-    for (size_t start = 0; start < rows; start += ws->cap) {
-        int n = (int)(rows - start < (size_t)ws->cap ? rows - start : (size_t)ws->cap);
+    int K = pdf ? pz_model_pdf_ncomp(m) : 0;
+    size_t nf = m->nfeat, nan_rows = 0, cap = (size_t)ws->cap;
+    float *z = pz_xmalloc(sizeof(float) * cap);
+    pz_pdf_block blk = {0};
+    if (K) blk = (pz_pdf_block){pz_xmalloc(sizeof(float) * cap * K), pz_xmalloc(sizeof(float) * cap * K),
+                                pz_xmalloc(sizeof(float) * cap * K), cap};
+    for (size_t done = 0; done < rows;) {
+        size_t pos = (first + done) % cap, n = cap - pos < rows - done ? cap - pos : rows - done;
         float *in = ws->act[0];
-        memcpy(in, x + start * nf, sizeof(float) * n * nf);
-        pz_scaler_apply(&m->scaler, in, n);
+        memset(in, 0, sizeof(float) * cap * nf);
+        memcpy(in + pos * nf, x + done * nf, sizeof(float) * n * nf);
+        pz_scaler_apply(&m->scaler, in + pos * nf, n);
         /* A NaN would not survive the ReLU (NaN > 0 is false, so it becomes 0) and would give a
          * plausible-looking redshift; such rows are zeroed for the forward and marked NaN after. */
         uint8_t bad[n];
-        for (int r = 0; r < n; r++) {
+        for (size_t r = 0; r < n; r++) {
+            float *row = in + (pos + r) * nf;
             bad[r] = 0;
-            for (size_t j = 0; j < nf; j++) bad[r] |= !isfinite(in[r * nf + j]);
-            if (bad[r]) memset(in + r * nf, 0, sizeof(float) * nf);
+            for (size_t j = 0; j < nf; j++) bad[r] |= !isfinite(row[j]);
+            if (bad[r]) memset(row, 0, sizeof(float) * nf);
         }
-        pz_pdf_block at = {0};
-        if (pdf && K)
-            at = (pz_pdf_block){pdf->weight + start, pdf->mean + start, pdf->std + start, pdf->stride};
-        pz_model_forward_pdf(m, ws, n, out + start, pdf && K ? &at : NULL);
-        for (int r = 0; r < n; r++) {
-            if (bad[r]) out[start + r] = NAN;
-            if (bad[r] && pdf && K) pdf_rows_nan(&at, K, (size_t)r);
+        pz_model_forward_pdf(m, ws, ws->cap, z, K ? &blk : NULL);
+        for (size_t r = 0; r < n; r++) {
+            out[done + r] = bad[r] ? NAN : z[pos + r];
+            for (int k = 0; k < K; k++) {
+                pdf->weight[k * pdf->stride + done + r] = blk.weight[k * cap + pos + r];
+                pdf->mean[k * pdf->stride + done + r] = blk.mean[k * cap + pos + r];
+                pdf->std[k * pdf->stride + done + r] = blk.std[k * cap + pos + r];
+            }
+            if (bad[r] && K) pdf_rows_nan(pdf, K, done + r);
             nan_rows += bad[r];
         }
+        done += n;
     }
+    free(z);
+    free(blk.weight), free(blk.mean), free(blk.std);
     return nan_rows;
 }
 
-/* ---- streaming HDF5 output in the table layout of core/table ---- */
-
-typedef struct {
-    hid_t file;
-    hid_t id, zpred, ztrue; /* datasets, -1 when absent */
-    int ncomp;              /* p(z) components, 0 = none */
-    hid_t pdf[3][PZ_MDN_MAX_COMPONENTS]; /* pdf_weight_k, pdf_mean_k, pdf_std_k */
-} pred_out;
-
-
-static hid_t out_dataset(hid_t f, const char *name, hid_t type, size_t rows)
+static int is_sentinel(const pz_model *m, float v)
 {
-    hsize_t dim = rows;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_obj_track_times(dcpl, 0);
-    hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    return d;
+    for (size_t k = 0; k < m->nsentinels; k++)
+        if (v == (float)m->sentinels[k]) return 1;
+    return 0;
 }
 
-static const char *const PDF_COLUMNS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
-
-/* The p(z) columns and the attributes that say how to read them (predictions contract). */
-static int out_open_pdf(pred_out *o, int ncomp, size_t rows, const char *path, pz_err *err)
+void pz_model_flag(const pz_model *m, const float *x, size_t rows, int16_t *flag)
 {
-    o->ncomp = ncomp;
-    if (!ncomp) return 0;
-    for (int c = 0; c < 3; c++)
-        for (int k = 0; k < ncomp; k++) {
-            char name[32];
-            snprintf(name, sizeof name, "%s_%d", PDF_COLUMNS[c], k);
-            if ((o->pdf[c][k] = out_dataset(o->file, name, H5T_IEEE_F32LE, rows)) < 0)
-                return pz_errf(err, "%s: cannot create the predictions dataset '%s'", path, name);
+    size_t nf = m->nfeat;
+    for (size_t r = 0; r < rows; r++) {
+        int16_t f = 0;
+        for (size_t j = 0; j < nf; j++) {
+            float v = x[r * nf + j];
+            if (!isfinite(v)) f |= PZ_FLAG_NONFINITE;
+            else if (is_sentinel(m, v)) f |= PZ_FLAG_SENTINEL;
+            else if (v < m->scaler.min[j] || v > m->scaler.max[j]) f |= PZ_FLAG_OUT_OF_RANGE;
         }
-    char text[16];
-    snprintf(text, sizeof text, "%d", ncomp);
-    if (pz_h5_write_string_attr(o->file, "pdf", "gaussian_mixture") < 0 ||
-        pz_h5_write_string_attr(o->file, "pdf_ncomp", text) < 0)
-        return pz_errf(err, "%s: writing the p(z) attributes failed", path);
-    return 0;
-}
-
-static int out_open(pred_out *o, const char *path, const char *id_name, int with_truth, size_t rows, long seed,
-                    int ncomp, pz_err *err)
-{
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_obj_track_times(fcpl, 0);
-    H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
-    o->file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
-    o->id = o->zpred = o->ztrue = -1;
-    o->ncomp = 0;
-    for (int c = 0; c < 3; c++)
-        for (int k = 0; k < PZ_MDN_MAX_COMPONENTS; k++) o->pdf[c][k] = -1;
-    if (o->file < 0) return pz_errf(err, "%s: cannot create the predictions file", path);
-    if (id_name) o->id = out_dataset(o->file, id_name, H5T_STD_I64LE, rows);
-    o->zpred = out_dataset(o->file, "z_pred", H5T_IEEE_F32LE, rows);
-    if (with_truth) o->ztrue = out_dataset(o->file, "z_true", H5T_IEEE_F64LE, rows);
-    if ((id_name && o->id < 0) || o->zpred < 0 || (with_truth && o->ztrue < 0))
-        return pz_errf(err, "%s: cannot create the predictions datasets", path);
-    if (out_open_pdf(o, ncomp, rows, path, err)) return -1;
-    /* The model's seed travels with its predictions, so evaluate labels per-seed rows with the
-     * pipeline's seeds (1..N) rather than list positions (0..N-1). */
-    if (seed >= 0) {
-        char text[32];
-        snprintf(text, sizeof text, "%ld", seed);
-        if (pz_h5_write_string_attr(o->file, "seed", text) < 0)
-            return pz_errf(err, "%s: writing attribute 'seed' failed", path);
+        flag[r] = f;
     }
-    return 0;
 }
 
-static int out_write(hid_t d, hid_t mtype, size_t start, size_t n, const void *data)
-{
-    if (d < 0 || n == 0) return 0;
-    hsize_t off = start, cnt = n;
-    hid_t fsp = H5Dget_space(d), msp = H5Screate_simple(1, &cnt, NULL);
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-    herr_t rc = H5Dwrite(d, mtype, msp, fsp, H5P_DEFAULT, data);
-    H5Sclose(msp);
-    H5Sclose(fsp);
-    return rc < 0 ? -1 : 0;
-}
-
-static int out_close(pred_out *o, const char *path, int rc, pz_err *err)
-{
-    hid_t ds[3] = {o->id, o->zpred, o->ztrue};
-    for (int i = 0; i < 3; i++)
-        if (ds[i] >= 0) H5Dclose(ds[i]);
-    for (int c = 0; c < 3; c++)
-        for (int k = 0; k < o->ncomp; k++)
-            if (o->pdf[c][k] >= 0) H5Dclose(o->pdf[c][k]);
-    if (o->file >= 0 && H5Fclose(o->file) < 0 && rc == 0)
-        rc = pz_errf(err, "%s: closing the predictions file failed (disk full?)", path);
-    return rc;
-}
-
-/* ---- the whole job ---- */
+/* ---- the plan: which catalogue column feeds what, checked from the header alone ---- */
 
 typedef struct {
-    const char *cols[PZ_NET_MAX_LAYERS + 68]; /* features, then id, then label */
-    size_t ncols;
-    const char *id, *label;
-    size_t rows;
-    int hdu;
+    const char **feature;   /* nfeat: catalogue column of each model feature */
+    const char *id, *label; /* catalogue columns, NULL when absent */
+    const char *id_out;     /* the id's output name (what was asked for) */
+    const char **keep;      /* nkeep catalogue columns, output under their own names */
+    size_t nkeep;
+    const char **read;      /* the distinct columns to read */
+    size_t nread;
+    pz_colinfo *info;       /* the catalogue's columns: every name above points into it */
+    size_t ninfo;
 } pred_plan;
 
-static const pz_colinfo *info_col(const pz_colinfo *info, size_t n, const char *name)
+static void plan_free(pred_plan *p)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(info[i].name, name)) return &info[i];
+    pz_colinfo_free(p->info, p->ninfo);
+    free(p->feature);
+    free(p->keep);
+    free(p->read);
+}
+
+/* A catalogue column by name: exact, else the one case-insensitive match (FITS names are
+ * case-insensitive by the standard; astropy upper-cases them). */
+static const char *find_name(const pz_colinfo *info, size_t n, const char *name)
+{
+    const char *ci = NULL;
+    size_t nci = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(info[i].name, name)) return info[i].name;
+        if (!strcasecmp(info[i].name, name)) ci = info[i].name, nci++;
+    }
+    return nci == 1 ? ci : NULL;
+}
+
+static const pz_colinfo *find_info(const pz_colinfo *info, size_t n, const char *name)
+{
+    const char *found = find_name(info, n, name);
+    for (size_t i = 0; found && i < n; i++)
+        if (info[i].name == found) return &info[i];
     return NULL;
 }
 
-/* " (did you mean 'x'?)" when a column of the table is a likely typo of `name`, else "". A
- * column the model uses as a feature is not offered: 'g_cmodel_mag' is one edit from a missing
- * 'r_cmodel_mag', but it is there as itself. */
-static const char *guess_of(const pz_model *m, const pz_colinfo *info, size_t n, const char *name, char *buf,
-                            size_t cap)
+/* " (did you mean 'x'?)" when a column of the table is a likely typo of `name`, else "". */
+static const char *guess_of(const pz_colinfo *info, size_t n, const char *const *skip, size_t nskip,
+                            const char *name, char *buf, size_t cap)
 {
     const char **names = pz_xmalloc((n ? n : 1) * sizeof *names);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        int feature = 0;
-        for (size_t j = 0; j < m->nfeat && !feature; j++) feature = !strcmp(info[i].name, m->features[j]);
-        if (!feature) names[k++] = info[i].name;
+        int used = 0; /* a column already feeding a feature is there as itself, not a typo */
+        for (size_t j = 0; j < nskip && !used; j++) used = skip[j] && !strcmp(info[i].name, skip[j]);
+        if (!used) names[k++] = info[i].name;
     }
     const char *g = pz_closest_name(name, names, k);
     if (g) snprintf(buf, cap, " (did you mean '%s'?)", g);
@@ -196,51 +162,233 @@ static const char *guess_of(const pz_model *m, const pz_colinfo *info, size_t n,
     return buf;
 }
 
-/* Check the table against the model before any work, from its header alone (FITS or HDF5):
- * every model feature, the label and an explicitly named id column must be there; all missing
- * features are listed at once. */
-static int plan(const pz_model *m, const char *path, const pz_predict_opts *o, pred_plan *p, pz_err *err)
+/* Where feature `f` is read from: its --map item, else its own name. */
+static int mapped_name(const pz_predict_opts *o, const pz_model *m, const char *f, const char **out, pz_err *err)
 {
-    pz_colinfo *info = NULL;
-    size_t ninfo = 0;
-    long rows = 0;
-    if (pz_table_info_any(path, o->hdu ? o->hdu : 1, &info, &ninfo, &rows, err)) return -1;
+    *out = f;
+    for (size_t i = 0; i < o->nmap; i++) {
+        const char *eq = strchr(o->map[i], '=');
+        if (!eq || eq == o->map[i] || !eq[1])
+            return pz_errf(err, "--map '%s': expected model_feature=catalog_column", o->map[i]);
+        size_t len = (size_t)(eq - o->map[i]);
+        int known = 0;
+        for (size_t j = 0; j < m->nfeat && !known; j++)
+            known = strlen(m->features[j]) == len && !strncmp(m->features[j], o->map[i], len);
+        if (!known) {
+            char feat[256];
+            snprintf(feat, sizeof feat, "%.*s", (int)(len < 200 ? len : 200), o->map[i]);
+            const char *g = pz_closest_name(feat, (const char *const *)m->features, m->nfeat);
+            return pz_errf(err, "--map '%s': the model has no feature '%s'%s%s%s", o->map[i], feat,
+                           g ? " (did you mean '" : "", g ? g : "", g ? "'?)" : "");
+        }
+        if (strlen(f) == len && !strncmp(f, o->map[i], len)) *out = eq + 1;
+    }
+    return 0;
+}
+
+static void add_read(pred_plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->nread; i++)
+        if (!strcmp(p->read[i], name)) return;
+    p->read[p->nread++] = name;
+}
+
+static int is_output_name(const char *name)
+{
+    return !strcmp(name, "z_pred") || !strcmp(name, "z_true") || !strcmp(name, "flag");
+}
+
+static int plan_features(const pz_model *m, const pz_colinfo *info, size_t ninfo, const pz_predict_opts *o,
+                         const char *where, pred_plan *p, pz_err *err)
+{
     char missing[PZ_ERR_MAX / 2] = "";
     size_t nmiss = 0, used = 0;
     for (size_t j = 0; j < m->nfeat; j++) {
-        if (info_col(info, ninfo, m->features[j])) continue;
-        char g[160];
+        const char *want;
+        if (mapped_name(o, m, m->features[j], &want, err)) return -1;
+        p->feature[j] = find_name(info, ninfo, want);
+        if (p->feature[j]) continue;
+        char g[160], as[300] = "";
+        if (want != m->features[j]) snprintf(as, sizeof as, " (mapped to '%.200s')", want);
         if (used < sizeof missing)
-            used += snprintf(missing + used, sizeof missing - used, "%s'%s'%s", nmiss ? ", " : "", m->features[j],
-                             guess_of(m, info, ninfo, m->features[j], g, sizeof g));
+            used += snprintf(missing + used, sizeof missing - used, "%s'%s'%s%s", nmiss ? ", " : "", m->features[j], as,
+                             guess_of(info, ninfo, (const char *const *)m->features, m->nfeat, want, g, sizeof g));
         nmiss++;
     }
-    int rc = 0;
     if (nmiss)
-        rc = pz_errf(err, "%s: the model's feature%s %s %s not in the table (model features must all be columns)",
-                     path, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is");
-    const char *id = o->id_column ? o->id_column : "object_id";
-    const pz_colinfo *idc = info_col(info, ninfo, id);
+        return pz_errf(err, "%s: the model's feature%s %s %s not in the table (give the catalogue's name with "
+                            "--map feature=column)",
+                       where, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is");
+    return 0;
+}
+
+/* The column named `name` (label, id or --keep): its catalogue name, or an error. */
+static int plan_column(const pz_colinfo *info, size_t ninfo, const pred_plan *p, size_t nfeat, const char *what,
+                       const char *name, const char *where, const char **out, pz_err *err)
+{
+    if ((*out = find_name(info, ninfo, name))) return 0;
     char g[160];
-    if (!rc && o->label && !info_col(info, ninfo, o->label))
-        rc = pz_errf(err, "%s: label column '%s' not in the table%s", path, o->label,
-                     guess_of(m, info, ninfo, o->label, g, sizeof g));
-    if (!rc && !idc && o->id_required)
-        rc = pz_errf(err, "%s: id column '%s' not in the table%s", path, id, guess_of(m, info, ninfo, id, g, sizeof g));
+    return pz_errf(err, "%s: %s column '%s' not in the table%s", where, what, name,
+                   guess_of(info, ninfo, (const char *const *)p->feature, nfeat, name, g, sizeof g));
+}
+
+static int plan(const pz_model *m, const pz_source *src, const pz_predict_opts *o, pred_plan *p, long *nrows,
+                pz_err *err)
+{
+    memset(p, 0, sizeof *p);
+    pz_colinfo *info = NULL;
+    size_t ninfo = 0;
+    if (pz_table_info_src(src, &info, &ninfo, nrows, err)) return -1;
+    p->info = NULL; /* set at the end: on failure the plan is freed with it */
+    char *where = pz_source_str(src);
+    p->feature = pz_xcalloc(m->nfeat, sizeof *p->feature);
+    p->keep = pz_xcalloc(o->nkeep + 1, sizeof *p->keep);
+    p->read = pz_xcalloc(m->nfeat + o->nkeep + 2, sizeof *p->read);
+    int rc = plan_features(m, info, ninfo, o, where, p, err);
+    if (!rc && o->label) rc = plan_column(info, ninfo, p, m->nfeat, "label", o->label, where, &p->label, err);
+    const char *id = o->id_column ? o->id_column : "object_id";
+    if (!rc && o->id_required) rc = plan_column(info, ninfo, p, m->nfeat, "id", id, where, &p->id, err);
+    else if (!rc) p->id = find_name(info, ninfo, id);
+    p->id_out = id;
+    const pz_colinfo *idc = p->id ? find_info(info, ninfo, p->id) : NULL;
     if (!rc && idc && (idc->type == PZ_F32 || idc->type == PZ_F64 || idc->type == PZ_STR))
-        rc = pz_errf(err, "%s: id column '%s' is %s; an integer column is needed", path, id,
+        rc = pz_errf(err, "%s: id column '%s' is %s; an integer column is needed", where, p->id,
                      pz_coltype_name(idc->type));
-    if (!rc && rows == 0) rc = pz_errf(err, "%s: the table has no rows", path);
-    p->ncols = 0;
-    for (size_t j = 0; j < m->nfeat; j++) p->cols[p->ncols++] = m->features[j];
-    p->id = idc ? id : NULL;
-    p->label = o->label;
-    if (p->id) p->cols[p->ncols++] = p->id;
-    if (p->label) p->cols[p->ncols++] = p->label;
-    p->rows = rows > 0 ? (size_t)rows : 0;
-    p->hdu = o->hdu ? o->hdu : 1;
-    pz_colinfo_free(info, ninfo);
+    for (size_t k = 0; !rc && k < o->nkeep; k++) {
+        if (is_output_name(o->keep[k]) || (p->id && !strcmp(o->keep[k], p->id_out)))
+            rc = pz_errf(err, "--keep %s: the predictions already have a column of that name", o->keep[k]);
+        else rc = plan_column(info, ninfo, p, m->nfeat, "--keep", o->keep[k], where, &p->keep[p->nkeep++], err);
+    }
+    if (!rc && *nrows == 0) rc = pz_errf(err, "%s: the table has no rows", where);
+    for (size_t j = 0; !rc && j < m->nfeat; j++) {
+        const pz_colinfo *c = find_info(info, ninfo, p->feature[j]);
+        if (c->type == PZ_STR) rc = pz_errf(err, "%s: feature column '%s' holds strings, not numbers", where, c->name);
+    }
+    if (!rc) {
+        for (size_t j = 0; j < m->nfeat; j++) add_read(p, p->feature[j]);
+        if (p->id) add_read(p, p->id);
+        if (p->label) add_read(p, p->label);
+        for (size_t k = 0; k < p->nkeep; k++) add_read(p, p->keep[k]);
+    }
+    free(where);
+    p->info = info;
+    p->ninfo = ninfo;
+    if (rc) plan_free(p);
     return rc;
+}
+
+/* ---- checks on the first chunk: units and corrections ---- */
+
+static const pz_column *chunk_col(const pz_table *t, const char *name)
+{
+    const pz_column *c = pz_table_col(t, name);
+    for (size_t j = 0; !c && j < t->ncols; j++)
+        if (!strcasecmp(t->cols[j].name, name)) c = &t->cols[j];
+    return c;
+}
+
+/* A unit as compared: lower case, no blanks, and the spellings of an AB magnitude as one. */
+static void unit_key(const char *u, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *u && n + 1 < cap; u++)
+        if (*u != ' ' && *u != '\t') out[n++] = (char)(*u >= 'A' && *u <= 'Z' ? *u - 'A' + 'a' : *u);
+    out[n] = 0;
+    if (!strcmp(out, "abmag") || !strcmp(out, "mag(ab)") || !strcmp(out, "mag_ab")) strcpy(out, "mag");
+}
+
+/* A feature column whose unit differs from the training column's would give confident garbage
+ * (a flux in nJy read as a magnitude); an unknown unit on either side is not evidence. */
+static int check_units(const pz_model *m, const pred_plan *p, const pz_table *t, const char *where, pz_err *err)
+{
+    for (size_t j = 0; j < m->nfeat; j++) {
+        const pz_column *c = chunk_col(t, p->feature[j]);
+        if (!c || !c->unit || !*c->unit || !*m->units[j]) continue;
+        char a[64], b[64];
+        unit_key(c->unit, a, sizeof a);
+        unit_key(m->units[j], b, sizeof b);
+        if (strcmp(a, b))
+            return pz_errf(err, "%s: column '%s' is in '%s', but the model's feature '%s' was trained in '%s' "
+                                "(convert the column, or map the feature to a column in '%s' with --map)",
+                           where, c->name, c->unit, m->features[j], m->units[j], m->units[j]);
+    }
+    return 0;
+}
+
+/* Corrections (extinction, aperture-to-total) cannot be seen in the numbers: say what the model
+ * expects, and warn when the catalogue says it had something else. */
+static char *corrections_note(const pz_model *m, const pz_table *t)
+{
+    if (!*m->corrections) return NULL;
+    const char *have = pz_table_attr(t, "pzflow_corrections");
+    if (!have)
+        return pz_xasprintf("note: the model's training features had these corrections, which this catalogue "
+                            "should have too: %s", m->corrections);
+    if (strcmp(have, m->corrections))
+        return pz_xasprintf("warning: the model's training features had corrections '%s', this catalogue's had "
+                            "'%s'", m->corrections, have);
+    return NULL;
+}
+
+/* ---- output ---- */
+
+static const char FLAG_DESC[] = "0 ok; bits: 1 a feature non-finite, 2 a feature a sentinel (missing), "
+                                "4 a feature outside the training range; z_pred NaN when flag & 3";
+
+static pz_column *add_col(pz_table *t, const char *name, pz_coltype type, const char *desc)
+{
+    pz_column *c = pz_table_add(t, name, type, 0);
+    if (desc) c->desc = pz_xstrdup(desc);
+    return c;
+}
+
+static void copy_col_meta(pz_column *dst, const pz_column *src)
+{
+    if (src->unit) dst->unit = pz_xstrdup(src->unit);
+    if (src->desc) dst->desc = pz_xstrdup(src->desc);
+}
+
+/* The output table for `n` rows of chunk `in`: id, --keep columns, z_pred, z_true, flag. Rows
+ * of kept columns are copied here; the others are filled by the caller. */
+static pz_table *out_chunk(const pz_model *m, const pred_plan *p, const pz_table *in, size_t n)
+{
+    pz_table *t = pz_table_new(n);
+    if (p->id) add_col(t, p->id_out, PZ_I64, NULL);
+    for (size_t k = 0; k < p->nkeep; k++) {
+        const pz_column *src = chunk_col(in, p->keep[k]);
+        pz_column *dst = pz_table_add(t, p->keep[k], src->type, src->width);
+        copy_col_meta(dst, src);
+        memcpy(dst->data, src->data, n * dst->width);
+        if (src->null) {
+            dst->null = pz_xmalloc(n ? n : 1);
+            memcpy(dst->null, src->null, n);
+        }
+    }
+    add_col(t, "z_pred", PZ_F32, "photometric redshift predicted by the network");
+    if (p->label) add_col(t, "z_true", PZ_F64, "the label column, copied");
+    add_col(t, "flag", PZ_I16, FLAG_DESC);
+    int K = pz_model_pdf_ncomp(m);
+    static const char *const PDF_COLUMNS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < K; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%d", PDF_COLUMNS[c], k);
+            add_col(t, name, PZ_F32, NULL);
+        }
+    if (K) {
+        char text[16];
+        snprintf(text, sizeof text, "%d", K);
+        pz_table_set_attr(t, "pdf", "gaussian_mixture");
+        pz_table_set_attr(t, "pdf_ncomp", text);
+    }
+    if (m->seed >= 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%ld", m->seed);
+        /* The model's seed travels with its predictions, so evaluate labels per-seed rows with
+         * the pipeline's seeds (1..N) rather than list positions (0..N-1). */
+        pz_table_set_attr(t, "seed", text);
+    }
+    return t;
 }
 
 /* Copy the id column of a chunk as int64 (exact for int64 inputs, no detour through double). */
@@ -252,84 +400,132 @@ static void id_values(const pz_column *c, size_t n, int64_t *out)
 }
 
 typedef struct {
-    float *x, *z;
-    int64_t *id;
-    double *truth;
+    const pz_model *m;
+    const pred_plan *p;
+    float *x;       /* chunk_rows x nfeat */
     pz_net_ws *ws;
-    pz_pdf_block pdf; /* chunk-sized columns when the model gives a p(z) */
-} pred_buffers;
+    pz_table_writer *w;
+    pz_predict_stats *st;
+} pred_run;
 
-/* Write the chunk's p(z) columns. */
-static int out_write_pdf(const pred_out *out, const pz_pdf_block *pdf, size_t start, size_t n)
+static void count_flags(pz_predict_stats *st, const int16_t *flag, size_t n)
 {
-    const float *cols[3] = {pdf->weight, pdf->mean, pdf->std};
-    int rc = 0;
+    for (size_t r = 0; r < n; r++) {
+        int16_t f = flag[r];
+        st->flagged += f != 0;
+        st->nonfinite += (f & PZ_FLAG_NONFINITE) != 0;
+        st->sentinel += (f & PZ_FLAG_SENTINEL) != 0;
+        st->out_of_range += (f & PZ_FLAG_OUT_OF_RANGE) != 0;
+        st->no_prediction += (f & PZ_FLAG_NO_PREDICTION) != 0;
+    }
+}
+
+static int predict_chunk(pred_run *r, const pz_table *in, pz_err *err)
+{
+    const pz_model *m = r->m;
+    const pred_plan *p = r->p;
+    size_t n = in->nrows, nf = m->nfeat;
+    const pz_column *cols[nf];
+    for (size_t j = 0; j < nf; j++) cols[j] = chunk_col(in, p->feature[j]);
+    for (size_t j = 0; j < nf; j++) {
+        const pz_column *c = cols[j];
+        if (c->type == PZ_F32)
+            for (size_t i = 0; i < n; i++) r->x[i * nf + j] = ((const float *)c->data)[i];
+        else
+            for (size_t i = 0; i < n; i++) r->x[i * nf + j] = (float)pz_col_f64(c, i);
+    }
+    pz_table *out = out_chunk(m, p, in, n);
+    int16_t *flag = pz_table_col(out, "flag")->data;
+    pz_model_flag(m, r->x, n, flag);
+    /* A sentinel is "no measurement": it goes to the network as NaN, which gives z_pred NaN. */
+    for (size_t i = 0; i < n; i++)
+        if (flag[i] & PZ_FLAG_SENTINEL)
+            for (size_t j = 0; j < nf; j++) r->x[i * nf + j] = NAN;
+    int K = pz_model_pdf_ncomp(m);
+    pz_pdf_block pdf = {0};
+    if (K) { /* the p(z) columns of one component are stride n apart in one block: copied after */
+        pdf = (pz_pdf_block){pz_xmalloc(sizeof(float) * n * K + 1), pz_xmalloc(sizeof(float) * n * K + 1),
+                             pz_xmalloc(sizeof(float) * n * K + 1), n};
+    }
+    pz_model_predict_at(m, r->ws, r->x, n, r->st->rows, pz_table_col(out, "z_pred")->data, K ? &pdf : NULL);
+    float *const parts[3] = {pdf.weight, pdf.mean, pdf.std};
+    static const char *const PDF_COLUMNS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
     for (int c = 0; c < 3; c++)
-        for (int k = 0; k < out->ncomp; k++)
-            rc |= out_write(out->pdf[c][k], H5T_NATIVE_FLOAT, start, n, cols[c] + (size_t)k * pdf->stride);
-    return rc;
-}
-
-static int predict_chunk(const pz_model *m, const char *path, const pred_plan *p, size_t start, size_t want,
-                         pred_buffers *b, pred_out *out, pz_predict_stats *st, pz_err *err)
-{
-    pz_table *t = NULL;
-    if (pz_table_read_any(path, p->hdu, p->cols, p->ncols, start, want, &t, err)) return -1;
-    size_t n = t->nrows;
-    int rc = pz_table_matrix_f32(t, (const char *const *)p->cols, m->nfeat, b->x, 1, err);
-    if (!rc) {
-        st->nan_rows += pz_model_predict_pdf(m, b->ws, b->x, n, b->z, out->ncomp ? &b->pdf : NULL);
-        if (p->id) id_values(pz_table_col(t, p->id), n, b->id);
-        if (p->label) {
-            const pz_column *lc = pz_table_col(t, p->label);
-            for (size_t i = 0; i < n; i++) b->truth[i] = pz_col_f64(lc, i);
+        for (int k = 0; k < K; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%d", PDF_COLUMNS[c], k);
+            memcpy(pz_table_col(out, name)->data, parts[c] + (size_t)k * n, sizeof(float) * n);
         }
-        if (out_write(out->zpred, H5T_NATIVE_FLOAT, start, n, b->z) ||
-            out_write(out->id, H5T_NATIVE_INT64, start, n, b->id) ||
-            out_write(out->ztrue, H5T_NATIVE_DOUBLE, start, n, b->truth) || out_write_pdf(out, &b->pdf, start, n))
-            rc = pz_errf(err, "writing predictions for rows %zu..%zu failed (disk full?)", start, start + n);
-        st->rows += n;
+    free(pdf.weight), free(pdf.mean), free(pdf.std);
+    if (p->id) id_values(chunk_col(in, p->id), n, pz_table_col(out, p->id_out)->data);
+    if (p->label) {
+        const pz_column *lc = chunk_col(in, p->label);
+        double *zt = pz_table_col(out, "z_true")->data;
+        for (size_t i = 0; i < n; i++) zt[i] = pz_col_f64(lc, i);
     }
-    pz_table_free(t);
+    count_flags(r->st, flag, n);
+    r->st->rows += n;
+    int rc = pz_table_writer_append(r->w, out, err);
+    pz_table_free(out);
     return rc;
 }
 
-int pz_predict_file(const pz_model *m, const char *table_path, const char *out_path, const pz_predict_opts *o,
-                    pz_predict_stats *stats, pz_err *err)
+int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_path, pz_format fmt,
+                      const pz_predict_opts *o, pz_predict_stats *st, pz_err *err)
 {
-    memset(stats, 0, sizeof *stats);
-    if (m->nfeat > PZ_NET_MAX_LAYERS + 64) return pz_errf(err, "model has too many features (%zu)", m->nfeat);
+    memset(st, 0, sizeof *st);
     pred_plan p;
-    if (plan(m, table_path, o, &p, err)) return -1;
-    size_t chunk = o->read_rows ? o->read_rows : DEFAULT_READ_ROWS;
-    pred_buffers b = {pz_xmalloc(sizeof(float) * chunk * m->nfeat), pz_xmalloc(sizeof(float) * chunk),
-                      pz_xmalloc(sizeof(int64_t) * chunk), pz_xmalloc(sizeof(double) * chunk),
-                      pz_net_ws_new(m->net, PZ_EVAL_CHUNK), {0}};
-    int ncomp = pz_model_pdf_ncomp(m);
-    if (ncomp) {
-        size_t cells = chunk * (size_t)ncomp;
-        b.pdf = (pz_pdf_block){pz_xmalloc(sizeof(float) * cells), pz_xmalloc(sizeof(float) * cells),
-                               pz_xmalloc(sizeof(float) * cells), chunk};
+    long nrows = -1;
+    if (plan(m, src, o, &p, &nrows, err)) return -1;
+    size_t chunk = o->chunk_rows ? o->chunk_rows : DEFAULT_CHUNK_ROWS;
+    char *where = pz_source_str(src);
+    pz_table *in = NULL;
+    pz_table_reader *rd = pz_table_reader_open(src, p.read, p.nread, err);
+    int rc = rd ? pz_table_reader_next(rd, chunk, &in, err) : -1;
+    if (!rc && !in) rc = pz_errf(err, "%s: the table has no rows", where);
+    if (!rc) rc = check_units(m, &p, in, where, err);
+    pred_run r = {m, &p, NULL, NULL, NULL, st};
+    if (!rc) {
+        st->notes = corrections_note(m, in);
+        pz_table *proto = out_chunk(m, &p, in, 0);
+        r.w = pz_table_writer_open(out_path, fmt, proto, err);
+        pz_table_free(proto);
+        if (!r.w) rc = -1;
     }
-    H5E_auto2_t func;
-    void *data;
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    pred_out out;
-    int rc = out_open(&out, out_path, p.id, p.label != NULL, p.rows, m->seed, ncomp, err);
-    for (size_t start = 0; rc == 0 && start < p.rows; start += chunk) {
-        rc = predict_chunk(m, table_path, &p, start, chunk, &b, &out, stats, err);
-        if (o->progress) o->progress(o->ctx, stats->rows, p.rows);
+    if (!rc) {
+        r.x = pz_xmalloc(sizeof(float) * chunk * m->nfeat);
+        r.ws = pz_net_ws_new(m->net, PZ_EVAL_CHUNK);
     }
-    rc = out_close(&out, out_path, rc, err);
-    H5Eset_auto2(H5E_DEFAULT, func, data);
-    free(b.x);
-    free(b.z);
-    free(b.id);
-    free(b.truth);
-    free(b.pdf.weight);
-    free(b.pdf.mean);
-    free(b.pdf.std);
-    pz_net_ws_free(b.ws);
+    size_t total = nrows > 0 ? (size_t)nrows : 0;
+    while (!rc && in) {
+        rc = predict_chunk(&r, in, err);
+        pz_table_free(in);
+        in = NULL;
+        if (o->progress) o->progress(o->ctx, st->rows, total);
+        if (!rc) rc = pz_table_reader_next(rd, chunk, &in, err);
+    }
+    pz_table_free(in);
+    if (r.w && pz_table_writer_close(r.w, err) && !rc) rc = -1;
+    pz_table_reader_close(rd);
+    free(r.x);
+    pz_net_ws_free(r.ws);
+    free(where);
+    plan_free(&p);
     return rc;
+}
+
+void pz_predict_stats_free(pz_predict_stats *st)
+{
+    free(st->notes);
+    st->notes = NULL;
+}
+
+char *pz_predict_summary(const pz_predict_stats *st)
+{
+    pz_sbuf b = {0};
+    pz_sb_printf(&b, "%zu rows predicted; flags: %zu ok, %zu non-finite (1), %zu sentinel (2), %zu outside the "
+                     "training range (4); %zu rows without a prediction (z_pred NaN)",
+                 st->rows, st->rows - st->flagged, st->nonfinite, st->sentinel, st->out_of_range, st->no_prediction);
+    if (st->notes) pz_sb_printf(&b, "\n%s", st->notes);
+    return b.p;
 }

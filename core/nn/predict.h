@@ -1,50 +1,85 @@
-/* Applying a model to a table of any size.
+/* Applying a model to a catalogue of any size: `pzflow predict MODEL CATALOG -o OUT` and the
+ * pipeline's predict stage both end here (nn/predict_cli.c, nn/stage.c).
  *
- * The table is read in row chunks (pz_table_read_hdf5 row ranges) and each chunk goes through the
- * network in blocks of PZ_EVAL_CHUNK rows, one sgemm per layer per block, so memory stays flat
- * and the arithmetic runs at sgemm speed whatever the catalogue size. The output is written
- * chunk by chunk as well.
+ * The catalogue is any source the table readers take (table/table.h: "cat.fits[2]",
+ * "cat.h5:/photometry", CSV, ECSV), read in chunks by pz_table_reader_next; each chunk goes
+ * through the network in blocks of PZ_EVAL_CHUNK rows, one sgemm per layer per block, and is
+ * written by pz_table_writer_append, so memory is bounded by one chunk whatever the size.
  *
- * Output contract (the `evaluate` stage relies on it): an HDF5 table (flat root group, one 1-D
- * dataset per column, no attributes: provenance is in the run record) with
+ * Output contract (the `evaluate` stage relies on it; docs/network.md), rows in the input's order:
  *     <id column>  int64    the input's id column (default object_id), when present
- *     z_pred       float32  the network's prediction; NaN where a feature is non-finite
+ *     <--keep columns>      copied as they are, with their names, types and units
+ *     z_pred       float32  the network's prediction; NaN when flag & 3
  *     z_true       float64  copy of the label column, when a label was given
- * rows in the input's order. */
+ *     flag         int16    bit mask, 0 = ok:
+ *                             1 a feature is non-finite
+ *                             2 a feature is one of the model's sentinels ("missing", e.g. -99)
+ *                             4 a feature is outside the model's training range (z_pred kept)
+ *     pdf_weight_k, pdf_mean_k, pdf_std_k  float32 (k = 0..K-1), when the model gives a p(z)
+ *                           (a Gaussian mixture; attributes pdf = "gaussian_mixture", pdf_ncomp = K;
+ *                           z_pred is then the mixture's mean; NaN where z_pred is)
+ * Attribute `seed`: the model's seed, when its file records one. */
 #ifndef PZ_NN_PREDICT_H
 #define PZ_NN_PREDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "nn/model.h"
 #include "nn/net.h"
 #include "nn/pdf.h"
+#include "table/table.h"
 #include "util/err.h"
+
+enum { PZ_FLAG_NONFINITE = 1, PZ_FLAG_SENTINEL = 2, PZ_FLAG_OUT_OF_RANGE = 4 };
+#define PZ_FLAG_NO_PREDICTION (PZ_FLAG_NONFINITE | PZ_FLAG_SENTINEL)
 
 /* Predict rows of RAW features x [rows x nfeat] (the model's feature order) into out[rows].
  * Scales with the model's scaler; rows with a non-finite feature give NaN. Works in blocks of
  * ws->cap rows. Returns the number of NaN rows. */
 size_t pz_model_predict(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out);
+/* The same for rows that are rows [first, first + rows) of a longer table: a row's z_pred is then
+ * bit for bit the same however the table is cut into calls (chunk sizes never change output). */
+size_t pz_model_predict_at(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, size_t first, float *out,
+                           const pz_pdf_block *pdf);
 /* The same, with the p(z) of every row in pdf (K = pz_model_pdf_ncomp(m) columns of pdf->stride
  * >= rows; NaN for rows without a prediction) when pdf is not NULL and the model has one. */
 size_t pz_model_predict_pdf(const pz_model *m, pz_net_ws *ws, const float *x, size_t rows, float *out,
                             const pz_pdf_block *pdf);
 
+/* The flag of each row of raw features x [rows x nfeat] (bits above). A sentinel or non-finite
+ * value is not also checked against the range: it is not a measurement. */
+void pz_model_flag(const pz_model *m, const float *x, size_t rows, int16_t *flag);
+
 typedef struct pz_predict_opts {
     const char *label;       /* NULL: no z_true */
     const char *id_column;   /* NULL: "object_id" if the table has it, else no id */
     int id_required;         /* the id column was asked for explicitly: missing is an error */
-    size_t read_rows;        /* rows per read; 0 = default 65536 */
-    int hdu;                 /* FITS tables: the HDU (0 = the default, 1, the first extension) */
-    void (*progress)(void *ctx, size_t done, size_t total);
+    const char *const *map;  /* "model_feature=catalog_column" items: where a feature is read from */
+    size_t nmap;
+    const char *const *keep; /* catalogue columns copied to the output as they are */
+    size_t nkeep;
+    size_t chunk_rows;       /* rows per read and write; 0 = default 65536 */
+    void (*progress)(void *ctx, size_t done, size_t total); /* total 0: not known (CSV) */
     void *ctx;
 } pz_predict_opts;
 
 typedef struct pz_predict_stats {
-    size_t rows;      /* rows predicted */
-    size_t nan_rows;  /* rows with a non-finite feature (z_pred NaN) */
+    size_t rows;         /* rows predicted */
+    size_t flagged;      /* rows with any flag */
+    size_t nonfinite, sentinel, out_of_range; /* rows with each bit */
+    size_t no_prediction; /* rows with z_pred NaN (flag & 3) */
+    char *notes;         /* malloc'd, may be NULL: warnings for the summary (corrections) */
 } pz_predict_stats;
 
-int pz_predict_file(const pz_model *m, const char *table_path, const char *out_path, const pz_predict_opts *opts,
-                    pz_predict_stats *stats, pz_err *err);
+/* Predict `src` into `out_path` written as `fmt`. Before any row is read, the catalogue's
+ * columns are checked against the model (every feature, after --map; the label, the id and
+ * --keep columns; all missing ones in one error with a did-you-mean), and on the first chunk
+ * their units (a unit other than the model's is refused). */
+int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_path, pz_format fmt,
+                      const pz_predict_opts *opts, pz_predict_stats *stats, pz_err *err);
+void pz_predict_stats_free(pz_predict_stats *st);
+/* "N rows; flags: a non-finite (1), b sentinel (2), c outside the training range (4); d rows
+ * without a prediction (z_pred NaN)" plus the notes, one line each (malloc'd). */
+char *pz_predict_summary(const pz_predict_stats *st);
 
 #endif

@@ -165,12 +165,14 @@ static double monotonic_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* "N/M rows, ~Xs left": rows take about the same time each, so the rate so far is an estimate. */
+/* "N/M rows, ~Xs left": rows take about the same time each, so the rate so far is an estimate.
+ * total 0: not known. */
 static void on_rows(void *ctx, size_t done, size_t total)
 {
     const double *started = ctx;
     double spent = monotonic_s() - *started;
-    if (done == 0 || done >= total || spent < 1.0) pz_progress((double)done / total, "%zu/%zu rows", done, total);
+    if (total == 0) pz_progress(0.0, "%zu rows", done); /* a CSV's length is not known before the end */
+    else if (done == 0 || done >= total || spent < 1.0) pz_progress((double)done / total, "%zu/%zu rows", done, total);
     else
         pz_progress((double)done / total, "%zu/%zu rows, ~%.0fs left", done, total,
                     spent * (double)(total - done) / (double)done);
@@ -502,6 +504,7 @@ const pz_stage_def pz_nn_fine_tune_stage = {
 typedef struct {
     const char *label, *id;
     long chunk_rows, hdu;
+    pz_strs map, keep;
 } predict_params;
 
 static const pz_param_def PREDICT_PARAMS[] = {
@@ -509,41 +512,62 @@ static const pz_param_def PREDICT_PARAMS[] = {
      .field = PZ_FIELD(predict_params, label)},
     {PZ_PARAM("id", PZ_PT_STRING, NULL, "id column copied next to the predictions (required to exist when given)"),
      .field = PZ_FIELD(predict_params, id)},
-    {PZ_PARAM("chunk_rows", PZ_PT_INT, "65536", "rows read per chunk"), PZ_RANGE(1, PZ_OPEN),
+    {PZ_PARAM("map", PZ_PT_STRINGS, NULL, "model_feature=catalog_column items: where a feature is read from"),
+     .field = PZ_FIELD(predict_params, map)},
+    {PZ_PARAM("keep", PZ_PT_STRINGS, NULL, "catalogue columns copied to the predictions (ra, dec, ...)"),
+     .field = PZ_FIELD(predict_params, keep)},
+    {PZ_PARAM("chunk_rows", PZ_PT_INT, "65536", "rows read and written per chunk"), PZ_RANGE(1, 100000000),
      .field = PZ_FIELD(predict_params, chunk_rows)},
-    {PZ_PARAM("hdu", PZ_PT_INT, "1", "FITS HDU of the table"), PZ_RANGE(1, PZ_OPEN), .field = PZ_FIELD(predict_params, hdu)},
+    {PZ_PARAM("hdu", PZ_PT_INT, "1", "FITS HDU of the table"), PZ_RANGE(1, 1000), .field = PZ_FIELD(predict_params, hdu)},
     {0}};
 static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"},
-                                           {"table", PZ_IO_ONE, 0, "the table to predict (HDF5 or FITS)"}, {0}};
-static const pz_io_def PREDICT_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "z_pred per row (HDF5)", ".h5"}, {0}};
+                                           {"table", PZ_IO_ONE, 0, "the table to predict (FITS, HDF5, CSV, ECSV)"}, {0}};
+static const pz_io_def PREDICT_OUTPUTS[] = {
+    {"predictions", PZ_IO_ONE, 0, "z_pred and flag per row; format by extension (.fits, .h5, .csv, .ecsv), HDF5 "
+                                  "without one", ".h5"}, {0}};
 
+/* The output's format: by its extension, HDF5 when the name has none (the engine's names). */
+static int output_format(const char *path, pz_format *fmt, pz_err *err)
+{
+    const char *base = strrchr(path, '/');
+    if (!strchr(base ? base : path, '.')) return *fmt = PZ_FMT_HDF5, 0;
+    return pz_format_from_name(path, fmt, err);
+}
 
 static int predict_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
     const predict_params *pp = params;
     const char *model_path, *table_path, *out_path;
     double started = monotonic_s();
-    pz_predict_opts o = {.progress = on_rows, .ctx = &started, .label = pp->label, .id_column = pp->id};
+    pz_predict_opts o = {.progress = on_rows, .ctx = &started, .label = pp->label, .id_column = pp->id,
+                         .id_required = pp->id != NULL, .map = pp->map.v, .nmap = pp->map.n, .keep = pp->keep.v,
+                         .nkeep = pp->keep.n, .chunk_rows = (size_t)pp->chunk_rows};
     if (pz_spec_input(spec, "model", &model_path, err) ||
         pz_spec_input(spec, "table", &table_path, err) || pz_spec_output(spec, "predictions", &out_path, err))
         return -1;
-    o.id_required = pp->id != NULL;
-    o.read_rows = (size_t)pp->chunk_rows;
-    o.hdu = (int)(pp->hdu > 1000 ? 1000 : pp->hdu);
-    int rc;
+    pz_format fmt;
+    if (output_format(out_path, &fmt, err)) return -1;
+    /* The input is a file the engine names: never split at ':' or '['. The HDU is a param. */
+    char hdu[16];
+    snprintf(hdu, sizeof hdu, "%ld", pp->hdu);
+    pz_source src = {(char *)table_path, pp->hdu > 1 ? hdu : NULL};
     pz_model *m = pz_model_load(model_path, err);
     if (!m) return -1;
     openblas_set_num_threads((int)spec->threads);
     pz_predict_stats st;
-    rc = pz_predict_file(m, table_path, out_path, &o, &st, err);
-    if (!rc)
-        *summary = pz_xasprintf("pzflow-predict: %zu rows predicted (%zu with non-finite features -> z_pred NaN)",
-                                st.rows, st.nan_rows);
+    int rc = pz_predict_source(m, &src, out_path, fmt, &o, &st, err);
+    if (!rc) {
+        char *text = pz_predict_summary(&st);
+        *summary = pz_xasprintf("pzflow-predict: %s", text);
+        free(text);
+    }
+    pz_predict_stats_free(&st);
     pz_model_free(m);
     return rc;
 }
 
 const pz_stage_def pz_nn_predict_stage = {
-    .prog = "pzflow-predict", .docs = "docs/network.md", .summary = "apply a network to a table",
+    .prog = "pzflow-predict", .docs = "docs/network.md",
+    .summary = "apply a network to a table, flagging rows with missing or out-of-range features",
     .params = PREDICT_PARAMS, .inputs = PREDICT_INPUTS, .outputs = PREDICT_OUTPUTS,
     .params_size = sizeof(predict_params), .run = predict_stage};

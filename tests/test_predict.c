@@ -1,0 +1,332 @@
+/* `pzflow predict MODEL CATALOG -o OUT` end to end, on a model trained here by pzflow-train:
+ * flags for missing, sentinel and out-of-range features (never a silent redshift), the output
+ * format chosen by extension and read back by astropy, --keep, --map and --chunk, the unit
+ * check, old model files, and the pipeline stage behaving as the command does. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/model.h"
+#include "nn/predict.h"
+#include "support/pztest.h"
+#include "table/table.h"
+
+static char *dir;
+static const char *BANDS = "grizy";
+
+/* A GalaxiesML-like table: object_id, ra, dec, five cmodel mags in [19, 25) (unit `mag`), a
+ * label that is a known function of them. `g_unit` overrides the g column's unit; `corrected`
+ * gives it ingest's corrections attribute. */
+static pz_table *galaxies(size_t n, unsigned seed, const char *g_unit, int corrected)
+{
+    pz_table *t = pz_table_new(n);
+    pz_column *id = pz_table_add(t, "object_id", PZ_I64, 0);
+    pz_column *ra = pz_table_add(t, "ra", PZ_F64, 0), *dec = pz_table_add(t, "dec", PZ_F64, 0);
+    pz_column *mag[5];
+    for (int j = 0; j < 5; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "%c_cmodel_mag", BANDS[j]);
+        mag[j] = pz_table_add(t, name, PZ_F32, 0);
+        mag[j]->unit = pz_xstrdup(j == 0 && g_unit ? g_unit : "mag");
+    }
+    pz_column *z = pz_table_add(t, "specz_redshift", PZ_F64, 0);
+    for (size_t r = 0; r < n; r++) {
+        float m[5];
+        for (int j = 0; j < 5; j++) {
+            seed = seed * 1664525u + 1013904223u;
+            m[j] = 19.0f + 6.0f * ((seed >> 8) / 16777216.0f);
+            ((float *)mag[j]->data)[r] = m[j];
+        }
+        ((int64_t *)id->data)[r] = 5000000000LL + (int64_t)r;
+        ((double *)ra->data)[r] = 150.0 + 0.001 * (double)r;
+        ((double *)dec->data)[r] = 2.0 - 0.0005 * (double)r;
+        ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[0] - m[1]) + 0.1 * (m[2] - 22.0);
+    }
+    if (corrected)
+        pz_table_set_attr(t, "pzflow_corrections", "Galactic extinction a_{b} subtracted from cmodel magnitudes");
+    return t;
+}
+
+static void write_table(const char *name, pz_table *t)
+{
+    char *path = pz_xasprintf("%s/%s", dir, name);
+    pz_err err;
+    if (pz_table_write_hdf5(path, t, &err)) {
+        fprintf(stderr, "fixture %s: %s\n", name, err.msg);
+        abort();
+    }
+    pz_table_free(t);
+    free(path);
+}
+
+static void set_mag(pz_table *t, int band, size_t row, float v)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%c_cmodel_mag", BANDS[band]);
+    ((float *)pz_table_col(t, name)->data)[row] = v;
+}
+
+/* pzflow predict ARGS in the test directory: exit status, output in *out. */
+static int predict(char **out, const char *args)
+{
+    char *cmd = pz_xasprintf("predict %s", args);
+    int rc = pzt_pzflow(dir, out, cmd);
+    free(cmd);
+    return rc;
+}
+
+static int python(const char *code, char **out)
+{
+    return pzt_run(dir, out, "'%s' -c \"%s\" 2>&1", pzt_python(), code);
+}
+
+static pz_table *read_back(const char *name)
+{
+    char *path = pz_xasprintf("%s/%s", dir, name);
+    pz_source src = {path, NULL};
+    pz_table *t = NULL;
+    pz_err err;
+    if (pz_table_read_src(&src, NULL, 0, 0, (size_t)-1, &t, &err)) fprintf(stderr, "%s\n", err.msg);
+    free(path);
+    return t;
+}
+
+/* Rows 1..6 of the catalogue each carry one kind of bad magnitude; the others are ordinary. */
+enum { ROW_OK = 0, ROW_M99 = 1, ROW_NAN = 2, ROW_FAINT = 3, ROW_P99 = 4, ROW_INF = 5, ROW_BRIGHT = 6 };
+
+static void test_bad_magnitudes_are_flagged_never_silent(void)
+{
+    char *out = NULL;
+    int rc = predict(&out, "model.h5 bad.h5 -o bad_pred.h5 --label specz_redshift");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    /* The summary counts each flag. */
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow predict: 300 rows predicted; flags: 294 ok, 2 non-finite (1), 2 sentinel (2), "
+                                "2 outside the training range (4); 4 rows without a prediction (z_pred NaN)"));
+    free(out);
+    pz_table *t = read_back("bad_pred.h5");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    pz_column *flag = pz_table_col(t, "flag"), *zp = pz_table_col(t, "z_pred");
+    CU_ASSERT_FATAL(flag && zp && flag->type == PZ_I16 && zp->type == PZ_F32);
+    const int16_t *f = flag->data;
+    const float *z = zp->data;
+    CU_ASSERT_EQUAL(f[ROW_OK], 0);
+    CU_ASSERT_TRUE(isfinite(z[ROW_OK]));
+    /* -99 and 99 are the model's sentinels: flag 2, no redshift. */
+    CU_ASSERT_EQUAL(f[ROW_M99], 2);
+    CU_ASSERT_TRUE(isnan(z[ROW_M99]));
+    CU_ASSERT_EQUAL(f[ROW_P99], 2);
+    CU_ASSERT_TRUE(isnan(z[ROW_P99]));
+    /* NaN and -inf: flag 1, no redshift. */
+    CU_ASSERT_EQUAL(f[ROW_NAN], 1);
+    CU_ASSERT_TRUE(isnan(z[ROW_NAN]));
+    CU_ASSERT_EQUAL(f[ROW_INF], 1);
+    CU_ASSERT_TRUE(isnan(z[ROW_INF]));
+    /* Outside the training range but real: a redshift, flagged 4. */
+    CU_ASSERT_EQUAL(f[ROW_FAINT], 4);
+    CU_ASSERT_TRUE(isfinite(z[ROW_FAINT]));
+    CU_ASSERT_EQUAL(f[ROW_BRIGHT], 4);
+    CU_ASSERT_TRUE(isfinite(z[ROW_BRIGHT]));
+    /* Every other row: flag 0 and a redshift. */
+    size_t others_bad = 0;
+    for (size_t r = 7; r < t->nrows; r++) others_bad += f[r] != 0 || !isfinite(z[r]);
+    CU_ASSERT_EQUAL(others_bad, 0);
+    pz_table_free(t);
+}
+
+/* Each extension gives its format, which astropy reads with no arguments; the same rows in all. */
+static void test_output_format_by_extension(void)
+{
+    const char *names[] = {"p.fits", "p.h5", "p.csv", "p.ecsv"};
+    for (int i = 0; i < 4; i++) {
+        char *args = pz_xasprintf("model.h5 te.h5 -o %s --keep ra,dec", names[i]), *out = NULL;
+        CU_ASSERT_EQUAL(predict(&out, args), 0);
+        free(out), free(args);
+    }
+    char *out = NULL;
+    int rc = python("from astropy.table import Table; import numpy as np;"
+                    "t = [Table.read(n) for n in ('p.fits', 'p.h5', 'p.csv', 'p.ecsv')];"
+                    "assert all(len(x) == 1000 for x in t), [len(x) for x in t];"
+                    "assert all(list(x.colnames) == ['object_id', 'ra', 'dec', 'z_pred', 'flag'] for x in t), [x.colnames for x in t];"
+                    "assert all((x['object_id'] == t[0]['object_id']).all() for x in t);"
+                    "assert all(np.allclose(x['z_pred'], t[0]['z_pred'], rtol=1e-6, equal_nan=True) for x in t);"
+                    "assert t[0]['z_pred'].dtype == np.float32 and t[0]['flag'].dtype == np.int16;"
+                    "print('read back', [len(x) for x in t])",
+                    &out);
+    if (rc) fprintf(stderr, "\n%s\n", out);
+    CU_ASSERT_EQUAL(rc, 0);
+    free(out);
+    /* A name like predictions.fits is never HDF5; an unknown extension is one clear error. */
+    char *path = pz_xasprintf("%s/p.fits", dir);
+    char *head = pzt_read_file(path, NULL);
+    CU_ASSERT_TRUE(head && !strncmp(head, "SIMPLE", 6));
+    free(head), free(path);
+    CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 te.h5 -o p.txt"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "p.txt"));
+    CU_ASSERT_FALSE(pzt_exists("p.txt"));
+    free(out);
+}
+
+/* --chunk changes how the work is cut, never the bytes; --map reads a feature from another
+ * column; --keep copies columns through. */
+static void test_chunk_map_keep(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o c1000.fits --chunk 1000 --keep ra"), 0);
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o c7.fits --chunk 7 --keep ra"), 0);
+    free(out);
+    char *a = pz_xasprintf("%s/c1000.fits", dir), *b = pz_xasprintf("%s/c7.fits", dir);
+    CU_ASSERT_TRUE(pzt_files_equal(a, b));
+    free(a), free(b);
+    /* renamed.h5 is te.h5 with g_cmodel_mag called MAG_G: --map gives the same predictions. */
+    CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 renamed.h5 -o r.fits --keep ra"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "the model's feature 'g_cmodel_mag' is not in the table"));
+    CU_ASSERT_TRUE(pzt_has(out, "--map feature=column"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 renamed.h5 -o r.fits --keep ra --map g_cmodel_mag=MAG_G"), 0);
+    free(out);
+    a = pz_xasprintf("%s/r.fits", dir), b = pz_xasprintf("%s/c7.fits", dir);
+    CU_ASSERT_TRUE(pzt_files_equal(a, b));
+    free(a), free(b);
+    CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 renamed.h5 -o r2.fits --map g_cmodle_mag=MAG_G"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "--map 'g_cmodle_mag=MAG_G': the model has no feature 'g_cmodle_mag' (did you mean "
+                                "'g_cmodel_mag'?)"));
+    free(out);
+    CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 te.h5 -o k.fits --keep ra,decl"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "--keep column 'decl' not in the table (did you mean 'dec'?)"));
+    free(out);
+    pz_table *t = read_back("c7.fits");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    pz_column *ra = pz_table_col(t, "ra");
+    CU_ASSERT_TRUE(ra && ra->type == PZ_F64 && ((double *)ra->data)[10] == 150.0 + 0.001 * 10);
+    pz_table_free(t);
+}
+
+/* A g column in nJy is not a magnitude: refused, naming both units. */
+static void test_units_disagree(void)
+{
+    char *out = NULL;
+    CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 njy.h5 -o u.fits"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "column 'g_cmodel_mag' is in 'nJy', but the model's feature 'g_cmodel_mag' was "
+                                "trained in 'mag'"));
+    free(out);
+    CU_ASSERT_FALSE(pzt_exists("u.fits"));
+}
+
+/* A catalogue without ingest's corrections attribute gets a note saying what the model expects. */
+static void test_corrections_note(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 plain.h5 -o n.csv"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "note: the model's training features had these corrections, which this catalogue "
+                                "should have too: Galactic extinction a_{b} subtracted from cmodel magnitudes"));
+    free(out);
+}
+
+/* A model file of format version 1 (no sentinel policy recorded) still predicts, with the
+ * default sentinels, so its -99 rows are flagged too. */
+static void test_version_1_model(void)
+{
+    char *out = NULL;
+    int rc = python("import h5py, shutil; shutil.copy('model.h5', 'model_v1.h5'); f = h5py.File('model_v1.h5', 'r+');"
+                    "del f['inputs']; del f.attrs['corrections']; f.attrs['pzflow_format_version'] = 1",
+                    &out);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model_v1.h5 bad.h5 -o v1.fits"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "2 sentinel (2)"));
+    free(out);
+}
+
+/* The pipeline's stage and the command are one behaviour: the same params give the same file. */
+static void test_stage_matches_command(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 renamed.h5 -o cmd.h5 --map g_cmodel_mag=MAG_G --keep ra,dec --label "
+                                  "specz_redshift"), 0);
+    free(out);
+    char *spec = pz_xasprintf("%s/predict.json", dir);
+    pzt_write_file(spec, "{\"pzflow_spec\": 1, \"stage\": \"predict\", \"threads\": 1, \"params\": {\"map\": "
+                         "[\"g_cmodel_mag=MAG_G\"], \"keep\": [\"ra\", \"dec\"], \"label\": \"specz_redshift\"}, "
+                         "\"inputs\": {\"model\": \"model.h5\", \"table\": \"renamed.h5\"}, \"outputs\": "
+                         "{\"predictions\": \"stage.h5\"}}");
+    int rc = pzt_run(dir, &out, "'%s/pzflow-predict' '%s'", pzt_bin_dir(), spec);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow-predict: 1000 rows predicted; flags: "));
+    free(out), free(spec);
+    char *a = pz_xasprintf("%s/cmd.h5", dir), *b = pz_xasprintf("%s/stage.h5", dir);
+    CU_ASSERT_TRUE(pzt_files_equal(a, b));
+    free(a), free(b);
+}
+
+static void test_usage_errors(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5"), 2);
+    CU_ASSERT_TRUE(pzt_has(out, "needs -o OUT"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o x.fits --chunk 0"), 2);
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "--help"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "usage: pzflow predict MODEL CATALOG -o OUT"));
+    free(out);
+}
+
+static void setup(void)
+{
+    write_table("tr.h5", galaxies(3000, 1, NULL, 1));
+    write_table("va.h5", galaxies(600, 2, NULL, 1));
+    write_table("te.h5", galaxies(1000, 3, NULL, 1));
+    pz_table *bad = galaxies(300, 4, NULL, 1);
+    for (int j = 0; j < 5; j++) { /* [19, 25) -> [19.5, 24.5): well inside the training range */
+        char name[32];
+        snprintf(name, sizeof name, "%c_cmodel_mag", BANDS[j]);
+        float *v = pz_table_col(bad, name)->data;
+        for (size_t r = 0; r < bad->nrows; r++) v[r] = 19.5f + (v[r] - 19.0f) * (5.0f / 6.0f);
+    }
+    set_mag(bad, 0, ROW_M99, -99.0f);
+    set_mag(bad, 1, ROW_NAN, NAN);
+    set_mag(bad, 2, ROW_FAINT, 35.0f);
+    set_mag(bad, 3, ROW_P99, 99.0f);
+    set_mag(bad, 4, ROW_INF, -INFINITY);
+    set_mag(bad, 0, ROW_BRIGHT, 12.0f);
+    write_table("bad.h5", bad);
+    pz_table *ren = galaxies(1000, 3, NULL, 1);
+    pz_column *g = pz_table_col(ren, "g_cmodel_mag");
+    free(g->name);
+    g->name = pz_xstrdup("MAG_G");
+    write_table("renamed.h5", ren);
+    write_table("njy.h5", galaxies(100, 5, "nJy", 1));
+    write_table("plain.h5", galaxies(100, 6, NULL, 0));
+    char *spec = pz_xasprintf("%s/train.json", dir), *out = NULL;
+    pzt_write_file(spec, "{\"pzflow_spec\": 1, \"stage\": \"train\", \"threads\": 1, \"params\": {\"label\": "
+                         "\"specz_redshift\", \"epochs\": 4, \"hidden\": [32, 32], \"seed\": 3}, \"inputs\": {\"train\": "
+                         "\"tr.h5\", \"validation\": \"va.h5\"}, \"outputs\": {\"model\": \"model.h5\"}}");
+    int rc = pzt_run(dir, &out, "'%s/pzflow-train' '%s'", pzt_bin_dir(), spec);
+    if (rc) {
+        fprintf(stderr, "training the fixture model failed:\n%s\n", out);
+        abort();
+    }
+    free(out), free(spec);
+}
+
+int main(void)
+{
+    dir = pzt_mkdtemp("predict");
+    setup();
+    pzt_suite("predict", (pzt_case[]){
+                             {"-99, NaN and out-of-range magnitudes are flagged, never a silent redshift",
+                              test_bad_magnitudes_are_flagged_never_silent},
+                             {"the output format is the extension's, and astropy reads it", test_output_format_by_extension},
+                             {"--chunk never changes the bytes; --map and --keep", test_chunk_map_keep},
+                             {"a column in other units than the model's is refused", test_units_disagree},
+                             {"the model's corrections are noted", test_corrections_note},
+                             {"a version-1 model file still predicts", test_version_1_model},
+                             {"the pipeline stage behaves as the command", test_stage_matches_command},
+                             {"usage errors", test_usage_errors},
+                             {0}});
+    int rc = pzt_main();
+    if (rc == 0) pzt_rmtree(dir);
+    free(dir);
+    return rc;
+}
