@@ -208,7 +208,7 @@ static void test_nonfinite(void)
               "gml_inf.h5: dropped 2 of 300 rows with non-finite or sentinel values (g_cmodel_mag: 2, specz_redshift: 1)");
     expect_error(rc, train(&rc, "tr_inf_strict", "gml_inf.h5", ", \"drop_nonfinite\": false"),
                  "gml_inf.h5: column 'g_cmodel_mag' has 2 non-finite or sentinel values (of 300 rows)");
-    expect_ok(rc, predict(&rc, "pr_inf", "gml_inf.h5"), "300 rows predicted (2 with non-finite features -> z_pred NaN)");
+    expect_ok(rc, predict(&rc, "pr_inf", "gml_inf.h5"), "300 rows predicted; flags: 292 ok, 2 non-finite (1), 0 sentinel (2), 6 outside the training range (4); 2 rows without a prediction (z_pred NaN)");
 }
 
 static void test_sentinels(void)
