@@ -25,7 +25,7 @@ add_custom_command(OUTPUT ${PZ_MAN_PAGE}
   COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:pzflow> -DOUT=${PZ_MAN_PAGE}
           "-DSUMMARY=${PROJECT_DESCRIPTION}" -DVERSION=${PROJECT_VERSION}
           -P ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
-  DEPENDS pzflow ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake ${CMAKE_SOURCE_DIR}/cmake/man_page.awk
+  DEPENDS pzflow pzflow-predict ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake ${CMAKE_SOURCE_DIR}/cmake/man_page.awk
   COMMENT "Generating man/pzflow.1 from pzflow --help")
 add_custom_target(pzflow_man ALL DEPENDS ${PZ_MAN_PAGE})
 install(FILES ${PZ_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -7,7 +7,7 @@
 set -eu
 pzflow="$1/pzflow"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-for cmd in run status why dag log show gc provenance diff; do
+for cmd in run status why dag log show gc provenance diff predict; do
     out=$("$pzflow" "$cmd" --help) || fail "$cmd --help exits $?"
     case $out in "usage: pzflow $cmd "*) ;; *) fail "$cmd --help starts: $(echo "$out" | head -1)" ;; esac
     echo "$out" | grep -q '^exit status: 0 ok' || fail "$cmd --help has no exit statuses"
@@ -24,10 +24,10 @@ long=$("$pzflow" --help | awk 'length > 80')
 [ -z "$long" ] || fail "--help: lines over 80 columns: $long"
 man="$1/../man/pzflow.1"
 [ -f "$man" ] || fail "no man page at $man"
-for cmd in run status why dag log show gc provenance diff; do
+for cmd in run status why dag log show gc provenance diff predict; do
     grep -q "^\.SS \"pzflow $cmd\"" "$man" || fail "man page has no subsection for $cmd"
     # the command's own description, as its --help words it (its third line)
     words=$("$pzflow" "$cmd" --help | sed -n 3p | sed 's/-/\\-/g')
     grep -q -F -- "$words" "$man" || fail "man page lacks $cmd --help's '$words'"
 done
-echo "ok: per-command help for run status why dag log show gc provenance diff, global help otherwise, all within 80 columns; the man page holds each"
+echo "ok: per-command help for run status why dag log show gc provenance diff predict, global help otherwise, all within 80 columns; the man page holds each"

@@ -48,6 +48,8 @@ static const char usage_text[] =
     "  provenance FILE|HASH  how an output was made: runs, params, inputs, programs\n"
     "  export DIR     copy the results folder's files to DIR as real files, with\n"
     "                 their provenance in their headers (--name NAME: an experiment)\n"
+    "  predict MODEL CATALOG -o OUT  redshifts for a catalogue with a trained model\n"
+    "                 (FITS, HDF5, CSV in; the format of OUT by its extension)\n"
     "\n"
     "options:\n"
     "  -j, --jobs N       run up to N stages at once (default 1); BLAS threads are\n"
@@ -972,11 +974,11 @@ static int exec_tool(const char *tool, int argc, char **argv)
 {
     char *dir = bin_dir(), *path = pz_xasprintf("%s/%s", dir, tool);
     char **args = pz_xcalloc((size_t)argc + 1, sizeof *args);
-    args[0] = path;
+    args[0] = pz_xasprintf("pzflow %s", strchr(tool, '-') + 1); /* how the tool's messages name it */
     for (int i = 1; i < argc; i++) args[i] = argv[i];
     execv(path, args);
     fprintf(stderr, "pzflow: cannot run %s: %s\n", path, strerror(errno));
-    free(args), free(path), free(dir);
+    free(args[0]), free(args), free(path), free(dir);
     return PZ_EXIT_USAGE;
 }
 

@@ -93,8 +93,10 @@ static int parse(int argc, char **argv, cli_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            char *stage = pz_stage_help_text(&pz_nn_predict_stage);
-            printf("%s\nThe pipeline stage, pzflow-predict SPEC.json:\n\n%s", USAGE, stage);
+            /* `pzflow predict --help` is the command's (pzflow names it so in argv[0]; it fits 80
+             * columns, like every pzflow COMMAND --help); pzflow-predict --help adds the stage's. */
+            char *stage = strcmp(argv[0], "pzflow predict") ? pz_stage_help_text(&pz_nn_predict_stage) : NULL;
+            printf("%s%s%s", USAGE, stage ? "\nThe pipeline stage, pzflow-predict SPEC.json:\n\n" : "", stage ? stage : "");
             free(stage);
             return -1;
         }
