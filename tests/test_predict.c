@@ -149,7 +149,7 @@ static void test_output_format_by_extension(void)
                     "assert all(list(x.colnames) == ['object_id', 'ra', 'dec', 'z_pred', 'flag'] for x in t), [x.colnames for x in t];"
                     "assert all((x['object_id'] == t[0]['object_id']).all() for x in t);"
                     "assert all(np.allclose(x['z_pred'], t[0]['z_pred'], rtol=1e-6, equal_nan=True) for x in t);"
-                    "assert t[0]['z_pred'].dtype == np.float32 and t[0]['flag'].dtype == np.int16;"
+                    "assert all(x['z_pred'].dtype.str[1:] == 'f4' and x['flag'].dtype.str[1:] == 'i2' for x in (t[0], t[1], t[3]));"
                     "print('read back', [len(x) for x in t])",
                     &out);
     if (rc) fprintf(stderr, "\n%s\n", out);
@@ -161,9 +161,11 @@ static void test_output_format_by_extension(void)
     CU_ASSERT_TRUE(head && !strncmp(head, "SIMPLE", 6));
     free(head), free(path);
     CU_ASSERT_NOT_EQUAL(predict(&out, "model.h5 te.h5 -o p.txt"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "p.txt"));
-    CU_ASSERT_FALSE(pzt_exists("p.txt"));
+    CU_ASSERT_TRUE(pzt_has(out, "p.txt: cannot tell the table format from the name (extension '.txt')"));
     free(out);
+    path = pz_xasprintf("%s/p.txt", dir);
+    CU_ASSERT_FALSE(pzt_exists(path));
+    free(path);
 }
 
 /* --chunk changes how the work is cut, never the bytes; --map reads a feature from another
@@ -210,7 +212,9 @@ static void test_units_disagree(void)
     CU_ASSERT_TRUE(pzt_has(out, "column 'g_cmodel_mag' is in 'nJy', but the model's feature 'g_cmodel_mag' was "
                                 "trained in 'mag'"));
     free(out);
-    CU_ASSERT_FALSE(pzt_exists("u.fits"));
+    char *path = pz_xasprintf("%s/u.fits", dir);
+    CU_ASSERT_FALSE(pzt_exists(path)); /* nothing is left behind, not even the hidden partial file */
+    free(path);
 }
 
 /* A catalogue without ingest's corrections attribute gets a note saying what the model expects. */
