@@ -286,6 +286,34 @@ static void test_errors(void)
     free_fixture(&f);
 }
 
+/* A second baseline (the follow-up's NN-Spec / NN-Combo): its own ratio rows, named in `versus`,
+ * and its own ratio tables; the first baseline's rows are unchanged. */
+static void test_two_baselines(void)
+{
+    fixture f = make_fixture(", \"baseline\": [\"NN-Base\", \"NN-TL\"]");
+    CU_ASSERT_EQUAL_FATAL(run_stage(&f, NULL), 0);
+    pz_table *t = read_metrics(&f);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "baselines"), "NN-Base,NN-TL");
+    const pz_column *versus = pz_table_col(t, "versus"), *stat = pz_table_col(t, "stat"), *model = pz_table_col(t, "model");
+    int tl_combo = 0, base_tl = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        if (!str_is(stat, i, "ratio")) continue;
+        tl_combo += str_is(versus, i, "NN-TL") && str_is(model, i, "NN-Combo");
+        base_tl += str_is(versus, i, "NN-Base") && str_is(model, i, "NN-TL");
+    }
+    CU_ASSERT_EQUAL(tl_combo, 2); /* lsst and all */
+    CU_ASSERT_EQUAL(base_tl, 2);
+    pz_table_free(t);
+    char *p = path_in(f.dir, "table.md");
+    char *md = pzt_read_file(p, NULL);
+    CU_ASSERT_TRUE(pzt_has(md, "## Ratios NN-TL / model, LSST window"));
+    CU_ASSERT_TRUE(pzt_has(md, "| T | NN-TL / NN-Combo | "));
+    CU_ASSERT_TRUE(pzt_has(md, "| T | NN-Base / NN-TL | 2.00 [2.00, 2.00] |"));
+    free(md);
+    free(p);
+    free_fixture(&f);
+}
+
 /* The library entry point rejects a model listed twice on the same test set. */
 static void test_duplicate_group(void)
 {
@@ -306,6 +334,7 @@ int main(void)
                               {"metrics readable by astropy", test_readable_by_astropy},
                               {"errors name the problem", test_errors},
                               {"duplicate group", test_duplicate_group},
+                              {"two baselines: ratio rows say which", test_two_baselines},
                               {0}});
     return pzt_main();
 }

@@ -5,24 +5,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photoz/conformal.h"
+#include "photoz/uq.h"
 #include "util/progress.h"
 
-/* Value columns of the tidy table, all f64 so every row type fits the same schema. */
-enum { V_N, V_NNAN, V_M0, V_PASS_BIAS = V_M0 + PZ_M_COUNT, V_PASS_SCATTER, V_PASS_OUTLIER, V_PASS_ALL, V_COUNT };
+/* Value columns of the tidy table, all f64 so every row type fits the same schema: the point
+ * metrics, the goals, the p(z) metrics (NaN for a model without one), the PIT histogram, then
+ * coverage_<pct> and width_<pct> of each interval level found in the inputs. */
+enum {
+    V_N, V_NNAN, V_M0, V_PASS_BIAS = V_M0 + PZ_M_COUNT, V_PASS_SCATTER, V_PASS_OUTLIER, V_PASS_ALL,
+    V_PIT_KS, V_PIT_CVM, V_CRPS, V_CAT_IN95, V_PIT_H0, V_LEVEL0 = V_PIT_H0 + PZ_EVAL_PIT_BINS,
+    V_MAX = V_LEVEL0 + 2 * PZ_EVAL_MAX_LEVELS
+};
+#define V_COUNT V_MAX
 
-static const char *value_name(int v)
+/* Columns in use: the fixed ones and two per interval level. */
+static int nvalues(const pz_eval_config *cfg)
 {
-    static const char *const extra[] = {"pass_bias", "pass_scatter", "pass_outlier", "pass_all"};
-    if (v == V_N) return "n";
-    if (v == V_NNAN) return "n_nan";
-    if (v < V_PASS_BIAS) return pz_metric_names[v - V_M0];
-    return extra[v - V_PASS_BIAS];
+    return V_LEVEL0 + 2 * (int)cfg->nlevels;
+}
+
+static void value_name(const pz_eval_config *cfg, int v, char *buf, size_t size)
+{
+    static const char *const extra[] = {"pass_bias", "pass_scatter", "pass_outlier", "pass_all",
+                                        "pit_ks",    "pit_cvm",      "crps",         "catastrophic_in_95"};
+    if (v == V_N) snprintf(buf, size, "n");
+    else if (v == V_NNAN) snprintf(buf, size, "n_nan");
+    else if (v < V_PASS_BIAS) snprintf(buf, size, "%s", pz_metric_names[v - V_M0]);
+    else if (v < V_PIT_H0) snprintf(buf, size, "%s", extra[v - V_PASS_BIAS]);
+    else if (v < V_LEVEL0) snprintf(buf, size, "pit_h%02d", v - V_PIT_H0);
+    else snprintf(buf, size, "%s_%g", (v - V_LEVEL0) % 2 ? "width" : "coverage", cfg->levels[(v - V_LEVEL0) / 2]);
 }
 
 static const char *const AGG_STATS[4] = {"mean", "std", "p16", "p84"};
 
 typedef struct eval_row {
     size_t group;
+    int versus;            /* ratio rows: the baseline group's index into cfg->baselines; -1 otherwise */
     const char *selection; /* "lsst", "all", "bin" */
     double zlo, zhi;
     long seed;
@@ -40,6 +59,7 @@ static eval_row *push_row(row_list *l)
     if (l->n == l->cap) l->rows = pz_xrealloc(l->rows, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->rows);
     eval_row *r = &l->rows[l->n++];
     memset(r, 0, sizeof *r);
+    r->versus = -1;
     return r;
 }
 
@@ -55,32 +75,89 @@ void pz_eval_config_default(pz_eval_config *cfg)
     cfg->bins = DEFAULT_BINS;
     cfg->nedges = sizeof DEFAULT_BINS / sizeof DEFAULT_BINS[0];
     cfg->goals = PZ_LSST_GOALS_DEFAULT;
-    cfg->baseline = "NN-Base";
+    static const char *const default_baselines[1] = {"NN-Base"};
+    cfg->baselines = default_baselines;
+    cfg->nbaselines = 1;
     cfg->z_pred_col = "z_pred";
     cfg->z_true_col = "z_true";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 /* --- reading one predictions file ---------------------------------------------------------- */
 
 typedef struct preds {
     double *zp, *zt;
+    double *pit, *crps;      /* NaN where there is no usable p(z) */
+    double *lo[PZ_EVAL_MAX_LEVELS], *hi[PZ_EVAL_MAX_LEVELS]; /* per cfg level; NULL: not in this file */
     size_t n;
     long seed;
 } preds;
 
+static void preds_free(preds *p)
+{
+    free(p->zp), free(p->zt), free(p->pit), free(p->crps);
+    for (size_t l = 0; l < PZ_EVAL_MAX_LEVELS; l++) free(p->lo[l]), free(p->hi[l]);
+}
+
+static double *column_values(const pz_column *c, size_t n)
+{
+    double *x = pz_xmalloc((n ? n : 1) * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = pz_col_f64(c, i);
+    return x;
+}
+
+/* PIT and CRPS of every row that has a usable mixture. */
+static int read_pdf(const pz_table *t, const char *path, preds *p, pz_err *err)
+{
+    pz_pdf_cols pc;
+    int has = pz_pdf_cols_find(t, path, &pc, err);
+    if (has < 0) return -1;
+    p->pit = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->pit);
+    p->crps = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->crps);
+    double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
+    for (size_t i = 0; i < p->n; i++) {
+        pz_gmix g;
+        if (!has || pz_pdf_row(&pc, i, w, mu, sd, &g) < 0) {
+            p->pit[i] = p->crps[i] = NAN;
+            continue;
+        }
+        p->pit[i] = pz_gmix_cdf(&g, p->zt[i]);
+        p->crps[i] = pz_gmix_crps(&g, p->zt[i]);
+    }
+    return 0;
+}
+
+static void read_intervals(const pz_eval_config *cfg, const pz_table *t, preds *p)
+{
+    for (size_t l = 0; l < cfg->nlevels; l++) {
+        char lo[40], hi[40];
+        pz_interval_colname(lo, sizeof lo, "lo", cfg->levels[l]);
+        pz_interval_colname(hi, sizeof hi, "hi", cfg->levels[l]);
+        const pz_column *cl = pz_table_col(t, lo), *ch = pz_table_col(t, hi);
+        if (cl && ch) p->lo[l] = column_values(cl, p->n), p->hi[l] = column_values(ch, p->n);
+    }
+}
+
 static int read_preds(const pz_eval_config *cfg, const char *path, long position, preds *p, pz_err *err)
 {
-    const char *cols[2] = {cfg->z_pred_col, cfg->z_true_col};
+    memset(p, 0, sizeof *p);
     pz_table *t = NULL;
-    if (pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &t, err) < 0) return -1;
-    pz_column *cp = pz_table_col(t, cfg->z_pred_col), *ct = pz_table_col(t, cfg->z_true_col);
+    if (pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, err) < 0) return -1;
+    pz_column *cp = pz_table_need(t, cfg->z_pred_col, path, err), *ct = cp ? pz_table_need(t, cfg->z_true_col, path, err) : NULL;
+    if (!ct) {
+        pz_table_free(t);
+        return -1;
+    }
     p->n = t->nrows;
-    p->zp = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->zp);
-    p->zt = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->zt);
+    p->zp = column_values(cp, p->n);
+    p->zt = column_values(ct, p->n);
     int rc = 0;
     for (size_t i = 0; i < p->n && rc == 0; i++) {
-        p->zp[i] = pz_col_f64(cp, i);
-        p->zt[i] = pz_col_f64(ct, i);
         if (!isfinite(p->zt[i]) || p->zt[i] <= -1)
             rc = pz_errf(err, "%s: column '%s' row %zu: true redshift %g is not a finite value > -1", path,
                          cfg->z_true_col, i, p->zt[i]);
@@ -88,6 +165,8 @@ static int read_preds(const pz_eval_config *cfg, const char *path, long position
             rc = pz_errf(err, "%s: column '%s' row %zu: prediction is %g (param nan_policy: error)", path,
                          cfg->z_pred_col, i, p->zp[i]);
     }
+    if (rc == 0) rc = read_pdf(t, path, p, err);
+    if (rc == 0) read_intervals(cfg, t, p);
     /* A `seed` root attribute (written by predict) names the seed; else the list position. */
     p->seed = position;
     const char *s = pz_table_attr(t, "seed");
@@ -97,11 +176,40 @@ static int read_preds(const pz_eval_config *cfg, const char *path, long position
         if (end != s && *end == 0) p->seed = v;
     }
     pz_table_free(t);
-    if (rc < 0) {
-        free(p->zp);
-        free(p->zt);
-    }
+    if (rc < 0) preds_free(p);
     return rc;
+}
+
+/* The interval levels of every input, merged and ascending (the table has one coverage and one
+ * width column per level). Reads only the files' column names. */
+static int find_levels(pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, pz_err *err)
+{
+    cfg->nlevels = 0;
+    for (size_t g = 0; g < ngroups; g++)
+        for (size_t f = 0; f < groups[g].npaths; f++) {
+            pz_colinfo *cols;
+            size_t ncols;
+            long nrows;
+            if (pz_table_info_hdf5(groups[g].paths[f], &cols, &ncols, &nrows, err) < 0)
+                return pz_err_prefix(err, "input '%s': ", groups[g].input);
+            pz_table *names = pz_table_new(0); /* the column names alone, for pz_interval_levels */
+            for (size_t c = 0; c < ncols; c++) pz_table_add(names, cols[c].name, PZ_U8, 0);
+            pz_colinfo_free(cols, ncols);
+            double pct[PZ_EVAL_MAX_LEVELS];
+            size_t n = pz_interval_levels(names, pct, PZ_EVAL_MAX_LEVELS);
+            pz_table_free(names);
+            for (size_t i = 0; i < n; i++) {
+                size_t k = 0;
+                while (k < cfg->nlevels && cfg->levels[k] != pct[i]) k++;
+                if (k < cfg->nlevels) continue;
+                if (cfg->nlevels == PZ_EVAL_MAX_LEVELS)
+                    return pz_errf(err, "input '%s': more than %d interval levels across the inputs", groups[g].input,
+                                   PZ_EVAL_MAX_LEVELS);
+                cfg->levels[cfg->nlevels++] = pct[i];
+            }
+        }
+    qsort(cfg->levels, cfg->nlevels, sizeof cfg->levels[0], cmp_double);
+    return 0;
 }
 
 /* --- per-seed and aggregated rows ---------------------------------------------------------- */
@@ -128,6 +236,43 @@ static void set_passes(const pz_eval_config *cfg, double *v)
     v[V_PASS_ALL] = known ? met == PZ_GOAL_ALL : NAN;
 }
 
+/* The uncertainty values of the galaxies with lo < z_true <= hi and a finite z_pred (the rows the
+ * point metrics use). `work` holds 2n doubles. */
+static void uq_select(const pz_eval_config *cfg, const preds *p, double lo, double hi, double *v, double *work)
+{
+    double *pit = work, *scratch = work + p->n;
+    size_t npit = 0, nsel = 0;
+    double crps = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (!(p->zt[i] > lo && p->zt[i] <= hi) || !isfinite(p->zp[i])) continue;
+        nsel++;
+        if (isfinite(p->pit[i])) pit[npit++] = p->pit[i], crps += p->crps[i];
+    }
+    v[V_PIT_KS] = pz_pit_ks(pit, npit, scratch);
+    v[V_PIT_CVM] = pz_pit_cvm(pit, npit, scratch);
+    v[V_CRPS] = npit ? crps / npit : NAN;
+    pz_pit_hist(pit, npit, PZ_EVAL_PIT_BINS, &v[V_PIT_H0]);
+    v[V_CAT_IN95] = NAN;
+    for (size_t l = 0; l < cfg->nlevels; l++) {
+        double *cov = &v[V_LEVEL0 + 2 * l], *width = cov + 1;
+        *cov = *width = NAN;
+        if (!p->lo[l] || nsel == 0) continue;
+        size_t in = 0, n = 0, ncat = 0, cat_in = 0;
+        double wsum = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            if (!(p->zt[i] > lo && p->zt[i] <= hi) || !isfinite(p->zp[i])) continue;
+            int inside = p->zt[i] >= p->lo[l][i] && p->zt[i] <= p->hi[l][i];
+            n++;
+            in += inside;
+            wsum += p->hi[l][i] - p->lo[l][i];
+            if (fabs(p->zp[i] - p->zt[i]) > PZ_CATASTROPHIC_DZ) ncat++, cat_in += inside;
+        }
+        *cov = (double)in / n;
+        *width = wsum / n;
+        if (cfg->levels[l] == 95) v[V_CAT_IN95] = ncat ? (double)cat_in / ncat : NAN;
+    }
+}
+
 static void seed_rows(const pz_eval_config *cfg, size_t g, const preds *p, row_list *rows, double *work)
 {
     for (size_t k = 0; k < nselections(cfg); k++) {
@@ -142,6 +287,7 @@ static void seed_rows(const pz_eval_config *cfg, size_t g, const preds *p, row_l
         r->v[V_NNAN] = (double)m.n_nan;
         for (int j = 0; j < PZ_M_COUNT; j++) r->v[V_M0 + j] = m.v[j];
         set_passes(cfg, r->v);
+        uq_select(cfg, p, r->zlo, r->zhi, r->v, work);
     }
 }
 
@@ -153,7 +299,7 @@ static void aggregate_rows(const pz_eval_config *cfg, size_t g, size_t first, si
     for (size_t k = 0; k < nsel; k++) {
         eval_row agg[4];
         memset(agg, 0, sizeof agg);
-        for (int v = 0; v < V_COUNT; v++) {
+        for (int v = 0; v < nvalues(cfg); v++) {
             for (size_t s = 0; s < nseeds; s++) x[s] = rows->rows[first + s * nsel + k].v[v];
             pz_agg a;
             pz_aggregate(x, nseeds, &a, work);
@@ -173,6 +319,7 @@ static void aggregate_rows(const pz_eval_config *cfg, size_t g, size_t first, si
             r->zlo = zlo;
             r->zhi = zhi;
             r->seed = -1;
+            r->versus = -1;
             r->stat = AGG_STATS[a];
         }
     }
@@ -202,8 +349,8 @@ static size_t seed_values(const row_list *rows, size_t g, const char *selection,
 
 /* The ratio rows of model group g against baseline group b in one selection: for each of the
  * two definitions (pz_ratio_kind) the ratio of the seed means and its bootstrap interval. */
-static void ratio_rows_of(const row_list *rows_in, size_t b, size_t g, const char *selection, size_t nseeds_max,
-                          row_list *rows)
+static void ratio_rows_of(const row_list *rows_in, size_t b, size_t g, int versus, const char *selection,
+                          size_t nseeds_max, row_list *rows)
 {
     static const char *const stats[2][3] = {{"ratio", "ratio_lo", "ratio_hi"},
                                             {"ratio_mabs", "ratio_mabs_lo", "ratio_mabs_hi"}};
@@ -213,6 +360,7 @@ static void ratio_rows_of(const row_list *rows_in, size_t b, size_t g, const cha
         for (int j = 0; j < 3; j++) {
             out[k][j] = *mg;
             out[k][j].stat = stats[k][j];
+            out[k][j].versus = versus;
             for (int v = 0; v < V_COUNT; v++) out[k][j].v[v] = NAN;
         }
     double *xb = pz_xmalloc(nseeds_max * sizeof *xb), *xm = pz_xmalloc(nseeds_max * sizeof *xm);
@@ -236,17 +384,20 @@ static void ratio_rows(const pz_eval_config *cfg, const pz_eval_group *groups, s
     size_t nseeds_max = 1;
     for (size_t g = 0; g < ngroups; g++)
         if (groups[g].npaths > nseeds_max) nseeds_max = groups[g].npaths;
-    for (size_t g = 0; g < ngroups; g++) {
-        if (!cfg->baseline || !strcmp(groups[g].model, cfg->baseline)) continue;
-        size_t b = 0;
-        while (b < ngroups && (strcmp(groups[b].model, cfg->baseline) || strcmp(groups[b].test, groups[g].test))) b++;
-        if (b == ngroups) continue; /* no baseline on this test set */
-        /* rows grows while ratio rows are pushed: read the seed rows from a frozen copy */
-        row_list frozen = {pz_xmalloc(rows->n * sizeof *rows->rows), rows->n, rows->n};
-        memcpy(frozen.rows, rows->rows, rows->n * sizeof *rows->rows);
-        for (int s = 0; s < 2; s++) ratio_rows_of(&frozen, b, g, sels[s], nseeds_max, rows);
-        free(frozen.rows);
+    /* rows grows while ratio rows are pushed: read the seed rows from a frozen copy */
+    row_list frozen = {pz_xmalloc((rows->n + 1) * sizeof *rows->rows), rows->n, rows->n};
+    memcpy(frozen.rows, rows->rows, rows->n * sizeof *rows->rows);
+    for (size_t k = 0; k < cfg->nbaselines; k++) {
+        const char *base = cfg->baselines[k];
+        for (size_t g = 0; g < ngroups; g++) {
+            if (!strcmp(groups[g].model, base)) continue;
+            size_t b = 0;
+            while (b < ngroups && (strcmp(groups[b].model, base) || strcmp(groups[b].test, groups[g].test))) b++;
+            if (b == ngroups) continue; /* no baseline on this test set */
+            for (int s = 0; s < 2; s++) ratio_rows_of(&frozen, b, g, (int)k, sels[s], nseeds_max, rows);
+        }
     }
+    free(frozen.rows);
 }
 
 /* --- the tidy table ------------------------------------------------------------------------ */
@@ -289,22 +440,28 @@ static pz_table *rows_to_table(const pz_eval_config *cfg, const pz_eval_group *g
     pz_table *t = pz_table_new(rows->n);
     pz_table_add(t, "model", PZ_STR, label_width(groups, ngroups, 0));
     pz_table_add(t, "test", PZ_STR, label_width(groups, ngroups, 1));
+    pz_table_add(t, "versus", PZ_STR, label_width(groups, ngroups, 0));
     pz_table_add(t, "selection", PZ_STR, 4);
     pz_table_add(t, "stat", PZ_STR, 13);
     pz_table_add(t, "seed", PZ_I64, 0);
     pz_table_add(t, "z_lo", PZ_F64, 0);
     pz_table_add(t, "z_hi", PZ_F64, 0);
-    for (int v = 0; v < V_COUNT; v++) pz_table_add(t, value_name(v), PZ_F64, 0);
+    for (int v = 0; v < nvalues(cfg); v++) {
+        char name[48];
+        value_name(cfg, v, name, sizeof name);
+        pz_table_add(t, name, PZ_F64, 0);
+    }
     for (size_t i = 0; i < rows->n; i++) {
         const eval_row *r = &rows->rows[i];
         set_str(&t->cols[0], i, groups[r->group].model);
         set_str(&t->cols[1], i, groups[r->group].test);
-        set_str(&t->cols[2], i, r->selection);
-        set_str(&t->cols[3], i, r->stat);
-        ((int64_t *)t->cols[4].data)[i] = r->seed;
-        ((double *)t->cols[5].data)[i] = r->zlo;
-        ((double *)t->cols[6].data)[i] = r->zhi;
-        for (int v = 0; v < V_COUNT; v++) ((double *)t->cols[7 + v].data)[i] = r->v[v];
+        set_str(&t->cols[2], i, r->versus >= 0 ? cfg->baselines[r->versus] : "");
+        set_str(&t->cols[3], i, r->selection);
+        set_str(&t->cols[4], i, r->stat);
+        ((int64_t *)t->cols[5].data)[i] = r->seed;
+        ((double *)t->cols[6].data)[i] = r->zlo;
+        ((double *)t->cols[7].data)[i] = r->zhi;
+        for (int v = 0; v < nvalues(cfg); v++) ((double *)t->cols[8 + v].data)[i] = r->v[v];
     }
     char *s = fmt_list(cfg->window, 2);
     pz_table_set_attr(t, "lsst_window", s);
@@ -318,7 +475,18 @@ static pz_table *rows_to_table(const pz_eval_config *cfg, const pz_eval_group *g
     set_attr_double(t, "goal_bias", cfg->goals.bias);
     set_attr_double(t, "goal_scatter", cfg->goals.scatter);
     set_attr_double(t, "goal_outlier", cfg->goals.outlier);
-    pz_table_set_attr(t, "baseline", cfg->baseline ? cfg->baseline : "");
+    /* `baseline`: the first (the paper's NN-Base), as before; `baselines`: all, comma-separated */
+    pz_table_set_attr(t, "baseline", cfg->nbaselines ? cfg->baselines[0] : "");
+    size_t len = 1;
+    for (size_t k = 0; k < cfg->nbaselines; k++) len += strlen(cfg->baselines[k]) + 1;
+    char *all = pz_xmalloc(len);
+    all[0] = 0;
+    for (size_t k = 0; k < cfg->nbaselines; k++) strcat(strcat(all, k ? "," : ""), cfg->baselines[k]);
+    pz_table_set_attr(t, "baselines", all);
+    free(all);
+    s = fmt_list(cfg->levels, cfg->nlevels);
+    pz_table_set_attr(t, "levels", s);
+    free(s);
     return t;
 }
 
@@ -330,23 +498,25 @@ static int check_config(const pz_eval_config *cfg, const pz_eval_group *groups, 
         if (!(cfg->bins[k] > cfg->bins[k - 1])) return pz_errf(err, "param 'bins': edges must increase (%g after %g)", cfg->bins[k], cfg->bins[k - 1]);
     if (!(cfg->window[1] > cfg->window[0])) return pz_errf(err, "param 'window': need lo < hi");
     if (!(cfg->range[1] > cfg->range[0])) return pz_errf(err, "param 'range': need lo < hi");
-    int have_baseline = 0;
     for (size_t g = 0; g < ngroups; g++) {
         if (groups[g].npaths == 0) return pz_errf(err, "input '%s': no prediction files", groups[g].input);
         for (size_t h = 0; h < g; h++)
             if (!strcmp(groups[g].model, groups[h].model) && !strcmp(groups[g].test, groups[h].test))
                 return pz_errf(err, "groups: model '%s' on test '%s' is listed twice (inputs '%s' and '%s')",
                                groups[g].model, groups[g].test, groups[h].input, groups[g].input);
-        have_baseline |= cfg->baseline && !strcmp(groups[g].model, cfg->baseline);
     }
-    if (cfg->baseline && !have_baseline)
-        return pz_errf(err, "param 'baseline': model '%s' is not in groups", cfg->baseline);
+    for (size_t k = 0; k < cfg->nbaselines; k++) {
+        size_t g = 0;
+        while (g < ngroups && strcmp(groups[g].model, cfg->baselines[k])) g++;
+        if (g == ngroups) return pz_errf(err, "param 'baseline': model '%s' is not in groups", cfg->baselines[k]);
+    }
     return 0;
 }
 
-pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, size_t ngroups, pz_err *err)
+pz_table *pz_evaluate(const pz_eval_config *cfg_in, const pz_eval_group *groups, size_t ngroups, pz_err *err)
 {
-    if (check_config(cfg, groups, ngroups, err) < 0) return NULL;
+    pz_eval_config c = *cfg_in, *cfg = &c;
+    if (check_config(cfg, groups, ngroups, err) < 0 || find_levels(cfg, groups, ngroups, err) < 0) return NULL;
     size_t total = 0, done = 0;
     for (size_t g = 0; g < ngroups; g++) total += groups[g].npaths;
     row_list rows = {0};
@@ -362,8 +532,7 @@ pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, si
             double *work = pz_xmalloc((3 * p.n + 1) * sizeof *work);
             seed_rows(cfg, g, &p, &rows, work);
             free(work);
-            free(p.zp);
-            free(p.zt);
+            preds_free(&p);
             pz_progress((double)++done / total, "%s on %s, seed %ld", groups[g].model, groups[g].test, p.seed);
         }
         aggregate_rows(cfg, g, first, groups[g].npaths, &rows);

@@ -10,7 +10,7 @@
 
 typedef struct mtab {
     const pz_table *t;
-    const pz_column *model, *test, *selection, *stat, *zlo;
+    const pz_column *model, *test, *versus, *selection, *stat, *zlo;
 } mtab;
 
 static int mtab_open(const pz_table *t, mtab *m, pz_err *err)
@@ -18,7 +18,8 @@ static int mtab_open(const pz_table *t, mtab *m, pz_err *err)
     m->t = t;
     if (!(m->model = pz_table_need(t, "model", "metrics", err)) || !(m->test = pz_table_need(t, "test", "metrics", err)) ||
         !(m->selection = pz_table_need(t, "selection", "metrics", err)) ||
-        !(m->stat = pz_table_need(t, "stat", "metrics", err)) || !(m->zlo = pz_table_need(t, "z_lo", "metrics", err)))
+        !(m->stat = pz_table_need(t, "stat", "metrics", err)) || !(m->zlo = pz_table_need(t, "z_lo", "metrics", err)) ||
+        !(m->versus = pz_table_need(t, "versus", "metrics", err)))
         return -1;
     const char *need[] = {"n", "bias", "nmad", "rms", "outlier", "catastrophic", "pass_all", "pass_bias",
                           "pass_scatter", "pass_outlier", "seed", "z_hi"};
@@ -46,13 +47,24 @@ static double val(const mtab *m, size_t row, const char *col)
     return pz_col_f64(pz_table_col(m->t, col), row);
 }
 
-/* The row of (model, test, selection, stat[, z_lo]); -1 when absent. */
+/* The row of (model, test, selection, stat[, z_lo]) that is no ratio row; -1 when absent. */
 static long find_row(const mtab *m, const char *model, const char *test, const char *selection, const char *stat,
                      double zlo)
 {
     for (size_t i = 0; i < m->t->nrows; i++)
         if (cell_is(m->model, i, model) && cell_is(m->test, i, test) && cell_is(m->selection, i, selection) &&
-            cell_is(m->stat, i, stat) && (isnan(zlo) || pz_col_f64(m->zlo, i) == zlo))
+            cell_is(m->stat, i, stat) && cell_is(m->versus, i, "") && (isnan(zlo) || pz_col_f64(m->zlo, i) == zlo))
+            return (long)i;
+    return -1;
+}
+
+/* The ratio row (stat) of model against baseline `versus`; -1 when absent. */
+static long find_ratio(const mtab *m, const char *model, const char *test, const char *versus, const char *selection,
+                       const char *stat)
+{
+    for (size_t i = 0; i < m->t->nrows; i++)
+        if (cell_is(m->model, i, model) && cell_is(m->test, i, test) && cell_is(m->versus, i, versus) &&
+            cell_is(m->selection, i, selection) && cell_is(m->stat, i, stat))
             return (long)i;
     return -1;
 }
@@ -199,16 +211,16 @@ static void ratio_table(FILE *out, const mtab *m, const label_pairs *p, const ch
                  "catastrophic fraction |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < p->n; k++) {
         const char *mo = p->model[k], *te = p->test[k];
-        long r = find_row(m, mo, te, selection, "ratio", NAN);
+        long r = find_ratio(m, mo, te, baseline, selection, "ratio");
         if (r < 0) continue;
-        long lo = find_row(m, mo, te, selection, "ratio_lo", NAN), hi = find_row(m, mo, te, selection, "ratio_hi", NAN);
+        long lo = find_ratio(m, mo, te, baseline, selection, "ratio_lo"), hi = find_ratio(m, mo, te, baseline, selection, "ratio_hi");
         fprintf(out, "| %s | %s / %s | ", te, baseline, mo);
         put_ratio(out, m, r, lo, hi, "bias");
         fputs(" | ", out);
-        long ra = find_row(m, mo, te, selection, "ratio_mabs", NAN);
+        long ra = find_ratio(m, mo, te, baseline, selection, "ratio_mabs");
         if (ra < 0) fputs("n/a", out);
-        else put_ratio(out, m, ra, find_row(m, mo, te, selection, "ratio_mabs_lo", NAN),
-                       find_row(m, mo, te, selection, "ratio_mabs_hi", NAN), "bias");
+        else put_ratio(out, m, ra, find_ratio(m, mo, te, baseline, selection, "ratio_mabs_lo"),
+                       find_ratio(m, mo, te, baseline, selection, "ratio_mabs_hi"), "bias");
         static const char *const cols[4] = {"nmad", "rms", "outlier", "catastrophic"};
         for (int c = 0; c < 4; c++) {
             fputs(" | ", out);
@@ -241,12 +253,132 @@ static void bins_table(FILE *out, const mtab *m, const label_pairs *p)
     }
 }
 
+/* --- uncertainty ------------------------------------------------------------------------- */
+
+/* The interval levels the tables show: 68 and 95 when present (every level is in the HDF5). */
+static size_t shown_levels(const pz_table *t, double *pct)
+{
+    const char *s = pz_table_attr(t, "levels");
+    size_t n = 0, all = 0;
+    double v[64];
+    for (char *end; s && *s && all < 64; s = *end == ',' ? end + 1 : end) {
+        v[all] = strtod(s, &end);
+        if (end == s) break;
+        all++;
+    }
+    for (size_t i = 0; i < all; i++)
+        if (v[i] == 68 || v[i] == 95) pct[n++] = v[i];
+    for (size_t i = 0; n == 0 && i < all && i < 2; i++) pct[i] = v[i], n = i + 1;
+    return n;
+}
+
+static int has_uq(const mtab *m, long row)
+{
+    if (!isnan(val(m, row, "pit_ks"))) return 1;
+    for (size_t c = 0; c < m->t->ncols; c++)
+        if (!strncmp(m->t->cols[c].name, "coverage_", 9) && !isnan(pz_col_f64(&m->t->cols[c], (size_t)row))) return 1;
+    return 0;
+}
+
+static void put_cell(FILE *out, const mtab *m, long mean, long std, const char *col, const char *fmt)
+{
+    fputs(" | ", out);
+    if (!pz_table_col(m->t, col)) fputs("n/a", out);
+    else put_mean_std(out, m, mean, std, col, fmt);
+}
+
+static void uq_row(FILE *out, const mtab *m, long mean, long std, const double *lv, size_t nlv)
+{
+    put_cell(out, m, mean, std, "pit_ks", "%.4f");
+    put_cell(out, m, mean, std, "pit_cvm", "%.3g");
+    put_cell(out, m, mean, std, "crps", "%.4f");
+    put_cell(out, m, mean, std, "nmad", "%.4f");
+    for (size_t l = 0; l < nlv; l++) {
+        char c[40], w[40];
+        snprintf(c, sizeof c, "coverage_%g", lv[l]);
+        snprintf(w, sizeof w, "width_%g", lv[l]);
+        put_cell(out, m, mean, std, c, "%.3f");
+        put_cell(out, m, mean, std, w, "%.3f");
+    }
+    put_cell(out, m, mean, std, "catastrophic_in_95", "%.3f");
+    fputs(" |\n", out);
+}
+
+/* `first`: the label columns ("model | test set"), nfirst of them. */
+static void uq_header(FILE *out, const char *first, int nfirst, const double *lv, size_t nlv)
+{
+    fprintf(out, "| %s | PIT KS | PIT CvM | CRPS | NMAD |", first);
+    for (size_t l = 0; l < nlv; l++) fprintf(out, " coverage %g%% | width %g%% |", lv[l], lv[l]);
+    fputs(" catastrophic inside 95% |\n|", out);
+    for (int i = 0; i < nfirst; i++) fputs("---|", out);
+    fputs("---:|---:|---:|---:|", out);
+    for (size_t l = 0; l < nlv; l++) fputs("---:|---:|", out);
+    fputs("---:|\n", out);
+}
+
+/* One row per (model, test set) with a p(z) or intervals, in one selection. */
+static int uq_table(FILE *out, const mtab *m, const label_pairs *p, const char *selection, const double *lv, size_t nlv)
+{
+    int any = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        long mean = find_row(m, p->model[k], p->test[k], selection, "mean", NAN);
+        if (mean < 0 || !has_uq(m, mean)) continue;
+        if (!any++) uq_header(out, "model | test set", 2, lv, nlv);
+        fprintf(out, "| %s | %s", p->model[k], p->test[k]);
+        uq_row(out, m, mean, find_row(m, p->model[k], p->test[k], selection, "std", NAN), lv, nlv);
+    }
+    return any;
+}
+
+static void uq_bins_table(FILE *out, const mtab *m, const label_pairs *p, const double *lv, size_t nlv)
+{
+    int any = 0;
+    for (size_t k = 0; k < p->n; k++)
+        for (size_t i = 0; i < m->t->nrows; i++) {
+            if (!cell_is(m->model, i, p->model[k]) || !cell_is(m->test, i, p->test[k]) ||
+                !cell_is(m->selection, i, "bin") || !cell_is(m->stat, i, "mean") || !has_uq(m, (long)i))
+                continue;
+            if (!any++) uq_header(out, "model | test set | z_true bin", 3, lv, nlv);
+            double lo = val(m, i, "z_lo"), hi = val(m, i, "z_hi");
+            fprintf(out, "| %s | %s | (%.2f, %.2f]", p->model[k], p->test[k], lo, hi);
+            uq_row(out, m, (long)i, find_row(m, p->model[k], p->test[k], "bin", "std", lo), lv, nlv);
+        }
+}
+
+static int any_uq(const mtab *m, const label_pairs *p)
+{
+    for (size_t k = 0; k < p->n; k++) {
+        long mean = find_row(m, p->model[k], p->test[k], "all", "mean", NAN);
+        if (mean >= 0 && has_uq(m, mean)) return 1;
+    }
+    return 0;
+}
+
+/* The window and whole-range tables (before the bins, which docs/results.md folds away). */
+static void uq_sections(FILE *out, const mtab *m, const label_pairs *p, const double *w, const double *r)
+{
+    double lv[2];
+    size_t nlv = shown_levels(m->t, lv);
+    if (!any_uq(m, p)) return; /* no model has a p(z) or intervals */
+    fprintf(out, "\n## Uncertainty, LSST window %g < z_true ≤ %g\n\n", w[0], w[1]);
+    fputs("PIT = CDF of the p(z) at z_true: KS and Cramér-von Mises statistics against the uniform law (0 = "
+          "calibrated), mean CRPS (docs/uncertainty.md); NMAD of the point estimate beside it. Coverage: fraction "
+          "of galaxies whose z_true lies in their interval; width: mean interval width; catastrophic inside 95%: "
+          "fraction of the |z_pred − z_true| > 1 galaxies inside their own 95% interval. Mean ± std over seeds; "
+          "n/a: the model has no p(z) or no such interval.\n\n",
+          out);
+    uq_table(out, m, p, "lsst", lv, nlv);
+    fprintf(out, "\n## Uncertainty, whole range %g < z_true ≤ %g\n\n", r[0], r[1]);
+    uq_table(out, m, p, "all", lv, nlv);
+}
+
 int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
 {
     mtab m;
     if (mtab_open(metrics, &m, err) < 0) return -1;
     const char *window = pz_table_attr(metrics, "lsst_window"), *range = pz_table_attr(metrics, "range");
-    const char *baseline = pz_table_attr(metrics, "baseline");
+    const char *baselines = pz_table_attr(metrics, "baselines");
+    if (!baselines) baselines = pz_table_attr(metrics, "baseline");
     const char *gb = pz_table_attr(metrics, "goal_bias"), *gs = pz_table_attr(metrics, "goal_scatter"),
                *go = pz_table_attr(metrics, "goal_outlier");
     if (!window || !range || !gb || !gs || !go)
@@ -266,7 +398,8 @@ int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
     summary_table(out, &m, &p, "lsst");
     fprintf(out, "\n## Whole range %g < z_true ≤ %g\n\n", r[0], r[1]);
     summary_table(out, &m, &p, "all");
-    if (baseline && *baseline) {
+    char *list = strdup(baselines ? baselines : ""), *save = NULL;
+    for (char *baseline = strtok_r(list, ",", &save); baseline; baseline = strtok_r(NULL, ",", &save)) {
         fprintf(out, "\n## Ratios %s / model, LSST window (> 1: the model improves on %s)\n\n", baseline, baseline);
         fputs("Ratios of the seed means, with 95% bootstrap intervals over seeds in brackets (10000 resamples of "
               "the seeds, paired seed by seed when both models have the same seeds, fixed RNG seed). Bias has two "
@@ -278,8 +411,16 @@ int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
         fprintf(out, "\n## Ratios %s / model, whole range\n\n", baseline);
         ratio_table(out, &m, &p, baseline, "all");
     }
+    free(list);
+    uq_sections(out, &m, &p, w, r);
     fputs("\n## Redshift bins (right-closed on z_true)\n\n", out);
     bins_table(out, &m, &p);
+    if (any_uq(&m, &p)) {
+        double lv[2];
+        size_t nlv = shown_levels(metrics, lv);
+        fputs("\n### Uncertainty in redshift bins\n\n", out);
+        uq_bins_table(out, &m, &p, lv, nlv);
+    }
     pairs_free(&p);
     if (ferror(out)) return pz_errf(err, "writing the Markdown table failed");
     return 0;
@@ -290,7 +431,8 @@ int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err)
 /* The stage's params, read once from EVALUATE_PARAMS (below). */
 typedef struct {
     const pz_ynode *groups, *window, *range, *bins, *goals;
-    const char *baseline, *nan_policy, *z_pred_column, *z_true_column;
+    pz_strs baseline;
+    const char *nan_policy, *z_pred_column, *z_true_column;
 } eval_params;
 
 static int double_list(const pz_spec *spec, const pz_ynode *node, const char *key, double **out, size_t *n, pz_err *err)
@@ -393,7 +535,11 @@ static int read_config(const pz_spec *spec, const eval_params *a, pz_eval_config
                            goals->keys[k]->line, goals->keys[k]->col, key);
         if (pz_yscalar_double(goals->items[k], spec->path, slot, err) < 0) return pz_err_prefix(err, "param 'goals.%s': ", key);
     }
-    cfg->baseline = *a->baseline ? a->baseline : NULL;
+    /* `baseline: ""` (or []) asks for no ratios */
+    if (pz_spec_param(spec, "baseline")) { /* absent: the default, {"NN-Base"} (the field starts empty) */
+        cfg->baselines = a->baseline.v;
+        cfg->nbaselines = a->baseline.n == 1 && !*a->baseline.v[0] ? 0 : a->baseline.n;
+    }
     cfg->nan_error = !strcmp(a->nan_policy, "error"); /* the table allows exclude|error */
     cfg->z_pred_col = a->z_pred_column;
     cfg->z_true_col = a->z_true_column;
@@ -445,7 +591,7 @@ static const pz_param_def EVALUATE_PARAMS[] = {
     {PZ_PARAM("bins", PZ_PT_LIST, NULL, "edges of the redshift bins (default: docs/evaluate.md)"), .field = EF(bins)},
     {PZ_PARAM("goals", PZ_PT_MAP, NULL, "LSST goals {bias, scatter, outlier} (default: the SRD's)"),
      .field = EF(goals)},
-    {PZ_PARAM("baseline", PZ_PT_STRING, "NN-Base", "model the others are compared with (empty: none)"),
+    {PZ_PARAM("baseline", PZ_PT_STRINGS, "NN-Base", "model(s) the others are compared with, one ratio table each (empty: none)"),
      .field = EF(baseline)},
     {PZ_PARAM("nan_policy", PZ_PT_STRING, "exclude", "non-finite predictions: exclude them or fail"),
      .choices = "exclude|error", .field = EF(nan_policy)},

@@ -1,0 +1,311 @@
+#include "photoz/conformal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/progress.h"
+
+const char *const pz_score_names[PZ_SCORE_COUNT] = {"relative", "absolute", "normalized", "pit"};
+
+/* --- the predictions table's uncertainty columns -------------------------------------------- */
+
+int pz_pdf_cols_find(const pz_table *t, const char *what, pz_pdf_cols *out, pz_err *err)
+{
+    const char *kind = pz_table_attr(t, "pdf");
+    if (!kind || !*kind) return 0;
+    if (strcmp(kind, "gaussian_mixture"))
+        return pz_errf(err, "%s: attribute pdf = '%s': pzflow knows only 'gaussian_mixture'", what, kind);
+    const char *ks = pz_table_attr(t, "pdf_ncomp");
+    char *end = NULL;
+    long k = ks ? strtol(ks, &end, 10) : 0;
+    if (!ks || *end || k < 1 || k > PZ_PDF_MAX_COMPONENTS)
+        return pz_errf(err, "%s: attribute pdf_ncomp = '%s': expected a count of mixture components 1..%d", what,
+                       ks ? ks : "(missing)", PZ_PDF_MAX_COMPONENTS);
+    out->k = (size_t)k;
+    for (long i = 0; i < k; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "pdf_weight_%ld", i);
+        if (!(out->w[i] = pz_table_need(t, name, what, err))) return -1;
+        snprintf(name, sizeof name, "pdf_mean_%ld", i);
+        if (!(out->mu[i] = pz_table_need(t, name, what, err))) return -1;
+        snprintf(name, sizeof name, "pdf_std_%ld", i);
+        if (!(out->sd[i] = pz_table_need(t, name, what, err))) return -1;
+    }
+    return 1;
+}
+
+int pz_pdf_row(const pz_pdf_cols *c, size_t row, double *w, double *mu, double *sd, pz_gmix *g)
+{
+    double sum = 0;
+    for (size_t i = 0; i < c->k; i++) {
+        w[i] = pz_col_f64(c->w[i], row);
+        mu[i] = pz_col_f64(c->mu[i], row);
+        sd[i] = pz_col_f64(c->sd[i], row);
+        if (!isfinite(w[i]) || w[i] < 0 || !isfinite(mu[i]) || !(sd[i] > 0) || !isfinite(sd[i])) return -1;
+        sum += w[i];
+    }
+    if (!(fabs(sum - 1) <= 1e-3)) return -1;
+    for (size_t i = 0; i < c->k; i++) w[i] /= sum; /* float32 weights sum to 1 only within rounding */
+    *g = (pz_gmix){c->k, w, mu, sd};
+    return 0;
+}
+
+void pz_interval_colname(char *buf, size_t size, const char *which, double pct)
+{
+    snprintf(buf, size, "z_%s_%g", which, pct);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+size_t pz_interval_levels(const pz_table *t, double *pct, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncols && n < max; i++) {
+        const char *name = t->cols[i].name;
+        if (strncmp(name, "z_lo_", 5)) continue;
+        char *end;
+        double p = strtod(name + 5, &end);
+        if (*end || !(p > 0 && p < 100)) continue;
+        char hi[40];
+        pz_interval_colname(hi, sizeof hi, "hi", p);
+        if (pz_table_col(t, hi)) pct[n++] = p;
+    }
+    qsort(pct, n, sizeof *pct, cmp_double);
+    return n;
+}
+
+/* --- scores and intervals ------------------------------------------------------------------- */
+
+double pz_conformal_score(pz_score_kind kind, double z_true, double z_pred, const pz_gmix *g)
+{
+    double mean, std;
+    switch (kind) {
+    case PZ_SCORE_RELATIVE:
+        return isfinite(z_pred) && z_pred > -1 ? fabs(z_true - z_pred) / (1 + z_pred) : NAN;
+    case PZ_SCORE_ABSOLUTE:
+        return isfinite(z_pred) ? fabs(z_true - z_pred) : NAN;
+    case PZ_SCORE_NORMALIZED:
+        if (!g) return NAN;
+        pz_gmix_moments(g, &mean, &std);
+        return std > 0 ? fabs(z_true - mean) / std : NAN;
+    case PZ_SCORE_PIT:
+        return g ? fabs(pz_gmix_cdf(g, z_true) - 0.5) : NAN;
+    default:
+        return NAN;
+    }
+}
+
+void pz_conformal_interval(pz_score_kind kind, double q, double z_pred, const pz_gmix *g, double *lo, double *hi)
+{
+    double mean, std;
+    *lo = *hi = NAN;
+    switch (kind) {
+    case PZ_SCORE_RELATIVE:
+        if (isfinite(z_pred) && z_pred > -1) *lo = z_pred - q * (1 + z_pred), *hi = z_pred + q * (1 + z_pred);
+        break;
+    case PZ_SCORE_ABSOLUTE:
+        if (isfinite(z_pred)) *lo = z_pred - q, *hi = z_pred + q;
+        break;
+    case PZ_SCORE_NORMALIZED:
+        if (!g) break;
+        pz_gmix_moments(g, &mean, &std);
+        *lo = mean - q * std, *hi = mean + q * std;
+        break;
+    case PZ_SCORE_PIT:
+        if (!g) break;
+        *lo = pz_gmix_quantile(g, 0.5 - q);
+        *hi = pz_gmix_quantile(g, 0.5 + q);
+        break;
+    default:
+        break;
+    }
+    if (*lo < 0) *lo = 0;
+}
+
+/* --- calibration and application ------------------------------------------------------------ */
+
+typedef struct uq_view {
+    const pz_column *zp, *zt;
+    pz_pdf_cols pdf;
+    int has_pdf;
+    double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
+    pz_gmix g;
+} uq_view;
+
+static int view_open(const pz_table *t, const char *what, const pz_conformal_opts *o, int need_true, uq_view *v,
+                     pz_err *err)
+{
+    memset(v, 0, sizeof *v);
+    if (!(v->zp = pz_table_need(t, o->z_pred_col, what, err))) return -1;
+    if (need_true && !(v->zt = pz_table_need(t, o->z_true_col, what, err))) return -1;
+    v->has_pdf = pz_pdf_cols_find(t, what, &v->pdf, err);
+    return v->has_pdf < 0 ? -1 : 0;
+}
+
+/* The mixture of a row, or NULL when the table has none or the row's is not usable. */
+static const pz_gmix *view_gmix(uq_view *v, size_t row)
+{
+    if (!v->has_pdf || pz_pdf_row(&v->pdf, row, v->w, v->mu, v->sd, &v->g) < 0) return NULL;
+    return &v->g;
+}
+
+static int check_opts(const pz_conformal_opts *o, pz_err *err)
+{
+    if (o->nlevels == 0) return pz_errf(err, "param 'levels': need at least one coverage level");
+    if (o->nlevels > 16) return pz_errf(err, "param 'levels': at most 16 levels (got %zu)", o->nlevels);
+    for (size_t i = 0; i < o->nlevels; i++)
+        if (!(o->levels[i] > 0 && o->levels[i] < 100))
+            return pz_errf(err, "param 'levels': %g is not a percentage strictly between 0 and 100", o->levels[i]);
+    return 0;
+}
+
+int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, pz_conformal_result *res,
+                       pz_err *err)
+{
+    if (check_opts(o, err) < 0) return -1;
+    /* The interval columns first: adding columns may move the column array the views point into. */
+    for (size_t l = 0; l < o->nlevels; l++) {
+        char name[40];
+        pz_interval_colname(name, sizeof name, "lo", o->levels[l]);
+        pz_table_add(pred, name, PZ_F32, 0);
+        pz_interval_colname(name, sizeof name, "hi", o->levels[l]);
+        pz_table_add(pred, name, PZ_F32, 0);
+    }
+    uq_view vc, vp;
+    if (view_open(cal, "calibration", o, 1, &vc, err) < 0 || view_open(pred, "predictions", o, 0, &vp, err) < 0)
+        return -1;
+    pz_score_kind kind = o->score >= 0 ? (pz_score_kind)o->score : vc.has_pdf ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
+    int pdf_score = kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT;
+    if (pdf_score && (!vc.has_pdf || !vp.has_pdf))
+        return pz_errf(err, "param 'score': '%s' needs a p(z) (attribute pdf); the %s table has none", pz_score_names[kind],
+                       vc.has_pdf ? "predictions" : "calibration");
+    res->score = kind;
+    double *s = pz_xmalloc((cal->nrows + 1) * sizeof *s), *work = pz_xmalloc((cal->nrows + 1) * sizeof *work);
+    for (size_t i = 0; i < cal->nrows; i++)
+        s[i] = pz_conformal_score(kind, pz_col_f64(vc.zt, i), pz_col_f64(vc.zp, i), view_gmix(&vc, i));
+    for (size_t l = 0; l < o->nlevels; l++)
+        res->q[l] = pz_conformal_quantile(s, cal->nrows, o->levels[l] / 100, work, &res->ncal);
+    free(s);
+    free(work);
+    if (res->ncal == 0) return pz_errf(err, "calibration: no galaxy with a finite score (%zu rows)", cal->nrows);
+    for (size_t l = 0; l < o->nlevels; l++) {
+        char lo_name[40], hi_name[40], key[48], val[40];
+        pz_interval_colname(lo_name, sizeof lo_name, "lo", o->levels[l]);
+        pz_interval_colname(hi_name, sizeof hi_name, "hi", o->levels[l]);
+        pz_column *clo = pz_table_col(pred, lo_name), *chi = pz_table_col(pred, hi_name);
+        const pz_column *zp = vp.zp;
+        for (size_t i = 0; i < pred->nrows; i++) {
+            double lo, hi;
+            pz_conformal_interval(kind, res->q[l], pz_col_f64(zp, i), pdf_score ? view_gmix(&vp, i) : NULL, &lo, &hi);
+            ((float *)clo->data)[i] = (float)lo;
+            ((float *)chi->data)[i] = (float)hi;
+        }
+        snprintf(key, sizeof key, "conformal_q_%g", o->levels[l]);
+        snprintf(val, sizeof val, "%.9g", res->q[l]);
+        pz_table_set_attr(pred, key, val);
+    }
+    char n[32];
+    snprintf(n, sizeof n, "%zu", res->ncal);
+    pz_table_set_attr(pred, "conformal_score", pz_score_names[kind]);
+    pz_table_set_attr(pred, "conformal_calibration_n", n);
+    return 0;
+}
+
+/* --- the stage ------------------------------------------------------------------------------ */
+
+typedef struct conformal_params {
+    const pz_ynode *levels;
+    const char *score, *z_pred_column, *z_true_column;
+} conformal_params;
+
+static int read_levels(const pz_spec *spec, const pz_ynode *node, double *out, size_t *n, pz_err *err)
+{
+    static const double dflt[2] = {68, 95};
+    if (!node) {
+        memcpy(out, dflt, sizeof dflt);
+        *n = 2;
+        return 0;
+    }
+    if (node->kind != PZ_Y_SEQ || node->n == 0 || node->n > 16)
+        return pz_errf(err, "%s:%d:%d: param 'levels': expected a list of 1 to 16 percentages", spec->path, node->line,
+                       node->col);
+    for (size_t i = 0; i < node->n; i++)
+        if (pz_yscalar_double(node->items[i], spec->path, &out[i], err) < 0) return pz_err_prefix(err, "param 'levels': ");
+    *n = node->n;
+    return 0;
+}
+
+static int read_table(const pz_spec *spec, const char *input, pz_table **t, pz_err *err)
+{
+    const char *path;
+    if (pz_spec_input(spec, input, &path, err) < 0) return -1;
+    if (pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, t, err) < 0) return pz_err_prefix(err, "input '%s': ", input);
+    return 0;
+}
+
+static int conformal_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
+{
+    const conformal_params *a = params;
+    double levels[16];
+    pz_conformal_opts o = {.levels = levels, .z_pred_col = a->z_pred_column, .z_true_col = a->z_true_column, .score = -1};
+    for (int k = 0; k < PZ_SCORE_COUNT; k++)
+        if (!strcmp(a->score, pz_score_names[k])) o.score = k;
+    const char *out_path;
+    if (read_levels(spec, a->levels, levels, &o.nlevels, err) < 0 || pz_spec_output(spec, "predictions", &out_path, err) < 0)
+        return -1;
+    pz_table *cal = NULL, *pred = NULL;
+    pz_conformal_result res;
+    pz_progress(0.0, "reading");
+    int rc = read_table(spec, "calibration", &cal, err) < 0 || read_table(spec, "predictions", &pred, err) < 0 ||
+                     pz_conformal_apply(cal, pred, &o, &res, err) < 0
+                 ? -1
+                 : 0;
+    if (rc == 0) {
+        pz_progress(0.6, "writing %zu rows", pred->nrows);
+        rc = pz_table_write_hdf5(out_path, pred, err);
+    }
+    if (rc == 0) {
+        char *s = pz_xasprintf("conformal intervals (%s score, %zu calibration galaxies):", pz_score_names[res.score],
+                               res.ncal);
+        for (size_t l = 0; l < o.nlevels; l++) {
+            char *t = pz_xasprintf("%s %g%% q = %.4g", s, levels[l], res.q[l]);
+            free(s);
+            s = t;
+        }
+        *summary = pz_xasprintf("%s\n", s);
+        free(s);
+        pz_progress(1.0, "done");
+    }
+    pz_table_free(cal);
+    pz_table_free(pred);
+    return rc;
+}
+
+#define CF(m) PZ_FIELD(conformal_params, m)
+static const pz_param_def CONFORMAL_PARAMS[] = {
+    {PZ_PARAM("levels", PZ_PT_LIST, "[68, 95]", "coverage levels in percent; one z_lo_<pct>, z_hi_<pct> pair each"),
+     .field = CF(levels)},
+    {PZ_PARAM("score", PZ_PT_STRING, "auto", "nonconformity score (auto: normalized with a p(z), else relative)"),
+     .choices = "auto|relative|absolute|normalized|pit", .field = CF(score)},
+    {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = CF(z_pred_column)},
+    {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column of the calibration table"),
+     .field = CF(z_true_column)},
+    {0}};
+static const pz_io_def CONFORMAL_INPUTS[] = {
+    {"calibration", PZ_IO_ONE, 0, "the model's predictions on a held-out calibration split, with z_true (never the test set)"},
+    {"predictions", PZ_IO_ONE, 0, "the predictions to give intervals"},
+    {0}};
+static const pz_io_def CONFORMAL_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "the predictions with z_lo_<pct>, z_hi_<pct>"},
+                                              {0}};
+
+const pz_stage_def pz_conformal_stage = {
+    .prog = "pzflow-conformal", .docs = "docs/uncertainty.md",
+    .summary = "split-conformal prediction intervals, calibrated on a held-out split",
+    .params = CONFORMAL_PARAMS, .inputs = CONFORMAL_INPUTS, .outputs = CONFORMAL_OUTPUTS,
+    .params_size = sizeof(conformal_params), .run = conformal_stage};
