@@ -19,7 +19,7 @@ root=$(dirname "$pipeline")
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 "$build/bin/pzflow" show "$pipeline" > "$table"
-for fig in fig1 fig2 fig3 fig3_bins fig4 dag; do
+for fig in fig1 fig2 fig3 fig3_bins fig4 fig5 dag; do
   install -m 644 "$root/results/$name/plot/${fig}.png" "docs/figures/${fig}.png"
   install -m 644 "$root/results/$name/plot/${fig}.svg" "docs/figures/${fig}.svg"
 done

@@ -98,7 +98,7 @@ static void test_a_param_typo_in_the_file_names_its_line(void)
     char *out = NULL;
     /* fine-tune-tl's `lr: 1.0e-4` misspelt */
     CU_ASSERT_EQUAL(edited_paper(&out, "lr: 1.0e-4", "lt: 1.0e-4"), 2);
-    CU_ASSERT_TRUE(pzt_has(out, "pipelines/paper.yaml:105:"));
+    CU_ASSERT_TRUE(pzt_has(out, "pipelines/paper.yaml:115:"));
     CU_ASSERT_TRUE(pzt_has(out, "stage 'fine-tune-tl[1]' (pzflow-fine-tune): unknown param 'lt' (did you mean 'lr'?)"));
     free(out);
     CU_ASSERT_EQUAL(edited_paper(&out, "outputs: [table, cutflow]", "outputs: [table, cutflows]"), 2);

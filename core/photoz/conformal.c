@@ -301,7 +301,7 @@ static const pz_io_def CONFORMAL_INPUTS[] = {
     {"calibration", PZ_IO_ONE, 0, "the model's predictions on a held-out calibration split, with z_true (never the test set)"},
     {"predictions", PZ_IO_ONE, 0, "the predictions to give intervals"},
     {0}};
-static const pz_io_def CONFORMAL_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "the predictions with z_lo_<pct>, z_hi_<pct>"},
+static const pz_io_def CONFORMAL_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "the predictions with z_lo_<pct>, z_hi_<pct> (HDF5)", ".h5"},
                                               {0}};
 
 const pz_stage_def pz_conformal_stage = {

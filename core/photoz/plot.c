@@ -707,6 +707,97 @@ static int fig3_bins_script(const pz_table *t, const char *dir, FILE *gp, pz_err
     return rc;
 }
 
+/* Figure 5: uncertainty, one row of panels per test set: the PIT histogram of every model with a
+ * p(z), the coverage curve (empirical against nominal, with the diagonal), and the mean interval
+ * width against redshift (68% solid, 95% dashed). Means over seeds, bars ± 1 standard deviation. */
+static int fig5_series(const pz_table *t, const char *dir, const char *panel, const char *test, const char *model,
+                       const char *file, int *written, pz_err *err)
+{
+    char *path = pz_xasprintf("%s/%s", dir, file);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        int rc = pz_errf(err, "%s: cannot create: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    *written = 0;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (cell_is(t, "panel", i, panel) && cell_is(t, "test", i, test) && cell_is(t, "model", i, model)) {
+            double sd = num(t, "std", i);
+            fprintf(f, "%.10g %.10g %.10g %.10g %.10g\n", num(t, "x", i), num(t, "mean", i), isnan(sd) ? 0 : sd,
+                    num(t, "x_lo", i), num(t, "x_hi", i));
+            (*written)++;
+        }
+    fclose(f);
+    free(path);
+    return 0;
+}
+
+static int fig5_panel(FILE *gp, const pz_table *t, const char *dir, size_t s, const char *test, char **ms, size_t nm,
+                      int kind, pz_err *err)
+{
+    static const char *const titles[3] = {"PIT histogram (1 = calibrated)", "coverage of the intervals",
+                                          "mean interval width"};
+    static const char *const xl[3] = {"PIT", "nominal coverage", "true redshift z_{true}"};
+    static const char *const yl[3] = {"density", "empirical coverage", "z_{hi} - z_{lo}"};
+    char *te = enh(test);
+    fputs("set title ", gp);
+    put_quotedf(gp, 0, "%s test set: %s", te, titles[kind]);
+    free(te);
+    fprintf(gp, "\nset xlabel '%s'\nset ylabel '%s'\n", xl[kind], yl[kind]);
+    fputs(kind == 2 ? "set autoscale x\nset autoscale y\n" : "set xrange [0:1]\n", gp);
+    if (kind == 0) fputs("set yrange [0:*]\n", gp);
+    if (kind == 1) fputs("set yrange [0:1]\n", gp);
+    fputs("plot ", gp);
+    if (kind == 0) fputs("1 with lines dt 2 lc rgb '#555555' notitle, ", gp);
+    if (kind == 1) fputs("x with lines dt 2 lc rgb '#555555' title 'nominal', ", gp);
+    int any = 0;
+    for (size_t m = 0; m < nm; m++)
+        for (int w = 0; w < (kind == 2 ? 2 : 1); w++) {
+            const char *panel = kind == 0 ? "pit" : kind == 1 ? "coverage" : w ? "width_95" : "width_68";
+            char *file = pz_xasprintf("f5_%zu_%d_%zu_%d.dat", s, kind, m, w);
+            int n = 0;
+            if (fig5_series(t, dir, panel, test, ms[m], file, &n, err) < 0) {
+                free(file);
+                return -1;
+            }
+            if (n > 0) {
+                const char *style = kind == 0 ? "using 1:2 with histeps lw 2" : "using 1:2:3 with yerrorlines pt 7 ps 0.7 lw 1.5";
+                fprintf(gp, "%s'%s' %s dt %d lc rgb '%s' title ", any ? ", " : "", file, style, w ? 2 : 1, COLORS[m % MAXS]);
+                if (kind == 2) {
+                    char *em = enh(ms[m]);
+                    put_quotedf(gp, 0, "%s %s", em, w ? "95%" : "68%");
+                    free(em);
+                } else put_quoted(gp, ms[m], 1);
+                any = 1;
+            }
+            free(file);
+        }
+    /* a panel with nothing to draw still needs a plot: say why it is empty */
+    if (!any) fprintf(gp, "NaN title '%s'", kind == 0 ? "no model with a p(z)" : "no intervals");
+    fputc('\n', gp);
+    return 0;
+}
+
+static int fig5_script(const pz_table *t, const char *dir, FILE *gp, pz_err *err)
+{
+    char *ms[MAXS], *ts[MAXS], seeds[48];
+    size_t nm = distinct(t, "model", ms, MAXS), nt = distinct(t, "test", ts, MAXS);
+    fprintf(gp, "set multiplot layout %zu,3 title ", nt ? nt : 1);
+    put_quotedf(gp, 0, "Figure 5: uncertainty; whole range, mean over %s, bars ± 1 standard deviation",
+                seeds_text(t, seeds, sizeof seeds));
+    fputs(" font ',13' margins 0.06,0.98,0.07,0.91 spacing 0.07,0.10\nset grid lc rgb '#dddddd'\n"
+          "set key top left font ',9' samplen 2\nset bars small\nset samples 50\n", gp);
+    int rc = 0;
+    if (nt == 0) fputs("plot NaN title 'no uncertainty metrics'\n", gp);
+    for (size_t s = 0; s < nt && rc == 0; s++)
+        for (int kind = 0; kind < 3 && rc == 0; kind++) rc = fig5_panel(gp, t, dir, s, ts[s], ms, nm, kind, err);
+    fputs("unset multiplot\n", gp);
+    free_strs(ms, nm);
+    free_strs(ts, nt);
+    return rc;
+}
+
 /* --- driving gnuplot ----------------------------------------------------------------------- */
 
 typedef int (*fig_script_fn)(const pz_table *t, const char *dir, FILE *gp, pz_err *err);
@@ -723,13 +814,15 @@ static const char *const FIG1_COLS[] = {"dataset", "quantity", "lo", "hi", "dens
 static const char *const FIG2_COLS[] = {"model", "z_true_lo", "z_true_hi", "z_pred_lo", "z_pred_hi", "count", NULL};
 static const char *const FIG3_COLS[] = {"model", "test", "metric", "mean", "std", "goal", NULL};
 static const char *const FIG3_BINS_COLS[] = {"model", "test", "metric", "z_lo", "z_hi", "z_mid", "n", "mean", "std", "goal", NULL};
+static const char *const FIG5_COLS[] = {"model", "test", "panel", "x", "x_lo", "x_hi", "mean", "std", NULL};
 
-#define NFIGURES 4
+#define NFIGURES 5
 static const figure FIGURES[NFIGURES] = {
     {"fig1", FIG1_COLS, fig1_script, 1500, 950},
     {"fig2", FIG2_COLS, fig2_script, 1650, 1150},
     {"fig3", FIG3_COLS, fig3_script, 1300, 1000},
     {"fig3_bins", FIG3_BINS_COLS, fig3_bins_script, 1400, 1650},
+    {"fig5", FIG5_COLS, fig5_script, 1650, 1000},
 };
 
 /* Output path of "figN.png" / "figN.svg", or NULL when not declared. */
@@ -798,7 +891,7 @@ int pz_plot_figure(const char *name, const pz_table *t, const char *png, const c
     const figure *fig = NULL;
     for (int f = 0; f < NFIGURES; f++)
         if (!strcmp(FIGURES[f].name, name)) fig = &FIGURES[f];
-    if (!fig) return pz_errf(err, "no figure '%s' (gnuplot draws fig1, fig2, fig3 and fig3_bins)", name);
+    if (!fig) return pz_errf(err, "no figure '%s' (gnuplot draws fig1, fig2, fig3, fig3_bins and fig5)", name);
     int rc = 0;
     for (const char *const *c = fig->columns; *c && rc == 0; c++)
         if (!pz_table_need(t, *c, name, err)) rc = -1;
@@ -895,7 +988,7 @@ static int plot_stage(const pz_spec *spec, const void *params, char **summary, p
         drawn++;
     }
     if (rc == 0 && !drawn)
-        rc = pz_errf(err, "no output: declare NAME.png and/or NAME.svg for NAME in fig1, fig2, fig3, fig3_bins, fig4, dag");
+        rc = pz_errf(err, "no output: declare NAME.png and/or NAME.svg for NAME in fig1, fig2, fig3, fig3_bins, fig5, fig4, dag");
     /* the work directory is scratch: keep it only when something failed, for debugging */
     if (rc == 0) {
         remove_work_dir(dir);
@@ -912,6 +1005,7 @@ static const pz_io_def PLOT_INPUTS[] = {{"fig1", PZ_IO_ONE, 1, "data of Figure 1
                                         {"fig2", PZ_IO_ONE, 1, "data of Figure 2"},
                                         {"fig3", PZ_IO_ONE, 1, "data of Figure 3 (LSST window)"},
                                         {"fig3_bins", PZ_IO_ONE, 1, "data of Figure 3b (per redshift bin)"},
+                                        {"fig5", PZ_IO_ONE, 1, "data of Figure 5 (uncertainty)"},
                                         {"flow", PZ_IO_ONE, 1, "the TransferZ flow chart (DOT, dag's flow) drawn as Figure 4"},
                                         {"dag", PZ_IO_ONE, 1, "the whole pipeline graph (DOT, dag's dot)"},
                                         {0}};
@@ -921,10 +1015,11 @@ static const pz_io_def PLOT_OUTPUTS[] = {
     {"fig3.png", PZ_IO_ONE, 1, "Figure 3"}, {"fig3.svg", PZ_IO_ONE, 1, "Figure 3"},
     {"fig3_bins.png", PZ_IO_ONE, 1, "Figure 3b"}, {"fig3_bins.svg", PZ_IO_ONE, 1, "Figure 3b"},
     {"fig4.png", PZ_IO_ONE, 1, "Figure 4"}, {"fig4.svg", PZ_IO_ONE, 1, "Figure 4"},
+    {"fig5.png", PZ_IO_ONE, 1, "Figure 5 (uncertainty)"}, {"fig5.svg", PZ_IO_ONE, 1, "Figure 5 (uncertainty)"},
     {"dag.png", PZ_IO_ONE, 1, "the pipeline DAG"}, {"dag.svg", PZ_IO_ONE, 1, "the pipeline DAG"},
     {0}};
 
 const pz_stage_def pz_plot_stage = {
     .prog = "pzflow-plot", .docs = "docs/evaluate.md",
-    .summary = "draw Figures 1-4, 3b and the pipeline DAG (PNG + SVG) with gnuplot and Graphviz dot",
+    .summary = "draw Figures 1-5, 3b and the pipeline DAG (PNG + SVG) with gnuplot and Graphviz dot",
     .params = PLOT_PARAMS, .inputs = PLOT_INPUTS, .outputs = PLOT_OUTPUTS, .run = plot_stage};

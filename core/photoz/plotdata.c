@@ -639,13 +639,112 @@ static int make_fig3(const pz_spec *spec, const plot_params *a, pz_err *err)
     return rc;
 }
 
+/* --- Figure 5: uncertainty (PIT histogram, coverage curve, interval width against redshift) -- */
+
+typedef struct fig5_rows {
+    pz_table *t;
+    size_t n;
+} fig5_rows;
+
+static void fig5_put(fig5_rows *r, const pz_table *mt, size_t row, const char *panel, const char *metric, double x,
+                     double xlo, double xhi, const char *selection)
+{
+    const pz_column *mc = pz_table_col(mt, metric);
+    double mean = mc ? pz_col_f64(mc, row) : NAN;
+    if (isnan(mean)) return;
+    long s = metric_row(mt, row, selection, "std");
+    if (r->n == r->t->nrows) return; /* sized by the caller: never reached */
+    const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test");
+    memcpy((char *)r->t->cols[0].data + r->n * r->t->cols[0].width, (char *)model->data + row * model->width, model->width);
+    memcpy((char *)r->t->cols[1].data + r->n * r->t->cols[1].width, (char *)test->data + row * test->width, test->width);
+    put_str(&r->t->cols[2], r->n, panel);
+    double v[5] = {x, xlo, xhi, mean, s >= 0 ? pz_col_f64(mc, (size_t)s) : NAN};
+    for (int c = 0; c < 5; c++) ((double *)r->t->cols[3 + c].data)[r->n] = v[c];
+    r->n++;
+}
+
+/* Levels of the metrics table's attribute `levels` ("10,20,...,95"). */
+static size_t levels_of(const pz_table *mt, double *out, size_t max)
+{
+    const char *s = pz_table_attr(mt, "levels");
+    size_t n = 0;
+    for (char *end; s && *s && n < max; s = *end == ',' ? end + 1 : end) {
+        out[n] = strtod(s, &end);
+        if (end == s) break;
+        n++;
+    }
+    return n;
+}
+
+pz_table *pz_fig5_table(const pz_table *mt, pz_err *err)
+{
+    const char *need[] = {"model", "test", "selection", "stat", "z_lo", "z_hi"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!pz_table_need(mt, need[i], "metrics", err)) return NULL;
+    double lv[64];
+    size_t nl = levels_of(mt, lv, 64);
+    const pz_column *model = pz_table_col(mt, "model"), *test = pz_table_col(mt, "test"),
+                    *sel = pz_table_col(mt, "selection"), *st = pz_table_col(mt, "stat");
+    fig5_rows r = {pz_table_new(mt->nrows * (10 + 2 * nl) + 1), 0};
+    pz_table_add(r.t, "model", PZ_STR, model->width);
+    pz_table_add(r.t, "test", PZ_STR, test->width);
+    pz_table_add(r.t, "panel", PZ_STR, 8);
+    const char *cols[] = {"x", "x_lo", "x_hi", "mean", "std"};
+    for (size_t k = 0; k < 5; k++) pz_table_add(r.t, cols[k], PZ_F64, 0);
+    for (size_t i = 0; i < mt->nrows; i++) {
+        if (!str_is(st, i, "mean")) continue;
+        if (str_is(sel, i, "all")) {
+            for (int b = 0; b < 10; b++) {
+                char c[16];
+                snprintf(c, sizeof c, "pit_h%02d", b);
+                fig5_put(&r, mt, i, "pit", c, (b + 0.5) / 10, b / 10.0, (b + 1) / 10.0, "all");
+            }
+            for (size_t l = 0; l < nl; l++) {
+                char c[40];
+                snprintf(c, sizeof c, "coverage_%g", lv[l]);
+                fig5_put(&r, mt, i, "coverage", c, lv[l] / 100, lv[l] / 100, lv[l] / 100, "all");
+            }
+        } else if (str_is(sel, i, "bin")) {
+            double zl = pz_col_f64(pz_table_col(mt, "z_lo"), i), zh = pz_col_f64(pz_table_col(mt, "z_hi"), i);
+            for (size_t l = 0; l < nl; l++) {
+                if (lv[l] != 68 && lv[l] != 95) continue;
+                char c[40], panel[16];
+                snprintf(c, sizeof c, "width_%g", lv[l]);
+                snprintf(panel, sizeof panel, "width_%g", lv[l]);
+                fig5_put(&r, mt, i, panel, c, (zl + zh) / 2, zl, zh, "bin");
+            }
+        }
+    }
+    r.t->nrows = r.n; /* the columns hold at least n rows; the rest is never read */
+    return r.t;
+}
+
+static int make_fig5(const pz_spec *spec, pz_err *err)
+{
+    const char *path;
+    pz_table *mt = NULL;
+    if (pz_spec_input(spec, "metrics", &path, err) < 0 || pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) < 0)
+        return pz_err_prefix(err, "figure 5: ");
+    pz_table *t = pz_fig5_table(mt, err);
+    int rc = t ? 0 : -1;
+    if (t) {
+        char seeds[32];
+        snprintf(seeds, sizeof seeds, "%zu", seed_count(mt));
+        pz_table_set_attr(t, "seeds", seeds);
+        rc = write_outputs(spec, "fig5", t, err);
+    }
+    pz_table_free(t);
+    pz_table_free(mt);
+    return rc < 0 ? pz_err_prefix(err, "figure 5: ") : 0;
+}
+
 static int plot_data_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {
     (void)summary;
     const plot_params *a = params;
     if (!has_output(spec, "fig1") && !has_output(spec, "fig2") && !has_output(spec, "fig3") &&
-        !has_output(spec, "fig3_bins"))
-        return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3, fig3_bins");
+        !has_output(spec, "fig3_bins") && !has_output(spec, "fig5"))
+        return pz_errf(err, "no output: declare at least one of fig1, fig2, fig3, fig3_bins, fig5");
     if (has_output(spec, "fig1")) {
         fig1_cfg c;
         int rc = fig1_config(spec, a, &c, err);
@@ -665,7 +764,8 @@ static int plot_data_stage(const pz_spec *spec, const void *params, char **summa
         pz_progress(0.8, "figure 2");
     }
     if ((has_output(spec, "fig3") || has_output(spec, "fig3_bins")) && make_fig3(spec, a, err) < 0) return -1;
-    pz_progress(1, "figures 1-3 data");
+    if (has_output(spec, "fig5") && make_fig5(spec, err) < 0) return -1;
+    pz_progress(1, "figures 1-3 and 5 data");
     return 0;
 }
 
@@ -700,9 +800,11 @@ static const pz_io_def PLOT_DATA_OUTPUTS[] = {
     {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window (HDF5)", ".h5"}, {"fig3.csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
     {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin (HDF5)", ".h5"},
     {"fig3_bins.csv", PZ_IO_ONE, 1, "Figure 3b data (CSV)"},
+    {"fig5", PZ_IO_ONE, 1, "Figure 5 data: PIT histogram, coverage curve, interval width by redshift (HDF5)", ".h5"},
+    {"fig5.csv", PZ_IO_ONE, 1, "Figure 5 data (CSV)"},
     {0}};
 
 const pz_stage_def pz_plot_data_stage = {
-    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3 and 3b (HDF5 + CSV)",
+    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3, 3b and 5 (HDF5 + CSV)",
     .params = PLOT_DATA_PARAMS, .inputs = PLOT_DATA_INPUTS, .open_inputs = 1, .outputs = PLOT_DATA_OUTPUTS,
     .params_size = sizeof(plot_params), .run = plot_data_stage};

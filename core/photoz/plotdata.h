@@ -5,6 +5,9 @@
  *   fig2  model test z_true_lo z_true_hi z_pred_lo z_pred_hi count  predicted vs true (2-D), one seed
  *   fig3  model test metric z_lo z_hi z_mid n n_nan mean std p16 p84 goal  LSST-window metrics over seeds
  *   fig3_bins  the same columns, one row per redshift bin
+ *   fig5  model test panel x x_lo x_hi mean std   uncertainty (docs/uncertainty.md): panel "pit" (PIT
+ *         density histogram, x = bin centre), "coverage" (x = nominal level, mean = empirical
+ *         coverage, whole range), "width_68"/"width_95" (x = redshift bin centre, mean width)
  *
  * Every histogram bin is right-closed, (lo, hi], like the redshift bins of the metrics. */
 #ifndef PZ_PLOTDATA_H
@@ -40,6 +43,9 @@ double pz_fig3_goal(const pz_table *metrics, const char *metric);
  * (model, test set) in one selection ("lsst" for the window, "bin" for the redshift bins). */
 pz_table *pz_fig3_table(const pz_table *metrics, const char *selection, const char *const *metric_names, size_t nmetrics,
                         pz_err *err);
+
+/* Figure 5's table from evaluate's metrics table (rows only where the metric is not NaN). */
+pz_table *pz_fig5_table(const pz_table *metrics, pz_err *err);
 
 /* The whole stage: figures whose output (fig1, fig2, fig3, fig3_bins) is declared are made; each
  * may come with a <name>_csv output. */
