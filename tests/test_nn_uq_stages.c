@@ -69,10 +69,10 @@ static int check_pdf(const char *preds, int K)
 {
     char *out = NULL;
     int rc = pzt_run(dir, &out,
-                     "%s -c \"import h5py, numpy as np;"
-                     "f = h5py.File('%s', 'r'); a = dict(f.attrs);"
-                     "assert a['pdf'] in (b'gaussian_mixture', 'gaussian_mixture') and int(a['pdf_ncomp']) == %d, a;"
-                     "col = lambda n: f[n][:] if n in f else np.asarray(f[list(f.keys())[0]][n]);"
+                     "%s -c \"import numpy as np; from astropy.table import Table;"
+                     "f = Table.read('%s'); a = f.meta;"
+                     "assert a['pdf'] == 'gaussian_mixture' and int(a['pdf_ncomp']) == %d, a;"
+                     "col = lambda n: np.asarray(f[n]);"
                      "w = np.array([col('pdf_weight_%%d' %% k) for k in range(%d)]);"
                      "m = np.array([col('pdf_mean_%%d' %% k) for k in range(%d)]);"
                      "s = np.array([col('pdf_std_%%d' %% k) for k in range(%d)]);"
