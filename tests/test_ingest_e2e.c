@@ -1,6 +1,6 @@
-/* Your own catalogue in (issue 12, bar 1): a FITS file with upper-case names in its second HDU
- * and a CSV file each go through pzflow-ingest -> train -> predict, read where they are (no
- * copy, no rename outside pzflow). (The HDF5-group case joins when the group reader lands.) The files are made
+/* Your own catalogue in (issue 12, bar 1): a catalogue with its columns in an HDF5 group, a FITS
+ * file with upper-case names in its second HDU and a CSV file each go through pzflow-ingest ->
+ * train -> predict, read where they are (no copy, no rename outside pzflow). The files are made
  * by tests/py/own_catalogues.py; the same 800 galaxies are in each, with -99/99 "not measured"
  * magnitudes. And the errors a user meets on the way: reading the wrong group or HDU says where
  * the columns are, a misspelt column gets a did-you-mean. */
@@ -121,9 +121,16 @@ static int run_and_check(const char *name, const char *catalog, const char *inge
 #define BANDS "bands: [g, r, i, z, y]"
 #define SENTINELS "null: [-99, 99]"
 
-static void test_upper_case_fits_names_in_the_second_hdu_go_through_ingest_train_and_predict(void)
+static void test_a_catalogue_in_an_hdf5_group_goes_through_ingest_train_and_predict(void)
 {
     make_catalogues();
+    run_and_check("h5", "group.h5",
+                  "{at: /photometry, " BANDS ", columns: {object_id: id, specz_redshift: z_spec, "
+                  "\"{b}_cmodel_mag\": {name: \"mag_{b}_lsst\", unit: mag, " SENTINELS "}}}");
+}
+
+static void test_upper_case_fits_names_in_the_second_hdu_go_through_ingest_train_and_predict(void)
+{
     char *out = NULL;
     if (run_and_check("fits", "upper.fits",
                       "{at: PHOT, " BANDS ", columns: {object_id: id, specz_redshift: z_spec, "
@@ -165,6 +172,14 @@ static void expect_ingest_error(const char *name, const char *catalog, const cha
 }
 
 /* A user who has not looked inside the file yet. */
+static void test_reading_the_root_says_which_group_has_the_columns(void)
+{
+    expect_ingest_error("h5root", "group.h5", "{" BANDS ", columns: {\"{b}_cmodel_mag\": \"mag_{b}_lsst\"}}",
+                        (const char *[]){"group.h5 (inline mapping): missing 5 columns: mag_g_lsst, mag_r_lsst",
+                                         "those columns are in /photometry of the file: read ",
+                                         "group.h5:/photometry (param at: /photometry)", NULL});
+}
+
 static void test_reading_the_first_hdu_says_which_hdu_has_the_columns(void)
 {
     expect_ingest_error("fits1", "upper.fits", "{" BANDS ", columns: {\"{b}_cmodel_mag\": {}}}",
@@ -175,8 +190,9 @@ static void test_reading_the_first_hdu_says_which_hdu_has_the_columns(void)
 
 static void test_a_misspelt_column_gets_a_did_you_mean(void)
 {
-    expect_ingest_error("typo", "plain.csv", "{columns: {specz_redshift: zspce}}",
-                        (const char *[]){"plain.csv (inline mapping): missing 1 column: zspce (did you mean 'zspec'?)",
+    expect_ingest_error("typo", "group.h5", "{at: /photometry, columns: {specz_redshift: z_spce}}",
+                        (const char *[]){"group.h5:/photometry (inline mapping): missing 1 column: z_spce "
+                                         "(did you mean 'z_spec'?)",
                                          NULL});
 }
 
@@ -184,9 +200,12 @@ int main(void)
 {
     dir = pzt_mkdtemp("ingest-e2e");
     pzt_suite("your own catalogue", (pzt_case[]){
+        {"a catalogue in an HDF5 group goes through ingest, train and predict",
+         test_a_catalogue_in_an_hdf5_group_goes_through_ingest_train_and_predict},
         {"upper-case FITS names in the second HDU go through ingest, train and predict",
          test_upper_case_fits_names_in_the_second_hdu_go_through_ingest_train_and_predict},
         {"a CSV file goes through ingest, train and predict", test_a_csv_file_goes_through_ingest_train_and_predict},
+        {"reading the root says which group has the columns", test_reading_the_root_says_which_group_has_the_columns},
         {"reading the first HDU says which HDU has the columns",
          test_reading_the_first_hdu_says_which_hdu_has_the_columns},
         {"a misspelt column gets a did-you-mean", test_a_misspelt_column_gets_a_did_you_mean},
