@@ -59,7 +59,7 @@ static int read_line(pz_csv_reader *r, size_t at, pz_err *err)
 {
     size_t len = at;
     int c = 0, got = 0;
-    while ((c = getc(r->f)) != EOF) {
+    while ((c = getc_unlocked(r->f)) != EOF) { /* one thread per reader */
         got = 1;
         if (c == '\n') break;
         if (len + 2 > r->reccap) {
@@ -155,6 +155,7 @@ static int next_record(pz_csv_reader *r, pz_err *err)
 static int is_missing(const char *s)
 {
     static const char *const tokens[] = {"", "NA", "N/A", "nan", "null", "None", "--", NULL};
+    if (*s && *s != 'N' && *s != 'n' && *s != '-') return 0; /* most cells: a number */
     for (int i = 0; tokens[i]; i++)
         if (!strcasecmp(s, tokens[i])) return 1;
     return 0;
