@@ -485,6 +485,39 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
     free(dir);
 }
 
+/* A no-op run over a results folder that already shows the run checks its links once
+ * (results.c, repair_in_place): a link removed by hand comes back, relative; a user's file or a
+ * symlinked stage folder there is refused as a new run's swap would refuse it. */
+static void a_no_op_run_repairs_links_in_place_and_still_refuses_what_is_not_its(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    char *before = NULL;
+    pzt_run(dir, &before, "readlink results/p/a/table results/p/b/out && cat results/p/b/out");
+    pzt_run(dir, NULL, "rm results/p/b/out");
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "0 ran, 2 up to date"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "readlink results/p/a/table results/p/b/out && cat results/p/b/out"), 0);
+    CU_ASSERT_TRUE(before && same(out, before) && before[0] == '.'); /* the same relative links, same bytes */
+    free(out);
+    free(before);
+    pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
+    free(out);
+    pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
+    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
+    free(out);
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
+    CU_ASSERT_TRUE(same(out, ""));
+    free(out);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
 {
     char *dir = pzt_mkdtemp("cachesafe"), *p = pz_xasprintf("%s/big.yaml", dir), *out;
@@ -545,6 +578,7 @@ int main(void)
                   {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
                   {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
                   {"workspace links never replace user files or follow symlinked folders", workspace_links_never_replace_user_files_or_follow_symlinked_folders},
+                  {"a no-op run repairs links in place and still refuses what is not its", a_no_op_run_repairs_links_in_place_and_still_refuses_what_is_not_its},
                   {"a stage past ulimit -f stops the run with exit 4 and one line", a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line},
                   {"a stage that fills the disk keeps its log", a_stage_that_fills_the_disk_keeps_its_log},
                   {"extra arguments, --set extends, endless pipeline files are errors", extra_arguments_are_errors},

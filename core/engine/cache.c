@@ -145,7 +145,7 @@ static int check_is_cache(pz_cache *c, pz_err *err)
 
 static void set_paths(pz_cache *c, const char *dir)
 {
-    free(c->dir), free(c->objects), free(c->runs), free(c->pipelines), free(c->tmp);
+    free(c->dir), free(c->objects), free(c->runs), free(c->pipelines), free(c->tmp), free(c->objects_real);
     /* Absolute, so workspace links and messages stay valid from any directory. */
     c->dir = realpath(dir, NULL);
     if (!c->dir) c->dir = pz_xstrdup(dir);
@@ -153,6 +153,7 @@ static void set_paths(pz_cache *c, const char *dir)
     c->runs = pz_xasprintf("%s/runs", c->dir);
     c->pipelines = pz_xasprintf("%s/pipelines", c->dir);
     c->tmp = pz_xasprintf("%s/tmp", c->dir);
+    c->objects_real = realpath(c->objects, NULL);
 }
 
 int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err)
@@ -166,6 +167,7 @@ int pz_cache_open(pz_cache *c, const char *dir, int create, pz_err *err)
     const char *dirs[] = {c->objects, c->runs, c->pipelines, c->tmp};
     for (int i = 0; i < 4; i++)
         if (pz_mkdirs(dirs[i], err) < 0) return pz_err_prefix(err, "cache %s: ", c->dir);
+    if (!c->objects_real) c->objects_real = realpath(c->objects, NULL); /* made just now */
     if (c->marked) return 0;
     char *marker = pz_xasprintf("%s/%s", c->dir, PZ_CACHE_MARKER);
     int rc = pz_write_atomic(marker, PZ_CACHE_MARKER_TEXT, strlen(PZ_CACHE_MARKER_TEXT), err);
@@ -181,6 +183,7 @@ void pz_cache_close(pz_cache *c)
     free(c->runs);
     free(c->pipelines);
     free(c->tmp);
+    free(c->objects_real);
     memset(c, 0, sizeof *c);
 }
 

@@ -22,6 +22,9 @@
 
 typedef struct pz_cache {
     char *dir, *objects, *runs, *pipelines, *tmp;
+    /* objects/ canonical (realpath, resolved once at open: workspace links are made relative to
+     * it for every output of every stage), or NULL when it does not exist or cannot be resolved */
+    char *objects_real;
     int marked; /* the marker file is there (or was just written) */
 } pz_cache;
 

@@ -26,7 +26,19 @@ char *pz_workspace_file_name(const pz_stage *s, const char *output);
 /* 1 when `target` (a link's text) has the shape of a cache object path: pzflow made the link. */
 int pz_workspace_is_object_link(const char *target);
 
-int pz_workspace_link(const char *workspace_dir, const pz_stage *s, const pz_cache *cache, const pz_record *r,
-                      pz_err *err);
+/* Links a tree of stage folders: the cache, and the canonical path of the last folder's parent
+ * (resolved once for all the folders of a foreach family). Zero it but for cache; pz_linker_free. */
+typedef struct pz_linker {
+    const pz_cache *cache;
+    char *parent, *parent_real;
+} pz_linker;
+void pz_linker_free(pz_linker *lk);
+
+/* 1 when the folder of s in workspace_dir is a real folder holding the right link for every
+ * output of r (reads only: one lstat, one readlink per output). */
+int pz_workspace_shows(pz_linker *lk, const char *workspace_dir, const pz_stage *s, const pz_record *r);
+/* Make the links of s in workspace_dir show r's outputs, each replaced atomically; nothing is
+ * written when they already do. A user's file, link or symlinked folder is refused. */
+int pz_workspace_link(pz_linker *lk, const char *workspace_dir, const pz_stage *s, const pz_record *r, pz_err *err);
 
 #endif
