@@ -80,7 +80,7 @@ static void test_the_issue_sequence(void)
     free(out);
     CU_ASSERT_TRUE(folder_intact("quick"));
     CU_ASSERT_EQUAL(quick(&out, "status", ""), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 62 up to date"));
+    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 96 up to date"));
     CU_ASSERT_TRUE(pzt_has(out, "results/quick shows this configuration"));
     CU_ASSERT_PTR_NULL(strstr(out, "warning"));
     free(out);

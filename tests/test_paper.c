@@ -207,17 +207,20 @@ static void test_figures_have_their_panels(void)
     CU_ASSERT_EQUAL(csv_distinct("plot-data/fig1.csv", (const char *const[]){"dataset"}, 1, &rows), 2);
     /* Figure 2: three models on two test sets */
     CU_ASSERT_EQUAL(csv_distinct("plot-data/fig2.csv", (const char *const[]){"model", "test"}, 2, &rows), 6);
-    /* Figure 3: bias, NMAD, RMS, outliers; one point per model (four, with NN-Spec) and test set in each */
+    /* Figure 3: bias, NMAD, RMS, outliers; one point per model (eight: the four point families,
+     * the two mixture-density families, the two seed ensembles) and test set in each */
     CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3.csv", (const char *const[]){"metric"}, 1, &rows), 4);
-    CU_ASSERT_EQUAL(rows, 4 * 4 * 2);
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3.csv", (const char *const[]){"metric", "model", "test"}, 3, &rows), 32);
+    CU_ASSERT_EQUAL(rows, 4 * 8 * 2);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3.csv", (const char *const[]){"metric", "model", "test"}, 3, &rows), 64);
     /* Figure 3b: metrics x test sets panels, 8 bins per series */
     CU_ASSERT_EQUAL(csv_distinct("plot-data/fig3_bins.csv", (const char *const[]){"metric", "test"}, 2, &rows), 8);
-    CU_ASSERT_EQUAL(rows, 4 * 2 * 4 * 8);
-    /* Figure 5: coverage, width at 68% and at 95% (no PIT panel data without a p(z) model), for
-     * every model and test set; a coverage point per conformal level (ten in paper.yaml) */
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig5.csv", (const char *const[]){"panel"}, 1, &rows), 3);
-    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig5.csv", (const char *const[]){"panel", "model", "test"}, 3, &rows), 3 * 4 * 2);
+    CU_ASSERT_EQUAL(rows, 4 * 2 * 8 * 8);
+    /* Figure 5: coverage, width at 68% and at 95% for every model and test set, and the PIT
+     * histogram of the four models with a p(z); a coverage point per conformal level (ten in
+     * paper.yaml) */
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig5.csv", (const char *const[]){"panel"}, 1, &rows), 4);
+    CU_ASSERT_EQUAL(csv_distinct("plot-data/fig5.csv", (const char *const[]){"panel", "model", "test"}, 3, &rows),
+                    3 * 8 * 2 + 4 * 2);
     CU_ASSERT_EQUAL(csv_distinct("plot-data/fig5.csv", (const char *const[]){"panel", "x"}, 2, &rows) >= 10, 1);
     /* every figure is a PNG; the two Graphviz figures stay readable (the whole DAG drawn left
      * to right was 5500 px wide) */
@@ -227,9 +230,10 @@ static void test_figures_have_their_panels(void)
         unsigned w, h;
         png_size(rel, &w, &h);
         CU_ASSERT_TRUE(w > 500 && h > 300);
-        /* (the DAG of four model families with their calibration predictions and conformal
-         * stages is ~4400 px wide top to bottom: still legible at full size) */
-        if (f >= 5) CU_ASSERT_TRUE(w < (f == 5 ? 3000u : 5000u));
+        /* (the DAG of six model families and two ensembles, with their calibration predictions
+         * and conformal stages, is ~8000 px wide top to bottom: one rank holds every family's
+         * predictions; labels stay 10 pt at full size, and the SVG zooms) */
+        if (f >= 5) CU_ASSERT_TRUE(w < (f == 5 ? 3000u : 9000u));
         free(rel);
     }
     /* Figure 4 is the TransferZ flow chart: its stages, the released tables, and nothing of the
