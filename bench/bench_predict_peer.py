@@ -3,7 +3,8 @@ and PyTorch (Debian's python3-torch) -- Table.read the catalogue, scale the feat
 model's scaler, run the same network (weights read from pzflow's model file with h5py) in
 65536-row batches, write object_id and z_pred with Table.write.
 
-usage: bench_predict_peer.py MODEL.h5 CATALOG.fits OUT.fits"""
+usage: bench_predict_peer.py MODEL.h5 CATALOG.fits OUT.fits   (PZ_BENCH_THREADS: PyTorch threads, 1)"""
+import os
 import sys
 
 import h5py
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 from astropy.table import Table
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("PZ_BENCH_THREADS", "1")))
 model_path, catalog, out = sys.argv[1:4]
 with h5py.File(model_path, "r") as f:
     names = f.attrs["layer_names"]
