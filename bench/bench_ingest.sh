@@ -34,13 +34,7 @@ t = t[sys.argv[2].split()]
 print(len(t), len(t.colnames))
 PYEOF
 
-measure() { # label command...: prints "label wall_s rss_kb"
-    label=$1; shift
-    /usr/bin/time -v "$@" > "$WORK/$label.out" 2> "$WORK/$label.time" || { cat "$WORK/$label.time"; exit 1; }
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$WORK/$label.time")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$label.time")
-    echo "$label $wall $rss"
-}
+. "$SRC/bench/measure.sh"
 P=$(measure pzflow "$BUILD/bin/pzflow-ingest-cosmos2020" "$WORK/spec.json")
 A=$(measure astropy "$PY" "$WORK/astropy_read.py" "$FITS" "$COLS")
 echo "rows=$NROWS file_bytes=$(stat -c %s "$FITS")"

@@ -27,13 +27,7 @@ MODEL="$WORK/model.h5"
 [ -s "$CAT" ] && [ -s "$MODEL" ] || "$BUILD/bin/bench_predict_gen" "$NROWS" "$MODEL" "$CAT"
 cat "$CAT" > /dev/null
 
-measure() { # label command...: prints "label wall_s rss_kb"
-    label=$1; shift
-    /usr/bin/time -v "$@" > "$WORK/$label.out" 2> "$WORK/$label.time" || { cat "$WORK/$label.time"; exit 1; }
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$WORK/$label.time")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$label.time")
-    echo "$label $wall $rss"
-}
+. "$SRC/bench/measure.sh"
 # The network alone: bench_nn's prediction rate (best of three passes over 10^6 in-memory rows).
 NN=$("$BUILD/bin/bench_nn" 2000 1 1000000 2>/dev/null | awk '/pzflow  predict:.*samples/ {print $3; exit}')
 P=$(measure pzflow "$BUILD/bin/pzflow" predict "$MODEL" "$CAT" -o "$WORK/pred.fits" --threads "$THREADS")
