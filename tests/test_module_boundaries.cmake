@@ -5,7 +5,7 @@
 #
 #   util   -> util                       engine -> engine util
 #   table  -> table util                 mock   -> mock table util
-#   photoz -> photoz table util          nn     -> nn table util
+#   photoz -> photoz table util          nn     -> nn photoz table util
 #
 # so core/photoz including engine/run.h fails with "engine/run.h: No such file or directory".
 # The allowed list is written here on purpose, apart from target_link_libraries: a new
@@ -20,7 +20,7 @@ set(allowed_engine engine util)
 set(allowed_table table util)
 set(allowed_mock mock table util)
 set(allowed_photoz photoz table util)
-set(allowed_nn nn table util)
+set(allowed_nn nn photoz table util)
 
 set(failures 0)
 foreach(from ${modules})

@@ -1,14 +1,18 @@
 /* `pzflow predict MODEL CATALOG -o OUT` end to end, on a model trained here by pzflow-train:
  * flags for missing, sentinel and out-of-range features (never a silent redshift), the output
  * format chosen by extension and read back by astropy, --keep, --map and --chunk, the unit
- * check, old model files, and the pipeline stage behaving as the command does. */
+ * check, old model files, the pipeline stage behaving as the command does, and uncertainty:
+ * intervals from a p(z) or calibrated by split conformal prediction, --no-pdf and --qp. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/model.h"
 #include "nn/predict.h"
+#include "photoz/conformal.h"
+#include "photoz/uq.h"
 #include "support/pztest.h"
+#include "table/h5nd.h"
 #include "table/table.h"
 
 static char *dir;
@@ -267,6 +271,199 @@ static void test_stage_matches_command(void)
     free(a), free(b);
 }
 
+
+static int files_equal(const char *x, const char *y)
+{
+    char *a = pz_xasprintf("%s/%s", dir, x), *b = pz_xasprintf("%s/%s", dir, y);
+    int eq = pzt_files_equal(a, b);
+    free(a), free(b);
+    return eq;
+}
+
+static float fcol(const pz_table *t, const char *name, size_t row)
+{
+    const pz_column *c = pz_table_col(t, name);
+    return c && c->type == PZ_F32 ? ((const float *)c->data)[row] : -12345.0f;
+}
+
+/* A point model has no interval or p(z) of its own: refused, saying what would give one. */
+static void test_point_model_needs_calibration(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --intervals 68,95"), 1);
+    CU_ASSERT_TRUE(pzt_has(out, "the model gives a point estimate, no p(z), so it has no intervals of its own: "
+                                "calibrate them on a labelled catalogue held out from training (--calibrate"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --qp pt.hdf5"), 1);
+    CU_ASSERT_TRUE(pzt_has(out, "nothing to write as a qp ensemble"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --pdf"), 1);
+    CU_ASSERT_TRUE(pzt_has(out, "--pdf: the model gives a point estimate"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --calibrate va.h5 --label specz_redshift --score pit"), 1);
+    CU_ASSERT_TRUE(pzt_has(out, "score 'pit' needs a p(z)"));
+    free(out);
+    char *path = pz_xasprintf("%s/pt.fits", dir), *qp = pz_xasprintf("%s/pt.hdf5", dir);
+    CU_ASSERT_FALSE(pzt_exists(path));
+    CU_ASSERT_FALSE(pzt_exists(qp));
+    free(path), free(qp);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --score relative"), 2);
+    CU_ASSERT_TRUE(pzt_has(out, "--score is the conformal score: it needs --calibrate CAT"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o pt.fits --calibrate va.h5"), 2);
+    CU_ASSERT_TRUE(pzt_has(out, "--calibrate needs the calibration catalogue's true-redshift column"));
+    free(out);
+    CU_ASSERT_EQUAL(predict(&out, "mdn.h5 te.h5 -o pt.fits --intervals 68,100"), 2);
+    CU_ASSERT_TRUE(pzt_has(out, "--intervals needs 1 to 16 percentages between 0 and 100"));
+    free(out);
+}
+
+/* An mdn model's own intervals are its p(z)'s quantiles; every flagged row (also 4, whose z_pred
+ * stays) has NaN intervals and a NaN p(z); the qp file holds the same mixture and columns; and
+ * --chunk changes no byte of either file. */
+static void test_pdf_intervals_and_qp(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "mdn.h5 bad.h5 -o pi.fits --intervals 68,95 --label specz_redshift "
+                                        "--qp pi.hdf5"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "-> pi.fits and pi.hdf5"));
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "mdn.h5 bad.h5 -o pi7.fits --intervals 68,95 --label specz_redshift "
+                                        "--qp pi7.hdf5 --chunk 7"), 0);
+    free(out);
+    CU_ASSERT_TRUE(files_equal("pi.fits", "pi7.fits"));
+    CU_ASSERT_TRUE(files_equal("pi.hdf5", "pi7.hdf5"));
+    pz_table *t = read_back("pi.fits");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "interval_method"), "pdf_quantile");
+    pz_pdf_cols pc;
+    pz_err err;
+    CU_ASSERT_EQUAL_FATAL(pz_pdf_cols_find(t, "pi.fits", &pc, &err), 1);
+    CU_ASSERT_EQUAL(pc.k, 2);
+    size_t bad = 0, checked = 0, inside68 = 0;
+    for (size_t r = 7; r < t->nrows; r++) {
+        double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
+        pz_gmix g;
+        if (pz_pdf_row(&pc, r, w, mu, sd, &g)) {
+            bad++;
+            continue;
+        }
+        double lo = pz_gmix_quantile(&g, 0.16), hi = pz_gmix_quantile(&g, 0.84);
+        bad += fcol(t, "z_lo_68", r) != (float)(lo > 0 ? lo : 0) || fcol(t, "z_hi_68", r) != (float)hi;
+        bad += !(fcol(t, "z_lo_95", r) <= fcol(t, "z_lo_68", r) && fcol(t, "z_hi_68", r) <= fcol(t, "z_hi_95", r));
+        double z = pz_col_f64(pz_table_col(t, "z_true"), r);
+        inside68 += z >= fcol(t, "z_lo_68", r) && z <= fcol(t, "z_hi_68", r);
+        checked++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(checked, t->nrows - 7);
+    CU_ASSERT_TRUE(inside68 > 0); /* real intervals, not points (a 4-epoch model: no coverage claim) */
+    static const char *const UQ[6] = {"z_lo_68", "z_hi_68", "z_lo_95", "z_hi_95", "pdf_mean_0", "pdf_std_1"};
+    for (size_t r = 1; r <= 6; r++)
+        for (int c = 0; c < 6; c++) CU_ASSERT_TRUE(isnan(fcol(t, UQ[c], r)));
+    CU_ASSERT_TRUE(isfinite(fcol(t, "z_pred", ROW_FAINT))); /* flag 4 keeps its z_pred, not its p(z) */
+    /* The qp file: the table's mixture and columns, row for row (qp's own reading is test_qp's). */
+    char *qp = pz_xasprintf("%s/pi.hdf5", dir);
+    int rank;
+    size_t dims[4];
+    double *v = NULL;
+    CU_ASSERT_EQUAL_FATAL(pz_h5nd_read_f64(qp, "/data/means", &rank, dims, &v, &err), 0);
+    CU_ASSERT_TRUE(rank == 2 && dims[0] == 300 && dims[1] == 2);
+    CU_ASSERT_EQUAL((float)v[20 * 2 + 1], fcol(t, "pdf_mean_1", 20));
+    CU_ASSERT_TRUE(isnan(v[ROW_FAINT * 2]));
+    free(v);
+    CU_ASSERT_EQUAL_FATAL(pz_h5nd_read_f64(qp, "/ancil/z_hi_95", &rank, dims, &v, &err), 0);
+    CU_ASSERT_TRUE(rank == 1 && dims[0] == 300 && (float)v[299] == fcol(t, "z_hi_95", 299));
+    free(v);
+    CU_ASSERT_EQUAL_FATAL(pz_h5nd_read_f64(qp, "/ancil/object_id", &rank, dims, &v, &err), 0);
+    CU_ASSERT_EQUAL(v[299], 5000000000.0 + 299);
+    free(v), free(qp);
+    pz_table_free(t);
+    /* --no-pdf: the intervals without the mixture, and no attribute promising one. */
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "mdn.h5 bad.h5 -o np.h5 --intervals 68 --no-pdf"), 0);
+    free(out);
+    t = read_back("np.h5");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NULL(pz_table_col(t, "pdf_weight_0"));
+    CU_ASSERT_PTR_NULL(pz_table_attr(t, "pdf"));
+    CU_ASSERT_TRUE(isfinite(fcol(t, "z_lo_68", 0)) && isnan(fcol(t, "z_hi_68", ROW_M99)));
+    pz_table_free(t);
+}
+
+/* --calibrate gives the intervals pzflow-conformal's code gives on the calibration catalogue's
+ * predictions, bit for bit, covering about their level on labelled test galaxies; flagged rows
+ * have none; --chunk changes nothing, in the calibration either. */
+static void test_conformal_calibration(void)
+{
+    char *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "model.h5 te.h5 -o cf.h5 --label specz_redshift --calibrate va.h5"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow predict: calibration on va.h5: 600 rows, 599 with a score (1 flagged left "
+                                "out); relative score, 68% q = "));
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "model.h5 te.h5 -o cf7.h5 --cal-label specz_redshift --label specz_redshift "
+                                        "--calibrate va.h5 --chunk 7 --intervals 68,95"), 0);
+    free(out);
+    CU_ASSERT_TRUE(files_equal("cf.h5", "cf7.h5"));
+    /* pzflow-conformal's path: predictions of both catalogues as tables, then pz_conformal_apply. */
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "model.h5 va.h5 -o cal_pred.h5 --label specz_redshift"), 0);
+    free(out);
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "model.h5 te.h5 -o te_pred.h5 --label specz_redshift"), 0);
+    free(out);
+    pz_table *all = read_back("cal_pred.h5"), *ref = read_back("te_pred.h5"), *t = read_back("cf.h5");
+    CU_ASSERT_FATAL(all && ref && t);
+    size_t ok[600], nok = 0; /* the command leaves flagged calibration rows out (one is out of range) */
+    for (size_t r = 0; r < all->nrows && nok < 600; r++)
+        if (pz_col_f64(pz_table_col(all, "flag"), r) == 0) ok[nok++] = r;
+    pz_table *cal = pz_table_take(all, ok, nok);
+    pz_table_free(all);
+    double levels[2] = {68, 95};
+    pz_conformal_opts o = {levels, 2, -1, "z_pred", "z_true"};
+    pz_conformal_result res;
+    pz_err err;
+    CU_ASSERT_EQUAL_FATAL(pz_conformal_apply(cal, ref, &o, &res, &err), 0);
+    size_t differ = 0, in68 = 0, in95 = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (pz_col_f64(pz_table_col(t, "flag"), r) != 0) { /* out of range: no interval (below) */
+            differ += !isnan(fcol(t, "z_lo_68", r));
+            continue;
+        }
+        differ += fcol(t, "z_lo_68", r) != fcol(ref, "z_lo_68", r) || fcol(t, "z_hi_95", r) != fcol(ref, "z_hi_95", r);
+        double z = pz_col_f64(pz_table_col(t, "z_true"), r);
+        in68 += z >= fcol(t, "z_lo_68", r) && z <= fcol(t, "z_hi_68", r);
+        in95 += z >= fcol(t, "z_lo_95", r) && z <= fcol(t, "z_hi_95", r);
+    }
+    CU_ASSERT_EQUAL(differ, 0);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "conformal_q_68"), pz_table_attr(ref, "conformal_q_68"));
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "conformal_calibration_n"), "599");
+    /* 1000 test galaxies: the binomial sd is 1.5 pp at 68%, 0.7 pp at 95% */
+    CU_ASSERT_TRUE(in68 > 620 && in68 < 740);
+    CU_ASSERT_TRUE(in95 > 925 && in95 < 975);
+    pz_table_free(cal), pz_table_free(ref), pz_table_free(t);
+    /* flagged rows, also the out-of-range ones with a z_pred, get no interval */
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "model.h5 bad.h5 -o cfb.csv --cal-label specz_redshift --calibrate va.h5"), 0);
+    free(out);
+    t = read_back("cfb.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (size_t r = 1; r <= 6; r++) CU_ASSERT_TRUE(isnan(pz_col_f64(pz_table_col(t, "z_lo_68"), r)));
+    CU_ASSERT_TRUE(isfinite(pz_col_f64(pz_table_col(t, "z_pred"), ROW_FAINT)));
+    CU_ASSERT_TRUE(isfinite(pz_col_f64(pz_table_col(t, "z_hi_95"), 0)));
+    pz_table_free(t);
+    /* a p(z) model calibrates with the normalized score by default, keeping its mixture */
+    CU_ASSERT_EQUAL_FATAL(predict(&out, "mdn.h5 te.h5 -o cfm.h5 --label specz_redshift --calibrate va.h5"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "normalized score, 68% q = "));
+    free(out);
+    t = read_back("cfm.h5");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "conformal_score"), "normalized");
+    CU_ASSERT_TRUE(isfinite(fcol(t, "z_lo_95", 0)) && isfinite(fcol(t, "pdf_std_0", 0)));
+    pz_table_free(t);
+    /* a calibration catalogue without the label column: named */
+    CU_ASSERT_EQUAL(predict(&out, "model.h5 te.h5 -o cfx.h5 --cal-label zspec --calibrate va.h5"), 1);
+    CU_ASSERT_TRUE(pzt_has(out, "calibration: "));
+    CU_ASSERT_TRUE(pzt_has(out, "'zspec' not in the table"));
+    free(out);
+}
+
 static void test_usage_errors(void)
 {
     char *out = NULL;
@@ -315,6 +512,16 @@ static void setup(void)
         fprintf(stderr, "training the fixture model failed:\n%s\n", out);
         abort();
     }
+    free(out);
+    pzt_write_file(spec, "{\"pzflow_spec\": 1, \"stage\": \"train\", \"threads\": 1, \"params\": {\"label\": "
+                         "\"specz_redshift\", \"epochs\": 4, \"hidden\": [32, 32], \"seed\": 3, \"head\": \"mdn\", "
+                         "\"components\": 2}, \"inputs\": {\"train\": \"tr.h5\", \"validation\": \"va.h5\"}, "
+                         "\"outputs\": {\"model\": \"mdn.h5\"}}");
+    rc = pzt_run(dir, &out, "'%s/pzflow-train' '%s'", pzt_bin_dir(), spec);
+    if (rc) {
+        fprintf(stderr, "training the fixture mdn model failed:\n%s\n", out);
+        abort();
+    }
     free(out), free(spec);
 }
 
@@ -331,6 +538,10 @@ int main(void)
                              {"the model's corrections are noted", test_corrections_note},
                              {"a version-1 model file still predicts", test_version_1_model},
                              {"the pipeline stage behaves as the command", test_stage_matches_command},
+                             {"a point model has no intervals or p(z) of its own", test_point_model_needs_calibration},
+                             {"--intervals from the p(z), --qp, --no-pdf; flagged rows NaN", test_pdf_intervals_and_qp},
+                             {"--calibrate: pzflow-conformal's intervals on the user's catalogue",
+                              test_conformal_calibration},
                              {"usage errors", test_usage_errors},
                              {0}});
     int rc = pzt_main();

@@ -9,6 +9,7 @@
 
 #include "nn/pdf.h"
 #include "nn/train.h"
+#include "photoz/qp.h"
 #include "util/sbuf.h"
 #include "util/suggest.h"
 
@@ -402,11 +403,86 @@ static void id_values(const pz_column *c, size_t n, int64_t *out)
 typedef struct {
     const pz_model *m;
     const pred_plan *p;
+    const pz_predict_opts *o;
     float *x;       /* chunk_rows x nfeat */
     pz_net_ws *ws;
     pz_table_writer *w;
+    pz_qp_stream *qp;
     pz_predict_stats *st;
+    /* calibrating (no writer): the conformal scores of the rows so far */
+    int kind;
+    double *scores;
+    size_t nscores, cap;
 } pred_run;
+
+static int is_uq_column(const char *name)
+{
+    return !strncmp(name, "pdf_", 4) || !strncmp(name, "z_lo_", 5) || !strncmp(name, "z_hi_", 5);
+}
+
+static void blank_flagged(pz_table *t)
+{
+    const int16_t *flag = pz_table_col(t, "flag")->data;
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (!is_uq_column(t->cols[c].name)) continue;
+        float *v = t->cols[c].data;
+        for (size_t i = 0; i < t->nrows; i++)
+            if (flag[i]) v[i] = NAN;
+    }
+}
+
+/* Intervals and the flagged rows' NaNs on a chunk of predictions (or the 0-row prototype). */
+static int uq_chunk(const pred_run *r, pz_table *t, pz_err *err)
+{
+    const pz_predict_opts *o = r->o;
+    if (o->nlevels) {
+        pz_conformal_opts co = {.levels = o->levels, .nlevels = o->nlevels, .z_pred_col = "z_pred"};
+        if ((o->conformal ? pz_conformal_intervals(t, &co, o->conformal, err)
+                          : pz_pdf_intervals(t, o->levels, o->nlevels, err)) < 0)
+            return -1;
+    }
+    if (o->blank_flagged) blank_flagged(t);
+    return 0;
+}
+
+/* --no-pdf: the table without the mixture columns and the attributes that announce them. */
+static void drop_pdf(const pz_model *m, pz_table *t)
+{
+    static const char *const PARTS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < pz_model_pdf_ncomp(m); k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%d", PARTS[c], k);
+            pz_table_drop(t, name);
+        }
+    pz_table_unset_attr(t, "pdf");
+    pz_table_unset_attr(t, "pdf_ncomp");
+}
+
+/* The qp file gets the chunk whole; the table, without the mixture when asked. */
+static int write_chunk(pred_run *r, pz_table *t, pz_err *err)
+{
+    if (r->qp && pz_qp_append(r->qp, t, err) < 0) return -1;
+    if (r->o->no_pdf) drop_pdf(r->m, t);
+    return pz_table_writer_append(r->w, t, err);
+}
+
+/* Calibrating: the scores of the chunk's unflagged rows (flagged ones get no interval, so they
+ * stay out of the calibration too). */
+static int score_chunk(pred_run *r, const pz_table *t, pz_err *err)
+{
+    if (r->nscores + t->nrows > r->cap) {
+        r->cap = 2 * (r->nscores + t->nrows);
+        r->scores = pz_xrealloc(r->scores, r->cap * sizeof *r->scores);
+    }
+    double *s = r->scores + r->nscores;
+    if (pz_conformal_scores(t, (pz_score_kind)r->kind, "z_pred", "z_true", s, err) < 0) return -1;
+    const int16_t *flag = pz_table_col(t, "flag")->data;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (flag[i]) s[i] = NAN;
+    r->nscores += t->nrows;
+    return 0;
+}
 
 static void count_flags(pz_predict_stats *st, const int16_t *flag, size_t n)
 {
@@ -465,18 +541,51 @@ static int predict_chunk(pred_run *r, const pz_table *in, pz_err *err)
     }
     count_flags(r->st, flag, n);
     r->st->rows += n;
-    int rc = pz_table_writer_append(r->w, out, err);
+    int rc = uq_chunk(r, out, err) < 0 ? -1 : r->w ? write_chunk(r, out, err) : score_chunk(r, out, err);
     pz_table_free(out);
     return rc;
 }
 
-int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_path, pz_format fmt,
-                      const pz_predict_opts *o, pz_predict_stats *st, pz_err *err)
+/* What the options ask of the model, checked before any row is read. */
+static int check_uq(const pz_model *m, const pz_predict_opts *o, pz_err *err)
 {
+    int K = pz_model_pdf_ncomp(m);
+    if (o->nlevels && !o->conformal && !K)
+        return pz_errf(err, "the model gives a point estimate, no p(z), so it has no intervals of its own: calibrate "
+                            "them on a labelled catalogue held out from training (--calibrate CATALOG --label COLUMN)");
+    if (o->qp_path && !K)
+        return pz_errf(err, "the model gives a point estimate, no p(z): there is nothing to write as a qp ensemble");
+    return 0;
+}
+
+/* The writers of a run (none when calibrating), opened on a 0-row table of its output columns. */
+static int open_outputs(pred_run *r, const pz_table *in, const char *out_path, pz_format fmt, pz_err *err)
+{
+    if (!out_path) return 0;
+    pz_table *proto = out_chunk(r->m, r->p, in, 0);
+    int rc = uq_chunk(r, proto, err);
+    if (!rc && r->o->qp_path) {
+        pz_qp_opts qo = {.format = PZ_QP_MIXMOD, .z_pred_col = "z_pred"};
+        if (!(r->qp = pz_qp_open(r->o->qp_path, proto, &qo, err))) rc = -1;
+    }
+    if (r->o->no_pdf) drop_pdf(r->m, proto);
+    if (!rc && !(r->w = pz_table_writer_open(out_path, fmt, proto, err))) rc = -1;
+    pz_table_free(proto);
+    return rc;
+}
+
+/* Stream `src` through the model: into out_path, or, with out_path NULL, into r->scores. */
+static int run_stream(pred_run *r, const pz_source *src, const char *out_path, pz_format fmt, pz_err *err)
+{
+    const pz_model *m = r->m;
+    const pz_predict_opts *o = r->o;
+    pz_predict_stats *st = r->st;
     memset(st, 0, sizeof *st);
+    if (check_uq(m, o, err)) return -1;
     pred_plan p;
     long nrows = -1;
     if (plan(m, src, o, &p, &nrows, err)) return -1;
+    r->p = &p;
     size_t chunk = o->chunk_rows ? o->chunk_rows : DEFAULT_CHUNK_ROWS;
     char *where = pz_source_str(src);
     pz_table *in = NULL;
@@ -484,33 +593,59 @@ int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_p
     int rc = rd ? pz_table_reader_next(rd, chunk, &in, err) : -1;
     if (!rc && !in) rc = pz_errf(err, "%s: the table has no rows", where);
     if (!rc) rc = check_units(m, &p, in, where, err);
-    pred_run r = {m, &p, NULL, NULL, NULL, st};
     if (!rc) {
         st->notes = corrections_note(m, in);
-        pz_table *proto = out_chunk(m, &p, in, 0);
-        r.w = pz_table_writer_open(out_path, fmt, proto, err);
-        pz_table_free(proto);
-        if (!r.w) rc = -1;
+        rc = open_outputs(r, in, out_path, fmt, err);
     }
     if (!rc) {
-        r.x = pz_xmalloc(sizeof(float) * chunk * m->nfeat);
-        r.ws = pz_net_ws_new(m->net, PZ_EVAL_CHUNK);
+        r->x = pz_xmalloc(sizeof(float) * chunk * m->nfeat);
+        r->ws = pz_net_ws_new(m->net, PZ_EVAL_CHUNK);
     }
     size_t total = nrows > 0 ? (size_t)nrows : 0;
     while (!rc && in) {
-        rc = predict_chunk(&r, in, err);
+        rc = predict_chunk(r, in, err);
         pz_table_free(in);
         in = NULL;
         if (o->progress) o->progress(o->ctx, st->rows, total);
         if (!rc) rc = pz_table_reader_next(rd, chunk, &in, err);
     }
     pz_table_free(in);
-    if (r.w && pz_table_writer_close(r.w, err) && !rc) rc = -1;
+    if (r->w && pz_table_writer_close(r->w, rc ? NULL : err) && !rc) rc = -1;
+    if (r->qp && pz_qp_close(r->qp, rc ? NULL : err) && !rc) rc = -1;
     pz_table_reader_close(rd);
-    free(r.x);
-    pz_net_ws_free(r.ws);
+    free(r->x);
+    pz_net_ws_free(r->ws);
     free(where);
     plan_free(&p);
+    return rc;
+}
+
+int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_path, pz_format fmt,
+                      const pz_predict_opts *o, pz_predict_stats *st, pz_err *err)
+{
+    pred_run r = {.m = m, .o = o, .st = st};
+    return run_stream(&r, src, out_path, fmt, err);
+}
+
+int pz_predict_calibrate(const pz_model *m, const pz_source *cal, const char *label, int score,
+                         const pz_predict_opts *o, pz_conformal_result *res, pz_predict_stats *st, pz_err *err)
+{
+    memset(st, 0, sizeof *st);
+    int K = pz_model_pdf_ncomp(m);
+    pz_score_kind kind = score >= 0 ? (pz_score_kind)score : K ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
+    if ((kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT) && !K)
+        return pz_errf(err, "score '%s' needs a p(z), and the model gives a point estimate (use relative or absolute)",
+                       pz_score_names[kind]);
+    if (!label) return pz_errf(err, "calibration needs the catalogue's true-redshift column (--label COLUMN)");
+    /* Only what a prediction needs: the label, no id, no kept columns, no intervals. */
+    pz_predict_opts co = {.label = label, .map = o->map, .nmap = o->nmap, .chunk_rows = o->chunk_rows,
+                          .progress = o->progress, .ctx = o->ctx, .blank_flagged = 1};
+    pred_run r = {.m = m, .o = &co, .st = st, .kind = (int)kind};
+    pz_conformal_opts lv = {.levels = o->levels, .nlevels = o->nlevels};
+    int rc = run_stream(&r, cal, NULL, PZ_FMT_HDF5, err);
+    if (!rc) rc = pz_conformal_calibrate(r.scores, r.nscores, &lv, kind, res, err);
+    if (rc) pz_err_prefix(err, "calibration: ");
+    free(r.scores);
     return rc;
 }
 

@@ -18,7 +18,13 @@
  *     pdf_weight_k, pdf_mean_k, pdf_std_k  float32 (k = 0..K-1), when the model gives a p(z)
  *                           (a Gaussian mixture; attributes pdf = "gaussian_mixture", pdf_ncomp = K;
  *                           z_pred is then the mixture's mean; NaN where z_pred is)
- * Attribute `seed`: the model's seed, when its file records one. */
+ *     z_lo_<pct>, z_hi_<pct>  float32, with opts->levels: the central interval of the p(z)
+ *                           (attribute interval_method = pdf_quantile), or the split-conformal
+ *                           one of pz_predict_calibrate (attributes conformal_*), as
+ *                           pzflow-conformal writes them (photoz/conformal.h)
+ * Attribute `seed`: the model's seed, when its file records one.
+ * With opts->blank_flagged (the command), every row with a flag, also 4, has NaN p(z) and
+ * intervals: an extrapolation has no uncertainty to report, and a number would look like one. */
 #ifndef PZ_NN_PREDICT_H
 #define PZ_NN_PREDICT_H
 
@@ -27,6 +33,7 @@
 #include "nn/model.h"
 #include "nn/net.h"
 #include "nn/pdf.h"
+#include "photoz/conformal.h"
 #include "table/table.h"
 #include "util/err.h"
 
@@ -61,6 +68,13 @@ typedef struct pz_predict_opts {
     size_t chunk_rows;       /* rows per read and write; 0 = default 65536 */
     void (*progress)(void *ctx, size_t done, size_t total); /* total 0: not known (CSV) */
     void *ctx;
+    /* uncertainty (issue 13): all off by default, as the pipeline stage runs */
+    const double *levels;    /* interval levels in percent (0, 100), at most 16 */
+    size_t nlevels;
+    const pz_conformal_result *conformal; /* NULL: intervals from the model's p(z) (it needs one) */
+    int no_pdf;              /* leave the mixture columns out of the output */
+    const char *qp_path;     /* also write the p(z) as a qp ensemble (mixmod; photoz/qp.h) */
+    int blank_flagged;       /* NaN p(z) and intervals on every flagged row (above) */
 } pz_predict_opts;
 
 typedef struct pz_predict_stats {
@@ -78,6 +92,15 @@ typedef struct pz_predict_stats {
 int pz_predict_source(const pz_model *m, const pz_source *src, const char *out_path, pz_format fmt,
                       const pz_predict_opts *opts, pz_predict_stats *stats, pz_err *err);
 void pz_predict_stats_free(pz_predict_stats *st);
+
+/* Split-conformal calibration on a labelled catalogue held out from training (`pzflow predict
+ * --calibrate`): predicts `cal` with the model (opts->map and chunk_rows apply; every flagged
+ * row is left out, as blank_flagged leaves it without an interval), scores each row against its
+ * `label` column and takes the quantile of each of opts->levels (pz_conformal_scores and
+ * pz_conformal_calibrate: the code of pzflow-conformal). score: a pz_score_kind, or -1 for
+ * normalized with a p(z), else relative. Memory: one double per calibration row. */
+int pz_predict_calibrate(const pz_model *m, const pz_source *cal, const char *label, int score,
+                         const pz_predict_opts *opts, pz_conformal_result *res, pz_predict_stats *stats, pz_err *err);
 /* "N rows; flags: a non-finite (1), b sentinel (2), c outside the training range (4); d rows
  * without a prediction (z_pred NaN)" plus the notes, one line each (malloc'd). */
 char *pz_predict_summary(const pz_predict_stats *st);

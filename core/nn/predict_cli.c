@@ -12,6 +12,7 @@
 
 #include "nn/predict.h"
 #include "nn/stage.h"
+#include "photoz/conformal.h"
 
 static const char USAGE[] =
     "usage: pzflow predict MODEL CATALOG -o OUT [options]\n"
@@ -37,12 +38,30 @@ static const char USAGE[] =
     "  --chunk N          rows per read and write (default 65536)\n"
     "  --threads N        BLAS threads (default 1; the output does not depend on it)\n"
     "\n"
+    "uncertainty (a model with a p(z): head mdn, or method bnn; see\n"
+    "docs/uncertainty.md#pzflow-predict):\n"
+    "  --intervals P,...  add z_lo_P, z_hi_P: the central P% interval of the p(z)\n"
+    "                     (e.g. 68,95), or the conformal one with --calibrate\n"
+    "  --calibrate CAT    split-conformal intervals calibrated on CAT, a labelled\n"
+    "                     catalogue held out from training; works for point models\n"
+    "                     too; levels default to 68,95\n"
+    "  --cal-label C      CAT's true-redshift column (default: the --label column)\n"
+    "  --score S          conformal score: relative, absolute, normalized, pit\n"
+    "                     (default normalized with a p(z), else relative)\n"
+    "  --pdf, --no-pdf    keep (default) or leave out the pdf_weight_k, pdf_mean_k,\n"
+    "                     pdf_std_k columns of the p(z) (a Gaussian mixture)\n"
+    "  --qp FILE          also write the p(z) as a qp ensemble (mixmod, HDF5)\n"
+    "Rows with any flag (also 4) get NaN p(z) and intervals.\n"
+    "\n"
     "A column whose unit differs from the model's training column is refused.\n"
     "\n"
     "exit status: 0 ok, 1 error (bad model, catalogue or output), 2 usage error\n";
 
 typedef struct {
-    const char *model, *catalog, *out, *label, *id;
+    const char *model, *catalog, *out, *label, *id, *calibrate, *cal_label, *qp;
+    double levels[16];
+    size_t nlevels;
+    int score, pdf; /* score: pz_score_kind or -1 (auto); pdf: 1 --pdf, 0 --no-pdf, -1 neither */
     const char **map, **keep; /* items split at commas, pointing into `words` */
     size_t nmap, nkeep;
     char *words[2];           /* the joined --map and --keep texts */
@@ -85,11 +104,40 @@ static int number(const char *opt, const char *v, long lo, long hi, long *out)
     return 0;
 }
 
+/* "68,95": 1 to 16 percentages strictly between 0 and 100. */
+static int parse_levels(const char *v, cli_opts *o)
+{
+    o->nlevels = 0;
+    for (const char *p = v;;) {
+        char *end;
+        errno = 0;
+        double x = strtod(p, &end);
+        if (errno || end == p || (*end && *end != ',') || !(x > 0 && x < 100) || o->nlevels == 16) {
+            fprintf(stderr, "pzflow predict: --intervals needs 1 to 16 percentages between 0 and 100 (e.g. 68,95), "
+                            "got '%s'\n", v);
+            return 2;
+        }
+        o->levels[o->nlevels++] = x;
+        if (!*end) return 0;
+        p = end + 1;
+    }
+}
+
+static int parse_score(const char *v, cli_opts *o)
+{
+    for (int k = 0; k < PZ_SCORE_COUNT; k++)
+        if (!strcmp(v, pz_score_names[k])) return o->score = k, 0;
+    fprintf(stderr, "pzflow predict: --score must be relative, absolute, normalized or pit, got '%s'\n", v);
+    return 2;
+}
+
 static int parse(int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->chunk = 65536;
     o->threads = 1;
+    o->score = -1;
+    o->pdf = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -100,10 +148,15 @@ static int parse(int argc, char **argv, cli_opts *o)
             free(stage);
             return -1;
         }
-        const char *opts[] = {"-o", "--output", "--map", "--keep", "--label", "--id", "--chunk", "--threads"};
+        if (!strcmp(a, "--pdf") || !strcmp(a, "--no-pdf")) {
+            o->pdf = a[2] == 'p';
+            continue;
+        }
+        const char *opts[] = {"-o",      "--output",    "--map",   "--keep",  "--label", "--id",
+                              "--chunk", "--threads",   "--intervals", "--calibrate", "--score", "--qp", "--cal-label"};
         int k = -1;
         size_t len = 0;
-        for (int j = 0; j < 8 && k < 0; j++) {
+        for (int j = 0; j < 13 && k < 0; j++) {
             len = strlen(opts[j]);
             if (!strncmp(a, opts[j], len) && (a[len] == 0 || (a[len] == '=' && a[1] == '-'))) k = j;
         }
@@ -125,11 +178,23 @@ static int parse(int argc, char **argv, cli_opts *o)
         case 5: o->id = v; break;
         case 6: rc = number("--chunk", v, 1, 100000000, &o->chunk); break;
         case 7: rc = number("--threads", v, 1, 256, &o->threads); break;
+        case 8: rc = parse_levels(v, o); break;
+        case 9: o->calibrate = v; break;
+        case 10: rc = parse_score(v, o); break;
+        case 11: o->qp = v; break;
+        case 12: o->cal_label = v; break;
         }
         if (rc) return rc;
     }
     if (!o->model || !o->catalog) return usage_error("%s", "needs a model and a catalogue: MODEL CATALOG -o OUT");
     if (!o->out) return usage_error("%s", "needs -o OUT (its extension picks the format: .fits .h5 .csv .ecsv)");
+    if (o->score >= 0 && !o->calibrate) return usage_error("%s", "--score is the conformal score: it needs --calibrate CAT");
+    if (o->cal_label && !o->calibrate) return usage_error("%s", "--cal-label is the column of --calibrate CAT");
+    if (o->calibrate && !o->cal_label) o->cal_label = o->label;
+    if (o->calibrate && !o->cal_label)
+        return usage_error("%s", "--calibrate needs the calibration catalogue's true-redshift column: --cal-label "
+                                 "COLUMN (or --label COLUMN when both catalogues have it)");
+    if (o->calibrate && !o->nlevels) o->levels[0] = 68, o->levels[1] = 95, o->nlevels = 2;
     return 0;
 }
 
@@ -141,8 +206,66 @@ static void on_rows(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
-/* Writes into a hidden file next to OUT, renamed over it at the end: a failure or Ctrl-C never
- * leaves a half-written OUT that looks like a result. */
+/* A hidden file next to `path` to write into, renamed over it at the end: a failure or Ctrl-C
+ * never leaves a half-written file that looks like a result. */
+static char *partial_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? pz_xasprintf("%.*s/.%s.partial-%ld", (int)(slash - path), path, slash + 1, (long)getpid())
+                 : pz_xasprintf(".%s.partial-%ld", path, (long)getpid());
+}
+
+/* The split-conformal quantiles from --calibrate CAT, with a line of summary on stderr. */
+static int calibrate(const cli_opts *c, const pz_model *m, const pz_predict_opts *o, pz_conformal_result *res,
+                     pz_err *err)
+{
+    pz_source cal = {0};
+    if (pz_source_parse(c->calibrate, &cal, err)) return -1;
+    pz_predict_stats st;
+    int rc = pz_predict_calibrate(m, &cal, c->cal_label, c->score, o, res, &st, err);
+    if (o->ctx && *(int *)o->ctx) fputs("\r\033[K", stderr);
+    if (!rc) {
+        fprintf(stderr, "pzflow predict: calibration on %s: %zu rows, %zu with a score (%zu flagged left out); %s score",
+                c->calibrate, st.rows, res->ncal, st.flagged, pz_score_names[res->score]);
+        for (size_t l = 0; l < c->nlevels; l++) fprintf(stderr, ", %g%% q = %.4g", c->levels[l], res->q[l]);
+        fputc('\n', stderr);
+    }
+    pz_predict_stats_free(&st);
+    pz_source_free(&cal);
+    return rc;
+}
+
+static int predict(const cli_opts *c, const pz_model *m, const pz_source *src, pz_format fmt, pz_predict_opts *o,
+                   pz_err *err)
+{
+    if (c->pdf == 1 && !pz_model_pdf_ncomp(m))
+        return pz_errf(err, "--pdf: the model gives a point estimate, no p(z) (train it with head: mdn or method: bnn)");
+    pz_conformal_result res;
+    if (c->calibrate && calibrate(c, m, o, &res, err)) return -1;
+    o->conformal = c->calibrate ? &res : NULL;
+    char *tmp = partial_of(c->out), *qp_tmp = c->qp ? partial_of(c->qp) : NULL;
+    o->qp_path = qp_tmp;
+    pz_predict_stats st;
+    int rc = pz_predict_source(m, src, tmp, fmt, o, &st, err);
+    if (*(int *)o->ctx) fputs("\r\033[K", stderr);
+    if (!rc && qp_tmp && rename(qp_tmp, c->qp) != 0)
+        rc = pz_errf(err, "%s: cannot rename the finished file into place: %s", c->qp, strerror(errno));
+    if (!rc && rename(tmp, c->out) != 0)
+        rc = pz_errf(err, "%s: cannot rename the finished file into place: %s", c->out, strerror(errno));
+    if (rc) {
+        unlink(tmp);
+        if (qp_tmp) unlink(qp_tmp);
+    } else {
+        char *text = pz_predict_summary(&st);
+        fprintf(stderr, "pzflow predict: %s -> %s%s%s\n", text, c->out, c->qp ? " and " : "", c->qp ? c->qp : "");
+        free(text);
+    }
+    pz_predict_stats_free(&st);
+    free(tmp);
+    free(qp_tmp);
+    return rc;
+}
+
 static int run(const cli_opts *c, pz_err *err)
 {
     pz_format fmt;
@@ -155,24 +278,12 @@ static int run(const cli_opts *c, pz_err *err)
     }
     openblas_set_num_threads((int)c->threads);
     int tty = isatty(2);
-    pz_predict_opts o = {.label = c->label, .id_column = c->id, .id_required = c->id != NULL, .map = c->map,
+    pz_predict_opts o = {.label = c->label,
+                         .id_column = c->id, .id_required = c->id != NULL, .map = c->map,
                          .nmap = c->nmap, .keep = c->keep, .nkeep = c->nkeep, .chunk_rows = (size_t)c->chunk,
-                         .progress = on_rows, .ctx = &tty};
-    const char *slash = strrchr(c->out, '/');
-    char *tmp = slash ? pz_xasprintf("%.*s/.%s.partial-%ld", (int)(slash - c->out), c->out, slash + 1, (long)getpid())
-                      : pz_xasprintf(".%s.partial-%ld", c->out, (long)getpid());
-    pz_predict_stats st;
-    int rc = pz_predict_source(m, &src, tmp, fmt, &o, &st, err);
-    if (tty) fputs("\r\033[K", stderr);
-    if (!rc && rename(tmp, c->out) != 0) rc = pz_errf(err, "%s: cannot rename the finished file into place: %s", c->out, strerror(errno));
-    if (rc) unlink(tmp);
-    else {
-        char *text = pz_predict_summary(&st);
-        fprintf(stderr, "pzflow predict: %s -> %s\n", text, c->out);
-        free(text);
-    }
-    pz_predict_stats_free(&st);
-    free(tmp);
+                         .progress = on_rows, .ctx = &tty, .levels = c->levels, .nlevels = c->nlevels,
+                         .no_pdf = c->pdf == 0, .blank_flagged = 1};
+    int rc = predict(c, m, &src, fmt, &o, err);
     pz_model_free(m);
     pz_source_free(&src);
     return rc;

@@ -165,46 +165,71 @@ static int check_opts(const pz_conformal_opts *o, pz_err *err)
     return 0;
 }
 
-int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, pz_conformal_result *res,
-                       pz_err *err)
+int pz_conformal_scores(const pz_table *t, pz_score_kind kind, const char *z_pred_col, const char *z_true_col,
+                        double *out, pz_err *err)
+{
+    pz_conformal_opts o = {.z_pred_col = z_pred_col, .z_true_col = z_true_col};
+    uq_view v;
+    if (view_open(t, "calibration", &o, 1, &v, err) < 0) return -1;
+    int pdf_score = kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT;
+    if (pdf_score && !v.has_pdf)
+        return pz_errf(err, "score '%s' needs a p(z) (attribute pdf); the calibration table has none", pz_score_names[kind]);
+    for (size_t i = 0; i < t->nrows; i++)
+        out[i] = pz_conformal_score(kind, pz_col_f64(v.zt, i), pz_col_f64(v.zp, i), view_gmix(&v, i));
+    return 0;
+}
+
+int pz_conformal_calibrate(const double *scores, size_t n, const pz_conformal_opts *o, pz_score_kind kind,
+                           pz_conformal_result *res, pz_err *err)
 {
     if (check_opts(o, err) < 0) return -1;
-    /* The interval columns first: adding columns may move the column array the views point into. */
-    for (size_t l = 0; l < o->nlevels; l++) {
-        char name[40];
-        pz_interval_colname(name, sizeof name, "lo", o->levels[l]);
-        pz_table_add(pred, name, PZ_F32, 0);
-        pz_interval_colname(name, sizeof name, "hi", o->levels[l]);
-        pz_table_add(pred, name, PZ_F32, 0);
-    }
-    uq_view vc, vp;
-    if (view_open(cal, "calibration", o, 1, &vc, err) < 0 || view_open(pred, "predictions", o, 0, &vp, err) < 0)
-        return -1;
-    pz_score_kind kind = o->score >= 0 ? (pz_score_kind)o->score : vc.has_pdf ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
-    int pdf_score = kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT;
-    if (pdf_score && (!vc.has_pdf || !vp.has_pdf))
-        return pz_errf(err, "param 'score': '%s' needs a p(z) (attribute pdf); the %s table has none", pz_score_names[kind],
-                       vc.has_pdf ? "predictions" : "calibration");
     res->score = kind;
-    double *s = pz_xmalloc((cal->nrows + 1) * sizeof *s), *work = pz_xmalloc((cal->nrows + 1) * sizeof *work);
-    for (size_t i = 0; i < cal->nrows; i++)
-        s[i] = pz_conformal_score(kind, pz_col_f64(vc.zt, i), pz_col_f64(vc.zp, i), view_gmix(&vc, i));
-    for (size_t l = 0; l < o->nlevels; l++)
-        res->q[l] = pz_conformal_quantile(s, cal->nrows, o->levels[l] / 100, work, &res->ncal);
-    free(s);
+    double *work = pz_xmalloc((n + 1) * sizeof *work);
+    for (size_t l = 0; l < o->nlevels; l++) res->q[l] = pz_conformal_quantile(scores, n, o->levels[l] / 100, work, &res->ncal);
     free(work);
-    if (res->ncal == 0) return pz_errf(err, "calibration: no galaxy with a finite score (%zu rows)", cal->nrows);
+    if (res->ncal == 0) return pz_errf(err, "calibration: no galaxy with a finite score (%zu rows)", n);
+    return 0;
+}
+
+/* The z_lo_<pct>, z_hi_<pct> columns of every level, added first: adding columns may move the
+ * column array that views point into. */
+static void add_interval_columns(pz_table *t, const double *levels, size_t nlevels)
+{
+    for (size_t l = 0; l < nlevels; l++) {
+        char name[40];
+        pz_interval_colname(name, sizeof name, "lo", levels[l]);
+        pz_table_add(t, name, PZ_F32, 0);
+        pz_interval_colname(name, sizeof name, "hi", levels[l]);
+        pz_table_add(t, name, PZ_F32, 0);
+    }
+}
+
+static void set_interval(pz_table *t, double pct, size_t row, double lo, double hi)
+{
+    char name[40];
+    pz_interval_colname(name, sizeof name, "lo", pct);
+    ((float *)pz_table_col(t, name)->data)[row] = (float)lo;
+    pz_interval_colname(name, sizeof name, "hi", pct);
+    ((float *)pz_table_col(t, name)->data)[row] = (float)hi;
+}
+
+int pz_conformal_intervals(pz_table *pred, const pz_conformal_opts *o, const pz_conformal_result *res, pz_err *err)
+{
+    if (check_opts(o, err) < 0) return -1;
+    add_interval_columns(pred, o->levels, o->nlevels);
+    uq_view vp;
+    if (view_open(pred, "predictions", o, 0, &vp, err) < 0) return -1;
+    int pdf_score = res->score == PZ_SCORE_NORMALIZED || res->score == PZ_SCORE_PIT;
+    if (pdf_score && !vp.has_pdf)
+        return pz_errf(err, "param 'score': '%s' needs a p(z) (attribute pdf); the predictions table has none",
+                       pz_score_names[res->score]);
     for (size_t l = 0; l < o->nlevels; l++) {
-        char lo_name[40], hi_name[40], key[48], val[40];
-        pz_interval_colname(lo_name, sizeof lo_name, "lo", o->levels[l]);
-        pz_interval_colname(hi_name, sizeof hi_name, "hi", o->levels[l]);
-        pz_column *clo = pz_table_col(pred, lo_name), *chi = pz_table_col(pred, hi_name);
-        const pz_column *zp = vp.zp;
+        char key[48], val[40];
         for (size_t i = 0; i < pred->nrows; i++) {
             double lo, hi;
-            pz_conformal_interval(kind, res->q[l], pz_col_f64(zp, i), pdf_score ? view_gmix(&vp, i) : NULL, &lo, &hi);
-            ((float *)clo->data)[i] = (float)lo;
-            ((float *)chi->data)[i] = (float)hi;
+            pz_conformal_interval(res->score, res->q[l], pz_col_f64(vp.zp, i), pdf_score ? view_gmix(&vp, i) : NULL, &lo,
+                                  &hi);
+            set_interval(pred, o->levels[l], i, lo, hi);
         }
         snprintf(key, sizeof key, "conformal_q_%g", o->levels[l]);
         snprintf(val, sizeof val, "%.9g", res->q[l]);
@@ -212,9 +237,44 @@ int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_o
     }
     char n[32];
     snprintf(n, sizeof n, "%zu", res->ncal);
-    pz_table_set_attr(pred, "conformal_score", pz_score_names[kind]);
+    pz_table_set_attr(pred, "conformal_score", pz_score_names[res->score]);
     pz_table_set_attr(pred, "conformal_calibration_n", n);
     return 0;
+}
+
+int pz_pdf_intervals(pz_table *pred, const double *levels, size_t nlevels, pz_err *err)
+{
+    pz_conformal_opts o = {.levels = levels, .nlevels = nlevels};
+    if (check_opts(&o, err) < 0) return -1;
+    add_interval_columns(pred, levels, nlevels);
+    uq_view v = {0};
+    if ((v.has_pdf = pz_pdf_cols_find(pred, "predictions", &v.pdf, err)) < 0) return -1;
+    if (!v.has_pdf) return pz_errf(err, "predictions: no p(z) (attribute pdf), so no intervals of its own");
+    for (size_t i = 0; i < pred->nrows; i++) {
+        const pz_gmix *g = view_gmix(&v, i);
+        for (size_t l = 0; l < nlevels; l++) {
+            double c = levels[l] / 100, lo = g ? pz_gmix_quantile(g, 0.5 - c / 2) : NAN;
+            set_interval(pred, levels[l], i, lo > 0 || isnan(lo) ? lo : 0, g ? pz_gmix_quantile(g, 0.5 + c / 2) : NAN);
+        }
+    }
+    pz_table_set_attr(pred, "interval_method", "pdf_quantile");
+    return 0;
+}
+
+int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, pz_conformal_result *res,
+                       pz_err *err)
+{
+    if (check_opts(o, err) < 0) return -1;
+    int has_cal = pz_table_attr(cal, "pdf") && *pz_table_attr(cal, "pdf");
+    pz_score_kind kind = o->score >= 0 ? (pz_score_kind)o->score : has_cal ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
+    double *s = pz_xmalloc((cal->nrows + 1) * sizeof *s);
+    int rc = pz_conformal_scores(cal, kind, o->z_pred_col, o->z_true_col, s, err) < 0 ||
+                     pz_conformal_calibrate(s, cal->nrows, o, kind, res, err) < 0 ||
+                     pz_conformal_intervals(pred, o, res, err) < 0
+                 ? -1
+                 : 0;
+    free(s);
+    return rc;
 }
 
 /* --- the stage ------------------------------------------------------------------------------ */

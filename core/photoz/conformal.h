@@ -70,9 +70,26 @@ typedef struct pz_conformal_result {
 } pz_conformal_result;
 
 /* Calibrate on `cal` and add z_lo_<pct>, z_hi_<pct> (float32) to `pred` for every level; also
- * root attributes conformal_score, conformal_calibration_n and conformal_q_<pct>. */
+ * root attributes conformal_score, conformal_calibration_n and conformal_q_<pct>. The three
+ * steps below, for callers that see the calibration and the predictions a chunk at a time
+ * (`pzflow predict --calibrate`, nn/predict.h). */
 int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *opts, pz_conformal_result *res,
                        pz_err *err);
+/* 1. The score of every row of a calibration table (z_pred, z_true, its p(z) for the PDF
+ *    scores) into out[t->nrows]; NaN where a row gives none. */
+int pz_conformal_scores(const pz_table *t, pz_score_kind kind, const char *z_pred_col, const char *z_true_col,
+                        double *out, pz_err *err);
+/* 2. The quantile of every level of opts from n scores (non-finite ones left out of ncal). */
+int pz_conformal_calibrate(const double *scores, size_t n, const pz_conformal_opts *opts, pz_score_kind kind,
+                           pz_conformal_result *res, pz_err *err);
+/* 3. The intervals of res added to `pred` (any rows: the quantile is the calibration's), with
+ *    the attributes above. Only opts->levels, nlevels and z_pred_col are read. */
+int pz_conformal_intervals(pz_table *pred, const pz_conformal_opts *opts, const pz_conformal_result *res, pz_err *err);
+
+/* The model's own central intervals: z_lo_<pct>, z_hi_<pct> = the (1 -+ pct/100)/2 quantiles of
+ * each row's p(z) (lower end clipped at 0, as above), NaN where the mixture is not usable;
+ * attribute interval_method = pdf_quantile. An error when the table has no p(z). */
+int pz_pdf_intervals(pz_table *pred, const double *levels, size_t nlevels, pz_err *err);
 
 extern const pz_stage_def pz_conformal_stage;
 

@@ -11,6 +11,24 @@
 #include "table/h5nd.h"
 #include "util/progress.h"
 
+/* Rows are written in blocks of this many, which are also the HDF5 chunks of every dataset:
+ * rows arriving in pieces of any size are buffered to whole blocks, so the file depends on the
+ * rows alone (`pzflow predict --qp` writes as it predicts, whatever its --chunk). */
+#define QP_BLOCK_ROWS 4096
+
+struct pz_qp_stream {
+    pz_h5nd *f;
+    pz_qp_opts o;
+    pz_table *pending; /* fewer than QP_BLOCK_ROWS rows not written yet */
+    size_t k;          /* mixture components */
+    size_t *str_width; /* per column of the table: the width of its /ancil dataset (strings) */
+};
+
+static double grid_x(const pz_qp_opts *o, size_t j)
+{
+    return o->grid_lo + (o->grid_hi - o->grid_lo) * (double)j / (double)(o->grid_n - 1);
+}
+
 static int write_meta(pz_h5nd *f, const pz_qp_opts *o, pz_err *err)
 {
     const char *name = o->format == PZ_QP_MIXMOD ? "mixmod" : "interp";
@@ -22,98 +40,180 @@ static int write_meta(pz_h5nd *f, const pz_qp_opts *o, pz_err *err)
         return -1;
     if (o->format != PZ_QP_INTERP) return 0;
     double *x = pz_xmalloc(o->grid_n * sizeof *x);
-    for (size_t i = 0; i < o->grid_n; i++) x[i] = o->grid_lo + (o->grid_hi - o->grid_lo) * (double)i / (double)(o->grid_n - 1);
+    for (size_t i = 0; i < o->grid_n; i++) x[i] = grid_x(o, i);
     size_t dims[2] = {1, o->grid_n};
     int rc = pz_h5nd_write(f, "/meta/xvals", PZ_H5ND_F64, 2, dims, x, 0, err);
     free(x);
     return rc;
 }
 
-static int write_mixmod(pz_h5nd *f, const pz_table *t, const pz_pdf_cols *pc, pz_err *err)
+static const char *const MIXMOD_NAMES[3] = {"/data/weights", "/data/means", "/data/stds"};
+
+/* Columns of the table that go to /ancil: all but the mixture, a zmode of its own, and names
+ * HDF5 would read as a path. */
+static int is_ancil(const pz_column *c)
 {
-    static const char *const names[3] = {"/data/weights", "/data/means", "/data/stds"};
+    return strncmp(c->name, "pdf_", 4) && strcmp(c->name, "zmode") && !strchr(c->name, '/');
+}
+
+static pz_h5nd_type ancil_type(const pz_column *c)
+{
+    return c->type == PZ_STR ? PZ_H5ND_STR : c->type == PZ_F32 ? PZ_H5ND_F32 : c->type == PZ_F64 ? PZ_H5ND_F64 : PZ_H5ND_I64;
+}
+
+static int create_datasets(pz_qp_stream *s, const pz_table *t, pz_err *err)
+{
+    size_t dims[2] = {0, s->o.format == PZ_QP_MIXMOD ? s->k : s->o.grid_n};
+    if (pz_h5nd_group(s->f, "/data", err) < 0) return -1;
+    for (int a = 0; a < (s->o.format == PZ_QP_MIXMOD ? 3 : 0); a++)
+        if (pz_h5nd_create_growing(s->f, MIXMOD_NAMES[a], PZ_H5ND_F32, 2, dims, QP_BLOCK_ROWS, 0, err) < 0) return -1;
+    if (s->o.format == PZ_QP_INTERP &&
+        pz_h5nd_create_growing(s->f, "/data/yvals", PZ_H5ND_F64, 2, dims, QP_BLOCK_ROWS, 0, err) < 0)
+        return -1;
+    if (pz_h5nd_group(s->f, "/ancil", err) < 0) return -1;
+    for (size_t c = 0; c < t->ncols; c++) {
+        const pz_column *col = &t->cols[c];
+        s->str_width[c] = col->type == PZ_STR ? col->width : 0;
+        char *path = pz_xasprintf("/ancil/%s", col->name);
+        int rc = is_ancil(col) ? pz_h5nd_create_growing(s->f, path, ancil_type(col), 1, dims, QP_BLOCK_ROWS,
+                                                         s->str_width[c], err)
+                               : 0;
+        free(path);
+        if (rc < 0) return -1;
+    }
+    const pz_column *zp = pz_table_col(t, s->o.z_pred_col);
+    return zp ? pz_h5nd_create_growing(s->f, "/ancil/zmode", ancil_type(zp), 1, dims, QP_BLOCK_ROWS, 0, err) : 0;
+}
+
+static int append_mixmod(pz_qp_stream *s, const pz_pdf_cols *pc, size_t first, size_t n, pz_err *err)
+{
     const pz_column *const *cols[3] = {pc->w, pc->mu, pc->sd};
-    float *v = pz_xmalloc((t->nrows * pc->k + 1) * sizeof *v);
-    size_t dims[2] = {t->nrows, pc->k};
+    float *v = pz_xmalloc((n * pc->k + 1) * sizeof *v);
     int rc = 0;
     for (int a = 0; a < 3 && rc == 0; a++) {
-        for (size_t i = 0; i < t->nrows; i++)
-            for (size_t k = 0; k < pc->k; k++) v[i * pc->k + k] = (float)pz_col_f64(cols[a][k], i);
-        rc = pz_h5nd_write(f, names[a], PZ_H5ND_F32, 2, dims, v, 0, err);
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < pc->k; k++) v[i * pc->k + k] = (float)pz_col_f64(cols[a][k], first + i);
+        rc = pz_h5nd_append(s->f, MIXMOD_NAMES[a], PZ_H5ND_F32, n, v, 0, err);
     }
     free(v);
     return rc;
 }
 
 /* The mixture's density on the grid; NaN for a row whose mixture is not usable. */
-static int write_interp(pz_h5nd *f, const pz_table *t, const pz_pdf_cols *pc, const pz_qp_opts *o, pz_err *err)
+static int append_interp(pz_qp_stream *s, const pz_pdf_cols *pc, size_t first, size_t n, pz_err *err)
 {
-    double *y = pz_xmalloc((t->nrows * o->grid_n + 1) * sizeof *y);
+    const pz_qp_opts *o = &s->o;
+    double *y = pz_xmalloc((n * o->grid_n + 1) * sizeof *y);
     double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
-    for (size_t i = 0; i < t->nrows; i++) {
+    for (size_t i = 0; i < n; i++) {
         pz_gmix g;
-        int ok = pz_pdf_row(pc, i, w, mu, sd, &g) == 0;
+        int ok = pz_pdf_row(pc, first + i, w, mu, sd, &g) == 0;
         for (size_t j = 0; j < o->grid_n; j++) {
-            double x = o->grid_lo + (o->grid_hi - o->grid_lo) * (double)j / (double)(o->grid_n - 1), p = 0;
+            double x = grid_x(o, j), p = 0;
             for (size_t k = 0; ok && k < g.k; k++) p += g.w[k] * gsl_ran_gaussian_pdf(x - g.mu[k], g.sd[k]);
             y[i * o->grid_n + j] = ok ? p : NAN;
         }
     }
-    size_t dims[2] = {t->nrows, o->grid_n};
-    int rc = pz_h5nd_write(f, "/data/yvals", PZ_H5ND_F64, 2, dims, y, 0, err);
+    int rc = pz_h5nd_append(s->f, "/data/yvals", PZ_H5ND_F64, n, y, 0, err);
     free(y);
     return rc;
 }
 
-static int write_column(pz_h5nd *f, const char *name, const pz_column *c, size_t n, pz_err *err)
+static int append_column(pz_qp_stream *s, const char *name, const pz_column *c, size_t width, size_t first, size_t n,
+                         pz_err *err)
 {
     char *path = pz_xasprintf("/ancil/%s", name);
     int rc;
-    if (c->type == PZ_STR) {
-        rc = pz_h5nd_write(f, path, PZ_H5ND_STR, 1, &n, c->data, c->width, err);
-    } else if (c->type == PZ_F32 || c->type == PZ_F64) {
-        rc = pz_h5nd_write(f, path, c->type == PZ_F32 ? PZ_H5ND_F32 : PZ_H5ND_F64, 1, &n, c->data, 0, err);
+    if (c->type == PZ_STR && c->width != width) {
+        rc = pz_errf(err, "qp: column '%s' is %zu bytes wide in these rows, %zu in the first", name, c->width, width);
+    } else if (c->type == PZ_STR || c->type == PZ_F32 || c->type == PZ_F64) {
+        rc = pz_h5nd_append(s->f, path, ancil_type(c), n, (const char *)c->data + first * c->width, width, err);
     } else { /* integers and booleans as int64 */
         int64_t *v = pz_xmalloc((n + 1) * sizeof *v);
-        for (size_t i = 0; i < n; i++) v[i] = (int64_t)pz_col_f64(c, i);
-        rc = pz_h5nd_write(f, path, PZ_H5ND_I64, 1, &n, v, 0, err);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)pz_col_f64(c, first + i);
+        rc = pz_h5nd_append(s->f, path, PZ_H5ND_I64, n, v, 0, err);
         free(v);
     }
     free(path);
     return rc;
 }
 
-static int write_ancil(pz_h5nd *f, const pz_table *t, const pz_qp_opts *o, pz_err *err)
+/* Rows [first, first + n) of t, t having the stream's columns. */
+static int append_rows(pz_qp_stream *s, const pz_table *t, size_t first, size_t n, pz_err *err)
 {
-    if (pz_h5nd_group(f, "/ancil", err) < 0) return -1;
-    for (size_t c = 0; c < t->ncols; c++) {
-        const pz_column *col = &t->cols[c];
-        if (!strncmp(col->name, "pdf_", 4) || !strcmp(col->name, "zmode") || strchr(col->name, '/')) continue;
-        if (write_column(f, col->name, col, t->nrows, err) < 0) return -1;
+    pz_pdf_cols pc;
+    if (pz_pdf_cols_find(t, "predictions", &pc, err) < 0) return -1;
+    if ((s->o.format == PZ_QP_MIXMOD ? append_mixmod(s, &pc, first, n, err) : append_interp(s, &pc, first, n, err)) < 0)
+        return -1;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (is_ancil(&t->cols[c]) && append_column(s, t->cols[c].name, &t->cols[c], s->str_width[c], first, n, err) < 0)
+            return -1;
+    const pz_column *zp = pz_table_col(t, s->o.z_pred_col);
+    return zp ? append_column(s, "zmode", zp, 0, first, n, err) : 0;
+}
+
+pz_qp_stream *pz_qp_open(const char *path, const pz_table *proto, const pz_qp_opts *o, pz_err *err)
+{
+    pz_pdf_cols pc;
+    int has = pz_pdf_cols_find(proto, "predictions", &pc, err);
+    if (has < 0) return NULL;
+    if (!has) {
+        pz_errf(err, "predictions: no p(z) (attribute pdf = gaussian_mixture): a qp ensemble needs one; "
+                     "a point model's intervals stay in the predictions table");
+        return NULL;
     }
-    const pz_column *zp = pz_table_col(t, o->z_pred_col);
-    return zp ? write_column(f, "zmode", zp, t->nrows, err) : 0;
+    if (o->format == PZ_QP_INTERP && !(o->grid_n >= 2 && o->grid_hi > o->grid_lo)) {
+        pz_errf(err, "param 'grid': need [lo, hi, n] with lo < hi and n >= 2");
+        return NULL;
+    }
+    pz_h5nd *f = pz_h5nd_create(path, err);
+    if (!f) return NULL;
+    pz_qp_stream *s = pz_xcalloc(1, sizeof *s);
+    *s = (pz_qp_stream){f, *o, pz_table_take(proto, NULL, 0), pc.k, pz_xcalloc(proto->ncols + 1, sizeof(size_t))};
+    if (write_meta(f, o, err) < 0 || create_datasets(s, proto, err) < 0) {
+        pz_h5nd_close(s->f, NULL);
+        s->f = NULL;
+        pz_qp_close(s, NULL);
+        return NULL;
+    }
+    return s;
+}
+
+int pz_qp_append(pz_qp_stream *s, const pz_table *chunk, pz_err *err)
+{
+    pz_table *parts[2] = {s->pending, (pz_table *)chunk};
+    pz_table *all = pz_table_concat(parts, 2, err);
+    if (!all) return -1;
+    size_t whole = all->nrows - all->nrows % QP_BLOCK_ROWS;
+    int rc = 0;
+    for (size_t first = 0; first < whole && rc == 0; first += QP_BLOCK_ROWS)
+        rc = append_rows(s, all, first, QP_BLOCK_ROWS, err);
+    size_t rest = all->nrows - whole, *idx = pz_xmalloc((rest + 1) * sizeof *idx);
+    for (size_t i = 0; i < rest; i++) idx[i] = whole + i;
+    pz_table_free(s->pending);
+    s->pending = pz_table_take(all, idx, rest);
+    free(idx);
+    pz_table_free(all);
+    return rc;
+}
+
+int pz_qp_close(pz_qp_stream *s, pz_err *err)
+{
+    if (!s) return 0;
+    int rc = s->f && s->pending->nrows ? append_rows(s, s->pending, 0, s->pending->nrows, err) : 0;
+    if (s->f && pz_h5nd_close(s->f, err) < 0) rc = -1;
+    pz_table_free(s->pending);
+    free(s->str_width);
+    free(s);
+    return rc;
 }
 
 int pz_qp_write(const char *path, const pz_table *t, const pz_qp_opts *o, pz_err *err)
 {
-    pz_pdf_cols pc;
-    int has = pz_pdf_cols_find(t, "predictions", &pc, err);
-    if (has < 0) return -1;
-    if (!has)
-        return pz_errf(err, "predictions: no p(z) (attribute pdf = gaussian_mixture): a qp ensemble needs one; "
-                            "a point model's intervals stay in the predictions table");
-    if (o->format == PZ_QP_INTERP && !(o->grid_n >= 2 && o->grid_hi > o->grid_lo))
-        return pz_errf(err, "param 'grid': need [lo, hi, n] with lo < hi and n >= 2");
-    pz_h5nd *f = pz_h5nd_create(path, err);
-    if (!f) return -1;
-    int rc = write_meta(f, o, err) < 0 || pz_h5nd_group(f, "/data", err) < 0 ||
-                     (o->format == PZ_QP_MIXMOD ? write_mixmod(f, t, &pc, err) : write_interp(f, t, &pc, o, err)) < 0 ||
-                     write_ancil(f, t, o, err) < 0
-                 ? -1
-                 : 0;
-    if (pz_h5nd_close(f, err) < 0) rc = -1;
-    return rc;
+    pz_qp_stream *s = pz_qp_open(path, t, o, err);
+    if (!s) return -1;
+    int rc = pz_qp_append(s, t, err);
+    return pz_qp_close(s, rc ? NULL : err) < 0 || rc ? -1 : 0;
 }
 
 /* --- the stage ------------------------------------------------------------------------------ */

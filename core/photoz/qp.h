@@ -33,6 +33,15 @@ typedef struct pz_qp_opts {
 /* Write the predictions table (which must carry a p(z): attribute pdf) as a qp ensemble. */
 int pz_qp_write(const char *path, const pz_table *pred, const pz_qp_opts *opts, pz_err *err);
 
+/* The same a chunk of rows at a time, in bounded memory: open with a table of the predictions'
+ * columns (rows ignored), append chunks with those columns, close. The file depends on the rows
+ * alone, not on how they were cut into chunks. close frees the stream (NULL-safe) and finishes
+ * the file; err may be NULL when closing after an error. */
+typedef struct pz_qp_stream pz_qp_stream;
+pz_qp_stream *pz_qp_open(const char *path, const pz_table *proto, const pz_qp_opts *opts, pz_err *err);
+int pz_qp_append(pz_qp_stream *s, const pz_table *chunk, pz_err *err);
+int pz_qp_close(pz_qp_stream *s, pz_err *err);
+
 extern const pz_stage_def pz_export_qp_stage;
 
 #endif

@@ -21,6 +21,14 @@ int pz_h5nd_group(pz_h5nd *f, const char *name, pz_err *err);
  * fixed-length byte strings of `str_width` bytes (numpy's |S<width>), width ignored otherwise. */
 int pz_h5nd_write(pz_h5nd *f, const char *name, pz_h5nd_type type, int rank, const size_t *dims, const void *data,
                   size_t str_width, pz_err *err);
+/* A dataset growing along its first dimension (dims[0] is ignored: it starts with 0 rows),
+ * stored in chunks of `chunk_rows` rows; pz_h5nd_append adds `rows` rows (row-major) at its end.
+ * The file's bytes depend on the sequence of appends: a caller that wants them to depend on the
+ * data alone appends whole chunks (and one last partial one). */
+int pz_h5nd_create_growing(pz_h5nd *f, const char *name, pz_h5nd_type type, int rank, const size_t *dims,
+                           size_t chunk_rows, size_t str_width, pz_err *err);
+int pz_h5nd_append(pz_h5nd *f, const char *name, pz_h5nd_type type, size_t rows, const void *data, size_t str_width,
+                   pz_err *err);
 /* Read a numeric dataset back as doubles (row-major, malloc'd into *out), its rank (<= 4) and
  * dims: the round trip of the tests, and a way to check a file another tool wrote. */
 int pz_h5nd_read_f64(const char *path, const char *name, int *rank, size_t dims[4], double **out, pz_err *err);

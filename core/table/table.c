@@ -65,6 +65,16 @@ pz_column *pz_table_col(const pz_table *t, const char *name)
     return NULL;
 }
 
+void pz_table_drop(pz_table *t, const char *name)
+{
+    pz_column *c = pz_table_col(t, name);
+    if (!c) return;
+    column_clear(c);
+    size_t i = (size_t)(c - t->cols);
+    memmove(c, c + 1, (t->ncols - i - 1) * sizeof *c); /* the others keep their order */
+    t->ncols--;
+}
+
 static size_t column_width(pz_coltype type, size_t width)
 {
     return type == PZ_STR ? (width ? width : 1) : pz_coltype_size(type);
@@ -135,6 +145,19 @@ void pz_table_set_attr(pz_table *t, const char *key, const char *value)
     t->attr_keys[t->nattrs] = pz_xstrdup(key);
     t->attr_vals[t->nattrs] = pz_xstrdup(value);
     t->nattrs++;
+}
+
+void pz_table_unset_attr(pz_table *t, const char *key)
+{
+    for (size_t i = 0; i < t->nattrs; i++) {
+        if (strcmp(t->attr_keys[i], key)) continue;
+        free(t->attr_keys[i]);
+        free(t->attr_vals[i]);
+        memmove(t->attr_keys + i, t->attr_keys + i + 1, (t->nattrs - i - 1) * sizeof *t->attr_keys);
+        memmove(t->attr_vals + i, t->attr_vals + i + 1, (t->nattrs - i - 1) * sizeof *t->attr_vals);
+        t->nattrs--;
+        return;
+    }
 }
 
 const char *pz_table_attr(const pz_table *t, const char *key)

@@ -55,6 +55,10 @@ pz_column *pz_table_col(const pz_table *t, const char *name);
 /* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
 pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err);
 void pz_table_set_attr(pz_table *t, const char *key, const char *value);
+/* Remove a column (the others keep their order; pointers to later columns move) or an attribute;
+ * nothing when there is none of that name. */
+void pz_table_drop(pz_table *t, const char *name);
+void pz_table_unset_attr(pz_table *t, const char *key);
 /* The attribute `key`: exact, else the unique one differing in case (FITS keywords are upper case). */
 const char *pz_table_attr(const pz_table *t, const char *key);
 
