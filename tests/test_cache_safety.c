@@ -257,6 +257,60 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
     free(dir);
 }
 
+/* gc prunes cache/slurm/ and cache/describe/ down to what a record or a running job needs. Job
+ * folders: one whose job may still run (job file, no exit file, key not committed) is kept with
+ * Slurm's output file of that job; one whose job ended, one never submitted, one of a committed
+ * key, a killed sbatch call's script and other jobs' output files go. Descriptions: those of
+ * executables a kept record ran, or that are installed (described by `status`, never run), stay;
+ * one of an executable no longer installed goes. What pzflow did not write stays. */
+static void gc_prunes_ended_slurm_jobs_and_descriptions_of_executables_no_longer_installed(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    /* pzflow-toy-progress: installed and described, never run (no record names it). */
+    pzt_run(dir, NULL, "sed 's/run: pzflow-toy-copy/run: pzflow-toy-progress/' p.yaml > q.yaml");
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status q.yaml"), 0);
+    free(out);
+    char *committed = NULL;
+    pzt_run(dir, &committed, "ls cache/runs | head -1 | tr -d '\\n'");
+    const char *k = "0123456789abcdef0123456789abcdef";
+    pzt_run(dir, NULL,
+            "cd cache && mkdir -p slurm/out slurm/%s.Run123 slurm/%s.End456 slurm/%s.New789 slurm/%s.Com012"
+            " && echo 11_0 > slurm/%s.Run123/job && echo 12_0 > slurm/%s.End456/job && echo 0 > slurm/%s.End456/exit"
+            " && echo 13_0 > slurm/%s.Com012/job && echo {} > slurm/%s.New789/spec.json && echo x > slurm/out/11_0.out && echo x > slurm/out/12_0.out"
+            " && echo x > slurm/out/99_1.out && echo x > slurm/submit.Ab12Cd && echo mine > slurm/notes.txt"
+            " && echo 'pzflow-describe none' > describe/%s",
+            k, k, k, committed, k, k, k, committed, k, k);
+    char *before = NULL, *descs = NULL;
+    pzt_run(dir, &before, "find \"$PWD/cache\" -type f | sort");
+    pzt_run(dir, &descs, "ls cache/describe | grep -vc %s", k);
+    CU_ASSERT_TRUE(descs && atoi(descs) >= 2); /* toy-const and toy-copy (records), toy-progress (installed) */
+    char *dry = NULL;
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &dry, "gc -n p.yaml"), 0);
+    char *listed = listed_files(dir, dry);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc p.yaml"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "1 descriptions of executables no longer installed, 3 folders of ended Slurm jobs"));
+    char *after = NULL;
+    pzt_run(dir, &after, "find \"$PWD/cache\" -type f | sort");
+    char *gone = removed_files(before, after);
+    CU_ASSERT_TRUE(same(listed, gone));
+    const char *removed[] = {".End456/exit", ".New789/spec.json", ".Com012/job", "slurm/out/12_0.out", "slurm/out/99_1.out",
+                             "slurm/submit.Ab12Cd", "describe/0123456789abcdef0123456789abcdef"};
+    for (size_t i = 0; i < sizeof removed / sizeof *removed; i++) CU_ASSERT_TRUE(pzt_has(gone, removed[i]));
+    const char *kept[] = {".Run123/job", "slurm/out/11_0.out", "slurm/notes.txt"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) CU_ASSERT_TRUE(pzt_has(after, kept[i]));
+    char *left = NULL;
+    pzt_run(dir, &left, "ls cache/describe | grep -vc %s", k);
+    CU_ASSERT_TRUE(same(left, descs)); /* every description a record or an installed executable needs */
+    free(out);
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
+    free(out), free(dry), free(listed), free(before), free(after), free(gone), free(descs), free(left), free(committed);
+    pzt_rmtree(dir);
+    free(dir);
+}
+
 static void run_removes_only_scratch_of_dead_runs(void)
 {
     char *dir = setup(), *out;
@@ -578,6 +632,7 @@ int main(void)
                   {"a hard-linked output is copied, not adopted", a_hard_linked_output_is_copied_not_adopted},
                   {"the dag does not depend on where the pipeline lives", the_dag_does_not_depend_on_where_the_pipeline_lives},
                   {"workspace links never replace user files or follow symlinked folders", workspace_links_never_replace_user_files_or_follow_symlinked_folders},
+                  {"gc prunes ended Slurm jobs and descriptions of executables no longer installed", gc_prunes_ended_slurm_jobs_and_descriptions_of_executables_no_longer_installed},
                   {"a no-op run repairs links in place and still refuses what is not its", a_no_op_run_repairs_links_in_place_and_still_refuses_what_is_not_its},
                   {"a stage past ulimit -f stops the run with exit 4 and one line", a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line},
                   {"a stage that fills the disk keeps its log", a_stage_that_fills_the_disk_keeps_its_log},

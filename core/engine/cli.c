@@ -960,9 +960,10 @@ static int cmd_gc(const opts *o)
         human_bytes(res.bytes_removed, bytes, sizeof bytes);
         const char *verb = o->dry_run ? "would remove" : "removed";
         printf("pzflow gc: %s %zu objects (%s) and %zu run records; kept %zu objects, %zu records; %s %zu "
-               "temporary files\n",
+               "temporary files, %zu descriptions of executables no longer installed, %zu folders of ended "
+               "Slurm jobs\n",
                verb, res.objects_removed, bytes, res.records_removed, res.objects_kept, res.records_kept, verb,
-               res.tmp_removed);
+               res.tmp_removed, res.descriptions_removed, res.jobs_removed);
     }
     pz_cache_close(&c);
     return rc;

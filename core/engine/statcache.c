@@ -136,6 +136,15 @@ int pz_statcache_changed(pz_statcache *sc, const char *path)
     return !same_stat(&e->st, &st);
 }
 
+void pz_statcache_each_current(const pz_statcache *sc, void (*fn)(void *ctx, const char *hash), void *ctx)
+{
+    for (size_t i = 0; i < sc->cap; i++) {
+        const entry *e = &sc->slots[i];
+        pz_fstat st;
+        if (e->path && sc->fs->stat(sc->fs->ctx, e->path, &st) == 0 && same_stat(&e->st, &st)) fn(ctx, e->hash);
+    }
+}
+
 int pz_statcache_save(pz_statcache *sc, pz_err *err)
 {
     if (!sc->dirty || !sc->path) return 0;

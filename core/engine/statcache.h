@@ -38,6 +38,11 @@ int pz_statcache_hash(pz_statcache *sc, const char *path, char out[PZ_HASH_HEX],
  * exits, so a file edited while the stage read it is never recorded under its old hash. */
 int pz_statcache_changed(pz_statcache *sc, const char *path);
 
+/* fn(ctx, hash) for each file the cache knows that still has the stat it was hashed with: the
+ * content hashes of files as they are now (gc keeps the descriptions of executables still
+ * installed, gc.h). */
+void pz_statcache_each_current(const pz_statcache *sc, void (*fn)(void *ctx, const char *hash), void *ctx);
+
 /* Write the cache back if anything changed. */
 int pz_statcache_save(pz_statcache *sc, pz_err *err);
 
