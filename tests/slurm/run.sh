@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pzflow's Slurm executor against a real Slurm: munged, slurmctld and slurmd started here with a
 # generated slurm.conf (tests/slurm/cluster.sh), no accounting. Checks:
-#   1. the quick pipeline (at reduced sizes) through Slurm gives byte-identical results to a
-#      local run;
+#   1. the quick pipeline and the survey pipeline (both at reduced sizes: the survey's 16,384
+#      rows in 4 parts, its models trained as quick's, so cache hits) through Slurm give
+#      byte-identical results to a local run;
 #   2. fault cases on a small pipeline of sleeping toy stages (a foreach of 3 and a join), each
 #      ending with every committed result intact and a rerun that completes with nothing run
 #      twice: scancel of a running job; a job over its time limit; slurmctld stopped for 30 s
@@ -104,30 +105,50 @@ cp "$T/toy/p.yaml" "$T/limit/p.yaml"
  echo $? >"$T/f2.rc") &
 limit_pid=$!
 
-# ---- 1. the quick pipeline: Slurm == local, byte for byte --------------------------------------
-if [ -z "$skip_quick" ]; then
+# ---- 1. the quick and survey pipelines: Slurm == local, byte for byte -------------------------
+# Both pipelines share a local cache and a Slurm cache, so the survey's models (quick's stages at
+# the same sizes) are cache hits on each side and only its own stages run.
 SIZES=(--set vars.n_cosmos=4000 --set vars.n_galaxiesml=2000 --set vars.epochs=4 --set vars.patience=2 --name small)
-step "quick pipeline, local"
-(cd "$SRC" && pz run pipelines/quick.yaml -C "$T/q-local/cache" --set "workspace=$T/q-local/results" "${SIZES[@]}" -j 2 \
-  >"$T/q-local.out" 2>&1) || { tail -20 "$T/q-local.out"; fail "local quick run failed"; }
-step "quick pipeline, through Slurm"
-(cd "$SRC" && pz run pipelines/quick.yaml -C "$T/q-slurm/cache" --set "workspace=$T/q-slurm/results" "${SIZES[@]}" \
-  --executor slurm >"$T/q-slurm.out" 2>&1) || { tail -20 "$T/q-slurm.out"; fail "quick run through Slurm failed"; }
-grep -q " 0 up to date" "$T/q-slurm.out" || fail "the Slurm run did not run everything"
-n=0
-while IFS= read -r f; do
-  cmp -s "$T/q-local/results@small/$f" "$T/q-slurm/results@small/$f" || fail "$f differs between the local and the Slurm run"
-  n=$((n + 1))
-done < <(cd "$T/q-local/results@small" && find . -type l | sort)
-[ $n -gt 20 ] || fail "only $n results compared"
-step "$n results byte-identical ($(grep -o '[0-9]* ran' "$T/q-slurm.out") through Slurm)"
+# Runs PIPELINE locally and through Slurm (caches $T/local, $T/slurm; results $T/<label>-local,
+# $T/<label>-slurm), then compares every result link's bytes. Extra args: more --set.
+same_through_slurm() { # label pipeline min-results [args...]
+  local label=$1 pipeline=$2 min=$3 n=0 f
+  shift 3
+  step "$label pipeline, local"
+  (cd "$SRC" && pz run "$pipeline" -C "$T/local" --set "workspace=$T/$label-local" "${SIZES[@]}" "$@" -j 2 \
+    >"$T/$label-local.out" 2>&1) || { tail -20 "$T/$label-local.out"; fail "local $label run failed"; }
+  step "$label pipeline, through Slurm"
+  (cd "$SRC" && pz run "$pipeline" -C "$T/slurm" --set "workspace=$T/$label-slurm" "${SIZES[@]}" "$@" \
+    --executor slurm >"$T/$label-slurm.out" 2>&1) || { tail -20 "$T/$label-slurm.out"; fail "$label run through Slurm failed"; }
+  grep -q "^pzflow: [1-9][0-9]* ran" "$T/$label-slurm.out" || fail "the $label run through Slurm ran nothing"
+  while IFS= read -r f; do
+    cmp -s "$T/$label-local@small/$f" "$T/$label-slurm@small/$f" || fail "$f differs between the local and the Slurm $label run"
+    n=$((n + 1))
+  done < <(cd "$T/$label-local@small" && find . -type l | sort)
+  [ $n -ge "$min" ] || fail "only $n $label results compared"
+  step "$n $label results byte-identical ($(grep -o '[0-9]* ran' "$T/$label-slurm.out") through Slurm)"
+}
+if [ -z "$skip_quick" ]; then
+  same_through_slurm quick pipelines/quick.yaml 20
+  grep -q " 0 up to date" "$T/quick-slurm.out" || fail "the Slurm quick run did not run everything"
+  same_through_slurm survey pipelines/survey.yaml 20 --set vars.rows_per_part=4096 --set vars.survey_rows=16384 \
+    --set 'vars.parts=range(0, 4)'
+  for s in mock-survey partition 'survey-tl\[3\]' merge-combo; do
+    grep -q "done $s " "$T/survey-slurm.out" || fail "the Slurm survey run did not run $s"
+  done
 fi
 
+# Starts the toy pipeline in the background from an empty cache ($pid: pzflow's pid, its output
+# in OUT) and waits until its foreach is submitted (the array's job files are there).
+start_toy() { # out
+  fresh
+  toy_bg "$1"
+  pid=$!
+  wait_for 60 "the array's job files" sh -c "[ \$(ls '$TOY'/cache/slurm/*/job 2>/dev/null | wc -l) -ge 3 ]"
+}
+
 step "fault: scancel of a running job"
-fresh
-toy_bg "$T/f1.out"
-pid=$!
-wait_for 60 "the array's job files" sh -c "[ \$(ls '$TOY'/cache/slurm/*/job 2>/dev/null | wc -l) -ge 3 ]"
+start_toy "$T/f1.out"
 victim=$(cat "$TOY"/cache/slurm/*/job | sort | head -1)
 wait_for 60 "job $victim to run" sh -c "squeue -h -r -t R -o %i | grep -qx $victim"
 scancel "$victim"
@@ -141,10 +162,7 @@ rerun_completes 2
 step "ok: reported as '$(grep -o 'CANCELLED AT [^*]*' "$T/f1.out" | head -1)'; rerun ran 2"
 
 step "fault: slurmctld stopped for 30 s during a run"
-fresh
-toy_bg "$T/f3.out"
-pid=$!
-wait_for 60 "the array's job files" sh -c "[ \$(ls '$TOY'/cache/slurm/*/job 2>/dev/null | wc -l) -ge 3 ]"
+start_toy "$T/f3.out"
 cluster_stop_ctld
 sleep 30
 cluster_start_ctld || fail "slurmctld does not come back: $CLUSTER_WHY"
@@ -157,10 +175,7 @@ rerun_completes 0
 step "ok: $(grep -c 'asking again\|trying again' "$T/f3.out") retried calls, 4 committed"
 
 step "fault: pzflow killed (SIGKILL) mid-run, then restarted"
-fresh
-toy_bg "$T/f4.out"
-pid=$!
-wait_for 60 "the array's job files" sh -c "[ \$(ls '$TOY'/cache/slurm/*/job 2>/dev/null | wc -l) -ge 3 ]"
+start_toy "$T/f4.out"
 kill -9 $pid
 wait $pid 2>/dev/null
 out=$(toy 2>&1) || { echo "$out" | tail -20; fail "the restarted run failed"; }
@@ -172,10 +187,7 @@ rerun_completes 0
 step "ok: reattached, one array submitted"
 
 step "Ctrl-C: scancel and exit 130"
-fresh
-toy_bg "$T/f5.out"
-pid=$!
-wait_for 60 "the array's job files" sh -c "[ \$(ls '$TOY'/cache/slurm/*/job 2>/dev/null | wc -l) -ge 3 ]"
+start_toy "$T/f5.out"
 ids=$(cat "$TOY"/cache/slurm/*/job | tr '\n' ' ')
 kill -INT $pid
 wait $pid; rc=$?
