@@ -162,6 +162,109 @@ static void test_conformal_coverage_overconfident_pdf(void)
     check_coverage(PZ_SCORE_PIT, 1);
 }
 
+/* PITs u = x^2, x uniform, have the CDF sqrt(u): the fitted map is that CDF, and inverts. */
+static void test_pit_map_is_the_pits_cdf(void)
+{
+    enum { N = 20000, K = 101 };
+    double *u = pz_xmalloc(N * sizeof *u), *work = pz_xmalloc(N * sizeof *work), knots[K];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    for (int i = 0; i < N; i++) u[i] = pow(gsl_rng_uniform(r), 2);
+    u[7] = NAN; /* not counted */
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, N, work, knots, K), N - 1);
+    CU_ASSERT_EQUAL(knots[0], 0);
+    CU_ASSERT_EQUAL(knots[K - 1], 1);
+    for (double x = 0.005; x < 1; x += 0.01) {
+        CU_ASSERT_DOUBLE_EQUAL(pz_pit_map_apply(knots, K, x), sqrt(x), 0.02);
+        CU_ASSERT_DOUBLE_EQUAL(pz_pit_map_inverse(knots, K, pz_pit_map_apply(knots, K, x)), x, 1e-12);
+    }
+    double integral = 0; /* G' is a density (midpoint rule; the first knot is at ~1e-4) */
+    for (int i = 0; i < 1000000; i++) integral += pz_pit_map_slope(knots, K, (i + 0.5) * 1e-6) * 1e-6;
+    CU_ASSERT_DOUBLE_EQUAL(integral, 1, 1e-3);
+    CU_ASSERT_EQUAL(pz_pit_map_apply(knots, K, -0.5), 0);
+    CU_ASSERT_EQUAL(pz_pit_map_apply(knots, K, 1.5), 1);
+    CU_ASSERT_TRUE(isnan(pz_pit_map_apply(knots, K, NAN)));
+    gsl_rng_free(r);
+    free(u), free(work);
+}
+
+/* With the identity map a recalibrated p(z) is its mixture: CDF, quantile, moments and the
+ * numerical CRPS agree with the closed forms. */
+static void test_identity_map_changes_nothing(void)
+{
+    double w[2] = {0.3, 0.7}, mu[2] = {0.4, 1.1}, sd[2] = {0.05, 0.2}, id[11];
+    for (int j = 0; j <= 10; j++) id[j] = j / 10.0;
+    pz_gmix g = {2, w, mu, sd}, m = {2, w, mu, sd, id, 11};
+    for (double z = 0.2; z < 1.6; z += 0.35) {
+        CU_ASSERT_DOUBLE_EQUAL(pz_gmix_cdf(&m, z), pz_gmix_cdf(&g, z), 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(pz_gmix_pdf(&m, z), pz_gmix_pdf(&g, z), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(pz_gmix_crps(&m, z), pz_gmix_crps(&g, z), 1e-5);
+    }
+    for (double p = 0.05; p < 1; p += 0.15) CU_ASSERT_DOUBLE_EQUAL(pz_gmix_quantile(&m, p), pz_gmix_quantile(&g, p), 1e-8);
+    double mean, std, mean_m, std_m;
+    pz_gmix_moments(&g, &mean, &std);
+    pz_gmix_moments(&m, &mean_m, &std_m);
+    CU_ASSERT_DOUBLE_EQUAL(mean_m, mean, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(std_m, std, 2e-3);
+}
+
+/* PITs of every row of t with a usable p(z); *raw: of the mixture without its map. */
+static size_t table_pits(const pz_table *t, double *pit, double *raw)
+{
+    pz_pdf_cols pc;
+    pz_err err;
+    CU_ASSERT_EQUAL_FATAL(pz_pdf_cols_find(t, "t", &pc, &err), 1);
+    const pz_column *zt = pz_table_col(t, "z_true");
+    double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
+    size_t n = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        pz_gmix g;
+        if (pz_pdf_row(&pc, i, w, mu, sd, &g) < 0) continue;
+        pit[n] = pz_gmix_cdf(&g, pz_col_f64(zt, i));
+        g.map = NULL;
+        raw[n++] = pz_gmix_cdf(&g, pz_col_f64(zt, i));
+    }
+    return n;
+}
+
+/* The overconfident p(z) of sample() (its PIT piles up at 0 and 1, and 5% outliers): recalibrated
+ * on 5,000 calibration galaxies, its PIT on 40,000 others is uniform within the calibration
+ * sample's noise (KS ~ 0.01), and its CRPS improves. */
+static void test_recalibration_makes_the_pit_uniform(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 17);
+    pz_table *cal = sample(r, 5000, 1, 0.5), *test = sample(r, 40000, 1, 0.5);
+    double levels[1] = {68};
+    pz_conformal_opts o = {levels, 1, -1, "z_pred", "z_true", 101};
+    pz_conformal_result res;
+    pz_err err;
+    CU_ASSERT_EQUAL_FATAL(pz_conformal_apply(cal, test, &o, &res, &err), 0);
+    CU_ASSERT_EQUAL(res.nmap, 101);
+    CU_ASSERT_PTR_NOT_NULL(pz_table_attr(test, PZ_PIT_MAP_ATTR));
+    double *pit = pz_xmalloc(40000 * sizeof *pit), *raw = pz_xmalloc(40000 * sizeof *raw);
+    double *work = pz_xmalloc(40000 * sizeof *work);
+    size_t n = table_pits(test, pit, raw); /* (an outlier's z_pred < -1 has no usable p(z)) */
+    CU_ASSERT_TRUE(n > 39900);
+    CU_ASSERT_TRUE(pz_pit_ks(raw, n, work) > 0.1);
+    CU_ASSERT_TRUE(pz_pit_ks(pit, n, work) < 0.02);
+    /* a second recalibration on top of the first is refused */
+    CU_ASSERT_EQUAL(pz_conformal_apply(cal, test, &o, &res, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "recalibrated already"));
+    /* too few calibration galaxies for the knots */
+    pz_table *few = sample(r, 500, 1, 0.5), *t2 = sample(r, 10, 1, 0.5);
+    CU_ASSERT_EQUAL(pz_conformal_apply(few, t2, &o, &res, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "need at least 10 per knot"));
+    /* a damaged map is named */
+    pz_table_set_attr(t2, PZ_PIT_MAP_ATTR, "0,0.7,0.5,1");
+    pz_pdf_cols pc;
+    CU_ASSERT_EQUAL(pz_pdf_cols_find(t2, "t2.fits", &pc, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "t2.fits: attribute pdf_pit_map"));
+    pz_table_free(few), pz_table_free(t2), pz_table_free(cal), pz_table_free(test);
+    free(pit), free(raw), free(work);
+    gsl_rng_free(r);
+}
+
 /* The finite-sample rule exactly: with n = 10 calibration scores and coverage 0.68, the expected
  * coverage over calibration draws is rank/(n + 1) = ceil(11 * 0.68)/11 = 8/11 = 0.727. The
  * rank ceil(n * 0.68) = 7 would give 7/11 = 0.636, numpy's interpolated 68% quantile ~0.64:
@@ -331,6 +434,8 @@ static void test_evaluate_uncertainty_columns(void)
     CU_ASSERT_DOUBLE_EQUAL(metric(m, "Hand", "seed", "catastrophic_in_95"), 0.5, 1e-12);
     CU_ASSERT_TRUE(isnan(metric(m, "Hand", "seed", "pit_ks"))); /* no p(z) */
     CU_ASSERT_TRUE(metric(m, "Gauss", "mean", "pit_ks") < 0.03);
+    /* no recalibration map: the raw mixture's PIT is the PIT */
+    CU_ASSERT_EQUAL(metric(m, "Gauss", "mean", "pit_ks_raw"), metric(m, "Gauss", "mean", "pit_ks"));
     CU_ASSERT_TRUE(metric(m, "Gauss", "mean", "pit_cvm") < 0.35); /* the 5% critical value is 0.46 */
     CU_ASSERT_DOUBLE_EQUAL(metric(m, "Gauss", "mean", "crps"), 0.05 / sqrt(M_PI), 0.001);
     double hsum = 0;
@@ -361,6 +466,9 @@ int main(void)
                         {"conformal coverage of a point model", test_conformal_coverage_point_model},
                         {"conformal coverage of an overconfident p(z)", test_conformal_coverage_overconfident_pdf},
                         {"finite-sample coverage is exact on average", test_finite_sample_coverage_is_exact_on_average},
+                        {"the PIT map is the PITs' CDF", test_pit_map_is_the_pits_cdf},
+                        {"the identity map changes nothing", test_identity_map_changes_nothing},
+                        {"recalibration makes the PIT uniform", test_recalibration_makes_the_pit_uniform},
                         {"flagged rows get NaN intervals", test_intervals_of_flagged_rows_are_nan},
                         {"the conformal stage", test_conformal_stage},
                         {"evaluate's uncertainty columns", test_evaluate_uncertainty_columns},

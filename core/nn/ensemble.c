@@ -38,6 +38,10 @@ static int member_pdf(member *m, pz_err *err)
     if (!kind) return 0;
     if (strcmp(kind, "gaussian_mixture"))
         return pz_errf(err, "%s: p(z) of kind '%s' (the ensemble combines gaussian_mixture)", m->path, kind);
+    /* (the attribute pzflow-conformal's recalibration writes; its p(z) is no longer the mixture) */
+    if (pz_table_attr(m->t, "pdf_pit_map"))
+        return pz_errf(err, "%s: the p(z) is recalibrated (attribute pdf_pit_map), which a mixture of members "
+                            "cannot carry: combine the predictions before recalibrating them", m->path);
     char *end = NULL;
     long k = nc ? strtol(nc, &end, 10) : 0;
     if (!nc || *end || k < 1 || k > PZ_MDN_MAX_COMPONENTS)

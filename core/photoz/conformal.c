@@ -6,10 +6,39 @@
 #include <string.h>
 
 #include "util/progress.h"
+#include "util/sbuf.h"
 
 const char *const pz_score_names[PZ_SCORE_COUNT] = {"relative", "absolute", "normalized", "pit"};
 
 /* --- the predictions table's uncertainty columns -------------------------------------------- */
+
+/* The attribute pdf_pit_map, checked: 3..PZ_PIT_MAP_MAX numbers from 0 to 1, non-decreasing. */
+static int read_pit_map(const pz_table *t, const char *what, pz_pdf_cols *out, pz_err *err)
+{
+    out->nmap = 0;
+    const char *s = pz_table_attr(t, PZ_PIT_MAP_ATTR);
+    if (!s) return 0;
+    size_t n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || n == PZ_PIT_MAP_MAX || !(v >= (n ? out->map[n - 1] : 0) && v <= 1)) {
+            n = 0;
+            break;
+        }
+        out->map[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') {
+            n = 0;
+            break;
+        }
+    }
+    if (n < 3 || out->map[0] != 0 || out->map[n - 1] != 1)
+        return pz_errf(err, "%s: attribute %s: expected 3 to %d comma-separated knots from 0 to 1, non-decreasing",
+                       what, PZ_PIT_MAP_ATTR, PZ_PIT_MAP_MAX);
+    out->nmap = n;
+    return 0;
+}
 
 int pz_pdf_cols_find(const pz_table *t, const char *what, pz_pdf_cols *out, pz_err *err)
 {
@@ -24,6 +53,7 @@ int pz_pdf_cols_find(const pz_table *t, const char *what, pz_pdf_cols *out, pz_e
         return pz_errf(err, "%s: attribute pdf_ncomp = '%s': expected a count of mixture components 1..%d", what,
                        ks ? ks : "(missing)", PZ_PDF_MAX_COMPONENTS);
     out->k = (size_t)k;
+    if (read_pit_map(t, what, out, err) < 0) return -1;
     for (long i = 0; i < k; i++) {
         char name[40];
         snprintf(name, sizeof name, "pdf_weight_%ld", i);
@@ -48,7 +78,7 @@ int pz_pdf_row(const pz_pdf_cols *c, size_t row, double *w, double *mu, double *
     }
     if (!(fabs(sum - 1) <= 1e-3)) return -1;
     for (size_t i = 0; i < c->k; i++) w[i] /= sum; /* float32 weights sum to 1 only within rounding */
-    *g = (pz_gmix){c->k, w, mu, sd};
+    *g = (pz_gmix){c->k, w, mu, sd, c->nmap ? c->map : NULL, c->nmap};
     return 0;
 }
 
@@ -261,16 +291,58 @@ int pz_pdf_intervals(pz_table *pred, const double *levels, size_t nlevels, pz_er
     return 0;
 }
 
+/* Fit G to the calibration galaxies' PITs and record it on the predictions table. Both tables'
+ * p(z) must be raw mixtures: a second map on top of the first would be a different function. */
+static int recalibrate(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, size_t *nmap, pz_err *err)
+{
+    uq_view vc, vp;
+    if (view_open(cal, "calibration", o, 1, &vc, err) < 0 || view_open(pred, "predictions", o, 0, &vp, err) < 0)
+        return -1;
+    if (!vc.has_pdf || !vp.has_pdf)
+        return pz_errf(err, "param 'recalibrate': needs a p(z) (attribute pdf); the %s table has none",
+                       vc.has_pdf ? "predictions" : "calibration");
+    if (vc.pdf.nmap || vp.pdf.nmap)
+        return pz_errf(err, "param 'recalibrate': the %s table's p(z) is recalibrated already (attribute %s)",
+                       vc.pdf.nmap ? "calibration" : "predictions", PZ_PIT_MAP_ATTR);
+    double *u = pz_xmalloc((cal->nrows + 1) * sizeof *u), *work = pz_xmalloc((cal->nrows + 1) * sizeof *work);
+    size_t usable = 0, nknots = o->recalibrate;
+    for (size_t i = 0; i < cal->nrows; i++) {
+        const pz_gmix *g = view_gmix(&vc, i);
+        u[i] = g ? pz_gmix_cdf(g, pz_col_f64(vc.zt, i)) : NAN;
+        usable += isfinite(u[i]);
+    }
+    if (nknots == PZ_RECALIBRATE_AUTO) /* ~100 calibration galaxies per knot, 5 to 101 knots */
+        nknots = usable / 100 < 5 ? 5 : usable / 100 > 101 ? 101 : usable / 100;
+    double knots[PZ_PIT_MAP_MAX];
+    size_t used = nknots >= 3 && nknots <= PZ_PIT_MAP_MAX ? pz_pit_map_fit(u, cal->nrows, work, knots, nknots) : 0;
+    free(u);
+    free(work);
+    if (nknots < 3 || nknots > PZ_PIT_MAP_MAX)
+        return pz_errf(err, "param 'recalibrate_knots': %zu knots; expected 3 to %d", nknots, PZ_PIT_MAP_MAX);
+    if (used < 10 * nknots)
+        return pz_errf(err, "param 'recalibrate': %zu calibration galaxies with a usable p(z) for %zu knots; "
+                            "need at least 10 per knot (fewer recalibrate_knots, or a larger calibration split)",
+                       used, nknots);
+    pz_sbuf b = {0};
+    for (size_t j = 0; j < nknots; j++) pz_sb_printf(&b, "%s%.9g", j ? "," : "", knots[j]);
+    pz_table_set_attr(pred, PZ_PIT_MAP_ATTR, b.p);
+    free(b.p);
+    *nmap = nknots;
+    return 0;
+}
+
 int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, pz_conformal_result *res,
                        pz_err *err)
 {
     if (check_opts(o, err) < 0) return -1;
     int has_cal = pz_table_attr(cal, "pdf") && *pz_table_attr(cal, "pdf");
     pz_score_kind kind = o->score >= 0 ? (pz_score_kind)o->score : has_cal ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
+    res->nmap = 0;
     double *s = pz_xmalloc((cal->nrows + 1) * sizeof *s);
     int rc = pz_conformal_scores(cal, kind, o->z_pred_col, o->z_true_col, s, err) < 0 ||
                      pz_conformal_calibrate(s, cal->nrows, o, kind, res, err) < 0 ||
-                     pz_conformal_intervals(pred, o, res, err) < 0
+                     pz_conformal_intervals(pred, o, res, err) < 0 ||
+                     (o->recalibrate && recalibrate(cal, pred, o, &res->nmap, err) < 0)
                  ? -1
                  : 0;
     free(s);
@@ -282,6 +354,8 @@ int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_o
 typedef struct conformal_params {
     const pz_ynode *levels;
     const char *score, *z_pred_column, *z_true_column;
+    int recalibrate;
+    long recalibrate_knots;
 } conformal_params;
 
 static int read_levels(const pz_spec *spec, const pz_ynode *node, double *out, size_t *n, pz_err *err)
@@ -313,7 +387,10 @@ static int conformal_stage(const pz_spec *spec, const void *params, char **summa
 {
     const conformal_params *a = params;
     double levels[16];
-    pz_conformal_opts o = {.levels = levels, .z_pred_col = a->z_pred_column, .z_true_col = a->z_true_column, .score = -1};
+    pz_conformal_opts o = {.levels = levels, .z_pred_col = a->z_pred_column, .z_true_col = a->z_true_column, .score = -1,
+                           .recalibrate = !a->recalibrate             ? 0
+                                          : a->recalibrate_knots == 0 ? PZ_RECALIBRATE_AUTO
+                                                                      : (size_t)a->recalibrate_knots};
     for (int k = 0; k < PZ_SCORE_COUNT; k++)
         if (!strcmp(a->score, pz_score_names[k])) o.score = k;
     const char *out_path;
@@ -338,7 +415,8 @@ static int conformal_stage(const pz_spec *spec, const void *params, char **summa
             free(s);
             s = t;
         }
-        *summary = pz_xasprintf("%s\n", s);
+        *summary = res.nmap ? pz_xasprintf("%s; p(z) recalibrated by its calibration PITs (%zu knots)\n", s, res.nmap)
+                            : pz_xasprintf("%s\n", s);
         free(s);
         pz_progress(1.0, "done");
     }
@@ -356,6 +434,12 @@ static const pz_param_def CONFORMAL_PARAMS[] = {
     {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = CF(z_pred_column)},
     {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column of the calibration table"),
      .field = CF(z_true_column)},
+    {PZ_PARAM("recalibrate", PZ_PT_BOOL, "false",
+              "also recalibrate the p(z) by the calibration galaxies' PITs (attribute pdf_pit_map)"),
+     .field = CF(recalibrate)},
+    {PZ_PARAM("recalibrate_knots", PZ_PT_INT, "0",
+              "knots of the recalibration map (101: the PITs' percentiles; 0: one per ~100 calibration galaxies, 5..101)"),
+     PZ_RANGE(0, PZ_PIT_MAP_MAX), .field = CF(recalibrate_knots)},
     {0}};
 static const pz_io_def CONFORMAL_INPUTS[] = {
     {"calibration", PZ_IO_ONE, 0, "the model's predictions on a held-out calibration split, with z_true (never the test set)"},

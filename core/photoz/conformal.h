@@ -29,11 +29,17 @@ extern const char *const pz_score_names[PZ_SCORE_COUNT]; /* "relative", "absolut
 
 #define PZ_PDF_MAX_COMPONENTS 64
 
-/* The mixture columns of a predictions table. */
+/* The mixture columns of a predictions table, and its PIT recalibration map (root attribute
+ * pdf_pit_map: the knots, comma-separated; nmap = 0 when there is none). */
 typedef struct pz_pdf_cols {
     size_t k;
     const pz_column *w[PZ_PDF_MAX_COMPONENTS], *mu[PZ_PDF_MAX_COMPONENTS], *sd[PZ_PDF_MAX_COMPONENTS];
+    size_t nmap;
+    double map[PZ_PIT_MAP_MAX];
 } pz_pdf_cols;
+
+#define PZ_PIT_MAP_ATTR "pdf_pit_map"
+#define PZ_RECALIBRATE_AUTO ((size_t)-1)
 
 /* 1 and *out filled when the table carries a p(z) (attribute pdf), 0 when not, -1 when the
  * attributes promise columns that are missing or a kind pzflow does not know (`what` names the
@@ -61,18 +67,22 @@ typedef struct pz_conformal_opts {
     size_t nlevels;
     int score;               /* pz_score_kind, or -1: normalized when the tables carry a p(z), else relative */
     const char *z_pred_col, *z_true_col;
+    size_t recalibrate;      /* > 0: also recalibrate the p(z) by its calibration PITs, a map of this many knots
+                                (PZ_RECALIBRATE_AUTO: one per ~100 calibration galaxies, 5 to 101) */
 } pz_conformal_opts;
 
 typedef struct pz_conformal_result {
     pz_score_kind score;
     size_t ncal;             /* calibration galaxies with a finite score */
     double q[16];            /* the quantile of each level */
+    size_t nmap;             /* knots of the recalibration map (0: none) */
 } pz_conformal_result;
 
 /* Calibrate on `cal` and add z_lo_<pct>, z_hi_<pct> (float32) to `pred` for every level; also
- * root attributes conformal_score, conformal_calibration_n and conformal_q_<pct>. The three
- * steps below, for callers that see the calibration and the predictions a chunk at a time
- * (`pzflow predict --calibrate`, nn/predict.h). */
+ * root attributes conformal_score, conformal_calibration_n and conformal_q_<pct>. With
+ * opts->recalibrate, also the PIT recalibration map of the p(z) (attribute pdf_pit_map; the
+ * intervals stay those of the scores). The three steps below, for callers that see the
+ * calibration and the predictions a chunk at a time (`pzflow predict --calibrate`, nn/predict.h). */
 int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *opts, pz_conformal_result *res,
                        pz_err *err);
 /* 1. The score of every row of a calibration table (z_pred, z_true, its p(z) for the PDF

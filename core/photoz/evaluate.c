@@ -14,7 +14,7 @@
  * coverage_<pct> and width_<pct> of each interval level found in the inputs. */
 enum {
     V_N, V_NNAN, V_M0, V_PASS_BIAS = V_M0 + PZ_M_COUNT, V_PASS_SCATTER, V_PASS_OUTLIER, V_PASS_ALL,
-    V_PIT_KS, V_PIT_CVM, V_CRPS, V_CAT_IN95, V_PIT_H0, V_LEVEL0 = V_PIT_H0 + PZ_EVAL_PIT_BINS,
+    V_PIT_KS, V_PIT_CVM, V_CRPS, V_CAT_IN95, V_PIT_KS_RAW, V_PIT_H0, V_LEVEL0 = V_PIT_H0 + PZ_EVAL_PIT_BINS,
     V_MAX = V_LEVEL0 + 2 * PZ_EVAL_MAX_LEVELS
 };
 #define V_COUNT V_MAX
@@ -28,7 +28,8 @@ static int nvalues(const pz_eval_config *cfg)
 static void value_name(const pz_eval_config *cfg, int v, char *buf, size_t size)
 {
     static const char *const extra[] = {"pass_bias", "pass_scatter", "pass_outlier", "pass_all",
-                                        "pit_ks",    "pit_cvm",      "crps",         "catastrophic_in_95"};
+                                        "pit_ks",    "pit_cvm",      "crps",         "catastrophic_in_95",
+                                        "pit_ks_raw"};
     if (v == V_N) snprintf(buf, size, "n");
     else if (v == V_NNAN) snprintf(buf, size, "n_nan");
     else if (v < V_PASS_BIAS) snprintf(buf, size, "%s", pz_metric_names[v - V_M0]);
@@ -93,6 +94,7 @@ static int cmp_double(const void *a, const void *b)
 typedef struct preds {
     double *zp, *zt;
     double *pit, *crps;      /* NaN where there is no usable p(z) */
+    double *pit_raw;         /* the PIT of the mixture before any recalibration map */
     double *lo[PZ_EVAL_MAX_LEVELS], *hi[PZ_EVAL_MAX_LEVELS]; /* per cfg level; NULL: not in this file */
     size_t n;
     long seed;
@@ -100,7 +102,7 @@ typedef struct preds {
 
 static void preds_free(preds *p)
 {
-    free(p->zp), free(p->zt), free(p->pit), free(p->crps);
+    free(p->zp), free(p->zt), free(p->pit), free(p->crps), free(p->pit_raw);
     for (size_t l = 0; l < PZ_EVAL_MAX_LEVELS; l++) free(p->lo[l]), free(p->hi[l]);
 }
 
@@ -111,7 +113,8 @@ static double *column_values(const pz_column *c, size_t n)
     return x;
 }
 
-/* PIT and CRPS of every row that has a usable mixture. */
+/* PIT and CRPS of every row that has a usable p(z) (recalibrated, when the table says so), and
+ * the PIT of its raw mixture. */
 static int read_pdf(const pz_table *t, const char *path, preds *p, pz_err *err)
 {
     pz_pdf_cols pc;
@@ -119,15 +122,18 @@ static int read_pdf(const pz_table *t, const char *path, preds *p, pz_err *err)
     if (has < 0) return -1;
     p->pit = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->pit);
     p->crps = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->crps);
+    p->pit_raw = pz_xmalloc((p->n ? p->n : 1) * sizeof *p->pit_raw);
     double w[PZ_PDF_MAX_COMPONENTS], mu[PZ_PDF_MAX_COMPONENTS], sd[PZ_PDF_MAX_COMPONENTS];
     for (size_t i = 0; i < p->n; i++) {
         pz_gmix g;
         if (!has || pz_pdf_row(&pc, i, w, mu, sd, &g) < 0) {
-            p->pit[i] = p->crps[i] = NAN;
+            p->pit[i] = p->crps[i] = p->pit_raw[i] = NAN;
             continue;
         }
         p->pit[i] = pz_gmix_cdf(&g, p->zt[i]);
         p->crps[i] = pz_gmix_crps(&g, p->zt[i]);
+        g.map = NULL;
+        p->pit_raw[i] = pz_gmix_cdf(&g, p->zt[i]);
     }
     return 0;
 }
@@ -246,8 +252,13 @@ static void uq_select(const pz_eval_config *cfg, const preds *p, double lo, doub
     for (size_t i = 0; i < p->n; i++) {
         if (!(p->zt[i] > lo && p->zt[i] <= hi) || !isfinite(p->zp[i])) continue;
         nsel++;
-        if (isfinite(p->pit[i])) pit[npit++] = p->pit[i], crps += p->crps[i];
+        if (isfinite(p->pit_raw[i])) pit[npit++] = p->pit_raw[i];
     }
+    v[V_PIT_KS_RAW] = pz_pit_ks(pit, npit, scratch);
+    npit = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->zt[i] > lo && p->zt[i] <= hi && isfinite(p->zp[i]) && isfinite(p->pit[i]))
+            pit[npit++] = p->pit[i], crps += p->crps[i];
     v[V_PIT_KS] = pz_pit_ks(pit, npit, scratch);
     v[V_PIT_CVM] = pz_pit_cvm(pit, npit, scratch);
     v[V_CRPS] = npit ? crps / npit : NAN;

@@ -4,11 +4,12 @@
  *
  *   model test versus selection stat seed z_lo z_hi | n n_nan bias bias_bw nmad scatter_bw rms
  *             | outlier outlier_bw catastrophic loss pass_bias pass_scatter pass_outlier pass_all
- *             | pit_ks pit_cvm crps catastrophic_in_95 pit_h00..pit_h09 | coverage_<pct> width_<pct>...
+ *             | pit_ks pit_cvm crps catastrophic_in_95 pit_ks_raw pit_h00..pit_h09 | coverage_<pct> width_<pct>...
  *
  * The uncertainty columns (docs/uncertainty.md): PIT = CDF of the p(z) at z_true; pit_ks and
  * pit_cvm its Kolmogorov-Smirnov and Cramer-von Mises statistics against the uniform law; crps
- * the mean CRPS; pit_hNN the PIT density histogram; for each interval level in the inputs
+ * the mean CRPS; pit_hNN the PIT density histogram; pit_ks_raw the KS of the PIT of the raw mixture
+ * (before a recalibration map, attribute pdf_pit_map; pit_ks itself when there is none); for each interval level in the inputs
  * (z_lo_<pct>, z_hi_<pct>) the fraction of galaxies inside (coverage) and the mean width;
  * catastrophic_in_95 the fraction of catastrophic outliers inside their own 95% interval. NaN
  * where a model has no p(z) or no such interval.

@@ -290,6 +290,7 @@ static void put_cell(FILE *out, const mtab *m, long mean, long std, const char *
 static void uq_row(FILE *out, const mtab *m, long mean, long std, const double *lv, size_t nlv)
 {
     put_cell(out, m, mean, std, "pit_ks", "%.4f");
+    put_cell(out, m, mean, std, "pit_ks_raw", "%.4f");
     put_cell(out, m, mean, std, "pit_cvm", "%.3g");
     put_cell(out, m, mean, std, "crps", "%.4f");
     put_cell(out, m, mean, std, "nmad", "%.4f");
@@ -307,11 +308,11 @@ static void uq_row(FILE *out, const mtab *m, long mean, long std, const double *
 /* `first`: the label columns ("model | test set"), nfirst of them. */
 static void uq_header(FILE *out, const char *first, int nfirst, const double *lv, size_t nlv)
 {
-    fprintf(out, "| %s | PIT KS | PIT CvM | CRPS | NMAD |", first);
+    fprintf(out, "| %s | PIT KS | PIT KS raw | PIT CvM | CRPS | NMAD |", first);
     for (size_t l = 0; l < nlv; l++) fprintf(out, " coverage %g%% | width %g%% |", lv[l], lv[l]);
     fputs(" catastrophic inside 95% |\n|", out);
     for (int i = 0; i < nfirst; i++) fputs("---|", out);
-    fputs("---:|---:|---:|---:|", out);
+    fputs("---:|---:|---:|---:|---:|", out);
     for (size_t l = 0; l < nlv; l++) fputs("---:|---:|", out);
     fputs("---:|\n", out);
 }
@@ -362,7 +363,7 @@ static void uq_sections(FILE *out, const mtab *m, const label_pairs *p, const do
     if (!any_uq(m, p)) return; /* no model has a p(z) or intervals */
     fprintf(out, "\n## Uncertainty, LSST window %g < z_true ≤ %g\n\n", w[0], w[1]);
     fputs("PIT = CDF of the p(z) at z_true: KS and Cramér-von Mises statistics against the uniform law (0 = "
-          "calibrated), mean CRPS (docs/uncertainty.md); NMAD of the point estimate beside it. Coverage: fraction "
+          "calibrated; raw: of the mixture before its PIT recalibration, where there is one), mean CRPS (docs/uncertainty.md); NMAD of the point estimate beside it. Coverage: fraction "
           "of galaxies whose z_true lies in their interval; width: mean interval width; catastrophic inside 95%: "
           "fraction of the |z_pred − z_true| > 1 galaxies inside their own 95% interval. Mean ± std over seeds; "
           "n/a: the model has no p(z) or no such interval.\n\n",

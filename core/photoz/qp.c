@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
 
 #include "photoz/conformal.h"
 #include "table/h5nd.h"
@@ -99,7 +98,8 @@ static int append_mixmod(pz_qp_stream *s, const pz_pdf_cols *pc, size_t first, s
     return rc;
 }
 
-/* The mixture's density on the grid; NaN for a row whose mixture is not usable. */
+/* The p(z)'s density on the grid (recalibrated, when the table has a map); NaN for a row whose
+ * mixture is not usable. */
 static int append_interp(pz_qp_stream *s, const pz_pdf_cols *pc, size_t first, size_t n, pz_err *err)
 {
     const pz_qp_opts *o = &s->o;
@@ -109,9 +109,7 @@ static int append_interp(pz_qp_stream *s, const pz_pdf_cols *pc, size_t first, s
         pz_gmix g;
         int ok = pz_pdf_row(pc, first + i, w, mu, sd, &g) == 0;
         for (size_t j = 0; j < o->grid_n; j++) {
-            double x = grid_x(o, j), p = 0;
-            for (size_t k = 0; ok && k < g.k; k++) p += g.w[k] * gsl_ran_gaussian_pdf(x - g.mu[k], g.sd[k]);
-            y[i * o->grid_n + j] = ok ? p : NAN;
+            y[i * o->grid_n + j] = ok ? pz_gmix_pdf(&g, grid_x(o, j)) : NAN;
         }
     }
     int rc = pz_h5nd_append(s->f, "/data/yvals", PZ_H5ND_F64, n, y, 0, err);
@@ -160,6 +158,11 @@ pz_qp_stream *pz_qp_open(const char *path, const pz_table *proto, const pz_qp_op
     if (!has) {
         pz_errf(err, "predictions: no p(z) (attribute pdf = gaussian_mixture): a qp ensemble needs one; "
                      "a point model's intervals stay in the predictions table");
+        return NULL;
+    }
+    if (o->format == PZ_QP_MIXMOD && pc.nmap) {
+        pz_errf(err, "predictions: the p(z) is recalibrated (attribute %s), which a mixture cannot carry: "
+                     "use format: interp", PZ_PIT_MAP_ATTR);
         return NULL;
     }
     if (o->format == PZ_QP_INTERP && !(o->grid_n >= 2 && o->grid_hi > o->grid_lo)) {

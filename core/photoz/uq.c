@@ -7,42 +7,141 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sort.h>
 
-double pz_gmix_cdf(const pz_gmix *g, double z)
+/* --- the PIT recalibration map ------------------------------------------------------------- */
+
+size_t pz_pit_map_fit(const double *u, size_t n, double *work, double *knots, size_t nknots)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(u[i])) work[k++] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
+    if (k == 0 || nknots < 3) return 0;
+    gsl_sort(work, 1, k);
+    size_t m = nknots - 1;
+    knots[0] = 0, knots[m] = 1;
+    for (size_t j = 1; j < m; j++) { /* the quantile at j/m, interpolated between order statistics */
+        double h = (double)(k - 1) * (double)j / (double)m, lo = floor(h);
+        size_t i = (size_t)lo;
+        double q = i + 1 < k ? work[i] + (h - lo) * (work[i + 1] - work[i]) : work[k - 1];
+        knots[j] = q < knots[j - 1] ? knots[j - 1] : q;
+    }
+    return k;
+}
+
+/* The segment [knots[j], knots[j+1]) holding u: the last j < m with knots[j] <= u. */
+static size_t map_segment(const double *knots, size_t m, double u)
+{
+    size_t lo = 0, hi = m - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (knots[mid] <= u) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+double pz_pit_map_apply(const double *knots, size_t nknots, double u)
+{
+    size_t m = nknots - 1;
+    if (!(u > 0)) return isnan(u) ? NAN : 0;
+    if (!(u < 1)) return 1;
+    size_t j = map_segment(knots, m, u);
+    double width = knots[j + 1] - knots[j];
+    return (j + (width > 0 ? (u - knots[j]) / width : 1)) / (double)m;
+}
+
+double pz_pit_map_inverse(const double *knots, size_t nknots, double t)
+{
+    size_t m = nknots - 1;
+    if (!(t > 0)) return isnan(t) ? NAN : 0;
+    if (!(t < 1)) return 1;
+    double x = t * (double)m;
+    size_t j = (size_t)x < m ? (size_t)x : m - 1;
+    return knots[j] + (x - (double)j) * (knots[j + 1] - knots[j]);
+}
+
+double pz_pit_map_slope(const double *knots, size_t nknots, double u)
+{
+    size_t m = nknots - 1;
+    if (!(u >= 0 && u <= 1)) return 0;
+    size_t j = map_segment(knots, m, u);
+    double width = knots[j + 1] - knots[j];
+    return width > 0 ? 1 / (width * (double)m) : 0;
+}
+
+/* --- the p(z) -------------------------------------------------------------------------------- */
+
+static double mixture_cdf(const pz_gmix *g, double z)
 {
     double c = 0;
     for (size_t i = 0; i < g->k; i++) c += g->w[i] * gsl_cdf_ugaussian_P((z - g->mu[i]) / g->sd[i]);
     return c;
 }
 
-void pz_gmix_moments(const pz_gmix *g, double *mean, double *std)
+double pz_gmix_cdf(const pz_gmix *g, double z)
 {
-    double m = 0, m2 = 0;
+    double c = mixture_cdf(g, z);
+    return g->map ? pz_pit_map_apply(g->map, g->nmap, c) : c;
+}
+
+double pz_gmix_pdf(const pz_gmix *g, double z)
+{
+    double p = 0;
+    for (size_t i = 0; i < g->k; i++) p += g->w[i] * gsl_ran_gaussian_pdf(z - g->mu[i], g->sd[i]);
+    return g->map ? p * pz_pit_map_slope(g->map, g->nmap, mixture_cdf(g, z)) : p;
+}
+
+/* The mixture's support: every component within `nsigma` standard deviations. */
+static void support(const pz_gmix *g, double nsigma, double *lo, double *hi)
+{
+    *lo = INFINITY, *hi = -INFINITY;
     for (size_t i = 0; i < g->k; i++) {
-        m += g->w[i] * g->mu[i];
-        m2 += g->w[i] * (g->sd[i] * g->sd[i] + g->mu[i] * g->mu[i]);
+        if (g->mu[i] - nsigma * g->sd[i] < *lo) *lo = g->mu[i] - nsigma * g->sd[i];
+        if (g->mu[i] + nsigma * g->sd[i] > *hi) *hi = g->mu[i] + nsigma * g->sd[i];
     }
-    *mean = m;
-    double v = m2 - m * m;
-    *std = v > 0 ? sqrt(v) : 0;
+}
+
+/* The raw mixture's p-quantile (0 < p < 1). */
+static double mixture_quantile(const pz_gmix *g, double p)
+{
+    double lo, hi; /* every component's mass lies within 40 sigma, so the root is inside */
+    support(g, 40, &lo, &hi);
+    if (!(lo <= hi)) return NAN;
+    for (int it = 0; it < 200 && hi - lo > 1e-10; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mixture_cdf(g, mid) < p) lo = mid;
+        else hi = mid;
+    }
+    return 0.5 * (lo + hi);
 }
 
 double pz_gmix_quantile(const pz_gmix *g, double p)
 {
     if (!(p > 0)) return -INFINITY;
     if (!(p < 1)) return INFINITY;
-    /* Every component's mass lies within 40 sigma, so the root is inside [lo, hi]. */
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < g->k; i++) {
-        if (g->mu[i] - 40 * g->sd[i] < lo) lo = g->mu[i] - 40 * g->sd[i];
-        if (g->mu[i] + 40 * g->sd[i] > hi) hi = g->mu[i] + 40 * g->sd[i];
+    if (g->map) p = pz_pit_map_inverse(g->map, g->nmap, p);
+    if (!(p > 0)) return -INFINITY; /* a map can send the tails' mass to the ends */
+    if (!(p < 1)) return INFINITY;
+    return mixture_quantile(g, p);
+}
+
+void pz_gmix_moments(const pz_gmix *g, double *mean, double *std)
+{
+    double m = 0, m2 = 0;
+    if (g->map) {
+        enum { N = 512 };
+        for (int j = 0; j < N; j++) {
+            double z = pz_gmix_quantile(g, (j + 0.5) / N);
+            m += z / N, m2 += z * z / N;
+        }
+    } else {
+        for (size_t i = 0; i < g->k; i++) {
+            m += g->w[i] * g->mu[i];
+            m2 += g->w[i] * (g->sd[i] * g->sd[i] + g->mu[i] * g->mu[i]);
+        }
     }
-    if (!(lo <= hi)) return NAN;
-    for (int it = 0; it < 200 && hi - lo > 1e-10; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (pz_gmix_cdf(g, mid) < p) lo = mid;
-        else hi = mid;
-    }
-    return 0.5 * (lo + hi);
+    *mean = m;
+    double v = m2 - m * m;
+    *std = v > 0 ? sqrt(v) : 0;
 }
 
 /* E|Y| for Y ~ N(m, s2). */
@@ -54,8 +153,31 @@ static double abs_normal_mean(double m, double s2)
     return 2 * s * gsl_ran_ugaussian_pdf(t) + m * (2 * gsl_cdf_ugaussian_P(t) - 1);
 }
 
+/* int_a^b f(x) dx by the trapezoid rule on n points, f(x) = (F'(x) - above)^2. */
+static double squared_cdf_integral(const pz_gmix *g, double a, double b, double above, int n)
+{
+    if (!(b > a)) return 0;
+    double h = (b - a) / (n - 1), sum = 0;
+    for (int i = 0; i < n; i++) {
+        double d = pz_gmix_cdf(g, a + h * i) - above;
+        sum += (i == 0 || i == n - 1 ? 0.5 : 1) * d * d;
+    }
+    return sum * h;
+}
+
+/* CRPS of a recalibrated p(z): split at z, so each side's integrand is smooth. */
+static double mapped_crps(const pz_gmix *g, double z)
+{
+    double lo, hi;
+    support(g, 10, &lo, &hi);
+    if (z < lo) lo = z;
+    if (z > hi) hi = z;
+    return squared_cdf_integral(g, lo, z, 0, 2001) + squared_cdf_integral(g, z, hi, 1, 2001);
+}
+
 double pz_gmix_crps(const pz_gmix *g, double z)
 {
+    if (g->map) return mapped_crps(g, z);
     double a = 0, b = 0;
     for (size_t i = 0; i < g->k; i++) {
         a += g->w[i] * abs_normal_mean(z - g->mu[i], g->sd[i] * g->sd[i]);
