@@ -11,6 +11,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "photoz/conformal.h"
+#include "photoz/qp.h"
 #include "photoz/uq.h"
 #include "support/pztest.h"
 #include "table/table.h"
@@ -248,6 +249,15 @@ static void test_recalibration_makes_the_pit_uniform(void)
     CU_ASSERT_TRUE(n > 39900);
     CU_ASSERT_TRUE(pz_pit_ks(raw, n, work) > 0.1);
     CU_ASSERT_TRUE(pz_pit_ks(pit, n, work) < 0.02);
+    /* qp's mixmod cannot carry the map; interp writes the recalibrated density */
+    char *dir = pzt_mkdtemp("uq"), *qp = pz_xasprintf("%s/pz.hdf5", dir);
+    pz_table *head = pz_table_take(test, (size_t[]){0, 1, 2}, 3);
+    CU_ASSERT_EQUAL(pz_qp_write(qp, head, &(pz_qp_opts){PZ_QP_MIXMOD, 0, 4, 401, "z_pred"}, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "use format: interp"));
+    CU_ASSERT_EQUAL(pz_qp_write(qp, head, &(pz_qp_opts){PZ_QP_INTERP, 0, 4, 401, "z_pred"}, &err), 0);
+    pz_table_free(head);
+    pzt_rmtree(dir);
+    free(dir), free(qp);
     /* a second recalibration on top of the first is refused */
     CU_ASSERT_EQUAL(pz_conformal_apply(cal, test, &o, &res, &err), -1);
     CU_ASSERT_TRUE(pzt_has(err.msg, "recalibrated already"));
