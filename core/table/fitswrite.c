@@ -142,6 +142,8 @@ static int write_column_keys(pz_fits_writer *w, const pz_table *proto, pz_err *e
 static int create_table(pz_fits_writer *w, const pz_table *proto, pz_err *err)
 {
     size_t n = proto->ncols;
+    if (n > 999) /* TFIELDS: the standard's limit (astropy and STILTS hold to it) */
+        return pz_errf(err, "%s: %zu columns, more than the 999 a FITS table holds", w->path, n);
     char **ttype = pz_xcalloc(n + 1, sizeof *ttype), **tform = pz_xcalloc(n + 1, sizeof *tform),
          **tunit = pz_xcalloc(n + 1, sizeof *tunit);
     for (size_t j = 0; j < n; j++) {

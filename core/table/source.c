@@ -143,11 +143,11 @@ int pz_table_read_src(const pz_source *src, const char *const *columns, size_t n
     return rc;
 }
 
-/* The old entry points: an HDU number for FITS, the root group for HDF5. */
+/* The old entry points: an HDU number for FITS (0: the first table HDU), the root group for HDF5. */
 static pz_source hdu_source(const char *path, int hdu, pz_format fmt, char *buf, size_t size)
 {
     snprintf(buf, size, "%d", hdu);
-    pz_source s = {(char *)path, fmt == PZ_FMT_FITS ? buf : NULL};
+    pz_source s = {(char *)path, fmt == PZ_FMT_FITS && hdu > 0 ? buf : NULL};
     return s;
 }
 

@@ -118,7 +118,9 @@ int pz_table_info_fits(const char *path, int hdu, pz_colinfo **cols, size_t *nco
 int pz_table_info_hdf5(const char *path, pz_colinfo **cols, size_t *ncols, long *nrows, pz_err *err);
 void pz_colinfo_free(pz_colinfo *cols, size_t ncols);
 
-/* Either format, told from the first bytes (core/table/format.c); `hdu` applies to FITS only.
+/* Any format, told from the first bytes (core/table/format.c); `hdu` applies to FITS only, 0
+ * meaning the file's first table HDU (as a pz_source with no place). How stages read the tables
+ * other stages wrote and users' own files alike, whatever format either is in.
  * pz_table_read_any reads rows [start, start + count) of the named columns (NULL = all). */
 typedef enum { PZ_FMT_FITS, PZ_FMT_HDF5, PZ_FMT_CSV, PZ_FMT_ECSV } pz_format;
 int pz_table_format(const char *path, pz_format *fmt, pz_err *err);
@@ -176,5 +178,14 @@ int pz_table_writer_append(pz_table_writer *w, const pz_table *chunk, pz_err *er
 /* Finishes and frees (NULL-safe); fails if any write failed. */
 int pz_table_writer_close(pz_table_writer *w, pz_err *err);
 int pz_table_write(const char *path, pz_format fmt, const pz_table *t, pz_err *err);
+
+/* The format of every table a pipeline stage writes, and the extension its results link gets
+ * (docs/tables.md): FITS BINTABLE, because astropy's Table.read and STILTS/TOPCAT both open it
+ * with no arguments, while Debian 12's STILTS (3.4.7) has no HDF5 input handler. Changing the
+ * pipeline's table format is these two lines. Models and qp ensembles are not tables: HDF5. */
+#define PZ_STAGE_TABLE_FORMAT PZ_FMT_FITS
+#define PZ_STAGE_TABLE_EXT ".fits"
+#define PZ_STAGE_TABLE_MAX_COLUMNS 999 /* FITS's TFIELDS limit */
+int pz_stage_table_write(const char *path, const pz_table *t, pz_err *err);
 
 #endif

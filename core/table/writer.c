@@ -90,3 +90,8 @@ int pz_table_write(const char *path, pz_format fmt, const pz_table *t, pz_err *e
     }
     return pz_table_writer_close(w, err);
 }
+
+int pz_stage_table_write(const char *path, const pz_table *t, pz_err *err)
+{
+    return pz_table_write(path, PZ_STAGE_TABLE_FORMAT, t, err);
+}
