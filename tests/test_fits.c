@@ -350,6 +350,41 @@ static void test_write_round_trip(void)
     free(streamed);
 }
 
+/* A stage that reads a FITS table (attributes come back upper case: SEED) and sets `seed` again
+ * replaces it: one keyword in what it writes, with the new value, not two SEED cards of which a
+ * reader keeps one. A table with more columns than FITS allows is refused by name. */
+static void test_attributes_set_over_read_ones(void)
+{
+    pz_err err;
+    pz_table *t = every_type(5), *back = NULL, *again = NULL;
+    char *one = pz_xasprintf("%s/attrs1.fits", tmpdir), *two = pz_xasprintf("%s/attrs2.fits", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(pz_stage_table_write(one, t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(one, 0, NULL, 0, 0, (size_t)-1, &back, &err), 0);
+    size_t nattrs = back->nattrs;
+    pz_table_set_attr(back, "seed", "4");
+    CU_ASSERT_EQUAL(back->nattrs, nattrs);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(back, "SEED"), "4");
+    CU_ASSERT_EQUAL_FATAL(pz_stage_table_write(two, back, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(two, 0, NULL, 0, 0, (size_t)-1, &again, &err), 0);
+    CU_ASSERT_EQUAL(again->nattrs, nattrs);
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(again, "seed"), "4");
+    CU_ASSERT_STRING_EQUAL(pz_table_attr(again, "provenance"), pz_table_attr(t, "provenance"));
+    pz_table_free(again);
+    pz_table_free(back);
+    pz_table_free(t);
+
+    t = pz_table_new(1);
+    for (int j = 0; j < PZ_STAGE_TABLE_MAX_COLUMNS + 1; j++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", j);
+        pz_table_add(t, name, PZ_F32, 0);
+    }
+    CU_ASSERT_EQUAL(pz_stage_table_write(one, t, &err), -1);
+    CU_ASSERT_TRUE(pzt_has(err.msg, "1000 columns, more than the 999 a FITS table holds"));
+    pz_table_free(t);
+    free(one), free(two);
+}
+
 /* A FITS file whose columns are upper case, in its second HDU: found by name in any case;
  * names differing only in case are an error, never a choice. */
 static void test_case_insensitive(void)
@@ -383,6 +418,7 @@ int main(void)
                                    {"an HDU by number or name", test_hdu_choice},
                                    {"names in any case, ambiguity refused", test_case_insensitive},
                                    {"the writer round trip, streamed and deterministic", test_write_round_trip},
+                                   {"attributes set over ones read back replace them", test_attributes_set_over_read_ones},
                                    {0}});
     int rc = pzt_main();
     if (rc == 0) pzt_rmtree(tmpdir);

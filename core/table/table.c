@@ -133,9 +133,13 @@ pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, 
 
 void pz_table_set_attr(pz_table *t, const char *key, const char *value)
 {
+    /* in any case: a table read from FITS has SEED where a stage sets seed, and a FITS header
+     * holding both would read back as whichever came last */
     for (size_t i = 0; i < t->nattrs; i++) {
-        if (strcmp(t->attr_keys[i], key) == 0) {
+        if (strcasecmp(t->attr_keys[i], key) == 0) {
+            free(t->attr_keys[i]);
             free(t->attr_vals[i]);
+            t->attr_keys[i] = pz_xstrdup(key);
             t->attr_vals[i] = pz_xstrdup(value);
             return;
         }

@@ -54,6 +54,7 @@ pz_column *pz_table_try_add(pz_table *t, const char *name, pz_coltype type, size
 pz_column *pz_table_col(const pz_table *t, const char *name);
 /* Find a column or fail with "table 'what': no column 'name' (have: ...)". */
 pz_column *pz_table_need(const pz_table *t, const char *name, const char *what, pz_err *err);
+/* Set `key`, replacing an attribute of that name in any case (FITS upper-cases keywords). */
 void pz_table_set_attr(pz_table *t, const char *key, const char *value);
 /* Remove a column (the others keep their order; pointers to later columns move) or an attribute;
  * nothing when there is none of that name. */
