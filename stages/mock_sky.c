@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "mock/mock_sky.h"
+#include "table/table.h"
 #include "util/spec.h"
 
 static int mock_sky_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
@@ -31,10 +32,10 @@ static int mock_sky_stage(const pz_spec *spec, const void *params, char **summar
 static const pz_io_def OUTPUTS[] = {
     {"cosmos2020", PZ_IO_ONE, 0, "mock COSMOS2020 CLASSIC catalogue (FITS)", ".fits"},
     {"hsc", PZ_IO_ONE, 0, "mock HSC PDR2 object table of the COSMOS field (FITS)", ".fits"},
-    {"galaxiesml_training", PZ_IO_ONE, 0, "mock GalaxiesML training split (HDF5)", ".h5"},
-    {"galaxiesml_validation", PZ_IO_ONE, 0, "mock GalaxiesML validation split (HDF5)", ".h5"},
-    {"galaxiesml_testing", PZ_IO_ONE, 0, "mock GalaxiesML testing split (HDF5)", ".h5"},
-    {"truth", PZ_IO_ONE, 1, "the true properties of every mock object (HDF5)", ".h5"},
+    {"galaxiesml_training", PZ_IO_ONE, 0, "mock GalaxiesML training split (HDF5, GalaxiesML's own layout)", ".h5"},
+    {"galaxiesml_validation", PZ_IO_ONE, 0, "mock GalaxiesML validation split (HDF5, GalaxiesML's own layout)", ".h5"},
+    {"galaxiesml_testing", PZ_IO_ONE, 0, "mock GalaxiesML testing split (HDF5, GalaxiesML's own layout)", ".h5"},
+    {"truth", PZ_IO_ONE, 1, "the true properties of every mock object", PZ_STAGE_TABLE_EXT},
     {0}};
 static const pz_io_def NO_INPUTS[] = {{0}};
 

@@ -123,7 +123,7 @@ static pz_table *read_metrics(const fixture *f)
     char *p = path_in(f->dir, "metrics.h5");
     pz_table *t = NULL;
     pz_err err;
-    CU_ASSERT_EQUAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL(pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
     return t;
 }

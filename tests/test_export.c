@@ -67,8 +67,8 @@ static void result_files_carry_their_extension_and_families_are_folders(void)
 {
     CU_ASSERT_TRUE(is_relative_link("mock-sky/cosmos2020.fits"));
     CU_ASSERT_TRUE(is_relative_link("mock-sky/galaxiesml_testing.h5"));
-    CU_ASSERT_TRUE(is_relative_link("split/1/train.h5"));
-    CU_ASSERT_TRUE(is_relative_link("split/2/validation.h5"));
+    CU_ASSERT_TRUE(is_relative_link("split/1/train.fits"));
+    CU_ASSERT_TRUE(is_relative_link("split/2/validation.fits"));
     CU_ASSERT_TRUE(is_relative_link("dag/dot.dot"));
     CU_ASSERT_TRUE(is_relative_link("plot/dag.png"));
     CU_ASSERT_TRUE(is_relative_link("plot/dag.svg"));
@@ -77,10 +77,10 @@ static void result_files_carry_their_extension_and_families_are_folders(void)
 static void a_copied_project_keeps_working_links(void)
 {
     char *out = NULL;
-    CU_ASSERT_EQUAL(pzt_run(dir, &out, "cp -r . ../export-copy && cd ../export-copy && cat results/p/split/1/train.h5 "
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "cp -r . ../export-copy && cd ../export-copy && cat results/p/split/1/train.fits "
                                        "| head -c 4 | od -c | head -1 && rm -rf ../export-copy"),
                     0);
-    CU_ASSERT_TRUE(pzt_has(out, "H   D   F"));
+    CU_ASSERT_TRUE(pzt_has(out, "S   I   M   P"));
     free(out);
 }
 
@@ -129,7 +129,10 @@ static void export_writes_real_files_with_provenance_in_their_headers(void)
     char *fits = pz_xasprintf("%s/out/mock-sky/cosmos2020.fits", dir);
     CU_ASSERT_TRUE(lstat(fits, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IWUSR));
     CU_ASSERT_TRUE(fits_has_history(fits, "pzflow: = mock-sky/cosmos2020, run "));
-    char *h5 = pz_xasprintf("%s/out/split/2/train.h5", dir);
+    char *table = pz_xasprintf("%s/out/split/2/train.fits", dir);
+    CU_ASSERT_TRUE(fits_has_history(table, "pzflow: = split[2]/train, run "));
+    free(table);
+    char *h5 = pz_xasprintf("%s/out/mock-sky/galaxiesml_testing.h5", dir);
     CU_ASSERT_TRUE(hdf5_has_provenance(h5));
     char *png = pz_xasprintf("%s/out/plot/dag.png", dir), *svg = pz_xasprintf("%s/out/plot/dag.svg", dir);
     CU_ASSERT_TRUE(file_has(png, "iTXtpzflow-provenance", 21));

@@ -617,7 +617,7 @@ static void test_corrupt_and_missing_objects(void)
 
     /* 2. Bit rot that keeps size and mtime: invisible to the stat check, caught by the full
      *    re-hash before a stage reads the object. */
-    obj = object_of(dir, "ingest-cosmos/catalog.h5"), h = hash_of_path(obj);
+    obj = object_of(dir, "ingest-cosmos/catalog.fits"), h = hash_of_path(obj);
     flip_byte(obj, 3000, 1);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "status p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 7 up to date"));
@@ -630,7 +630,7 @@ static void test_corrupt_and_missing_objects(void)
     CU_ASSERT_TRUE(same_as_reference(dir) && cache_consistent(dir) && gc_clean(dir));
 
     /* 3. Truncated. */
-    obj = object_of(dir, "cuts/table.h5"), h = hash_of_path(obj);
+    obj = object_of(dir, "cuts/table.fits"), h = hash_of_path(obj);
     chmod(obj, 0644);
     CU_ASSERT_EQUAL(truncate(obj, 100), 0);
     msg = pz_xasprintf("stale  cuts: object %s of cuts/table is corrupt (size changed)", h);
@@ -641,7 +641,7 @@ static void test_corrupt_and_missing_objects(void)
     rerun_and_check(dir, "a truncated object");
 
     /* 4. Deleted by hand: its producer reruns; downstream stays (same bytes). */
-    obj = object_of(dir, "transferz/table.h5");
+    obj = object_of(dir, "transferz/table.fits");
     CU_ASSERT_EQUAL(unlink(obj), 0);
     CU_ASSERT_EQUAL(pzflow(dir, &out, NULL, "run p.yaml"), 0);
     CU_ASSERT_TRUE(pzt_has(out, "run transferz: output table is missing from the cache"));

@@ -69,16 +69,20 @@ static void test_quick_runs_with_the_schema_as_an_input(void)
 }
 
 /* Issue 12's bar: astropy Table.read and stilts tpipe open every table the run wrote, with no
- * arguments (tests/py/open_all_outputs.py). HDF5 joins the formats checked when the HDF5
- * writer writes astropy's layout (helper h5); Debian's STILTS has no HDF5 or ECSV reader. */
+ * arguments (tests/py/open_all_outputs.py: models, qp files, the mock's GalaxiesML-layout
+ * stand-ins and plots are told apart by content; any other table STILTS cannot open fails,
+ * which is why the pipeline's tables are FITS: Debian's STILTS has no HDF5 or ECSV reader). */
 static void test_every_table_output_opens_in_astropy_and_stilts(void)
 {
     char *out = NULL;
-    int rc = pzt_run(dir, &out, "%s '%s/tests/py/open_all_outputs.py' --formats fits,csv,ecsv results*", pzt_python(),
-                     pzt_source_dir());
+    int rc = pzt_run(dir, &out, "%s '%s/tests/py/open_all_outputs.py' results*", pzt_python(), pzt_source_dir());
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_TRUE(pzt_has(out, " 0 failures"));
-    CU_ASSERT_TRUE(pzt_has(out, "ok   stilts  fits "));
+    CU_ASSERT_TRUE(pzt_has(out, "ok   stilts  fits ") || pzt_has(out, "stilts is not installed"));
+    CU_ASSERT_TRUE(pzt_has(out, "ok   stilts  csv ") || pzt_has(out, "stilts is not installed"));
+    CU_ASSERT_TRUE(pzt_has(out, "/predictions.fits: "));
+    CU_ASSERT_TRUE(pzt_has(out, "/metrics.fits: "));
+    CU_ASSERT_FALSE(pzt_has(out, "FAIL "));
     free(out);
 }
 
@@ -165,7 +169,7 @@ static void test_a_row_preserving_cut_reruns_only_the_cut_stage(void)
     CU_ASSERT_STRING_EQUAL(flows, "2");
     free(tables), free(flows);
     /* provenance names both runs that produced the table. */
-    char *link = sh("find results*/ -path '*hsc-cuts/table.h5' | head -1");
+    char *link = sh("find results*/ -path '*hsc-cuts/table.fits' | head -1");
     char *args = pz_xasprintf("'%s/%s'", dir, link);
     CU_ASSERT_EQUAL(pzflow_provenance(&out, args), 0);
     CU_ASSERT_TRUE(pzt_has(out, "= hsc-cuts/table, run "));

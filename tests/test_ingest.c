@@ -37,7 +37,7 @@ static pz_table *read_out(const char *name)
     char *p = pz_xasprintf("%s/%s", dir, name);
     pz_table *t = NULL;
     pz_err err;
-    if (pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err) < 0) fprintf(stderr, "%s\n", err.msg);
+    if (pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err) < 0) fprintf(stderr, "%s\n", err.msg);
     free(p);
     return t;
 }

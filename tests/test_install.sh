@@ -91,7 +91,7 @@ cd "$work/study"
 PATH=/usr/bin:/bin "$p/bin/pzflow" run pipelines/quick.yaml -j 2 >"$work/run1.log" 2>&1 ||
     { tail -30 "$work/run1.log"; fail "quick.yaml from the installed pzflow"; }
 grep -q ' 0 up to date' "$work/run1.log" || { tail -5 "$work/run1.log"; fail "run 1 did not run everything"; }
-[ -s results/quick/evaluate/metrics.h5 ] || fail "no results/quick/evaluate/metrics.h5"
+[ -s results/quick/evaluate/metrics.fits ] || fail "no results/quick/evaluate/metrics.fits"
 echo "ok: quick.yaml ran from the installed copy: $(tail -1 "$work/run1.log")"
 
 # 4. the prefix moved: stages still found, nothing to run

@@ -72,7 +72,7 @@ static char *write_spec(const char *dir, const char *params)
     char *text = pz_xasprintf(
         "{\"pzflow_spec\":1,\"stage\":\"mock-sky\",\"threads\":1,\"params\":{%s},\"inputs\":{},"
         "\"outputs\":{\"cosmos2020\":\"c.fits\",\"hsc\":\"h.fits\",\"galaxiesml_training\":\"tr.h5\","
-        "\"galaxiesml_validation\":\"va.h5\",\"galaxiesml_testing\":\"te.h5\",\"truth\":\"truth.h5\"}}",
+        "\"galaxiesml_validation\":\"va.h5\",\"galaxiesml_testing\":\"te.h5\",\"truth\":\"truth.fits\"}}",
         params);
     pzt_write_file(path, text);
     free(text);
@@ -167,7 +167,7 @@ static void test_same_seed_same_bytes(void)
     free(out);
     CU_ASSERT_EQUAL_FATAL(run_stage(c, "\"seed\": 10, \"n_cosmos\": 12000, \"n_galaxiesml\": 2000, \"hsc_depth\": \"udeep\"", &out), 0);
     free(out);
-    const char *files[] = {"c.fits", "h.fits", "tr.h5", "va.h5", "te.h5", "truth.h5"};
+    const char *files[] = {"c.fits", "h.fits", "tr.h5", "va.h5", "te.h5", "truth.fits"};
     for (size_t i = 0; i < 6; i++) {
         char *pa = pz_xasprintf("%s/%s", a, files[i]), *pb = pz_xasprintf("%s/%s", b, files[i]),
              *pc = pz_xasprintf("%s/%s", c, files[i]);

@@ -95,7 +95,7 @@ static void test_train_then_predict(void)
     char *path = pz_xasprintf("%s/pred.h5", dir);
     pz_table *t = NULL;
     pz_err err;
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     CU_ASSERT_EQUAL(t->nrows, 2500);
     pz_column *id = pz_table_col(t, "object_id"), *zp = pz_table_col(t, "z_pred"), *zt = pz_table_col(t, "z_true");
     CU_ASSERT_FATAL(id && zp && zt);
@@ -126,7 +126,7 @@ static void test_train_then_predict(void)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     free(out);
     path = pz_xasprintf("%s/metrics.h5", dir);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     pz_column *seed = pz_table_col(t, "seed");
     CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
     size_t ones = 0, others = 0;
@@ -161,8 +161,8 @@ static void test_predict_from_fits(void)
     pz_table *a = NULL, *b = NULL;
     pz_err err;
     char *pa = pz_xasprintf("%s/pred.h5", dir), *pb = pz_xasprintf("%s/pred_fits.h5", dir);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(pa, NULL, 0, 0, (size_t)-1, &a, &err), 0);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(pb, NULL, 0, 0, (size_t)-1, &b, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(pa, 0, NULL, 0, 0, (size_t)-1, &a, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(pb, 0, NULL, 0, 0, (size_t)-1, &b, &err), 0);
     CU_ASSERT_EQUAL_FATAL(a->nrows, b->nrows);
     const char *cols[] = {"object_id", "z_pred", "z_true"};
     for (size_t k = 0; k < 3; k++) {

@@ -70,7 +70,7 @@ static int check_pdf(const char *preds, int K)
     char *out = NULL;
     int rc = pzt_run(dir, &out,
                      "%s -c \"import numpy as np; from astropy.table import Table;"
-                     "f = Table.read('%s'); a = f.meta;"
+                     "f = Table.read('%s'); a = {k.lower(): v for k, v in f.meta.items()};"
                      "assert a['pdf'] == 'gaussian_mixture' and int(a['pdf_ncomp']) == %d, a;"
                      "col = lambda n: np.asarray(f[n]);"
                      "w = np.array([col('pdf_weight_%%d' %% k) for k in range(%d)]);"
@@ -139,23 +139,23 @@ static void test_ensemble_stage(void)
     char *out = NULL;
     int rc = run_stage("ensemble", "ensemble", &out,
                        "\"params\": {}, \"inputs\": {\"predictions\": [\"pred-s4.h5\", \"pred-s5.h5\", "
-                       "\"pred-mdn.h5\"]}, \"outputs\": {\"predictions\": \"ens.h5\"}");
+                       "\"pred-mdn.h5\"]}, \"outputs\": {\"predictions\": \"ens.fits\"}");
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "3 members, p(z) with 4 components"));
     free(out);
-    CU_ASSERT_EQUAL(check_pdf("ens.h5", 4), 0);
+    CU_ASSERT_EQUAL(check_pdf("ens.fits", 4), 0);
     rc = run_stage("ensemble", "ensemble-g", &out,
                    "\"params\": {\"pdf\": \"gaussian\"}, \"inputs\": {\"predictions\": [\"pred-s4.h5\", "
-                   "\"pred-s5.h5\"]}, \"outputs\": {\"predictions\": \"ens-g.h5\"}");
+                   "\"pred-s5.h5\"]}, \"outputs\": {\"predictions\": \"ens-g.fits\"}");
     CU_ASSERT_EQUAL(rc, 0);
     free(out);
-    CU_ASSERT_EQUAL(check_pdf("ens-g.h5", 1), 0);
+    CU_ASSERT_EQUAL(check_pdf("ens-g.fits", 1), 0);
     /* The moment-matched Gaussian of two point members: mean of the two, spread from both the
      * members' difference and the kernel bandwidth. */
     pz_table *a = NULL, *b = NULL, *g = NULL;
     pz_err err;
     char *pa = pz_xasprintf("%s/pred-s4.h5", dir), *pb = pz_xasprintf("%s/pred-s5.h5", dir),
-         *pg = pz_xasprintf("%s/ens-g.h5", dir);
+         *pg = pz_xasprintf("%s/ens-g.fits", dir);
     CU_ASSERT_EQUAL_FATAL(pz_table_read_any(pa, 1, NULL, 0, 0, (size_t)-1, &a, &err) |
                               pz_table_read_any(pb, 1, NULL, 0, 0, (size_t)-1, &b, &err) |
                               pz_table_read_any(pg, 1, NULL, 0, 0, (size_t)-1, &g, &err),

@@ -68,7 +68,7 @@ static pz_table *read_result(const char *rel)
     char *p = pz_xasprintf("%s/results/%s", dir, rel);
     pz_table *t = NULL;
     pz_err err;
-    if (pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err) < 0) {
+    if (pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err) < 0) {
         fprintf(stderr, "\n%s\n", err.msg);
         t = NULL;
     }
@@ -103,16 +103,16 @@ static long rows_in_range(const char *rel, double lo, double hi, long *total)
 
 static void test_metrics_are_physical(void)
 {
-    pz_table *m = read_result("evaluate/metrics.h5");
+    pz_table *m = read_result("evaluate/metrics.fits");
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     /* evaluate's groups and the prediction stages and test sets they read (pipelines/paper.yaml) */
     static const char *const groups[6][4] = {
-        {"NN-Base", "GalaxiesML", "predict-base-gml", "ingest-galaxiesml/testing.h5"},
-        {"NN-TL", "GalaxiesML", "predict-tl-gml", "ingest-galaxiesml/testing.h5"},
-        {"NN-Combo", "GalaxiesML", "predict-combo-gml", "ingest-galaxiesml/testing.h5"},
-        {"NN-Base", "TransferZ", "predict-base-tz", "split-transferz/test.h5"},
-        {"NN-TL", "TransferZ", "predict-tl-tz", "split-transferz/test.h5"},
-        {"NN-Combo", "TransferZ", "predict-combo-tz", "split-transferz/test.h5"}};
+        {"NN-Base", "GalaxiesML", "predict-base-gml", "ingest-galaxiesml/testing.fits"},
+        {"NN-TL", "GalaxiesML", "predict-tl-gml", "ingest-galaxiesml/testing.fits"},
+        {"NN-Combo", "GalaxiesML", "predict-combo-gml", "ingest-galaxiesml/testing.fits"},
+        {"NN-Base", "TransferZ", "predict-base-tz", "split-transferz/test.fits"},
+        {"NN-TL", "TransferZ", "predict-tl-tz", "split-transferz/test.fits"},
+        {"NN-Combo", "TransferZ", "predict-combo-tz", "split-transferz/test.fits"}};
     int checked = 0;
     for (size_t i = 0; i < m->nrows; i++) {
         if (!str_is(m, "stat", i, "seed") || !(str_is(m, "selection", i, "lsst") || str_is(m, "selection", i, "all")))
@@ -127,7 +127,7 @@ static void test_metrics_are_physical(void)
          * [1, 2], and evaluate labels rows with the model's seed, which names the instance */
         for (int g = 0; g < 6; g++) {
             if (!str_is(m, "model", i, groups[g][0]) || !str_is(m, "test", i, groups[g][1])) continue;
-            char *preds = pz_xasprintf("%s/%lld/predictions.h5", groups[g][2], (long long)val(m, "seed", i));
+            char *preds = pz_xasprintf("%s/%lld/predictions.fits", groups[g][2], (long long)val(m, "seed", i));
             long total = 0, in = rows_in_range(preds, val(m, "z_lo", i), val(m, "z_hi", i), &total);
             CU_ASSERT_EQUAL(val(m, "n", i) + val(m, "n_nan", i), (double)in);
             pz_table *test = read_result(groups[g][3]);

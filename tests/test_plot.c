@@ -168,7 +168,7 @@ static void test_end_to_end(void)
     pz_table *t = NULL;
     pz_err err;
     p = pz_xasprintf("%s/fig1.h5", d);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
     /* 2 datasets x (z: 30 + i: 70 + 4 colours x 80) rows */
     CU_ASSERT_EQUAL(t->nrows, 2 * (30 + 70 + 4 * 80));
@@ -183,7 +183,7 @@ static void test_end_to_end(void)
     /* Figure 2: four panels (three models on GalaxiesML, one on TransferZ); every prediction
      * lands in the 40 x 40 grid (z_pred within (0, 4]) except those pushed past 4 */
     p = pz_xasprintf("%s/fig2.h5", d);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
     CU_ASSERT_EQUAL(t->nrows, 4 * 40 * 40);
     double total = 0;
@@ -200,7 +200,7 @@ static void test_end_to_end(void)
     pz_table_free(t);
     /* Figure 3: the LSST window, 4 default metrics x 3 models, one row each; bias goal 0.003 */
     p = pz_xasprintf("%s/fig3.h5", d);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
     CU_ASSERT_EQUAL(t->nrows, 4 * 3);
     CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "goal"), 0), 0.003, 1e-15);
@@ -209,7 +209,7 @@ static void test_end_to_end(void)
     pz_table_free(t);
     /* Figure 3b: 4 metrics x 3 models x 8 default bins */
     p = pz_xasprintf("%s/fig3b.h5", d);
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(p, NULL, 0, 0, (size_t)-1, &t, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(p, 0, NULL, 0, 0, (size_t)-1, &t, &err), 0);
     free(p);
     CU_ASSERT_EQUAL(t->nrows, 4 * 3 * 8);
     CU_ASSERT_DOUBLE_EQUAL(pz_col_f64(pz_table_col(t, "z_mid"), 1), 0.45, 1e-12);

@@ -354,7 +354,7 @@ static void test_conformal_stage(void)
     CU_ASSERT_TRUE(pzt_has(out, "relative score, 2000 calibration galaxies"));
     char *op = pz_xasprintf("%s/out.h5", dir);
     pz_table *o = NULL;
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(op, NULL, 0, 0, (size_t)-1, &o, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(op, 0, NULL, 0, 0, (size_t)-1, &o, &err), 0);
     double pct[4];
     CU_ASSERT_EQUAL(pz_interval_levels(o, pct, 4), 3);
     CU_ASSERT_DOUBLE_EQUAL(pct[2], 99.5, 0);
@@ -438,7 +438,7 @@ static void test_evaluate_uncertainty_columns(void)
     CU_ASSERT_EQUAL_FATAL(pzt_run(dir, &out, "%s/pzflow-evaluate %s", pzt_bin_dir(), spec), 0);
     char *mp = pz_xasprintf("%s/m.h5", dir);
     pz_table *m = NULL;
-    CU_ASSERT_EQUAL_FATAL(pz_table_read_hdf5(mp, NULL, 0, 0, (size_t)-1, &m, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(pz_table_read_any(mp, 0, NULL, 0, 0, (size_t)-1, &m, &err), 0);
     CU_ASSERT_DOUBLE_EQUAL(metric(m, "Hand", "seed", "coverage_95"), 0.5, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(metric(m, "Hand", "seed", "width_95"), 0.9375, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(metric(m, "Hand", "seed", "catastrophic_in_95"), 0.5, 1e-12);

@@ -1,5 +1,5 @@
 /* The readable workspace: <workspace>/<stage>/<output><ext> is a symbolic link to the output's
- * object in the cache: results/paper/split-transferz/train.h5, and for a foreach instance
+ * object in the cache: results/paper/split-transferz/train.fits, and for a foreach instance
  * "train-base[3]" results/paper/train-base/3/model.h5, so a family is one folder and every
  * file says its format (the extension the stage declares for the output, params.h).
  *

@@ -46,7 +46,7 @@ static int write_truth(const char *path, const pz_mock_obj *objs, size_t n, cons
     }
     if (prov) pz_table_set_attr(t, "pzflow_provenance", prov);
     pz_table_set_attr(t, "description", "mock sky truth for cosmos2020 rows (ID matches); class 0 quiescent, 1 star-forming, 2 star");
-    int rc = pz_table_write_hdf5(path, t, err);
+    int rc = pz_stage_table_write(path, t, err);
     pz_table_free(t);
     return rc;
 }

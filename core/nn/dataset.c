@@ -149,7 +149,7 @@ int pz_xy_load(const char *const *paths, const char *const *labels, size_t npath
         memcpy(cols, features, sizeof *cols * nfeat);
         cols[nfeat] = labels[i];
         pz_table *t = NULL;
-        if (pz_table_read_hdf5(paths[i], cols, nfeat + 1, 0, (size_t)-1, &t, err)) {
+        if (pz_table_read_any(paths[i], 0, cols, nfeat + 1, 0, (size_t)-1, &t, err)) {
             pz_xy_free(out);
             return -1;
         }

@@ -83,7 +83,7 @@ static int load_members(const char *const *paths, size_t n, member *ms, pz_err *
 {
     for (size_t i = 0; i < n; i++) {
         ms[i].path = paths[i];
-        if (pz_table_read_any(paths[i], 1, NULL, 0, 0, (size_t)-1, &ms[i].t, err)) return -1;
+        if (pz_table_read_any(paths[i], 0, NULL, 0, 0, (size_t)-1, &ms[i].t, err)) return -1;
         if (!(ms[i].z = pz_table_need(ms[i].t, "z_pred", paths[i], err)) || member_pdf(&ms[i], err) ||
             (i && check_same_rows(&ms[0], &ms[i], i, err)))
             return -1;
@@ -208,12 +208,14 @@ int pz_ensemble(const char *const *paths, size_t n, const char *out_path, int co
     if (n == 0) return pz_errf(err, "an ensemble needs at least one member");
     member *ms = pz_xcalloc(n, sizeof *ms);
     int rc = load_members(paths, n, ms, err);
-    if (!rc && !collapse && total_components(ms, n) > 3 * 4096)
-        rc = pz_errf(err, "the mixture of %zu members has %zu components, too many columns (use pdf: gaussian)", n,
-                     total_components(ms, n));
     if (!rc) {
         pz_table *out = combine(ms, n, collapse, st);
-        rc = pz_table_write_hdf5(out_path, out, err);
+        if (out->ncols > PZ_STAGE_TABLE_MAX_COLUMNS)
+            rc = pz_errf(err, "the mixture of %zu members has %zu components: %zu columns, more than the %d a "
+                              "predictions table holds (use pdf: gaussian)",
+                         n, total_components(ms, n), out->ncols, PZ_STAGE_TABLE_MAX_COLUMNS);
+        else
+            rc = pz_stage_table_write(out_path, out, err);
         pz_table_free(out);
     }
     for (size_t i = 0; i < n; i++) pz_table_free(ms[i].t);
@@ -236,7 +238,7 @@ static const pz_io_def ENSEMBLE_INPUTS[] = {
     {"predictions", PZ_IO_ANY, 0, "the members' predictions tables (same rows, same order), e.g. one per seed"},
     {0}};
 static const pz_io_def ENSEMBLE_OUTPUTS[] = {
-    {"predictions", PZ_IO_ONE, 0, "one predictions table whose p(z) is the members' mixture (HDF5)", ".h5"}, {0}};
+    {"predictions", PZ_IO_ONE, 0, "one predictions table whose p(z) is the members' mixture", PZ_STAGE_TABLE_EXT}, {0}};
 
 static int ensemble_stage(const pz_spec *spec, const void *params, char **summary, pz_err *err)
 {

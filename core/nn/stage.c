@@ -523,14 +523,15 @@ static const pz_param_def PREDICT_PARAMS[] = {
 static const pz_io_def PREDICT_INPUTS[] = {{"model", PZ_IO_ONE, 0, "the network"},
                                            {"table", PZ_IO_ONE, 0, "the table to predict (FITS, HDF5, CSV, ECSV)"}, {0}};
 static const pz_io_def PREDICT_OUTPUTS[] = {
-    {"predictions", PZ_IO_ONE, 0, "z_pred and flag per row; format by extension (.fits, .h5, .csv, .ecsv), HDF5 "
-                                  "without one", ".h5"}, {0}};
+    {"predictions", PZ_IO_ONE, 0, "z_pred and flag per row; format by extension (.fits, .h5, .csv, .ecsv), the "
+                                  "pipeline's table format (FITS) without one", PZ_STAGE_TABLE_EXT}, {0}};
 
-/* The output's format: by its extension, HDF5 when the name has none (the engine's names). */
+/* The output's format: by its extension, the pipeline's table format when the name has none (the
+ * engine's names). */
 static int output_format(const char *path, pz_format *fmt, pz_err *err)
 {
     const char *base = strrchr(path, '/');
-    if (!strchr(base ? base : path, '.')) return *fmt = PZ_FMT_HDF5, 0;
+    if (!strchr(base ? base : path, '.')) return *fmt = PZ_STAGE_TABLE_FORMAT, 0;
     return pz_format_from_name(path, fmt, err);
 }
 

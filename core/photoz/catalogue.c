@@ -20,7 +20,7 @@ static int read_input(const pz_spec *spec, const char *name, const char *const *
 {
     const char *path;
     if (pz_spec_input(spec, name, &path, err) < 0) return -1;
-    if (pz_table_read_hdf5(path, cols, ncols, 0, (size_t)-1, t, err) < 0)
+    if (pz_table_read_any(path, 0, cols, ncols, 0, (size_t)-1, t, err) < 0)
         return pz_err_prefix(err, "input '%s': ", name);
     return 0;
 }
@@ -29,7 +29,7 @@ static int write_table(const pz_spec *spec, const char *name, pz_table *t, pz_er
 {
     const char *path;
     if (pz_spec_output(spec, name, &path, err) < 0) return -1;
-    if (pz_table_write_hdf5(path, t, err) < 0) return pz_err_prefix(err, "output '%s': ", name);
+    if (pz_stage_table_write(path, t, err) < 0) return pz_err_prefix(err, "output '%s': ", name);
     return 0;
 }
 
@@ -69,8 +69,8 @@ static const pz_param_def CUTS_PARAMS[] = {
     {.name = "cuts", .type = PZ_PT_STRINGS, .required = 1, .field = PZ_FIELD(cuts_params, cuts),
      .doc = "expressions a row must pass, in order (e.g. 'lp_type == 0'); docs/catalogue.md has the grammar"},
     {0}};
-static const pz_io_def CUTS_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to cut (HDF5)"}, {0}};
-static const pz_io_def CUTS_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the rows that pass every cut", ".h5"},
+static const pz_io_def CUTS_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to cut"}, {0}};
+static const pz_io_def CUTS_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the rows that pass every cut", PZ_STAGE_TABLE_EXT},
                                          {"cutflow", PZ_IO_ONE, 1, "Markdown cut-flow table: rows left after each cut", ".md"},
                                          {0}};
 
@@ -133,9 +133,9 @@ static const pz_param_def XMATCH_PARAMS[] = {
     {PZ_PARAM("mode", PZ_PT_STRING, "best", "best: one-to-one matches; nearest: each left source's nearest"),
      .choices = "best|nearest", .field = XM(mode)},
     {0}};
-static const pz_io_def XMATCH_INPUTS[] = {{"left", PZ_IO_ONE, 0, "first table (HDF5)"},
-                                          {"right", PZ_IO_ONE, 0, "second table (HDF5)"}, {0}};
-static const pz_io_def XMATCH_OUTPUTS[] = {{"matched", PZ_IO_ONE, 0, "the joined matches", ".h5"},
+static const pz_io_def XMATCH_INPUTS[] = {{"left", PZ_IO_ONE, 0, "first table"},
+                                          {"right", PZ_IO_ONE, 0, "second table"}, {0}};
+static const pz_io_def XMATCH_OUTPUTS[] = {{"matched", PZ_IO_ONE, 0, "the joined matches", PZ_STAGE_TABLE_EXT},
                                            {"stats", PZ_IO_ONE, 0, "match statistics (JSON)", ".json"}, {0}};
 
 static int stage_cross_match(const pz_spec *spec, const void *params, char **summary, pz_err *err)
@@ -240,7 +240,7 @@ static int read_galaxiesml(const pz_spec *spec, const pz_transferz_params *p, pz
     const char *cols[3] = {p->gml_ra, p->gml_dec, p->gml_id};
     int rc = 0;
     for (size_t k = 0; k < *n && rc == 0; k++)
-        if (pz_table_read_hdf5(paths[k], cols, p->match_ids ? 3 : 2, 0, (size_t)-1, &(*out)[k], err) < 0)
+        if (pz_table_read_any(paths[k], 0, cols, p->match_ids ? 3 : 2, 0, (size_t)-1, &(*out)[k], err) < 0)
             rc = pz_err_prefix(err, "input 'galaxiesml' [%zu]: ", k);
     free(paths);
     return rc;
@@ -280,11 +280,11 @@ static int stage_build_transferz(const pz_spec *spec, const void *params, char *
 }
 
 static const pz_io_def TRANSFERZ_INPUTS[] = {
-    {"cosmos", PZ_IO_ONE, 0, "COSMOS2020 after cuts (HDF5)"},
-    {"hsc", PZ_IO_ONE, 0, "HSC after cuts (HDF5)"},
+    {"cosmos", PZ_IO_ONE, 0, "COSMOS2020 after cuts"},
+    {"hsc", PZ_IO_ONE, 0, "HSC after cuts"},
     {"galaxiesml", PZ_IO_ANY, 1, "GalaxiesML splits whose objects are removed from TransferZ"},
     {0}};
-static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the TransferZ training table", ".h5"},
+static const pz_io_def TRANSFERZ_OUTPUTS[] = {{"table", PZ_IO_ONE, 0, "the TransferZ training table", PZ_STAGE_TABLE_EXT},
                                               {"report", PZ_IO_ONE, 0, "match and overlap counts (JSON)", ".json"}, {0}};
 
 const pz_stage_def pz_stage_build_transferz = {
@@ -305,10 +305,10 @@ static const pz_param_def SPLIT_PARAMS[] = {
     {PZ_PARAM("fractions", PZ_PT_MAP, "{train: 0.70, validation: 0.15, test: 0.15}", "share of rows in each part"),
      .field = PZ_FIELD(split_params, fractions)},
     {0}};
-static const pz_io_def SPLIT_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to split (HDF5)"}, {0}};
-static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows", ".h5"},
-                                          {"validation", PZ_IO_ONE, 0, "validation rows", ".h5"},
-                                          {"test", PZ_IO_ONE, 1, "test rows (optional: a two-way split has none)", ".h5"},
+static const pz_io_def SPLIT_INPUTS[] = {{"table", PZ_IO_ONE, 0, "the table to split"}, {0}};
+static const pz_io_def SPLIT_OUTPUTS[] = {{"train", PZ_IO_ONE, 0, "training rows", PZ_STAGE_TABLE_EXT},
+                                          {"validation", PZ_IO_ONE, 0, "validation rows", PZ_STAGE_TABLE_EXT},
+                                          {"test", PZ_IO_ONE, 1, "test rows (optional: a two-way split has none)", PZ_STAGE_TABLE_EXT},
                                           {0}};
 
 static int stage_split(const pz_spec *spec, const void *params, char **summary, pz_err *err)

@@ -405,7 +405,7 @@ static int conformal_stage(const pz_spec *spec, const void *params, char **summa
                  : 0;
     if (rc == 0) {
         pz_progress(0.6, "writing %zu rows", pred->nrows);
-        rc = pz_table_write_hdf5(out_path, pred, err);
+        rc = pz_stage_table_write(out_path, pred, err);
     }
     if (rc == 0) {
         char *s = pz_xasprintf("conformal intervals (%s score, %zu calibration galaxies):", pz_score_names[res.score],
@@ -445,7 +445,7 @@ static const pz_io_def CONFORMAL_INPUTS[] = {
     {"calibration", PZ_IO_ONE, 0, "the model's predictions on a held-out calibration split, with z_true (never the test set)"},
     {"predictions", PZ_IO_ONE, 0, "the predictions to give intervals"},
     {0}};
-static const pz_io_def CONFORMAL_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "the predictions with z_lo_<pct>, z_hi_<pct> (HDF5)", ".h5"},
+static const pz_io_def CONFORMAL_OUTPUTS[] = {{"predictions", PZ_IO_ONE, 0, "the predictions with z_lo_<pct>, z_hi_<pct>", PZ_STAGE_TABLE_EXT},
                                               {0}};
 
 const pz_stage_def pz_conformal_stage = {

@@ -153,7 +153,7 @@ static int read_preds(const pz_eval_config *cfg, const char *path, long position
 {
     memset(p, 0, sizeof *p);
     pz_table *t = NULL;
-    if (pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &t, err) < 0) return -1;
+    if (pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, &t, err) < 0) return -1;
     pz_column *cp = pz_table_need(t, cfg->z_pred_col, path, err), *ct = cp ? pz_table_need(t, cfg->z_true_col, path, err) : NULL;
     if (!ct) {
         pz_table_free(t);
@@ -196,7 +196,7 @@ static int find_levels(pz_eval_config *cfg, const pz_eval_group *groups, size_t 
             pz_colinfo *cols;
             size_t ncols;
             long nrows;
-            if (pz_table_info_hdf5(groups[g].paths[f], &cols, &ncols, &nrows, err) < 0)
+            if (pz_table_info_any(groups[g].paths[f], 0, &cols, &ncols, &nrows, err) < 0)
                 return pz_err_prefix(err, "input '%s': ", groups[g].input);
             pz_table *names = pz_table_new(0); /* the column names alone, for pz_interval_levels */
             for (size_t c = 0; c < ncols; c++) pz_table_add(names, cols[c].name, PZ_U8, 0);

@@ -80,7 +80,7 @@ pz_table *pz_evaluate(const pz_eval_config *cfg, const pz_eval_group *groups, si
 /* The Markdown summary of an evaluate table (deterministic: fixed number formats, no dates). */
 int pz_eval_markdown(const pz_table *metrics, FILE *out, pz_err *err);
 
-/* The whole stage: params and inputs from the spec, outputs `metrics` (HDF5) and `table` (Markdown). */
+/* The whole stage: params and inputs from the spec, outputs `metrics` (a table) and `table` (Markdown). */
 extern const pz_stage_def pz_evaluate_stage;
 
 /* Helpers shared with plot-data: a param that is a list of numbers (absent -> 1). */

@@ -1,5 +1,5 @@
 /* The evaluate stage's Markdown summary (built from the metrics table alone, so `pzflow show`
- * can print it from the HDF5 file) and the stage's params/inputs/outputs. */
+ * can print it from the metrics table) and the stage's params/inputs/outputs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +255,7 @@ static void bins_table(FILE *out, const mtab *m, const label_pairs *p)
 
 /* --- uncertainty ------------------------------------------------------------------------- */
 
-/* The interval levels the tables show: 68 and 95 when present (every level is in the HDF5). */
+/* The interval levels the tables show: 68 and 95 when present (every level is in the metrics table). */
 static size_t shown_levels(const pz_table *t, double *pct)
 {
     const char *s = pz_table_attr(t, "levels");
@@ -572,7 +572,7 @@ static int evaluate_stage(const pz_spec *spec, const void *params, char **summar
         goto out;
     pz_table *t = pz_evaluate(&cfg, groups, ngroups, err);
     if (!t) goto out;
-    rc = pz_table_write_hdf5(metrics_path, t, err) < 0 || write_markdown(table_path, t, err) < 0 ? -1 : 0;
+    rc = pz_stage_table_write(metrics_path, t, err) < 0 || write_markdown(table_path, t, err) < 0 ? -1 : 0;
     pz_table_free(t);
 out:
     for (size_t g = 0; g < ngroups; g++) free(groups[g].paths);
@@ -599,7 +599,7 @@ static const pz_param_def EVALUATE_PARAMS[] = {
     {PZ_PARAM("z_pred_column", PZ_PT_STRING, "z_pred", "predicted-redshift column"), .field = EF(z_pred_column)},
     {PZ_PARAM("z_true_column", PZ_PT_STRING, "z_true", "true-redshift column"), .field = EF(z_true_column)},
     {0}};
-static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed (HDF5)", ".h5"},
+static const pz_io_def EVALUATE_OUTPUTS[] = {{"metrics", PZ_IO_ONE, 0, "every metric per model, test set and seed", PZ_STAGE_TABLE_EXT},
                                              {"table", PZ_IO_ONE, 0, "the metric table (Markdown)", ".md"}, {0}};
 
 const pz_stage_def pz_evaluate_stage = {

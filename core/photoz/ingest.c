@@ -330,7 +330,7 @@ static int write_output(const pz_spec *spec, const char *name, pz_table *t, pz_e
 {
     const char *path;
     if (pz_spec_output(spec, name, &path, err) < 0) return -1;
-    return pz_table_write_hdf5(path, t, err);
+    return pz_stage_table_write(path, t, err);
 }
 
 static int get_range(const pz_ynode *range, const char *key, double *lo, double *hi, const char *example, pz_err *err)
@@ -495,17 +495,17 @@ static const pz_param_def GALAXIESML_PARAMS[] = {
 static const pz_io_def CATALOG_INPUT[] = {{"catalog", PZ_IO_ONE, 0, "the survey's catalogue file"},
                                           {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
                                           {0}};
-static const pz_io_def CATALOG_OUTPUT[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns (HDF5)", ".h5"}, {0}};
+static const pz_io_def CATALOG_OUTPUT[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns", PZ_STAGE_TABLE_EXT}, {0}};
 static const pz_io_def GML_INPUTS[] = {{"training", PZ_IO_ONE, 1, "GalaxiesML training split"},
                                        {"validation", PZ_IO_ONE, 1, "GalaxiesML validation split"},
                                        {"testing", PZ_IO_ONE, 1, "GalaxiesML testing split"},
                                        {"catalog", PZ_IO_ONE, 1, "one GalaxiesML-like file"},
                                        {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
                                        {0}};
-static const pz_io_def GML_OUTPUTS[] = {{"training", PZ_IO_ONE, 1, "canonical training split (HDF5)", ".h5"},
-                                        {"validation", PZ_IO_ONE, 1, "canonical validation split", ".h5"},
-                                        {"testing", PZ_IO_ONE, 1, "canonical testing split", ".h5"},
-                                        {"catalog", PZ_IO_ONE, 1, "canonical catalogue", ".h5"},
+static const pz_io_def GML_OUTPUTS[] = {{"training", PZ_IO_ONE, 1, "canonical training split", PZ_STAGE_TABLE_EXT},
+                                        {"validation", PZ_IO_ONE, 1, "canonical validation split", PZ_STAGE_TABLE_EXT},
+                                        {"testing", PZ_IO_ONE, 1, "canonical testing split", PZ_STAGE_TABLE_EXT},
+                                        {"catalog", PZ_IO_ONE, 1, "canonical catalogue", PZ_STAGE_TABLE_EXT},
                                         {0}};
 
 const pz_stage_def pz_ingest_stage_cosmos2020 = {

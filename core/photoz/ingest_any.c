@@ -102,7 +102,7 @@ static int stage_ingest(const pz_spec *spec, const void *params, char **summary,
     pz_table *t = NULL;
     if (pz_ingest_read(in, &o, &t, err) < 0) return -1;
     pz_progress(0.8, "writing %zu rows", t->nrows);
-    int rc = pz_table_write_hdf5(path, t, err);
+    int rc = pz_stage_table_write(path, t, err);
     if (rc == 0) *summary = pz_ingest_stage_summary("ingest", NULL, in, t);
     pz_table_free(t);
     pz_progress(1, "done");
@@ -131,7 +131,7 @@ static const pz_io_def INGEST_INPUTS[] = {
     {"catalog", PZ_IO_ONE, 0, "the catalogue: FITS, HDF5, CSV or ECSV (a place in it by `at`)"},
     {"schema", PZ_IO_ONE, 1, "the schema as a file input (instead of the param)"},
     {0}};
-static const pz_io_def INGEST_OUTPUTS[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns (HDF5)", ".h5"}, {0}};
+static const pz_io_def INGEST_OUTPUTS[] = {{"catalog", PZ_IO_ONE, 0, "the catalogue in canonical columns", PZ_STAGE_TABLE_EXT}, {0}};
 
 const pz_stage_def pz_ingest_stage_any = {
     .prog = "pzflow-ingest", .docs = "docs/ingest.md",

@@ -46,8 +46,8 @@ static const pz_param_def PARTITION_PARAMS[] = {
      .field = PF(ordering)},
     {PZ_PARAM("ra", PZ_PT_STRING, "ra", "right ascension column, degrees (by: healpix)"), .field = PF(ra)},
     {PZ_PARAM("dec", PZ_PT_STRING, "dec", "declination column, degrees (by: healpix)"), .field = PF(dec)},
-    {PZ_PARAM("format", PZ_PT_STRING, "hdf5", "file format of the parts"), .choices = FORMAT_CHOICES,
-     .field = PF(format)},
+    {PZ_PARAM("format", PZ_PT_STRING, "fits", "file format of the parts (fits, as every pipeline table)"),
+     .choices = FORMAT_CHOICES, .field = PF(format)},
     {PZ_PARAM("place", PZ_PT_STRING, NULL, "where the table is in the file: an HDF5 group or a FITS HDU (number or "
                                            "EXTNAME); default the first table"),
      .field = PF(place)},

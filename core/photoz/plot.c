@@ -95,7 +95,7 @@ static int read_fig(const pz_spec *spec, const char *name, const char *const *ne
 {
     const char *path;
     if (pz_spec_input(spec, name, &path, err) < 0) return -1;
-    if (pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, t, err) < 0) return -1;
+    if (pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, t, err) < 0) return -1;
     for (const char *const *c = need; *c; c++)
         if (!pz_table_need(*t, *c, name, err)) {
             pz_table_free(*t);

@@ -28,7 +28,7 @@ int pz_plot_check_text(const char *s, const char *where, pz_err *err);
 /* pz_plot_check_text on every column name and string cell; `what` prefixes "column 'c' row r" ("input column ..."). */
 int pz_plot_check_table(const pz_table *t, const char *what, pz_err *err);
 
-/* Inputs fig1, fig2, fig3 (HDF5 from plot-data) and dag (DOT); outputs figN.png / figN.svg
+/* Inputs fig1, fig2, fig3 (tables from plot-data) and dag (DOT); outputs figN.png / figN.svg
  * for each figure wanted (a figure is drawn when either of its outputs is declared). */
 extern const pz_stage_def pz_plot_stage;
 

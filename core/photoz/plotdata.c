@@ -237,7 +237,7 @@ static int dataset_quantities(const fig1_cfg *c, const char *path, const char *z
     cols[0] = pz_xstrdup(zcol);
     for (size_t b = 0; b < c->nbands; b++) cols[1 + b] = mag_column(c, c->bands[b]);
     pz_table *t = NULL;
-    int rc = pz_table_read_hdf5(path, (const char *const *)cols, ncols, 0, (size_t)-1, &t, err);
+    int rc = pz_table_read_any(path, 0, (const char *const *)cols, ncols, 0, (size_t)-1, &t, err);
     if (rc == 0) {
         size_t k = 0;
         snprintf(q[k].name, sizeof q[k].name, "z");
@@ -459,7 +459,7 @@ static int fig2_panel(const pz_spec *spec, const fig2_cfg *c, size_t m, pz_table
     const char *cols[2] = {c->zp_col, c->zt_col};
     pz_table *p = NULL;
     if (input_file(spec, c->preds[FIG2_FIELDS * m + 1], c->seed_index, &path, err) < 0 ||
-        pz_table_read_hdf5(path, cols, 2, 0, (size_t)-1, &p, err) < 0)
+        pz_table_read_any(path, 0, cols, 2, 0, (size_t)-1, &p, err) < 0)
         return pz_err_prefix(err, "figure 2, model '%s': ", c->preds[FIG2_FIELDS * m]);
     size_t cells = c->b.n * c->b.n, base = m * cells;
     for (size_t i = 0; i < cells; i++) {
@@ -577,7 +577,7 @@ pz_table *pz_fig3_table(const pz_table *mt, const char *selection, const char *c
 static int write_outputs(const pz_spec *spec, const char *fig, pz_table *t, pz_err *err)
 {
     const char *path;
-    if (pz_spec_output(spec, fig, &path, err) < 0 || pz_table_write_hdf5(path, t, err) < 0) return -1;
+    if (pz_spec_output(spec, fig, &path, err) < 0 || pz_stage_table_write(path, t, err) < 0) return -1;
     char csv_name[32];
     snprintf(csv_name, sizeof csv_name, "%s.csv", fig);
     if (!pz_ymap_get(spec->outputs, csv_name)) return 0;
@@ -616,7 +616,7 @@ static int make_fig3(const pz_spec *spec, const plot_params *a, pz_err *err)
     const char *const *metrics = a->metrics.v ? a->metrics.v : default_metrics, *path;
     size_t n = a->metrics.v ? a->metrics.n : 4;
     pz_table *mt = NULL;
-    int rc = pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) == 0
+    int rc = pz_spec_input(spec, "metrics", &path, err) == 0 && pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, &mt, err) == 0
              ? 0
              : -1;
     for (int k = 0; k < 2 && rc == 0; k++) {
@@ -723,7 +723,7 @@ static int make_fig5(const pz_spec *spec, pz_err *err)
 {
     const char *path;
     pz_table *mt = NULL;
-    if (pz_spec_input(spec, "metrics", &path, err) < 0 || pz_table_read_hdf5(path, NULL, 0, 0, (size_t)-1, &mt, err) < 0)
+    if (pz_spec_input(spec, "metrics", &path, err) < 0 || pz_table_read_any(path, 0, NULL, 0, 0, (size_t)-1, &mt, err) < 0)
         return pz_err_prefix(err, "figure 5: ");
     pz_table *t = pz_fig5_table(mt, err);
     int rc = t ? 0 : -1;
@@ -795,16 +795,16 @@ static const pz_param_def PLOT_DATA_PARAMS[] = {
     {0}};
 static const pz_io_def PLOT_DATA_INPUTS[] = {{"metrics", PZ_IO_ONE, 1, "evaluate's metrics table"}, {0}};
 static const pz_io_def PLOT_DATA_OUTPUTS[] = {
-    {"fig1", PZ_IO_ONE, 1, "Figure 1 data (HDF5)", ".h5"}, {"fig1.csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
-    {"fig2", PZ_IO_ONE, 1, "Figure 2 data (HDF5)", ".h5"}, {"fig2.csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
-    {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window (HDF5)", ".h5"}, {"fig3.csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
-    {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin (HDF5)", ".h5"},
+    {"fig1", PZ_IO_ONE, 1, "Figure 1 data", PZ_STAGE_TABLE_EXT}, {"fig1.csv", PZ_IO_ONE, 1, "Figure 1 data (CSV)"},
+    {"fig2", PZ_IO_ONE, 1, "Figure 2 data", PZ_STAGE_TABLE_EXT}, {"fig2.csv", PZ_IO_ONE, 1, "Figure 2 data (CSV)"},
+    {"fig3", PZ_IO_ONE, 1, "Figure 3 data, LSST window", PZ_STAGE_TABLE_EXT}, {"fig3.csv", PZ_IO_ONE, 1, "Figure 3 data (CSV)"},
+    {"fig3_bins", PZ_IO_ONE, 1, "Figure 3b data, per redshift bin", PZ_STAGE_TABLE_EXT},
     {"fig3_bins.csv", PZ_IO_ONE, 1, "Figure 3b data (CSV)"},
-    {"fig5", PZ_IO_ONE, 1, "Figure 5 data: PIT histogram, coverage curve, interval width by redshift (HDF5)", ".h5"},
+    {"fig5", PZ_IO_ONE, 1, "Figure 5 data: PIT histogram, coverage curve, interval width by redshift", PZ_STAGE_TABLE_EXT},
     {"fig5.csv", PZ_IO_ONE, 1, "Figure 5 data (CSV)"},
     {0}};
 
 const pz_stage_def pz_plot_data_stage = {
-    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3, 3b and 5 (HDF5 + CSV)",
+    .prog = "pzflow-plot-data", .docs = "docs/evaluate.md", .summary = "the data behind Figures 1-3, 3b and 5 (FITS + CSV)",
     .params = PLOT_DATA_PARAMS, .inputs = PLOT_DATA_INPUTS, .open_inputs = 1, .outputs = PLOT_DATA_OUTPUTS,
     .params_size = sizeof(plot_params), .run = plot_data_stage};

@@ -1,5 +1,5 @@
 /* The `plot-data` stage: the numbers behind the paper's Figures 1-3, as long ("tidy") tables
- * written both as HDF5 (one dataset per column) and CSV (docs/evaluate.md has the columns).
+ * written both as FITS (the pipeline's table format) and CSV (docs/evaluate.md has the columns).
  *
  *   fig1  dataset quantity lo hi count density   histograms of z, i magnitude and colours
  *   fig2  model test z_true_lo z_true_hi z_pred_lo z_pred_hi count  predicted vs true (2-D), one seed

@@ -15,11 +15,11 @@
  *                  "required": false, "doc": "..."}, ... ],   ("choices": [...] for strings/paths)
  *     "inputs": [ {"name": "table", "files": "one"|"list"|"any", "required": true, "doc": "..."} ],
  *     "open_inputs": false,         true: more inputs, named by params (evaluate's groups)
- *     "outputs": [ {"name": "train", "required": true, "doc": "...", "ext": ".h5"} ],
+ *     "outputs": [ {"name": "train", "required": true, "doc": "...", "ext": ".fits"} ],
  *     "open_outputs": false }       true: more outputs, named by the pipeline (partition's parts)
  *
  * An output's `ext` is the file extension its results link carries (results/<pipeline>/split/
- * train.h5), so a user's tools know the format; outputs whose name already says it (plot's
+ * train.fits), so a user's tools know the format; outputs whose name already says it (plot's
  * "fig1.png") or that have no fixed format declare none.
  *
  * Types: int, float, bool, string, path (a file the stage reads: the engine hashes it into the

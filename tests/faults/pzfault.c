@@ -12,7 +12,7 @@
  *                   whose calls do not count: writes whose number depends on timing (pzflow
  *                   saves the index at most once a second), so that the Nth counted call is
  *                   the same call on every machine
- *   PZFAULT_OPS     comma list of: write (write, pwrite, writev), fsync (fsync, fdatasync),
+ *   PZFAULT_OPS     comma list of: write (write, pwrite, writev, fwrite), fsync (fsync, fdatasync),
  *                   rename, close, create (open with O_CREAT), mkdir, symlink, unlink
  *   PZFAULT_NTH     act at the Nth counted call (1-based); 0 or unset: only count
  *   PZFAULT_ACTION  ENOSPC, EIO, EDQUOT (the call fails with that errno, doing nothing) or
@@ -206,6 +206,15 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
     REAL(ssize_t, writev, int, const struct iovec *, int);
     if (fault_fd(OP_WRITE, "write", fd)) return -1;
     return real_writev(fd, iov, cnt);
+}
+
+/* stdio reaches the kernel through glibc's internal write, which a preload cannot see; cfitsio
+ * writes FITS files with fwrite, so an fwrite counts as a write (a failed one writes nothing). */
+size_t fwrite(const void *buf, size_t size, size_t n, FILE *f)
+{
+    REAL(size_t, fwrite, const void *, size_t, size_t, FILE *);
+    if (fault_fd(OP_WRITE, "write", fileno(f))) return 0;
+    return real_fwrite(buf, size, n, f);
 }
 
 int fsync(int fd)

@@ -1,7 +1,7 @@
 """Cross-check the mock sky files with astropy and h5py (run by tests/test_mock_sky.c).
 
 usage: check_mock_sky.py DIR LAYOUT [TSV]
-DIR holds c.fits, h.fits, tr.h5, va.h5, te.h5, truth.h5 written by pzflow-mock-sky.
+DIR holds c.fits, h.fits, tr.h5, va.h5, te.h5, truth.fits written by pzflow-mock-sky.
 Prints one line per failed check and exits 1 if any failed; prints OK otherwise.
 """
 import csv
@@ -212,7 +212,7 @@ def main():
     d, layout = sys.argv[1], sys.argv[2]
     tsv = sys.argv[3] if len(sys.argv) > 3 else None
     cosmos = cosmos_layout(os.path.join(d, "c.fits"), layout, tsv)
-    truth = Table.read(os.path.join(d, "truth.h5"))  # astropy's layout, as every pzflow table
+    truth = Table.read(os.path.join(d, "truth.fits"))  # FITS, as every table a pipeline stage writes
     cosmos_physics(cosmos, truth)
     hsc = hsc_checks(os.path.join(d, "h.fits"), cosmos)
     gml_checks([os.path.join(d, n) for n in ("tr.h5", "va.h5", "te.h5")], hsc)
