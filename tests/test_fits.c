@@ -245,6 +245,8 @@ static pz_table *every_type(size_t n)
     for (size_t i = 0; i < n; i++) pz_col_set_f64(c, i, i == 2 ? NAN : 0.1 * (double)i);
     c = pz_table_add(t, "z_f32", PZ_F32, 0);
     for (size_t i = 0; i < n; i++) pz_col_set_f64(c, i, i == 3 ? NAN : 1.5 * (double)i);
+    c->unit = pz_xstrdup("µJy"); /* UTF-8 (an HDF5 or CSV input's): escaped in the header, exact back */
+    c->desc = pz_xstrdup("flux — not a magnitude; a literal \\x41 stays four characters");
     const pz_coltype ints[] = {PZ_I64, PZ_I32, PZ_I16, PZ_U8, PZ_BOOL};
     const char *names[] = {"id", "n32", "flag", "u8", "ok"};
     for (size_t k = 0; k < 5; k++) {
@@ -261,6 +263,7 @@ static pz_table *every_type(size_t n)
     for (size_t i = 0; i < n; i++) snprintf((char *)c->data + 6 * i, 6, "g%zu", i);
     pz_table_set_attr(t, "seed", "3");
     pz_table_set_attr(t, "ORIGIN", "pzflow test");
+    pz_table_set_attr(t, "note", "made in Zürich, C:\\x41\\");
     pz_table_set_attr(t, "EXTNAME", "PREDICTIONS");
     pz_table_set_attr(t, "provenance", "{\"stage\": \"predict\", \"inputs\": [\"a very long path to some file that "
                                        "does not fit in one header card at all\"], \"seed\": 3}");

@@ -39,6 +39,12 @@ int pz_fits_fail(pz_err *err, const char *path, int status, const char *what);
 pz_fits_writer *pz_fits_writer_open(const char *path, const pz_table *proto, pz_err *err);
 int pz_fits_writer_append(pz_fits_writer *w, const pz_table *chunk, pz_err *err);
 int pz_fits_writer_close(pz_fits_writer *w, pz_err *err);
+/* Header text (names, units, descriptions, attributes) is printable ASCII; other bytes (UTF-8
+ * "µJy" from an HDF5 or CSV input) are written as \xNN, and a backslash that would read as such
+ * an escape as \x5c, so the reader's decoding gives back the exact bytes. encode: malloc'd;
+ * decode: in place (never longer). */
+char *pz_fits_text_encode(const char *s);
+void pz_fits_text_decode(char *s);
 
 /* ---- CSV and ECSV (csvread.c, csvwrite.c) --------------------------------------------------
  * No places inside a text file: loc must be NULL. Rows are read in order only. */

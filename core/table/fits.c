@@ -282,6 +282,7 @@ static int read_header(header *h, pz_err *err)
     fits_read_btblhdrll(h->fp, h->ncols, &rows, &tfields, names, forms, NULL, extname, &pcount, &status);
     for (int j = 0; j < h->ncols; j++) {
         if (status || !names[j][0]) free(names[j]), names[j] = NULL;
+        else pz_fits_text_decode(names[j]);
         if (status || !forms[j][0]) free(forms[j]), forms[j] = NULL;
         h->ttype[j] = names[j], h->tform[j] = forms[j];
     }
@@ -379,6 +380,7 @@ static int setup_fields(const header *h, field *fields, size_t n, pz_table *t, p
         if (f->has_tnull && (f->kind == DEC_U8 || f->kind == DEC_I16 || f->kind == DEC_I32 || f->kind == DEC_I64))
             f->col->has_null_value = 1, f->col->null_value = f->tnull;
         char *unit = key_string(h->fp, "TUNIT", j + 1);
+        if (unit) pz_fits_text_decode(unit);
         if (unit && unit[0]) f->col->unit = unit;
         else free(unit);
     }
@@ -727,9 +729,14 @@ static int read_attrs(fitsfile *fp, const char *path, pz_table *t, pz_err *err)
             char *full = NULL;
             if (fits_read_key_longstr(fp, name, &full, NULL, &status))
                 return pz_fits_fail(err, path, status, "reading a long string keyword");
-            pz_table_set_attr(t, name, full);
+            char *text = pz_xstrdup(full);
             fits_free_memory(full, &status);
+            pz_fits_text_decode(text);
+            pz_fits_text_decode(name);
+            pz_table_set_attr(t, name, text);
+            free(text);
         } else {
+            pz_fits_text_decode(name);
             pz_table_set_attr(t, name, value);
         }
     }
@@ -765,8 +772,10 @@ static void read_descriptions(pz_fits_reader *r)
         char key[FLEN_KEYWORD], *desc = NULL;
         int status = 0;
         snprintf(key, sizeof key, "TCOMM%d", r->fields[k].colnum);
-        if (fits_read_key_longstr(r->h.fp, key, &desc, NULL, &status) == 0 && desc[0])
+        if (fits_read_key_longstr(r->h.fp, key, &desc, NULL, &status) == 0 && desc[0]) {
             r->fields[k].col->desc = pz_xstrdup(desc);
+            pz_fits_text_decode(r->fields[k].col->desc);
+        }
         if (desc) fits_free_memory(desc, &status);
         fits_clear_errmsg();
     }

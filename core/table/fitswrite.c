@@ -2,7 +2,8 @@
  * TOPCAT and cfitsio expect. Columns carry TUNITn (unit), TCOMMn (description) and, for
  * integers, TNULLn (the stored value of a missing row); table attributes become header
  * keywords, long values through the CONTINUE long-string convention, names longer than 8
- * characters through HIERARCH (cfitsio upper-cases every keyword). TNULLn is written for an
+ * characters through HIERARCH (cfitsio upper-cases every keyword). Header text outside
+ * printable ASCII goes in escaped (pz_fits_text_encode), as a FITS header can hold no other. TNULLn is written for an
  * integer column whose prototype has a null mask or a null_value. An attribute EXTNAME names the
  * HDU. No DATE or CHECKSUM card: the same table gives the same bytes.
  *
@@ -71,11 +72,34 @@ static int standard_keyword(const char *k)
     return 1;
 }
 
-static int printable(const char *s)
+static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+static int starts_escape(const char *s) { return s[0] == '\\' && s[1] == 'x' && is_hex(s[2]) && is_hex(s[3]); }
+
+char *pz_fits_text_encode(const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) return 0;
-    return 1;
+    char *out = pz_xmalloc(4 * strlen(s) + 1), *o = out;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c > 0x7e || starts_escape(s)) o += sprintf(o, "\\x%02x", c);
+        else *o++ = (char)c;
+    }
+    *o = 0;
+    return out;
+}
+
+void pz_fits_text_decode(char *s)
+{
+    char *o = s;
+    for (; *s; o++) {
+        if (starts_escape(s)) {
+            *o = (char)strtol((char[3]){s[2], s[3], 0}, NULL, 16);
+            s += 4;
+        } else {
+            *o = *s++;
+        }
+    }
+    *o = 0;
 }
 
 /* Keywords the writer owns; an attribute of that name would corrupt the header. */
@@ -100,16 +124,17 @@ static int write_attrs(pz_fits_writer *w, const pz_table *proto, pz_err *err)
     for (size_t i = 0; i < proto->nattrs; i++) {
         const char *k = proto->attr_keys[i], *v = proto->attr_vals[i];
         if (!strcasecmp(k, "EXTNAME")) continue; /* written by fits_create_tbl */
+        /* an input file's checksums (a FITS catalogue's attributes carried by ingest) would be
+         * wrong for this file */
+        if (!strcasecmp(k, "CHECKSUM") || !strcasecmp(k, "DATASUM")) continue;
         if (reserved_keyword(k))
             return pz_errf(err, "%s: attribute '%s' is a FITS structure keyword; rename it", w->path, k);
-        if (!printable(k) || !printable(v))
-            return pz_errf(err, "%s: attribute '%s' holds characters a FITS header cannot (printable ASCII only)",
-                           w->path, k);
         /* cfitsio upper-cases every keyword (readers find them in any case, pz_table_attr);
          * a name longer than 8 or with other characters goes into a HIERARCH card. */
-        char *name = standard_keyword(k) ? pz_xstrdup(k) : pz_xasprintf("HIERARCH %s", k);
-        fits_write_key_longstr(w->fp, name, v, "", &status);
-        free(name);
+        char *key = pz_fits_text_encode(k), *value = pz_fits_text_encode(v);
+        char *name = standard_keyword(k) ? pz_xstrdup(k) : pz_xasprintf("HIERARCH %s", key);
+        fits_write_key_longstr(w->fp, name, value, "", &status);
+        free(name), free(key), free(value);
         if (status) return pz_fits_fail(err, w->path, status, "writing attribute");
     }
     return 0;
@@ -129,11 +154,10 @@ static int write_column_keys(pz_fits_writer *w, const pz_table *proto, pz_err *e
             fits_write_key(w->fp, TLONGLONG, key, &v, "", &status);
         }
         if (c->desc && c->desc[0]) {
-            if (!printable(c->desc))
-                return pz_errf(err, "%s: the description of column '%s' holds characters a FITS header cannot",
-                               w->path, c->name);
+            char *desc = pz_fits_text_encode(c->desc);
             snprintf(key, sizeof key, "TCOMM%zu", j + 1);
-            fits_write_key_longstr(w->fp, key, c->desc, "", &status);
+            fits_write_key_longstr(w->fp, key, desc, "", &status);
+            free(desc);
         }
     }
     return status ? pz_fits_fail(err, w->path, status, "writing column keywords") : 0;
@@ -148,19 +172,18 @@ static int create_table(pz_fits_writer *w, const pz_table *proto, pz_err *err)
          **tunit = pz_xcalloc(n + 1, sizeof *tunit);
     for (size_t j = 0; j < n; j++) {
         const pz_column *c = &proto->cols[j];
-        ttype[j] = c->name;
+        ttype[j] = pz_fits_text_encode(c->name);
         tform[j] = pz_xmalloc(24);
         tform_of(c, tform[j], 24);
-        tunit[j] = c->unit ? c->unit : "";
-        if (!printable(c->name) || (c->unit && !printable(c->unit)))
-            return pz_errf(err, "%s: column '%s': its name or unit holds characters a FITS header cannot", w->path,
-                           c->name);
+        tunit[j] = pz_fits_text_encode(c->unit ? c->unit : "");
     }
-    const char *extname = pz_table_attr(proto, "EXTNAME");
+    const char *attr = pz_table_attr(proto, "EXTNAME");
+    char *extname = attr ? pz_fits_text_encode(attr) : NULL;
     int status = 0;
     fits_create_img(w->fp, BYTE_IMG, 0, NULL, &status);
     fits_create_tbl(w->fp, BINARY_TBL, 0, (int)n, ttype, tform, tunit, extname, &status);
-    for (size_t j = 0; j < n; j++) free(tform[j]);
+    for (size_t j = 0; j < n; j++) free(ttype[j]), free(tform[j]), free(tunit[j]);
+    free(extname);
     free(ttype);
     free(tform);
     free(tunit);
