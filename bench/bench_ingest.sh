@@ -22,7 +22,7 @@ cat "$FITS" > /dev/null
 
 cat > "$WORK/spec.json" <<JSON
 {"pzflow_spec": 1, "stage": "ingest-cosmos2020", "threads": 1, "params": {},
- "inputs": {"catalog": "$FITS"}, "outputs": {"catalog": "$WORK/out.h5"}}
+ "inputs": {"catalog": "$FITS"}, "outputs": {"catalog": "$WORK/out.fits"}}
 JSON
 COLS="ID ALPHA_J2000 DELTA_J2000 FLAG_HSC FLAG_COMBINED EBV_MW total_off2 lp_type lp_zBEST lp_zPDF lp_zPDF_l68 lp_zPDF_u68 lp_zMinChi2 lp_chi2_best lp_chis lp_NbFilt ez_z_phot"
 for b in g r i z y; do for q in MAG MAGERR FLUX FLUXERR; do COLS="$COLS HSC_${b}_${q}_APER2"; done; done
