@@ -172,7 +172,7 @@ static double mapped_crps(const pz_gmix *g, double z)
     support(g, 10, &lo, &hi);
     if (z < lo) lo = z;
     if (z > hi) hi = z;
-    return squared_cdf_integral(g, lo, z, 0, 2001) + squared_cdf_integral(g, z, hi, 1, 2001);
+    return squared_cdf_integral(g, lo, z, 0, 401) + squared_cdf_integral(g, z, hi, 1, 401);
 }
 
 double pz_gmix_crps(const pz_gmix *g, double z)

@@ -32,8 +32,8 @@ double pz_gmix_quantile(const pz_gmix *g, double p);
 /* CRPS(F, z) = E|X - z| - E|X - X'|/2 in closed form for a Gaussian mixture (Grimit et al. 2006,
  * QJRMS 132, 2925): sum_i w_i A(z - mu_i, sd_i^2) - 1/2 sum_ij w_i w_j A(mu_i - mu_j, sd_i^2 + sd_j^2),
  * A(m, s2) = 2 s phi(m/s) + m (2 Phi(m/s) - 1). For one Gaussian it reduces to Gneiting's formula.
- * With a map, the definition int (F'(x) - 1{x >= z})^2 dx by the trapezoid rule on 4001 points
- * over the mixture's support (every component within 10 sigma, and z). */
+ * With a map, the definition int (F'(x) - 1{x >= z})^2 dx by the trapezoid rule on 2 x 401 points
+ * split at z, over the mixture's support (every component within 10 sigma, and z). */
 double pz_gmix_crps(const pz_gmix *g, double z);
 
 /* PIT recalibration (Bordoloi, Lilly & Amara 2010, MNRAS 406, 881): when a model's PITs on a
