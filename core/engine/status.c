@@ -65,6 +65,8 @@ void pz_plan_free(pz_plan *pl)
     for (size_t i = 0; i < pl->nexe; i++) free(pl->exe_paths[i]);
     free(pl->exe_paths);
     free(pl->exe_hashes);
+    free(pl->memo_canonical);
+    free(pl->memo_text);
     free(pl->forced);
     free(pl->state);
     free(pl->reason);
@@ -119,6 +121,22 @@ static const pz_record *provider(const pz_plan *pl, size_t j, int assume)
     return assume ? pl->assumed[j] : NULL;
 }
 
+/* The canonical and as-written JSON of params into c, printed again only when they differ from
+ * the last params printed (a no-op check of 3,000 survey instances printed the same {label: ..}
+ * 6,000 times). */
+static void set_params(pz_plan *pl, pz_record *c, const pz_ynode *params)
+{
+    if (!pl->memo_canonical || !pz_ynode_equal(params, pl->memo_params)) {
+        free(pl->memo_canonical);
+        free(pl->memo_text);
+        pl->memo_canonical = pz_params_canonical(params);
+        pl->memo_text = params ? pz_yaml_to_json(params, 1, -1) : pz_xstrdup("{}");
+        pl->memo_params = params;
+    }
+    c->params = pz_xstrdup(pl->memo_canonical);
+    c->params_text = pz_xstrdup(pl->memo_text);
+}
+
 /* Build stage i's candidate record. *waiting names a stale upstream whose assumed outputs were
  * used; *blocked one that has no outputs to assume at all. */
 static pz_record *build_candidate(pz_plan *pl, size_t i, int assume, const char **waiting, const char **blocked,
@@ -130,8 +148,7 @@ static pz_record *build_candidate(pz_plan *pl, size_t i, int assume, const char 
     c->format = PZ_STAGE_FORMAT;
     c->exe_path = pz_xstrdup(s->exe_path);
     c->threads = s->threads;
-    c->params = pz_params_canonical(s->params);
-    c->params_text = s->params ? pz_yaml_to_json(s->params, 1, -1) : pz_xstrdup("{}");
+    set_params(pl, c, s->params);
     if (exe_hash(pl, s->exe_path, c->exe_hash, err) < 0) goto fail;
     static const char none[PZ_HASH_HEX] = "00000000000000000000000000000000";
     for (size_t k = 0; k < s->ninputs; k++) {

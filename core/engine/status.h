@@ -46,6 +46,10 @@ typedef struct pz_plan {
     size_t nexe;
     char **exe_paths;
     char (*exe_hashes)[PZ_HASH_HEX];
+    /* the params last turned into JSON and their two texts: the instances of a foreach stage
+     * mostly have equal params, and comparing trees is much cheaper than printing them */
+    const pz_ynode *memo_params;
+    char *memo_canonical, *memo_text;
 } pz_plan;
 
 pz_plan *pz_plan_new(const pz_pipeline *p, const pz_fs *fs, const pz_cache *cache, pz_statcache *sc,

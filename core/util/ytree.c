@@ -114,6 +114,18 @@ pz_ynode *pz_ynode_clone(const pz_ynode *src)
     return n;
 }
 
+int pz_ynode_equal(const pz_ynode *a, const pz_ynode *b)
+{
+    if (a == b) return 1;
+    if (!a || !b || a->kind != b->kind || a->n != b->n || a->quoted != b->quoted) return 0;
+    if (a->kind == PZ_Y_SCALAR) return !strcmp(a->str, b->str);
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->kind == PZ_Y_MAP && !pz_ynode_equal(a->keys[i], b->keys[i])) return 0;
+        if (!pz_ynode_equal(a->items[i], b->items[i])) return 0;
+    }
+    return 1;
+}
+
 /* ---- loading ----------------------------------------------------------------------------- */
 
 /* The tree is built straight from libyaml's event stream: no intermediate yaml_document_t, no

@@ -45,6 +45,9 @@ void pz_yseq_push(pz_ynode *seq, pz_ynode *item);
 /* Set key (replacing an existing value, which is freed). Takes ownership of value. */
 void pz_ymap_set(pz_ynode *map, const char *key, pz_ynode *value);
 pz_ynode *pz_ynode_clone(const pz_ynode *node);
+/* 1 when a and b have the same kinds, texts, quoting and keys in the same order (positions
+ * aside): then they read, and print as JSON, the same. */
+int pz_ynode_equal(const pz_ynode *a, const pz_ynode *b);
 /* Remove key from a map (freeing its value); returns 1 if it was there. */
 int pz_ymap_remove(pz_ynode *map, const char *key);
 
