@@ -68,6 +68,9 @@ typedef struct pz_scope {
 
 /* A substituted deep copy of node (map keys are copied verbatim), or NULL with err. */
 pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *src, pz_err *err);
+/* 1 when some scalar under node has a "${" (pz_subst would change it), 0 when its copy would be
+ * node as it is. */
+int pz_needs_subst(const pz_ynode *node);
 
 /* A plain scalar `range(first, stop[, step])` becomes the list of those integers (Python's
  * meaning: stop excluded), so `seeds: range(1, 101)` is the seeds 1..100. Anything else is left

@@ -46,6 +46,8 @@ typedef struct pz_stage {
     char *run;           /* as written ("pzflow-train") */
     char *exe_path;      /* resolved absolute path of the executable */
     pz_ynode *params;    /* params with vars and ${item} substituted; a map (possibly empty) */
+    int params_in_doc;   /* params is the pipeline's own node in doc (nothing was substituted):
+                            the stage does not free it */
     size_t ninputs;
     pz_stage_input *inputs;  /* sorted by name */
     size_t noutputs;

@@ -338,6 +338,14 @@ pz_ynode *pz_subst(const pz_ynode *node, const pz_scope *scope, const pz_src *sr
     return out;
 }
 
+int pz_needs_subst(const pz_ynode *node)
+{
+    if (node->kind == PZ_Y_SCALAR) return strstr(node->str, "${") != NULL;
+    for (size_t i = 0; i < node->n; i++)
+        if (pz_needs_subst(node->items[i])) return 1;
+    return 0;
+}
+
 int pz_build_vars(const pz_ynode *vars, const pz_src *src, pz_ynode **out, pz_err *err)
 {
     pz_ynode *done = pz_ynode_map();
