@@ -31,6 +31,7 @@ typedef struct pz_record_input {
     int is_list;
     size_t nhashes;
     char (*hashes)[PZ_HASH_HEX];
+    size_t cap;                /* room in hashes (pz_record_input_push); 0 when built by hand */
 } pz_record_input;
 
 typedef struct pz_record {
@@ -55,6 +56,8 @@ typedef struct pz_record {
      * known (records of older versions). A cheap corruption check: an object whose stat no
      * longer matches is re-hashed before it is trusted (status.c). */
     pz_objstat *out_stat;
+    size_t out_cap;            /* room in the three output arrays (pz_record_add_output); 0 when
+                                  they were built by hand */
     int64_t start_ns, end_ns;
     int status;
     pz_objstat file_stat;      /* of the record file when read or written (not stored in it) */
