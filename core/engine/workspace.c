@@ -15,7 +15,7 @@
 
 char *pz_workspace_stage_dir(const char *dir, const char *stage)
 {
-    char *d = pz_xasprintf("%s/%s", dir, stage);
+    char *d = pz_xconcat(dir, "/", stage, NULL); /* not printf: once per stage of a no-op run */
     char *name = d + strlen(dir) + 1;
     for (char *p = name; *p; p++)
         if (*p == '/') *p = '_';
@@ -114,11 +114,11 @@ static char *stage_dir_real(pz_linker *lk, const char *dir)
     if (!lk->parent || strlen(lk->parent) != plen || strncmp(lk->parent, dir, plen)) {
         free(lk->parent);
         free(lk->parent_real);
-        lk->parent = pz_xasprintf("%.*s", (int)plen, dir);
+        lk->parent = pz_xstrndup(dir, plen);
         lk->parent_real = realpath(plen ? lk->parent : "/", NULL);
     }
     if (!lk->parent_real) return NULL;
-    return pz_xasprintf("%s%s", strcmp(lk->parent_real, "/") ? lk->parent_real : "", slash);
+    return pz_xconcat(strcmp(lk->parent_real, "/") ? lk->parent_real : "", slash, NULL);
 }
 
 void pz_linker_free(pz_linker *lk)
