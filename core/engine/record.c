@@ -110,23 +110,24 @@ const char *pz_record_output(const pz_record *r, const char *name)
     return NULL;
 }
 
-void pz_record_add_input(pz_record *r, const char *name, int is_list)
-{
-    r->inputs = pz_xrealloc(r->inputs, (r->ninputs + 1) * sizeof *r->inputs);
-    pz_record_input *in = &r->inputs[r->ninputs++];
-    memset(in, 0, sizeof *in);
-    in->name = pz_xstrdup(name);
-    in->is_list = is_list;
-}
-
-/* Room for one more of n items in arrays of *cap: doubling, since a partition record has a
- * thousand outputs and a merge a thousand input hashes, and one realloc per item was 5% of a
- * no-op run (issue 14). A record built by hand has cap 0, so its arrays are grown from n. */
+/* Room for one more of n items in arrays of *cap (inputs, input hashes, outputs): doubling, as
+ * a partition record has a thousand outputs and a merge a thousand input hashes, and one realloc
+ * per item was 5% of a no-op run (issue 14). A record built by hand has cap 0, so its arrays are
+ * grown from n. */
 static size_t grown(size_t n, size_t *cap)
 {
     if (n < *cap) return 0;
     *cap = n < 4 ? 4 : 2 * n;
     return *cap;
+}
+
+void pz_record_add_input(pz_record *r, const char *name, int is_list)
+{
+    if (grown(r->ninputs, &r->in_cap)) r->inputs = pz_xrealloc(r->inputs, r->in_cap * sizeof *r->inputs);
+    pz_record_input *in = &r->inputs[r->ninputs++];
+    memset(in, 0, sizeof *in);
+    in->name = pz_xstrdup(name);
+    in->is_list = is_list;
 }
 
 void pz_record_input_push(pz_record_input *in, const char *hash)

@@ -49,6 +49,7 @@ typedef struct pz_record {
     char *params_text;         /* params as written, JSON (for messages: "5e-4 -> 1e-4") */
     size_t ninputs;
     pz_record_input *inputs;   /* sorted by name */
+    size_t in_cap;             /* room in inputs (pz_record_add_input); 0 when built by hand */
     size_t noutputs;
     char **out_names;          /* sorted */
     char (*out_hashes)[PZ_HASH_HEX];
