@@ -128,8 +128,11 @@ static int parse_manifest_line(pz_results_manifest *m, char *line)
         m->sets[m->nsets++] = u;
     } else if (!strcmp(field, "stage")) {
         if (!b || !pz_hash_valid(b)) return free(u), -1;
-        m->stages = pz_xrealloc(m->stages, (m->n + 1) * sizeof *m->stages);
-        m->keys = pz_xrealloc(m->keys, (m->n + 1) * sizeof *m->keys);
+        if (m->n >= 4 ? !(m->n & (m->n - 1)) : !m->n) { /* doubling: 4, 8, 16, ... (3,000 stages) */
+            size_t cap = m->n ? 2 * m->n : 4;
+            m->stages = pz_xrealloc(m->stages, cap * sizeof *m->stages);
+            m->keys = pz_xrealloc(m->keys, cap * sizeof *m->keys);
+        }
         m->stages[m->n] = u;
         memcpy(m->keys[m->n++], b, PZ_HASH_HEX);
     } else {
