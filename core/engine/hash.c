@@ -8,8 +8,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "util/sbuf.h"
-
 /* 256 KiB: large enough that syscalls are negligible, small enough to stay in L2 so the
  * copy out of the page cache and the hash both run at cache speed. */
 #define READ_CHUNK (256 * 1024)
@@ -76,23 +74,42 @@ void pz_hash_bytes(const void *data, size_t len, char out[PZ_HASH_HEX])
 /* The fields are gathered into one buffer and hashed in one call at the end: XXH3 gives the same
  * digest for one call over the whole text as for a stream of updates over its pieces, and a
  * stream of small updates cost ~230 instructions a field, most of a stage key's cost in a no-op
- * check of 3,000 instances (issue 14). */
+ * check of 3,000 instances (issue 14). Most keys fit the hasher's own buffer. */
 struct pz_hasher {
-    pz_sbuf text;
+    char *p;
+    size_t len, cap;
+    char small[960]; /* with the rest, under glibc's 1,032-byte limit for its fastest reuse (tcache) */
 };
 
 pz_hasher *pz_hasher_new(void)
 {
-    pz_hasher *h = pz_xcalloc(1, sizeof *h);
+    pz_hasher *h = pz_xmalloc(sizeof *h);
+    h->p = h->small;
+    h->len = 0;
+    h->cap = sizeof h->small;
     return h;
+}
+
+static void hasher_put(pz_hasher *h, const void *data, size_t n)
+{
+    if (h->len + n > h->cap) {
+        size_t cap = 2 * (h->len + n);
+        char *p = pz_xmalloc(cap);
+        memcpy(p, h->p, h->len);
+        if (h->p != h->small) free(h->p);
+        h->p = p;
+        h->cap = cap;
+    }
+    memcpy(h->p + h->len, data, n);
+    h->len += n;
 }
 
 void pz_hasher_str(pz_hasher *h, const char *s)
 {
     size_t len = s ? strlen(s) : 0;
     uint64_t n = s ? len : UINT64_MAX; /* NULL and "" differ */
-    pz_sb_put(&h->text, (const char *)&n, sizeof n);
-    if (s) pz_sb_put(&h->text, s, len);
+    hasher_put(h, &n, sizeof n);
+    if (s) hasher_put(h, s, len);
 }
 
 void pz_hasher_long(pz_hasher *h, long v)
@@ -109,8 +126,8 @@ void pz_hasher_long(pz_hasher *h, long v)
 
 void pz_hasher_final(pz_hasher *h, char out[PZ_HASH_HEX])
 {
-    to_hex(XXH3_128bits(h->text.p ? h->text.p : "", h->text.len), out);
-    free(h->text.p);
+    to_hex(XXH3_128bits(h->p, h->len), out);
+    if (h->p != h->small) free(h->p);
     free(h);
 }
 
