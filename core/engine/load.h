@@ -96,9 +96,17 @@ int pz_check_name_length(const pz_src *src, const pz_ynode *at, const char *what
 
 /* ---- the loader's working state (pipeline.c builds instances, load_graph.c links them) ------ */
 
+/* The keys of a stage map that each instance reads (pipeline.c, fill_instance). */
+enum { PZ_PART_RUN, PZ_PART_PARAMS, PZ_PART_OUTPUTS, PZ_PART_THREADS, PZ_PART_TIMEOUT, PZ_PART_RESOURCES,
+       PZ_PART_INPUTS, PZ_NPARTS };
+
 typedef struct pz_base_stage {
     const char *name;          /* the key under stages: (borrowed from the document) */
     const pz_ynode *key, *node;
+    /* node's value for each PZ_PART_* (NULL: absent) and whether it has a ${...}: looked up once
+     * for all the instances of a foreach stage */
+    const pz_ynode *part[PZ_NPARTS];
+    int part_subst[PZ_NPARTS];
     int is_foreach;
     size_t first, count;       /* its instances: [first, first + count) in declaration order */
 } pz_base_stage;

@@ -216,17 +216,17 @@ static int parse_timeout(pz_loader *ld, pz_stage *s, const pz_ynode *n)
     return 0;
 }
 
-/* One key of the raw stage map for this instance, NULL when absent: the raw node itself when
- * nothing in it is substituted (most keys of most instances), else a substituted copy, also
- * in *owned for the caller to free. Copying every key of 3,000 instances was a fifth of a
- * no-op run (issue 14). */
-static int subst_key(pz_loader *ld, const pz_ynode *raw, const char *key, const pz_scope *scope,
-                     const pz_ynode **v, pz_ynode **owned)
+/* Part `part` of stage b for this instance, NULL when absent: the raw node itself when nothing
+ * in it is substituted (most parts of most instances), else a substituted copy, also in *owned
+ * for the caller to free. Copying every key of 3,000 instances was a fifth of a no-op run
+ * (issue 14). */
+static int subst_key(pz_loader *ld, const pz_base_stage *b, int part, const pz_scope *scope, const pz_ynode **v,
+                     pz_ynode **owned)
 {
-    const pz_ynode *n = pz_ymap_get(raw, key);
+    const pz_ynode *n = b->part[part];
     *v = n;
     *owned = NULL;
-    if (!n || !pz_needs_subst(n)) return 0;
+    if (!n || !b->part_subst[part]) return 0;
     *v = *owned = pz_subst(n, scope, &ld->src, ld->err);
     return *v ? 0 : -1;
 }
@@ -235,7 +235,7 @@ static int fill_instance(pz_loader *ld, pz_stage *s, const pz_base_stage *b, con
 {
     const pz_ynode *v;
     pz_ynode *owned;
-    if (subst_key(ld, b->node, "run", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_RUN, scope, &v, &owned)) return -1;
     int rc = want_string(ld, v, "run");
     const char *exe = rc ? NULL : resolve_executable(ld, v);
     if (exe) {
@@ -245,7 +245,7 @@ static int fill_instance(pz_loader *ld, pz_stage *s, const pz_base_stage *b, con
     pz_ynode_free(owned);
     if (!exe) return -1;
 
-    if (subst_key(ld, b->node, "params", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_PARAMS, scope, &v, &owned)) return -1;
     if (v && !is_null(v) && v->kind != PZ_Y_MAP) {
         pz_src_err(&ld->src, v, ld->err, "params of stage '%s' must be a mapping, got %s", b->name,
                    pz_ykind_name(v->kind));
@@ -260,27 +260,27 @@ static int fill_instance(pz_loader *ld, pz_stage *s, const pz_base_stage *b, con
         s->params_in_doc = !owned;
     }
 
-    if (subst_key(ld, b->node, "outputs", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_OUTPUTS, scope, &v, &owned)) return -1;
     rc = parse_outputs(ld, s, v);
     pz_ynode_free(owned);
     if (rc) return -1;
 
-    if (subst_key(ld, b->node, "threads", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_THREADS, scope, &v, &owned)) return -1;
     rc = v ? parse_threads(ld, s, v) : 0;
     pz_ynode_free(owned);
     if (rc) return -1;
 
-    if (subst_key(ld, b->node, "timeout", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_TIMEOUT, scope, &v, &owned)) return -1;
     rc = v ? parse_timeout(ld, s, v) : 0;
     pz_ynode_free(owned);
     if (rc) return -1;
 
-    if (subst_key(ld, b->node, "resources", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_RESOURCES, scope, &v, &owned)) return -1;
     rc = v && !is_null(v) ? pz_load_resources(&ld->src, v, &s->resources, ld->err) : 0;
     pz_ynode_free(owned);
     if (rc) return -1;
 
-    if (subst_key(ld, b->node, "inputs", scope, &v, &owned)) return -1;
+    if (subst_key(ld, b, PZ_PART_INPUTS, scope, &v, &owned)) return -1;
     if (v && is_null(v)) v = NULL;
     if (v && v->kind != PZ_Y_MAP) {
         pz_src_err(&ld->src, v, ld->err, "inputs of stage '%s' must be a mapping of name: reference, got %s", b->name,
@@ -409,6 +409,14 @@ static int declare_stage(pz_loader *ld, const pz_ynode *key, const pz_ynode *nod
     b->name = key->str;
     b->key = key;
     b->node = node;
+    static const char *const parts[PZ_NPARTS] = {
+        [PZ_PART_RUN] = "run",         [PZ_PART_PARAMS] = "params",       [PZ_PART_OUTPUTS] = "outputs",
+        [PZ_PART_THREADS] = "threads", [PZ_PART_TIMEOUT] = "timeout",     [PZ_PART_RESOURCES] = "resources",
+        [PZ_PART_INPUTS] = "inputs"};
+    for (int k = 0; k < PZ_NPARTS; k++) {
+        b->part[k] = pz_ymap_get(node, parts[k]);
+        b->part_subst[k] = b->part[k] && pz_needs_subst(b->part[k]);
+    }
     pz_nidx_put(&ld->base_ix, b->name, ld->nbases);
     ld->nbases++;
     return 0;
