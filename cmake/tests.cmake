@@ -40,24 +40,29 @@ foreach(from util engine table mock photoz nn)
     target_link_libraries(pz_probe_${from}_${to} PRIVATE pz_${from})
   endforeach()
 endforeach()
-add_test(NAME test_module_boundaries
-         COMMAND ${CMAKE_COMMAND} -DBIN=${CMAKE_BINARY_DIR} -DSRC=${CMAKE_SOURCE_DIR}
-                 -P ${CMAKE_SOURCE_DIR}/tests/test_module_boundaries.cmake)
-set_tests_properties(test_module_boundaries PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT})
+# The tests of the build and the package below check the sources, the compiler's output and the
+# installed tree, not the memory safety of what runs: the Release suite runs them, and the
+# sanitizer suite (which would only build the same things again, ~6 min) does not.
+if(NOT PZ_SANITIZE)
+  add_test(NAME test_module_boundaries
+           COMMAND ${CMAKE_COMMAND} -DBIN=${CMAKE_BINARY_DIR} -DSRC=${CMAKE_SOURCE_DIR}
+                   -P ${CMAKE_SOURCE_DIR}/tests/test_module_boundaries.cmake)
+  set_tests_properties(test_module_boundaries PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT})
 
-# No file of the repository points outside it (tests/test_self_contained.cmake).
-add_test(NAME test_self_contained COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -P ${CMAKE_SOURCE_DIR}/tests/test_self_contained.cmake)
+  # No file of the repository points outside it (tests/test_self_contained.cmake).
+  add_test(NAME test_self_contained COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -P ${CMAKE_SOURCE_DIR}/tests/test_self_contained.cmake)
 
-# Two builds of the same sources in different directories give identical stage executables, and a
-# run with one is a no-op for the other (builds pzflow and three stages twice: ~2 min on 2 cores).
-add_test(NAME test_repro_build COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_repro_build.sh ${CMAKE_SOURCE_DIR})
-set_tests_properties(test_repro_build PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT}
-  ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
+  # Two builds of the same sources in different directories give identical stage executables, and a
+  # run with one is a no-op for the other (builds pzflow and three stages twice: ~2 min on 2 cores).
+  add_test(NAME test_repro_build COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_repro_build.sh ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_repro_build PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT}
+    ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
 
-# The package: a distribution-style build installed into a temporary prefix runs the quick
-# pipeline after the build and source trees are deleted (~1 min build + ~1 min run on 2 cores).
-add_test(NAME test_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_install.sh ${CMAKE_SOURCE_DIR})
-set_tests_properties(test_install PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT} ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
+  # The package: a distribution-style build installed into a temporary prefix runs the quick
+  # pipeline after the build and source trees are deleted (~1 min build + ~1 min run on 2 cores).
+  add_test(NAME test_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_install.sh ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_install PROPERTIES TIMEOUT ${PZ_TEST_TIMEOUT} ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/testtmp")
+endif()
 
 # Shell completion (completions/): bash and zsh offer commands, options, pipeline files, stage
 # names and --set paths of pipelines/quick.yaml.
