@@ -168,11 +168,13 @@ static void test_pit_map_is_the_pits_cdf(void)
 {
     enum { N = 20000, K = 101 };
     double *u = pz_xmalloc(N * sizeof *u), *work = pz_xmalloc(N * sizeof *work), knots[K];
+    size_t nknots = K;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 5);
     for (int i = 0; i < N; i++) u[i] = pow(gsl_rng_uniform(r), 2);
     u[7] = NAN; /* not counted */
-    CU_ASSERT_EQUAL(pz_pit_map_fit(u, N, work, knots, K), N - 1);
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, N, work, knots, &nknots), N - 1);
+    CU_ASSERT_EQUAL(nknots, K);
     CU_ASSERT_EQUAL(knots[0], 0);
     CU_ASSERT_EQUAL(knots[K - 1], 1);
     for (double x = 0.005; x < 1; x += 0.01) {
@@ -186,6 +188,33 @@ static void test_pit_map_is_the_pits_cdf(void)
     CU_ASSERT_EQUAL(pz_pit_map_apply(knots, K, 1.5), 1);
     CU_ASSERT_TRUE(isnan(pz_pit_map_apply(knots, K, NAN)));
     gsl_rng_free(r);
+    free(u), free(work);
+}
+
+/* PZ_PIT_MAP_AUTO: one knot per ~100 finite PITs, 5 to 101; what is not finite does not count. */
+static void test_pit_map_chooses_its_knots_from_the_finite_pits(void)
+{
+    enum { N = 20000 };
+    double *u = pz_xmalloc(N * sizeof *u), *work = pz_xmalloc(N * sizeof *work), knots[PZ_PIT_MAP_MAX];
+    for (int i = 0; i < N; i++) u[i] = (i + 0.5) / N;
+    size_t nknots = PZ_PIT_MAP_AUTO;
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, 1234, work, knots, &nknots), 1234);
+    CU_ASSERT_EQUAL(nknots, 12);
+    nknots = PZ_PIT_MAP_AUTO;
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, 300, work, knots, &nknots), 300);
+    CU_ASSERT_EQUAL(nknots, 5);
+    nknots = PZ_PIT_MAP_AUTO;
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, N, work, knots, &nknots), N);
+    CU_ASSERT_EQUAL(nknots, 101);
+    u[0] = NAN;
+    nknots = PZ_PIT_MAP_AUTO;
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, 1200, work, knots, &nknots), 1199);
+    CU_ASSERT_EQUAL(nknots, 11);
+    nknots = PZ_PIT_MAP_AUTO; /* none finite: the smallest map, and nothing fitted */
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, 1, work, knots, &nknots), 0);
+    CU_ASSERT_EQUAL(nknots, 5);
+    nknots = 2;
+    CU_ASSERT_EQUAL(pz_pit_map_fit(u, N, work, knots, &nknots), 0);
     free(u), free(work);
 }
 
@@ -477,6 +506,7 @@ int main(void)
                         {"conformal coverage of an overconfident p(z)", test_conformal_coverage_overconfident_pdf},
                         {"finite-sample coverage is exact on average", test_finite_sample_coverage_is_exact_on_average},
                         {"the PIT map is the PITs' CDF", test_pit_map_is_the_pits_cdf},
+                        {"the PIT map chooses its knots from the finite PITs", test_pit_map_chooses_its_knots_from_the_finite_pits},
                         {"the identity map changes nothing", test_identity_map_changes_nothing},
                         {"recalibration makes the PIT uniform", test_recalibration_makes_the_pit_uniform},
                         {"flagged rows get NaN intervals", test_intervals_of_flagged_rows_are_nan},

@@ -195,17 +195,36 @@ static int check_opts(const pz_conformal_opts *o, pz_err *err)
     return 0;
 }
 
+/* The calibration table's view, checked for the p(z) a PDF score needs. */
+static int open_calibration(const pz_table *t, pz_score_kind kind, const char *z_pred_col, const char *z_true_col,
+                            uq_view *v, pz_err *err)
+{
+    pz_conformal_opts o = {.z_pred_col = z_pred_col, .z_true_col = z_true_col};
+    if (view_open(t, "calibration", &o, 1, v, err) < 0) return -1;
+    int pdf_score = kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT;
+    if (pdf_score && !v->has_pdf)
+        return pz_errf(err, "score '%s' needs a p(z) (attribute pdf); the calibration table has none", pz_score_names[kind]);
+    return 0;
+}
+
+/* Every calibration row's score into s and, when pit is not NULL, its PIT (NaN without a usable
+ * p(z)): one pass, so each row's mixture is read once for both. */
+static void score_rows(const pz_table *t, pz_score_kind kind, uq_view *v, double *s, double *pit)
+{
+    for (size_t i = 0; i < t->nrows; i++) {
+        const pz_gmix *g = view_gmix(v, i);
+        double zt = pz_col_f64(v->zt, i);
+        s[i] = pz_conformal_score(kind, zt, pz_col_f64(v->zp, i), g);
+        if (pit) pit[i] = g ? pz_gmix_cdf(g, zt) : NAN;
+    }
+}
+
 int pz_conformal_scores(const pz_table *t, pz_score_kind kind, const char *z_pred_col, const char *z_true_col,
                         double *out, pz_err *err)
 {
-    pz_conformal_opts o = {.z_pred_col = z_pred_col, .z_true_col = z_true_col};
     uq_view v;
-    if (view_open(t, "calibration", &o, 1, &v, err) < 0) return -1;
-    int pdf_score = kind == PZ_SCORE_NORMALIZED || kind == PZ_SCORE_PIT;
-    if (pdf_score && !v.has_pdf)
-        return pz_errf(err, "score '%s' needs a p(z) (attribute pdf); the calibration table has none", pz_score_names[kind]);
-    for (size_t i = 0; i < t->nrows; i++)
-        out[i] = pz_conformal_score(kind, pz_col_f64(v.zt, i), pz_col_f64(v.zp, i), view_gmix(&v, i));
+    if (open_calibration(t, kind, z_pred_col, z_true_col, &v, err) < 0) return -1;
+    score_rows(t, kind, &v, out, NULL);
     return 0;
 }
 
@@ -243,22 +262,23 @@ static void set_interval(pz_table *t, double pct, size_t row, double lo, double 
     ((float *)pz_table_col(t, name)->data)[row] = (float)hi;
 }
 
-int pz_conformal_intervals(pz_table *pred, const pz_conformal_opts *o, const pz_conformal_result *res, pz_err *err)
+/* pz_conformal_intervals, leaving the predictions table's view open in *vp for what follows. */
+static int add_intervals(pz_table *pred, const pz_conformal_opts *o, const pz_conformal_result *res, uq_view *vp,
+                         pz_err *err)
 {
     if (check_opts(o, err) < 0) return -1;
     add_interval_columns(pred, o->levels, o->nlevels);
-    uq_view vp;
-    if (view_open(pred, "predictions", o, 0, &vp, err) < 0) return -1;
+    if (view_open(pred, "predictions", o, 0, vp, err) < 0) return -1;
     int pdf_score = res->score == PZ_SCORE_NORMALIZED || res->score == PZ_SCORE_PIT;
-    if (pdf_score && !vp.has_pdf)
+    if (pdf_score && !vp->has_pdf)
         return pz_errf(err, "param 'score': '%s' needs a p(z) (attribute pdf); the predictions table has none",
                        pz_score_names[res->score]);
     for (size_t l = 0; l < o->nlevels; l++) {
         char key[48], val[40];
         for (size_t i = 0; i < pred->nrows; i++) {
             double lo, hi;
-            pz_conformal_interval(res->score, res->q[l], pz_col_f64(vp.zp, i), pdf_score ? view_gmix(&vp, i) : NULL, &lo,
-                                  &hi);
+            pz_conformal_interval(res->score, res->q[l], pz_col_f64(vp->zp, i), pdf_score ? view_gmix(vp, i) : NULL,
+                                  &lo, &hi);
             set_interval(pred, o->levels[l], i, lo, hi);
         }
         snprintf(key, sizeof key, "conformal_q_%g", o->levels[l]);
@@ -270,6 +290,12 @@ int pz_conformal_intervals(pz_table *pred, const pz_conformal_opts *o, const pz_
     pz_table_set_attr(pred, "conformal_score", pz_score_names[res->score]);
     pz_table_set_attr(pred, "conformal_calibration_n", n);
     return 0;
+}
+
+int pz_conformal_intervals(pz_table *pred, const pz_conformal_opts *o, const pz_conformal_result *res, pz_err *err)
+{
+    uq_view vp;
+    return add_intervals(pred, o, res, &vp, err);
 }
 
 int pz_pdf_intervals(pz_table *pred, const double *levels, size_t nlevels, pz_err *err)
@@ -291,34 +317,24 @@ int pz_pdf_intervals(pz_table *pred, const double *levels, size_t nlevels, pz_er
     return 0;
 }
 
-/* Fit G to the calibration galaxies' PITs and record it on the predictions table. Both tables'
- * p(z) must be raw mixtures: a second map on top of the first would be a different function. */
-static int recalibrate(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, size_t *nmap, pz_err *err)
+/* Fit G to the calibration galaxies' PITs pit[0..n) and record it on the predictions table
+ * (vc, vp: the two tables' views). Both tables' p(z) must be raw mixtures: a second map on top
+ * of the first would be a different function. */
+static int recalibrate(const uq_view *vc, const uq_view *vp, const double *pit, size_t n, pz_table *pred,
+                       const pz_conformal_opts *o, size_t *nmap, pz_err *err)
 {
-    uq_view vc, vp;
-    if (view_open(cal, "calibration", o, 1, &vc, err) < 0 || view_open(pred, "predictions", o, 0, &vp, err) < 0)
-        return -1;
-    if (!vc.has_pdf || !vp.has_pdf)
+    if (!vc->has_pdf || !vp->has_pdf)
         return pz_errf(err, "param 'recalibrate': needs a p(z) (attribute pdf); the %s table has none",
-                       vc.has_pdf ? "predictions" : "calibration");
-    if (vc.pdf.nmap || vp.pdf.nmap)
+                       vc->has_pdf ? "predictions" : "calibration");
+    if (vc->pdf.nmap || vp->pdf.nmap)
         return pz_errf(err, "param 'recalibrate': the %s table's p(z) is recalibrated already (attribute %s)",
-                       vc.pdf.nmap ? "calibration" : "predictions", PZ_PIT_MAP_ATTR);
-    double *u = pz_xmalloc((cal->nrows + 1) * sizeof *u), *work = pz_xmalloc((cal->nrows + 1) * sizeof *work);
-    size_t usable = 0, nknots = o->recalibrate;
-    for (size_t i = 0; i < cal->nrows; i++) {
-        const pz_gmix *g = view_gmix(&vc, i);
-        u[i] = g ? pz_gmix_cdf(g, pz_col_f64(vc.zt, i)) : NAN;
-        usable += isfinite(u[i]);
-    }
-    if (nknots == PZ_RECALIBRATE_AUTO) /* ~100 calibration galaxies per knot, 5 to 101 knots */
-        nknots = usable / 100 < 5 ? 5 : usable / 100 > 101 ? 101 : usable / 100;
-    double knots[PZ_PIT_MAP_MAX];
-    size_t used = nknots >= 3 && nknots <= PZ_PIT_MAP_MAX ? pz_pit_map_fit(u, cal->nrows, work, knots, nknots) : 0;
-    free(u);
-    free(work);
-    if (nknots < 3 || nknots > PZ_PIT_MAP_MAX)
+                       vc->pdf.nmap ? "calibration" : "predictions", PZ_PIT_MAP_ATTR);
+    size_t nknots = o->recalibrate;
+    if (nknots != PZ_RECALIBRATE_AUTO && (nknots < 3 || nknots > PZ_PIT_MAP_MAX))
         return pz_errf(err, "param 'recalibrate_knots': %zu knots; expected 3 to %d", nknots, PZ_PIT_MAP_MAX);
+    double knots[PZ_PIT_MAP_MAX], *work = pz_xmalloc((n + 1) * sizeof *work);
+    size_t used = pz_pit_map_fit(pit, n, work, knots, &nknots);
+    free(work);
     if (used < 10 * nknots)
         return pz_errf(err, "param 'recalibrate': %zu calibration galaxies with a usable p(z) for %zu knots; "
                             "need at least 10 per knot (fewer recalibrate_knots, or a larger calibration split)",
@@ -331,6 +347,8 @@ static int recalibrate(const pz_table *cal, pz_table *pred, const pz_conformal_o
     return 0;
 }
 
+/* The three steps of conformal.h with the recalibration after them, each table's view opened
+ * once: the calibration rows' scores and PITs come from one pass. */
 int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_opts *o, pz_conformal_result *res,
                        pz_err *err)
 {
@@ -339,13 +357,17 @@ int pz_conformal_apply(const pz_table *cal, pz_table *pred, const pz_conformal_o
     pz_score_kind kind = o->score >= 0 ? (pz_score_kind)o->score : has_cal ? PZ_SCORE_NORMALIZED : PZ_SCORE_RELATIVE;
     res->nmap = 0;
     double *s = pz_xmalloc((cal->nrows + 1) * sizeof *s);
-    int rc = pz_conformal_scores(cal, kind, o->z_pred_col, o->z_true_col, s, err) < 0 ||
-                     pz_conformal_calibrate(s, cal->nrows, o, kind, res, err) < 0 ||
-                     pz_conformal_intervals(pred, o, res, err) < 0 ||
-                     (o->recalibrate && recalibrate(cal, pred, o, &res->nmap, err) < 0)
-                 ? -1
-                 : 0;
+    double *pit = o->recalibrate ? pz_xmalloc((cal->nrows + 1) * sizeof *pit) : NULL;
+    uq_view vc, vp;
+    int rc = open_calibration(cal, kind, o->z_pred_col, o->z_true_col, &vc, err);
+    if (rc == 0) score_rows(cal, kind, &vc, s, pit);
+    rc = rc < 0 || pz_conformal_calibrate(s, cal->nrows, o, kind, res, err) < 0 ||
+                 add_intervals(pred, o, res, &vp, err) < 0 ||
+                 (pit && recalibrate(&vc, &vp, pit, cal->nrows, pred, o, &res->nmap, err) < 0)
+             ? -1
+             : 0;
     free(s);
+    free(pit);
     return rc;
 }
 

@@ -39,7 +39,7 @@ typedef struct pz_pdf_cols {
 } pz_pdf_cols;
 
 #define PZ_PIT_MAP_ATTR "pdf_pit_map"
-#define PZ_RECALIBRATE_AUTO ((size_t)-1)
+#define PZ_RECALIBRATE_AUTO PZ_PIT_MAP_AUTO
 
 /* 1 and *out filled when the table carries a p(z) (attribute pdf), 0 when not, -1 when the
  * attributes promise columns that are missing or a kind pzflow does not know (`what` names the

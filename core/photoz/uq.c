@@ -9,14 +9,16 @@
 
 /* --- the PIT recalibration map ------------------------------------------------------------- */
 
-size_t pz_pit_map_fit(const double *u, size_t n, double *work, double *knots, size_t nknots)
+size_t pz_pit_map_fit(const double *u, size_t n, double *work, double *knots, size_t *nknots)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(u[i])) work[k++] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
-    if (k == 0 || nknots < 3) return 0;
+    if (*nknots == PZ_PIT_MAP_AUTO)
+        *nknots = k / 100 < 5 ? 5 : k / 100 > 101 ? 101 : k / 100;
+    if (k == 0 || *nknots < 3 || *nknots > PZ_PIT_MAP_MAX) return 0;
     gsl_sort(work, 1, k);
-    size_t m = nknots - 1;
+    size_t m = *nknots - 1;
     knots[0] = 0, knots[m] = 1;
     for (size_t j = 1; j < m; j++) { /* the quantile at j/m, interpolated between order statistics */
         double h = (double)(k - 1) * (double)j / (double)m, lo = floor(h);

@@ -43,9 +43,12 @@ double pz_gmix_crps(const pz_gmix *g, double z);
  * calibration PITs' quantiles at j/(n-1): G is the piecewise-linear function through
  * (u_j, j/(n-1)). */
 #define PZ_PIT_MAP_MAX 257
-/* The knots from the finite values of u[0..n) (work: n doubles): nknots in 3..PZ_PIT_MAP_MAX;
- * returns the number of finite values used (0: knots not written). */
-size_t pz_pit_map_fit(const double *u, size_t n, double *work, double *knots, size_t nknots);
+#define PZ_PIT_MAP_AUTO ((size_t)-1)
+/* The knots from the finite values of u[0..n) (work: n doubles). *nknots is 3..PZ_PIT_MAP_MAX,
+ * or PZ_PIT_MAP_AUTO: one knot per ~100 finite values, 5 to 101, and *nknots gets that number
+ * (also when nothing is fitted). Returns the number of finite values used (0: knots not
+ * written), so a caller judges whether they are enough without counting them again. */
+size_t pz_pit_map_fit(const double *u, size_t n, double *work, double *knots, size_t *nknots);
 /* G(u), its inverse, and its derivative (the density of the recalibrated PIT). */
 double pz_pit_map_apply(const double *knots, size_t nknots, double u);
 double pz_pit_map_inverse(const double *knots, size_t nknots, double t);
