@@ -243,22 +243,19 @@ static void set_passes(const pz_eval_config *cfg, double *v)
 }
 
 /* The uncertainty values of the galaxies with lo < z_true <= hi and a finite z_pred (the rows the
- * point metrics use). `work` holds 2n doubles. */
+ * point metrics use). `work` holds 3n doubles. */
 static void uq_select(const pz_eval_config *cfg, const preds *p, double lo, double hi, double *v, double *work)
 {
-    double *pit = work, *scratch = work + p->n;
-    size_t npit = 0, nsel = 0;
+    double *pit = work, *raw = work + p->n, *scratch = work + 2 * p->n;
+    size_t npit = 0, nraw = 0, nsel = 0;
     double crps = 0;
     for (size_t i = 0; i < p->n; i++) {
         if (!(p->zt[i] > lo && p->zt[i] <= hi) || !isfinite(p->zp[i])) continue;
         nsel++;
-        if (isfinite(p->pit_raw[i])) pit[npit++] = p->pit_raw[i];
+        if (isfinite(p->pit_raw[i])) raw[nraw++] = p->pit_raw[i];
+        if (isfinite(p->pit[i])) pit[npit++] = p->pit[i], crps += p->crps[i];
     }
-    v[V_PIT_KS_RAW] = pz_pit_ks(pit, npit, scratch);
-    npit = 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->zt[i] > lo && p->zt[i] <= hi && isfinite(p->zp[i]) && isfinite(p->pit[i]))
-            pit[npit++] = p->pit[i], crps += p->crps[i];
+    v[V_PIT_KS_RAW] = pz_pit_ks(raw, nraw, scratch);
     v[V_PIT_KS] = pz_pit_ks(pit, npit, scratch);
     v[V_PIT_CVM] = pz_pit_cvm(pit, npit, scratch);
     v[V_CRPS] = npit ? crps / npit : NAN;
