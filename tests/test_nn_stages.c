@@ -15,34 +15,18 @@
 #include "support/pztest.h"
 #include "table/table.h"
 
-static const char *BANDS = "grizy";
 static char *dir;
 
-/* A table like GalaxiesML's: object_id, five cmodel mags, a label following a known function.
- * `nan_rows` rows get NaN in g_cmodel_mag; `skip_col` (or NULL) is left out. */
+/* The galaxies table (pzt_galaxies) as `name`, with NaN in g_cmodel_mag on its first `nan_rows`
+ * rows, and without `skip_col` (NULL: every column). */
 static void make_table(const char *name, size_t n, unsigned seed, const char *label, size_t nan_rows,
                        const char *skip_col)
 {
-    pz_table *t = pz_table_new(n);
-    pz_column *id = pz_table_add(t, "object_id", PZ_I64, 0);
-    for (size_t r = 0; r < n; r++) ((int64_t *)id->data)[r] = (int64_t)74648828533440000LL + (int64_t)r;
-    float *m = malloc(sizeof(float) * n * 5);
-    for (size_t i = 0; i < n * 5; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        m[i] = 19.0f + 6.0f * ((seed >> 8) / 16777216.0f);
-    }
-    for (int j = 0; j < 5; j++) {
-        char col[32];
-        snprintf(col, sizeof col, "%c_cmodel_mag", BANDS[j]);
-        if (skip_col && !strcmp(skip_col, col)) continue;
-        pz_column *c = pz_table_add(t, col, PZ_F32, 0);
-        for (size_t r = 0; r < n; r++) ((float *)c->data)[r] = r < nan_rows && j == 0 ? NAN : m[r * 5 + j];
-    }
-    pz_column *z = pz_table_add(t, label, PZ_F64, 0);
-    for (size_t r = 0; r < n; r++)
-        ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[r * 5] - m[r * 5 + 1]) + 0.1 * (m[r * 5 + 2] - 22.0);
+    pz_table *t = pzt_galaxies(n, seed, label);
+    float *g = pz_table_col(t, "g_cmodel_mag")->data;
+    for (size_t r = 0; r < nan_rows && r < n; r++) g[r] = NAN;
+    if (skip_col) pz_table_drop(t, skip_col);
     pzt_write_fixture(dir, name, t);
-    free(m);
     pz_table_free(t);
 }
 
@@ -102,7 +86,7 @@ static void test_train_then_predict(void)
     CU_ASSERT_EQUAL(id->type, PZ_I64);
     CU_ASSERT_EQUAL(zp->type, PZ_F32);
     CU_ASSERT_EQUAL(zt->type, PZ_F64);
-    CU_ASSERT_EQUAL(((int64_t *)id->data)[2499], 74648828533440000LL + 2499);
+    CU_ASSERT_EQUAL(((int64_t *)id->data)[2499], PZT_FIRST_ID + 2499);
     CU_ASSERT_PTR_NULL(pz_table_attr(t, "pzflow_provenance")); /* provenance: in the run record */
     /* The model's seed (1) travels with its predictions... */
     CU_ASSERT_STRING_EQUAL(pz_table_attr(t, "seed") ? pz_table_attr(t, "seed") : "", "1");

@@ -12,29 +12,11 @@
 
 static char *dir;
 
-/* Five magnitudes in [19, 25) and a redshift following a known function, with object_id. */
+/* The galaxies table (pzt_galaxies, label specz_redshift) as `name`. */
 static void make_table(const char *name, size_t n, unsigned seed)
 {
-    pz_table *t = pz_table_new(n);
-    pz_column *id = pz_table_add(t, "object_id", PZ_I64, 0);
-    for (size_t r = 0; r < n; r++) ((int64_t *)id->data)[r] = 1000 + (int64_t)r;
-    float *m = malloc(sizeof(float) * n * 5);
-    for (size_t i = 0; i < n * 5; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        m[i] = 19.0f + 6.0f * ((seed >> 8) / 16777216.0f);
-    }
-    const char *bands = "grizy";
-    for (int j = 0; j < 5; j++) {
-        char col[32];
-        snprintf(col, sizeof col, "%c_cmodel_mag", bands[j]);
-        pz_column *c = pz_table_add(t, col, PZ_F32, 0);
-        for (size_t r = 0; r < n; r++) ((float *)c->data)[r] = m[r * 5 + j];
-    }
-    pz_column *z = pz_table_add(t, "specz_redshift", PZ_F64, 0);
-    for (size_t r = 0; r < n; r++)
-        ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[r * 5] - m[r * 5 + 1]) + 0.1 * (m[r * 5 + 2] - 22.0);
+    pz_table *t = pzt_galaxies(n, seed, "specz_redshift");
     pzt_write_fixture(dir, name, t);
-    free(m);
     pz_table_free(t);
 }
 
@@ -78,8 +60,8 @@ static int check_pdf(const char *preds, int K)
                      "s = np.array([col('pdf_std_%%d' %% k) for k in range(%d)]);"
                      "assert np.allclose(w.sum(0), 1, atol=1e-4) and (s > 0).all(), (w.sum(0), s.min());"
                      "assert np.allclose((w * m).sum(0), col('z_pred'), atol=1e-4);"
-                     "assert (col('object_id') == 1000 + np.arange(len(col('z_pred')))).all()\"",
-                     pzt_python(), preds, K, K, K, K);
+                     "assert (col('object_id') == %lld + np.arange(len(col('z_pred')))).all()\"",
+                     pzt_python(), preds, K, K, K, K, PZT_FIRST_ID);
     if (rc) fprintf(stderr, "%s\n", out);
     free(out);
     return rc;

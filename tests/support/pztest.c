@@ -1,7 +1,9 @@
 #include "support/pztest.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,29 @@ int pzt_run_stage(const char *dir, const char *exe, const char *name, char **out
     int rc = pzt_write_file(path, spec) ? -1 : pzt_run(dir, output, "'%s/pzflow-%s' '%s'", pzt_bin_dir(), exe, path);
     free(body), free(spec), free(path);
     return rc;
+}
+
+pz_table *pzt_galaxies(size_t n, unsigned seed, const char *label)
+{
+    pz_table *t = pz_table_new(n);
+    pz_column *id = pz_table_add(t, "object_id", PZ_I64, 0);
+    for (size_t r = 0; r < n; r++) ((int64_t *)id->data)[r] = PZT_FIRST_ID + (int64_t)r;
+    float *m = pz_xmalloc(sizeof(float) * (n * 5 + 1));
+    for (size_t i = 0; i < n * 5; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        m[i] = 19.0f + 6.0f * ((seed >> 8) / 16777216.0f);
+    }
+    for (int j = 0; j < 5; j++) {
+        char col[32];
+        snprintf(col, sizeof col, "%c_cmodel_mag", "grizy"[j]);
+        pz_column *c = pz_table_add(t, col, PZ_F32, 0);
+        for (size_t r = 0; r < n; r++) ((float *)c->data)[r] = m[r * 5 + j];
+    }
+    pz_column *z = pz_table_add(t, label, PZ_F64, 0);
+    for (size_t r = 0; r < n; r++)
+        ((double *)z->data)[r] = 0.8 + 0.25 * tanh(m[r * 5] - m[r * 5 + 1]) + 0.1 * (m[r * 5 + 2] - 22.0);
+    free(m);
+    return t;
 }
 
 void pzt_write_fixture(const char *dir, const char *name, const pz_table *t)

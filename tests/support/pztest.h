@@ -37,6 +37,11 @@ int pzt_write_file(const char *path, const char *text);
 /* Write table t (a pz_table) as HDF5 at dir/name, or abort naming it: a test fixture. */
 struct pz_table;
 void pzt_write_fixture(const char *dir, const char *name, const struct pz_table *t);
+/* A table like GalaxiesML's, for the network stages' suites: object_id (PZT_FIRST_ID + row), the
+ * five cmodel magnitudes g..y uniform in [19, 25) (a seeded LCG: a seed always gives the same
+ * table), and `label`, a known smooth function of them, 0.8 + 0.25 tanh(g - r) + 0.1 (i - 22). */
+#define PZT_FIRST_ID 74648828533440000LL
+struct pz_table *pzt_galaxies(size_t n, unsigned seed, const char *label);
 /* Write a spec (`stage` name, one thread, then the JSON members `fmt` formats) into dir/NAME.json
  * and run build/bin/pzflow-EXE on it in dir, as the scheduler would; like pzt_run. */
 int pzt_run_stage(const char *dir, const char *exe, const char *name, char **output, const char *fmt, ...)
