@@ -36,6 +36,21 @@ static char *setup(void)
     return dir;
 }
 
+/* setup() and one `pzflow run p.yaml`: a cache and a results folder that pzflow made. */
+static char *after_one_run(void)
+{
+    char *dir = setup(), *out;
+    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
+    free(out);
+    return dir;
+}
+
+/* Give stage b another suffix by editing p.yaml: an edit, not --set, which would make its run an
+ * experiment. */
+static void edit_suffix(const char *dir, const char *suffix)
+{
+    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: %s}/' p.yaml", suffix);
+}
 
 /* String equality that shows both sides, and survives a NULL (a file that is not there). */
 static int same(const char *a, const char *b)
@@ -105,9 +120,7 @@ static void the_cache_line_of_the_pipeline_file_is_checked_too(void)
     char *yaml = pz_xasprintf("cache: proj\n%s", toy_yaml);
     pzt_write_file(p, yaml);
     char *before = snapshot(dir, "proj"), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run q.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "proj is not a pzflow cache"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run q.yaml", 4, "proj is not a pzflow cache"));
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "gc q.yaml"), 4);
     free(out);
     char *after = snapshot(dir, "proj");
@@ -134,26 +147,18 @@ static void an_empty_directory_becomes_a_cache_and_status_writes_nothing_there(v
     char *marker = pz_xasprintf("%s/empty/pzflow-cache", dir), *text = pzt_read_file(marker, NULL);
     CU_ASSERT_TRUE(same(text, "pzflow-cache 1\n"));
     free(text), free(marker);
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml -C empty"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml -C empty", 0, "pzflow: 0 ran, 2 up to date"));
     pzt_rmtree(dir);
     free(dir);
 }
 
 static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_everything_in_it(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     /* A cache of an older pzflow: same layout, no marker. */
     pzt_run(dir, NULL, "rm cache/pzflow-cache");
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "0 stale, 0 waiting on upstream, 2 up to date"));
-    free(out);
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 0 ran, 2 up to date"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "status p.yaml", 0, "0 stale, 0 waiting on upstream, 2 up to date"));
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 0, "pzflow: 0 ran, 2 up to date"));
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
     CU_ASSERT_TRUE(pzt_exists(marker)); /* adopted by run */
     free(marker);
@@ -169,14 +174,12 @@ static void a_cache_made_before_the_marker_is_adopted_only_if_pzflow_wrote_every
 
 static void a_marker_of_another_format_is_refused(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run();
     char *marker = pz_xasprintf("%s/cache/pzflow-cache", dir);
     pzt_write_file(marker, "pzflow-cache 2\n");
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
-    free(out), free(marker);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "status p.yaml", 4,
+                                   "/cache/pzflow-cache: not a pzflow cache of a format this pzflow reads"));
+    free(marker);
     pzt_rmtree(dir);
     free(dir);
 }
@@ -265,9 +268,7 @@ static void gc_dry_run_lists_exactly_what_gc_removes_and_gc_spares_what_pzflow_d
  * one of an executable no longer installed goes. What pzflow did not write stays. */
 static void gc_prunes_ended_slurm_jobs_and_descriptions_of_executables_no_longer_installed(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     /* pzflow-toy-progress: installed and described, never run (no record names it). */
     pzt_run(dir, NULL, "sed 's/run: pzflow-toy-copy/run: pzflow-toy-progress/' p.yaml > q.yaml");
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status q.yaml"), 0);
@@ -313,9 +314,7 @@ static void gc_prunes_ended_slurm_jobs_and_descriptions_of_executables_no_longer
 
 static void run_removes_only_scratch_of_dead_runs(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     long dead = dead_pid(), live = (long)getpid();
     pzt_run(dir, NULL, "cd cache/tmp && mkdir %ld.a.Xy12Zz %ld.b.Xy12Zz mine && echo x > mine/f", dead, live);
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
@@ -350,17 +349,14 @@ static void extra_arguments_are_errors(void)
     char *cache = pz_xasprintf("%s/cache", dir);
     CU_ASSERT_FALSE(pzt_exists(cache)); /* nothing ran */
     free(cache);
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml --set extends=q.yaml"), 2);
-    CU_ASSERT_TRUE(pzt_has(out, "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml --set extends=q.yaml", 2,
+                                   "p.yaml: --set 'extends=q.yaml': extends cannot be set from the command line"));
     pzt_run(dir, NULL, "mkfifo fifo.yaml");
     /* At once: before, open() blocked forever waiting for a writer (timeout's 124 says so). */
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "timeout 10 '%s/pzflow' run fifo.yaml", pzt_bin_dir()), 2);
     CU_ASSERT_TRUE(pzt_has(out, "pzflow: fifo.yaml: not a regular file (a device, FIFO or directory)"));
     free(out);
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run /dev/zero"), 2);
-    CU_ASSERT_TRUE(pzt_has(out, "pzflow: /dev/zero: not a regular file"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run /dev/zero", 2, "pzflow: /dev/zero: not a regular file"));
     pzt_rmtree(dir);
     free(dir);
 }
@@ -414,9 +410,7 @@ static int run_with_readonly_cache(const char *dir, char **out, const char *cmds
 
 static void a_read_only_cache_serves_a_no_op_run(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     char *cmds = pz_xasprintf("\"%s/pzflow\" run p.yaml && \"%s/pzflow\" status p.yaml && touch cache/x", pzt_bin_dir(),
                               pzt_bin_dir());
     int rc = run_with_readonly_cache(dir, &out, cmds);
@@ -494,39 +488,31 @@ static void the_dag_does_not_depend_on_where_the_pipeline_lives(void)
 
 static void workspace_links_never_replace_user_files_or_follow_symlinked_folders(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     /* A user's file where a result link would go: kept, and the run says why it stops. */
     pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
-    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: X}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
-    free(out);
+    edit_suffix(dir, "X");
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4,
+                                   "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "cat results/p/b/out"), 0);
     CU_ASSERT_TRUE(same(out, "mine\n"));
     free(out);
     /* A user's own link there is not replaced either. */
     pzt_run(dir, NULL, "ln -sf /etc/hostname results/p/b/out");
-    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Y}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "is not a link pzflow made"));
-    free(out);
+    edit_suffix(dir, "Y");
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4, "is not a link pzflow made"));
     /* A stage folder that is a symlink: nothing is written where it points. */
     pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
-    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: Z}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
-    free(out);
+    edit_suffix(dir, "Z");
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4,
+                                   "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
     CU_ASSERT_TRUE(same(out, ""));
     free(out);
     /* The workspace folder itself a symlink. */
     pzt_run(dir, NULL, "rm -rf results && mkdir -p results ws2 && ln -s ../ws2 results/p");
-    pzt_run(dir, NULL, "sed -i 's/suffix: [A-Z]*}/suffix: W}/' p.yaml"); /* an edit, not --set: that would be an experiment */
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/results/p is a symbolic link"));
-    free(out);
+    edit_suffix(dir, "W");
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4, "/results/p is a symbolic link"));
     /* workspace: . (or above the pipeline) is refused at load. */
     char *w = pz_xasprintf("%s/w.yaml", dir), *yaml = pz_xasprintf("workspace: .\n%s", toy_yaml);
     pzt_write_file(w, yaml);
@@ -544,27 +530,21 @@ static void workspace_links_never_replace_user_files_or_follow_symlinked_folders
  * symlinked stage folder there is refused as a new run's swap would refuse it. */
 static void a_no_op_run_repairs_links_in_place_and_still_refuses_what_is_not_its(void)
 {
-    char *dir = setup(), *out;
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    free(out);
+    char *dir = after_one_run(), *out;
     char *before = NULL;
     pzt_run(dir, &before, "readlink results/p/a/table results/p/b/out && cat results/p/b/out");
     pzt_run(dir, NULL, "rm results/p/b/out");
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "0 ran, 2 up to date"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 0, "0 ran, 2 up to date"));
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "readlink results/p/a/table results/p/b/out && cat results/p/b/out"), 0);
     CU_ASSERT_TRUE(before && same(out, before) && before[0] == '.'); /* the same relative links, same bytes */
     free(out);
     free(before);
     pzt_run(dir, NULL, "rm results/p/b/out && echo mine > results/p/b/out");
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4,
+                                   "/results/p/b/out exists and is not a link pzflow made; not replacing it"));
     pzt_run(dir, NULL, "rm -rf results/p/b && mkdir elsewhere && ln -s ../../elsewhere results/p/b");
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run p.yaml"), 4);
-    CU_ASSERT_TRUE(pzt_has(out, "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "run p.yaml", 4,
+                                   "/results/p/b is a symbolic link; pzflow writes results only into real folders"));
     CU_ASSERT_EQUAL(pzt_run(dir, &out, "ls -A elsewhere"), 0);
     CU_ASSERT_TRUE(same(out, ""));
     free(out);
@@ -582,9 +562,7 @@ static void a_stage_past_ulimit_f_stops_the_run_with_exit_4_and_one_line(void)
                             "nothing of it was committed: raise the limit and run again\n"));
     CU_ASSERT_PTR_NULL(strstr(out ? out : "", "killed by signal"));
     free(out);
-    CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "status big.yaml"), 0);
-    CU_ASSERT_TRUE(pzt_has(out, "stale  a: last run was killed by signal 25"));
-    free(out);
+    CU_ASSERT_TRUE(pzt_pzflow_says(dir, "status big.yaml", 0, "stale  a: last run was killed by signal 25"));
     CU_ASSERT_EQUAL(pzt_pzflow(dir, &out, "run big.yaml"), 0); /* without the limit */
     free(out), free(p);
     pzt_rmtree(dir);

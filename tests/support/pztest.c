@@ -163,6 +163,16 @@ int pzt_pzflow(const char *dir, char **output, const char *args)
     return rc;
 }
 
+int pzt_pzflow_says(const char *dir, const char *args, int status, const char *text)
+{
+    char *out = NULL;
+    int rc = pzt_pzflow(dir, &out, args), ok = pzt_has(out, text);
+    if (rc != status) fprintf(stderr, "\n--- pzflow %s: exit status %d, expected %d; it said:\n%s\n", args, rc, status,
+                              out ? out : "(null)");
+    free(out);
+    return ok && rc == status;
+}
+
 int pzt_ran(const char *output, const char *stage)
 {
     char *needle = pz_xasprintf("] run %s:", stage);

@@ -26,6 +26,10 @@ int pzt_has(const char *text, const char *needle);
 /* Run build/bin/pzflow with `args` (shell words) in `dir`, like pzt_run. */
 int pzt_pzflow(const char *dir, char **output, const char *args);
 
+/* Whether `pzflow ARGS` in `dir` exits with `status` and says `text`; when not, shows what it did
+ * (as pzt_has does), so a test can assert it as one sentence. */
+int pzt_pzflow_says(const char *dir, const char *args, int status, const char *text);
+
 /* From a `pzflow run` output: whether it ran `stage` ("[k/n] run STAGE: reason"; false for a
  * NULL output), and how many stages it ran. */
 int pzt_ran(const char *output, const char *stage);
