@@ -1,4 +1,6 @@
 /* The YAML tree loader and the spec-file reader every stage relies on. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,63 @@ static void test_positions_and_types(void)
     long l;
     CU_ASSERT_EQUAL(pz_yscalar_long(pz_ymap_get(r, "b")->items[0], "t.yaml", &l, &err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "t.yaml:3:5: expected an integer, got 'x'"));
+    pz_ynode_free(r);
+}
+
+/* pz_yscalar_double on the value of the one-line YAML document `v: TEXT`. */
+static int number(const char *text, double *d, pz_err *err)
+{
+    char *yaml = pz_xasprintf("v: %s\n", text);
+    pz_ynode *r = load(yaml, err);
+    int rc = r ? pz_yscalar_double(pz_ymap_get(r, "v"), "t.yaml", d, err) : -2;
+    pz_ynode_free(r), free(yaml);
+    return rc;
+}
+
+/* Whether `v: TEXT` is refused as a number with "t.yaml:1:4: expected a number, got 'SHOWN'WHY". */
+static int refused(const char *text, const char *shown, const char *why)
+{
+    pz_err err;
+    double d;
+    if (number(text, &d, &err) != -1) return 0;
+    char *want = pz_xasprintf("t.yaml:1:4: expected a number, got '%s'%s", shown, why);
+    int ok = !strcmp(err.msg, want);
+    if (!ok) fprintf(stderr, "\n--- want: %s\n--- got:  %s\n", want, err.msg);
+    free(want);
+    return ok;
+}
+
+/* A number is what YAML 1.2's core schema reads as one (yaml.org/spec/1.2.2, 10.3.2), also
+ * quoted (a spec's JSON carries .inf and 5. as strings); what else C's strtod reads ("inf",
+ * "nan", hex floats, a leading blank) is refused, naming the text and how YAML writes numbers. */
+static void test_numbers_are_yaml_1_2_numbers(void)
+{
+    static const struct { const char *text; double value; } ok[] = {
+        {"12", 12},    {"-2.5", -2.5},  {"+.5", 0.5}, {"5.", 5},     {".15", 0.15}, {"2.5e-4", 2.5e-4},
+        {"1E3", 1000}, {"-1e+2", -100}, {"007", 7},   {"0x1F", 31}, {"0o17", 15},  {"\"0.25\"", 0.25},
+        {".inf", INFINITY}, {"+.Inf", INFINITY}, {"-.INF", -INFINITY}, {"\"-.inf\"", -INFINITY}};
+    pz_err err;
+    double d;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        CU_ASSERT_TRUE(number(ok[i].text, &d, &err) == 0 && d == ok[i].value);
+    CU_ASSERT_TRUE(number(".nan", &d, &err) == 0 && isnan(d));
+    CU_ASSERT_TRUE(number(".NaN", &d, &err) == 0 && isnan(d));
+    CU_ASSERT_TRUE(number(".NAN", &d, &err) == 0 && isnan(d));
+    const char *yaml_way = " (not a number as YAML writes one: 12, -0.5, 3e-4, 0x1F, .inf, -.inf or .nan)";
+    const char *c_only[] = {"inf", "-inf", "+inf", "nan", "NaN", "Infinity", "0x1p3", "0x1.8", "0X10", "-0x10"};
+    for (size_t i = 0; i < sizeof c_only / sizeof *c_only; i++) CU_ASSERT_TRUE(refused(c_only[i], c_only[i], yaml_way));
+    CU_ASSERT_TRUE(refused("\" 1\"", " 1", yaml_way));
+    const char *not_numbers[] = {"x", ".", "1e", "e3", "1_000", "0o8", "0x", "-.nan", "1.2.3"};
+    for (size_t i = 0; i < sizeof not_numbers / sizeof *not_numbers; i++)
+        CU_ASSERT_TRUE(refused(not_numbers[i], not_numbers[i], ""));
+    CU_ASSERT_TRUE(refused("1e999", "1e999", " (out of a double's range)"));
+    /* integers read through the same rule: 1e3 and 0x10 are integral numbers, inf is none */
+    long l;
+    pz_ynode *r = load("a: 1e3\nb: 0x10\nc: inf\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_TRUE(pz_yscalar_long(pz_ymap_get(r, "a"), "t.yaml", &l, &err) == 0 && l == 1000);
+    CU_ASSERT_TRUE(pz_yscalar_long(pz_ymap_get(r, "b"), "t.yaml", &l, &err) == 0 && l == 16);
+    CU_ASSERT_EQUAL(pz_yscalar_long(pz_ymap_get(r, "c"), "t.yaml", &l, &err), -1);
     pz_ynode_free(r);
 }
 
@@ -205,6 +264,7 @@ int main(void)
 {
     pzt_suite("ytree", (pzt_case[]){{"positions and types", test_positions_and_types},
                                     {"errors name position", test_errors_name_position},
+                                    {"numbers are YAML 1.2 numbers", test_numbers_are_yaml_1_2_numbers},
                                     {"alias bomb refused", test_alias_bomb_is_refused},
                                     {"aliases keys limits", test_aliases_keys_and_limits},
                                     {"canonical json", test_json_roundtrip_canonical},

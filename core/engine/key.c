@@ -6,40 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Plain scalars that YAML 1.2 (core schema) reads as floats with a fraction or exponent:
- * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, so `.15`, `+0.15` and `5.` count, as
- * well as the JSON spellings. */
-static int is_float_text(const char *s)
-{
-    const char *p = s;
-    int digits = 0, frac_or_exp = 0;
-    if (*p == '-' || *p == '+') p++;
-    while (isdigit((unsigned char)*p)) p++, digits++;
-    if (*p == '.') {
-        p++;
-        frac_or_exp = 1;
-        while (isdigit((unsigned char)*p)) p++, digits++;
-    }
-    if (!digits) return 0;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        frac_or_exp = 1;
-        if (*p == '+' || *p == '-') p++;
-        if (!isdigit((unsigned char)*p)) return 0;
-        while (isdigit((unsigned char)*p)) p++;
-    }
-    return *p == 0 && frac_or_exp;
-}
-
-/* YAML 1.2's infinities and NaN in their one canonical spelling (.inf, -.inf, .nan), or NULL. */
-static const char *special_float(const char *s)
-{
-    const char *p = s + (*s == '+' || *s == '-');
-    if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF")) return *s == '-' ? "-.inf" : ".inf";
-    if (p == s && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))) return ".nan";
-    return NULL;
-}
-
 /* "+7" is the integer 7 to YAML 1.2. */
 static int is_plus_integer(const char *s)
 {
@@ -69,14 +35,14 @@ static void canonicalise(pz_ynode *n)
         return;
     }
     if (n->quoted) return;
-    const char *special = special_float(n->str);
+    const char *special = pz_yspecial_float(n->str);
     if (special || is_plus_integer(n->str)) {
         char *text = pz_xstrdup(special ? special : n->str + 1);
         free(n->str);
         n->str = text;
         return;
     }
-    if (!is_float_text(n->str)) return;
+    if (pz_ydecimal(n->str) != 2) return; /* a float with a fraction or an exponent: .15, +0.15, 5. */
     double v = strtod(n->str, NULL);
     if (!isfinite(v)) return; /* 1e999: keep the text rather than invent "inf" */
     char text[40];

@@ -97,7 +97,9 @@ int pz_param_check(const pz_param_def *d, const pz_ynode *v, pz_err *err)
     }
     case PZ_PT_FLOAT: {
         double x;
-        if (pz_yscalar_double(v, "", &x, err) < 0) return pz_errf(err, "expected a number, got '%s'", v->str ? v->str : pz_ykind_name(v->kind));
+        if (pz_yscalar_double(v, "", &x, err) < 0)
+            return pz_errf(err, "expected a number, got '%s'%s", v->str ? v->str : pz_ykind_name(v->kind),
+                           v->str ? pz_ynumber_hint(v->str) : "");
         return check_range(d, x, v->str, err);
     }
     case PZ_PT_BOOL: {

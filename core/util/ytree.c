@@ -653,21 +653,81 @@ static int type_error(const pz_ynode *node, const char *src, const char *want, p
                    node ? pz_ykind_name(node->kind) : "nothing");
 }
 
+/* ---- numbers as YAML 1.2 reads them ---- */
+
+int pz_ydecimal(const char *s)
+{
+    const char *p = s;
+    int digits = 0, frac_or_exp = 0;
+    if (*p == '-' || *p == '+') p++;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+    if (*p == '.') {
+        p++;
+        frac_or_exp = 1;
+        while (isdigit((unsigned char)*p)) p++, digits++;
+    }
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        frac_or_exp = 1;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return *p ? 0 : 1 + frac_or_exp;
+}
+
+const char *pz_yspecial_float(const char *s)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF")) return *s == '-' ? "-.inf" : ".inf";
+    if (p == s && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))) return ".nan";
+    return NULL;
+}
+
+/* The core schema's other integers, 0o17 and 0x1F (no sign): the base, or 0. */
+static int radix_integer(const char *s)
+{
+    if (s[0] != '0' || (s[1] != 'o' && s[1] != 'x') || !s[2]) return 0;
+    int base = s[1] == 'o' ? 8 : 16;
+    for (const char *p = s + 2; *p; p++)
+        if (base == 8 ? !(*p >= '0' && *p <= '7') : !isxdigit((unsigned char)*p)) return 0;
+    return base;
+}
+
+int pz_ynumber(const char *s, double *out)
+{
+    const char *special = pz_yspecial_float(s);
+    if (special) {
+        *out = !strcmp(special, ".nan") ? NAN : special[0] == '-' ? -INFINITY : INFINITY;
+        return 0;
+    }
+    int base = radix_integer(s);
+    if (!base && !pz_ydecimal(s)) return -1;
+    errno = 0;
+    /* strtod reads 0x1F itself; 0o17 is YAML's spelling, not C's */
+    double v = base == 8 ? (double)strtoull(s + 2, NULL, 8) : strtod(s, NULL);
+    if (errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}
+
+const char *pz_ynumber_hint(const char *s)
+{
+    double v;
+    if (pz_ynumber(s, &v) == 0) return "";
+    if (pz_ydecimal(s) || radix_integer(s)) return " (out of a double's range)";
+    char *end;
+    strtod(s, &end); /* C would read it: say how YAML writes numbers */
+    return end != s && !*end ? " (not a number as YAML writes one: 12, -0.5, 3e-4, 0x1F, .inf, -.inf or .nan)" : "";
+}
+
 int pz_yscalar_double(const pz_ynode *node, const char *src, double *out, pz_err *err)
 {
     if (!node || node->kind != PZ_Y_SCALAR) return type_error(node, src, "a number", err);
-    const char *s = node->str;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE) {
-        if (!strcmp(s, ".inf") || !strcmp(s, "+.inf")) v = INFINITY;
-        else if (!strcmp(s, "-.inf")) v = -INFINITY;
-        else if (!strcmp(s, ".nan")) v = NAN;
-        else return type_error(node, src, "a number", err);
-    }
-    *out = v;
-    return 0;
+    if (pz_ynumber(node->str, out) == 0) return 0;
+    return pz_errf(err, "%s:%d:%d: expected a number, got '%s'%s", src, node->line, node->col, node->str,
+                   pz_ynumber_hint(node->str));
 }
 
 int pz_yscalar_long(const pz_ynode *node, const char *src, long *out, pz_err *err)

@@ -56,7 +56,23 @@ pz_ynode *pz_ymap_get(const pz_ynode *map, const char *key);
 /* Dotted path: "optimizer.lr", "cuts.2" (sequence index). */
 pz_ynode *pz_ynode_path(const pz_ynode *root, const char *dotted);
 
-/* Typed scalar conversion: 0 on success, -1 (with err naming the position) on wrong type. */
+/* Numbers as YAML 1.2's core schema reads them (yaml.org/spec/1.2.2, 10.3.2), which is narrower
+ * than C's strtod: no "inf", "nan", "0x1p3" or leading blanks.
+ * pz_ydecimal: 1 for an integer [-+]?[0-9]+, 2 for a float with a fraction or an exponent,
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, 0 for anything else.
+ * pz_yspecial_float: the canonical spelling (.inf, -.inf, .nan) of [-+]?.inf|.Inf|.INF and
+ * .nan|.NaN|.NAN, or NULL.
+ * pz_ynumber: 0 and *out for those, and for the integers 0o17 and 0x1F; -1 for anything else or a
+ * value beyond a double's range.
+ * pz_ynumber_hint: why pz_ynumber refused text a reader might take for a number, as a
+ * parenthesised note to append to an error (" (...)"), or "". */
+int pz_ydecimal(const char *s);
+const char *pz_yspecial_float(const char *s);
+int pz_ynumber(const char *s, double *out);
+const char *pz_ynumber_hint(const char *s);
+
+/* Typed scalar conversion: 0 on success, -1 (with err naming the position) on wrong type.
+ * pz_yscalar_double takes what pz_ynumber takes; pz_yscalar_long also integral numbers (1e3). */
 int pz_yscalar_double(const pz_ynode *node, const char *src, double *out, pz_err *err);
 int pz_yscalar_long(const pz_ynode *node, const char *src, long *out, pz_err *err);
 int pz_yscalar_bool(const pz_ynode *node, const char *src, int *out, pz_err *err);
