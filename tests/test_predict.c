@@ -448,6 +448,50 @@ static void test_conformal_calibration(void)
     free(out);
 }
 
+/* `pzflow predict` of big.h5 as `args` (one %d for the run's index) with run i's threads. */
+static int threaded(int i, const char *args)
+{
+    /* One thread with whole chunks; chunks that start mid-block (5000), with two workers and with
+     * three, more than some chunks have blocks. */
+    static const char *const RUNS[3] = {"--threads 1", "--threads 2 --chunk 5000", "--threads 3 --chunk 5000"};
+    char *fmt = pz_xasprintf("%s %s", args, RUNS[i]), *cmd = pz_xasprintf(fmt, i, i), *out = NULL;
+    int rc = predict(&out, cmd);
+    if (rc) fprintf(stderr, "%s:\n%s\n", cmd, out);
+    free(fmt), free(cmd), free(out);
+    return rc;
+}
+
+/* --threads deals each chunk's 4096-row blocks out to worker threads: the same bytes as one
+ * thread for the point prediction, the p(z) with its intervals and qp file, a calibration, and
+ * the stage's threads. A row's last bits depend on its place in its block, so a block handed
+ * the wrong place changes bytes here; big.h5's flagged rows sit in blocks past the first. */
+static void test_threads_same_bytes(void)
+{
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(threaded(i, "model.h5 big.h5 -o t%d.fits --keep ra --label specz_redshift"), 0);
+        CU_ASSERT_EQUAL(threaded(i, "mdn.h5 big.h5 -o tm%d.fits --intervals 68,95 --qp tm%d.hdf5"), 0);
+        CU_ASSERT_EQUAL(threaded(i, "model.h5 big.h5 -o tc%d.h5 --label specz_redshift --calibrate big.h5"), 0);
+    }
+    for (int i = 1; i < 3; i++) {
+        char name[4][32];
+        snprintf(name[0], sizeof name[0], "t%d.fits", i);
+        snprintf(name[1], sizeof name[1], "tm%d.fits", i);
+        snprintf(name[2], sizeof name[2], "tm%d.hdf5", i);
+        snprintf(name[3], sizeof name[3], "tc%d.h5", i);
+        CU_ASSERT_TRUE(files_equal("t0.fits", name[0]));
+        CU_ASSERT_TRUE(files_equal("tm0.fits", name[1]));
+        CU_ASSERT_TRUE(files_equal("tm0.hdf5", name[2]));
+        CU_ASSERT_TRUE(files_equal("tc0.h5", name[3]));
+    }
+    char *spec = pz_xasprintf("%s/threads.json", dir), *out = NULL;
+    pzt_write_file(spec, "{\"pzflow_spec\": 1, \"stage\": \"predict\", \"threads\": 3, \"params\": {\"keep\": "
+                         "[\"ra\"], \"label\": \"specz_redshift\", \"chunk_rows\": 5000}, \"inputs\": {\"model\": "
+                         "\"model.h5\", \"table\": \"big.h5\"}, \"outputs\": {\"predictions\": \"ts.fits\"}}");
+    CU_ASSERT_EQUAL(pzt_run(dir, &out, "'%s/pzflow-predict' '%s'", pzt_bin_dir(), spec), 0);
+    free(out), free(spec);
+    CU_ASSERT_TRUE(files_equal("t0.fits", "ts.fits"));
+}
+
 static void test_usage_errors(void)
 {
     char *out = NULL;
@@ -483,6 +527,12 @@ static void setup(void)
     write_table("renamed.h5", ren);
     write_table("njy.h5", galaxies(100, 5, "nJy", 1));
     write_table("plain.h5", galaxies(100, 6, NULL, 0));
+    /* Five 4096-row blocks, with a flagged row of each kind past the first. */
+    pz_table *big = galaxies(20000, 7, NULL, 1);
+    set_mag(big, 0, 8200, NAN);
+    set_mag(big, 1, 12345, -99.0f);
+    set_mag(big, 2, 19999, 30.0f);
+    write_table("big.h5", big);
     char *spec = pz_xasprintf("%s/train.json", dir), *out = NULL;
     pzt_write_file(spec, "{\"pzflow_spec\": 1, \"stage\": \"train\", \"threads\": 1, \"params\": {\"label\": "
                          "\"specz_redshift\", \"epochs\": 4, \"hidden\": [32, 32], \"seed\": 3}, \"inputs\": {\"train\": "
@@ -522,6 +572,7 @@ int main(void)
                              {"--intervals from the p(z), --qp, --no-pdf; flagged rows NaN", test_pdf_intervals_and_qp},
                              {"--calibrate: pzflow-conformal's intervals on the user's catalogue",
                               test_conformal_calibration},
+                             {"--threads never changes the bytes", test_threads_same_bytes},
                              {"usage errors", test_usage_errors},
                              {0}});
     int rc = pzt_main();

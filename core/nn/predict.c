@@ -10,6 +10,7 @@
 #include "nn/pdf.h"
 #include "nn/train.h"
 #include "photoz/qp.h"
+#include "util/parfor.h"
 #include "util/sbuf.h"
 #include "util/suggest.h"
 
@@ -349,9 +350,9 @@ static void copy_col_meta(pz_column *dst, const pz_column *src)
     if (src->desc) dst->desc = pz_xstrdup(src->desc);
 }
 
-/* The output table for `n` rows of chunk `in`: id, --keep columns, z_pred, z_true, flag. Rows
- * of kept columns are copied here; the others are filled by the caller. */
-static pz_table *out_chunk(const pz_model *m, const pred_plan *p, const pz_table *in, size_t n)
+/* The output table for rows [lo, lo + n) of chunk `in`: id, --keep columns, z_pred, z_true,
+ * flag. Rows of kept columns are copied here; the others are filled by the caller. */
+static pz_table *out_chunk(const pz_model *m, const pred_plan *p, const pz_table *in, size_t lo, size_t n)
 {
     pz_table *t = pz_table_new(n);
     if (p->id) add_col(t, p->id_out, PZ_I64, NULL);
@@ -359,10 +360,10 @@ static pz_table *out_chunk(const pz_model *m, const pred_plan *p, const pz_table
         const pz_column *src = chunk_col(in, p->keep[k]);
         pz_column *dst = pz_table_add(t, p->keep[k], src->type, src->width);
         copy_col_meta(dst, src);
-        memcpy(dst->data, src->data, n * dst->width);
+        memcpy(dst->data, (const char *)src->data + lo * dst->width, n * dst->width);
         if (src->null) {
             dst->null = pz_xmalloc(n ? n : 1);
-            memcpy(dst->null, src->null, n);
+            memcpy(dst->null, src->null + lo, n);
         }
     }
     add_col(t, "z_pred", PZ_F32, "photometric redshift predicted by the network");
@@ -392,20 +393,28 @@ static pz_table *out_chunk(const pz_model *m, const pred_plan *p, const pz_table
     return t;
 }
 
-/* Copy the id column of a chunk as int64 (exact for int64 inputs, no detour through double). */
-static void id_values(const pz_column *c, size_t n, int64_t *out)
+/* Copy rows [lo, lo + n) of an id column as int64 (exact for int64 inputs, no detour through
+ * double). */
+static void id_values(const pz_column *c, size_t lo, size_t n, int64_t *out)
 {
-    if (c->type == PZ_I64) memcpy(out, c->data, sizeof *out * n);
+    if (c->type == PZ_I64) memcpy(out, (const int64_t *)c->data + lo, sizeof *out * n);
     else
-        for (size_t i = 0; i < n; i++) out[i] = (int64_t)pz_col_f64(c, i);
+        for (size_t i = 0; i < n; i++) out[i] = (int64_t)pz_col_f64(c, lo + i);
 }
+
+/* A worker thread's own buffers (--threads; util/parfor.h): one block's features and a network
+ * workspace, which every forward overwrites. */
+typedef struct {
+    float *x;      /* PZ_EVAL_CHUNK x nfeat */
+    pz_net_ws *ws; /* PZ_EVAL_CHUNK rows */
+} pred_worker;
 
 typedef struct {
     const pz_model *m;
     const pred_plan *p;
     const pz_predict_opts *o;
-    float *x;       /* chunk_rows x nfeat */
-    pz_net_ws *ws;
+    pred_worker *wk; /* one per worker thread */
+    int nwk;
     pz_table_writer *w;
     pz_qp_stream *qp;
     pz_predict_stats *st;
@@ -496,34 +505,31 @@ static void count_flags(pz_predict_stats *st, const int16_t *flag, size_t n)
     }
 }
 
-static int predict_chunk(pred_run *r, const pz_table *in, pz_err *err)
+/* Rows [lo, lo + n) of `in` as the model's raw features, row-major in x. */
+static void features(const pred_run *r, const pz_table *in, size_t lo, size_t n, float *x)
 {
-    const pz_model *m = r->m;
-    const pred_plan *p = r->p;
-    size_t n = in->nrows, nf = m->nfeat;
-    const pz_column *cols[nf];
-    for (size_t j = 0; j < nf; j++) cols[j] = chunk_col(in, p->feature[j]);
+    size_t nf = r->m->nfeat;
     for (size_t j = 0; j < nf; j++) {
-        const pz_column *c = cols[j];
+        const pz_column *c = chunk_col(in, r->p->feature[j]);
         if (c->type == PZ_F32)
-            for (size_t i = 0; i < n; i++) r->x[i * nf + j] = ((const float *)c->data)[i];
+            for (size_t i = 0; i < n; i++) x[i * nf + j] = ((const float *)c->data)[lo + i];
         else
-            for (size_t i = 0; i < n; i++) r->x[i * nf + j] = (float)pz_col_f64(c, i);
+            for (size_t i = 0; i < n; i++) x[i * nf + j] = (float)pz_col_f64(c, lo + i);
     }
-    pz_table *out = out_chunk(m, p, in, n);
-    int16_t *flag = pz_table_col(out, "flag")->data;
-    pz_model_flag(m, r->x, n, flag);
-    /* A sentinel is "no measurement": it goes to the network as NaN, which gives z_pred NaN. */
-    for (size_t i = 0; i < n; i++)
-        if (flag[i] & PZ_FLAG_SENTINEL)
-            for (size_t j = 0; j < nf; j++) r->x[i * nf + j] = NAN;
-    int K = pz_model_pdf_ncomp(m);
+}
+
+/* z_pred and the p(z) columns of `out` from the features in wk->x; out's rows are rows [first,
+ * first + nrows) of the table, which places them in their block (pz_model_predict_at). */
+static void forward_rows(const pred_run *r, pred_worker *wk, size_t first, pz_table *out)
+{
+    size_t n = out->nrows;
+    int K = pz_model_pdf_ncomp(r->m);
     pz_pdf_block pdf = {0};
     if (K) { /* the p(z) columns of one component are stride n apart in one block: copied after */
         pdf = (pz_pdf_block){pz_xmalloc(sizeof(float) * n * K + 1), pz_xmalloc(sizeof(float) * n * K + 1),
                              pz_xmalloc(sizeof(float) * n * K + 1), n};
     }
-    pz_model_predict_at(m, r->ws, r->x, n, r->st->rows, pz_table_col(out, "z_pred")->data, K ? &pdf : NULL);
+    pz_model_predict_at(r->m, wk->ws, wk->x, n, first, pz_table_col(out, "z_pred")->data, K ? &pdf : NULL);
     float *const parts[3] = {pdf.weight, pdf.mean, pdf.std};
     static const char *const PDF_COLUMNS[3] = {"pdf_weight", "pdf_mean", "pdf_std"};
     for (int c = 0; c < 3; c++)
@@ -533,16 +539,92 @@ static int predict_chunk(pred_run *r, const pz_table *in, pz_err *err)
             memcpy(pz_table_col(out, name)->data, parts[c] + (size_t)k * n, sizeof(float) * n);
         }
     free(pdf.weight), free(pdf.mean), free(pdf.std);
-    if (p->id) id_values(chunk_col(in, p->id), n, pz_table_col(out, p->id_out)->data);
+}
+
+/* *out: the output of rows [lo, lo + n) of chunk `in` (n <= PZ_EVAL_CHUNK), rows [first, first +
+ * n) of the table: flags, the network, p(z), id, label and intervals. It writes only wk and the
+ * new table, so workers run it at once. */
+static int predict_rows(const pred_run *r, pred_worker *wk, const pz_table *in, size_t lo, size_t n, size_t first,
+                        pz_table **out, pz_err *err)
+{
+    const pz_model *m = r->m;
+    const pred_plan *p = r->p;
+    size_t nf = m->nfeat;
+    features(r, in, lo, n, wk->x);
+    pz_table *t = *out = out_chunk(m, p, in, lo, n);
+    int16_t *flag = pz_table_col(t, "flag")->data;
+    pz_model_flag(m, wk->x, n, flag);
+    /* A sentinel is "no measurement": it goes to the network as NaN, which gives z_pred NaN. */
+    for (size_t i = 0; i < n; i++)
+        if (flag[i] & PZ_FLAG_SENTINEL)
+            for (size_t j = 0; j < nf; j++) wk->x[i * nf + j] = NAN;
+    forward_rows(r, wk, first, t);
+    if (p->id) id_values(chunk_col(in, p->id), lo, n, pz_table_col(t, p->id_out)->data);
     if (p->label) {
         const pz_column *lc = chunk_col(in, p->label);
-        double *zt = pz_table_col(out, "z_true")->data;
-        for (size_t i = 0; i < n; i++) zt[i] = pz_col_f64(lc, i);
+        double *zt = pz_table_col(t, "z_true")->data;
+        for (size_t i = 0; i < n; i++) zt[i] = pz_col_f64(lc, lo + i);
     }
-    count_flags(r->st, flag, n);
-    r->st->rows += n;
-    int rc = uq_chunk(r, out, err) < 0 ? -1 : r->w ? write_chunk(r, out, err) : score_chunk(r, out, err);
-    pz_table_free(out);
+    return uq_chunk(r, t, err);
+}
+
+/* A chunk's rows in one block of the table, predicted by whichever worker takes them. */
+typedef struct {
+    size_t lo, n; /* rows [lo, lo + n) of the chunk */
+    pz_table *out;
+    int rc;
+    pz_err err;
+} pred_unit;
+
+typedef struct {
+    const pred_run *r;
+    const pz_table *in;
+    size_t first; /* the chunk's first row in the table */
+    pred_unit *u;
+} pred_chunk;
+
+static void unit_run(void *ctx, int worker, size_t i)
+{
+    pred_chunk *c = ctx;
+    pred_unit *u = &c->u[i];
+    u->rc = predict_rows(c->r, &c->r->wk[worker], c->in, u->lo, u->n, c->first + u->lo, &u->out, &u->err);
+}
+
+/* The units of the n rows of a chunk that starts at row `first` of the table: its rows cut at
+ * multiples of PZ_EVAL_CHUNK in the table, so each unit is one forward at its rows' place. */
+static size_t chunk_units(size_t first, size_t n, pred_unit **units)
+{
+    size_t cap = PZ_EVAL_CHUNK, head = first % cap, nu = (head + n + cap - 1) / cap;
+    pred_unit *u = *units = pz_xcalloc(nu ? nu : 1, sizeof *u);
+    for (size_t b = 0; b < nu; b++) {
+        size_t lo = b * cap > head ? b * cap - head : 0, end = (b + 1) * cap - head;
+        u[b] = (pred_unit){.lo = lo, .n = (end < n ? end : n) - lo};
+    }
+    return nu;
+}
+
+/* A unit's rows into the summary and the output (the writer, or the calibration's scores): on
+ * the calling thread, in the table's order. Cutting the output so changes no byte (--chunk). */
+static int emit_unit(pred_run *r, pz_table *out, pz_err *err)
+{
+    count_flags(r->st, pz_table_col(out, "flag")->data, out->nrows);
+    r->st->rows += out->nrows;
+    return r->w ? write_chunk(r, out, err) : score_chunk(r, out, err);
+}
+
+/* The chunk's units on the workers (--threads), then emitted in order. */
+static int predict_chunk(pred_run *r, const pz_table *in, pz_err *err)
+{
+    pred_chunk c = {.r = r, .in = in, .first = r->st->rows};
+    size_t nu = chunk_units(c.first, in->nrows, &c.u);
+    if (pz_parfor(r->nwk, nu, unit_run, &c, err)) return -1; /* a worker may still hold the units */
+    int rc = 0;
+    for (size_t i = 0; i < nu; i++) {
+        if (!rc && c.u[i].rc) rc = -1, *err = c.u[i].err;
+        if (!rc) rc = emit_unit(r, c.u[i].out, err);
+        pz_table_free(c.u[i].out);
+    }
+    free(c.u);
     return rc;
 }
 
@@ -562,7 +644,7 @@ static int check_uq(const pz_model *m, const pz_predict_opts *o, pz_err *err)
 static int open_outputs(pred_run *r, const pz_table *in, const char *out_path, pz_format fmt, pz_err *err)
 {
     if (!out_path) return 0;
-    pz_table *proto = out_chunk(r->m, r->p, in, 0);
+    pz_table *proto = out_chunk(r->m, r->p, in, 0, 0);
     int rc = uq_chunk(r, proto, err);
     if (!rc && r->o->qp_path) {
         pz_qp_opts qo = {.format = PZ_QP_MIXMOD, .z_pred_col = "z_pred"};
@@ -572,6 +654,27 @@ static int open_outputs(pred_run *r, const pz_table *in, const char *out_path, p
     if (!rc && !(r->w = pz_table_writer_open(out_path, fmt, proto, err))) rc = -1;
     pz_table_free(proto);
     return rc;
+}
+
+/* --threads workers, no more than the blocks a chunk of `chunk` rows can touch (one more than
+ * its rows fill when it starts late in a block): a unit is a block. */
+static void workers_new(pred_run *r, size_t chunk)
+{
+    size_t cap = PZ_EVAL_CHUNK, blocks = (cap - 1 + chunk + cap - 1) / cap;
+    long want = r->o->threads < 1 ? 1 : r->o->threads;
+    r->nwk = (size_t)want < blocks ? (int)want : (int)blocks;
+    r->wk = pz_xcalloc((size_t)r->nwk, sizeof *r->wk);
+    for (int t = 0; t < r->nwk; t++)
+        r->wk[t] = (pred_worker){pz_xmalloc(sizeof(float) * cap * r->m->nfeat), pz_net_ws_new(r->m->net, (int)cap)};
+}
+
+static void workers_free(pred_run *r)
+{
+    for (int t = 0; t < r->nwk; t++) {
+        free(r->wk[t].x);
+        pz_net_ws_free(r->wk[t].ws);
+    }
+    free(r->wk);
 }
 
 /* Stream `src` through the model: into out_path, or, with out_path NULL, into r->scores. */
@@ -598,8 +701,7 @@ static int run_stream(pred_run *r, const pz_source *src, const char *out_path, p
         rc = open_outputs(r, in, out_path, fmt, err);
     }
     if (!rc) {
-        r->x = pz_xmalloc(sizeof(float) * chunk * m->nfeat);
-        r->ws = pz_net_ws_new(m->net, PZ_EVAL_CHUNK);
+        workers_new(r, chunk);
     }
     size_t total = nrows > 0 ? (size_t)nrows : 0;
     while (!rc && in) {
@@ -613,8 +715,7 @@ static int run_stream(pred_run *r, const pz_source *src, const char *out_path, p
     if (r->w && pz_table_writer_close(r->w, rc ? NULL : err) && !rc) rc = -1;
     if (r->qp && pz_qp_close(r->qp, rc ? NULL : err) && !rc) rc = -1;
     pz_table_reader_close(rd);
-    free(r->x);
-    pz_net_ws_free(r->ws);
+    workers_free(r);
     free(where);
     plan_free(&p);
     return rc;
@@ -639,7 +740,7 @@ int pz_predict_calibrate(const pz_model *m, const pz_source *cal, const char *la
     if (!label) return pz_errf(err, "calibration needs the catalogue's true-redshift column (--label COLUMN)");
     /* Only what a prediction needs: the label, no id, no kept columns, no intervals. */
     pz_predict_opts co = {.label = label, .map = o->map, .nmap = o->nmap, .chunk_rows = o->chunk_rows,
-                          .progress = o->progress, .ctx = o->ctx, .blank_flagged = 1};
+                          .threads = o->threads, .progress = o->progress, .ctx = o->ctx, .blank_flagged = 1};
     pred_run r = {.m = m, .o = &co, .st = st, .kind = (int)kind};
     pz_conformal_opts lv = {.levels = o->levels, .nlevels = o->nlevels};
     int rc = run_stream(&r, cal, NULL, PZ_FMT_HDF5, err);

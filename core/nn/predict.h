@@ -5,6 +5,12 @@
  * "cat.h5:/photometry", CSV, ECSV), read in chunks by pz_table_reader_next; each chunk goes
  * through the network in blocks of PZ_EVAL_CHUNK rows, one sgemm per layer per block, and is
  * written by pz_table_writer_append, so memory is bounded by one chunk whatever the size.
+ * With opts->threads N, N workers (util/parfor.h) each take the chunk's next block and do all of
+ * its per-row work: features, flags, the network (a one-thread sgemm on the worker's own
+ * workspace), p(z) and intervals; the calling thread, one of them, reads, and writes the
+ * blocks in order. A block is cut at multiples of PZ_EVAL_CHUNK in the table's rows and its
+ * rows go through the network at their place (pz_model_predict_at), so the output is the same
+ * bytes for any N and any chunk size.
  *
  * Output contract (the `evaluate` stage relies on it; docs/network.md), rows in the input's order:
  *     <id column>  int64    the input's id column (default object_id), when present
@@ -66,6 +72,9 @@ typedef struct pz_predict_opts {
     const char *const *keep; /* catalogue columns copied to the output as they are */
     size_t nkeep;
     size_t chunk_rows;       /* rows per read and write; 0 = default 65536 */
+    long threads;            /* worker threads, each predicting whole PZ_EVAL_CHUNK blocks of a chunk
+                                (BLAS stays on one thread); 0 or 1: the calling thread alone. The
+                                output does not depend on it */
     void (*progress)(void *ctx, size_t done, size_t total); /* total 0: not known (CSV) */
     void *ctx;
     /* uncertainty (issue 13): all off by default, as the pipeline stage runs */

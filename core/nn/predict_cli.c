@@ -36,7 +36,8 @@ static const char USAGE[] =
     "  --label C          copy column C as z_true\n"
     "  --id C             the id column (default object_id, when the table has it)\n"
     "  --chunk N          rows per read and write (default 65536)\n"
-    "  --threads N        BLAS threads (default 1; the output does not depend on it)\n"
+    "  --threads N        threads, each predicting its share of rows (default 1;\n"
+    "                     the output does not depend on it)\n"
     "\n"
     "uncertainty (a model with a p(z): head mdn, or method bnn; see\n"
     "docs/uncertainty.md#pzflow-predict):\n"
@@ -276,11 +277,15 @@ static int run(const cli_opts *c, pz_err *err)
         pz_source_free(&src);
         return -1;
     }
-    openblas_set_num_threads((int)c->threads);
+    /* --threads are row workers (pz_predict_opts.threads), each calling a one-thread sgemm:
+     * OpenBLAS threads a 4096 x 200 x 200 sgemm poorly (1.4x on two cores), its threads changed
+     * the output's last bits, and they would share the cores with the workers. */
+    openblas_set_num_threads(1);
     int tty = isatty(2);
     pz_predict_opts o = {.label = c->label,
                          .id_column = c->id, .id_required = c->id != NULL, .map = c->map,
                          .nmap = c->nmap, .keep = c->keep, .nkeep = c->nkeep, .chunk_rows = (size_t)c->chunk,
+                         .threads = c->threads,
                          .progress = on_rows, .ctx = &tty, .levels = c->levels, .nlevels = c->nlevels,
                          .no_pdf = c->pdf == 0, .blank_flagged = 1};
     int rc = predict(c, m, &src, fmt, &o, err);

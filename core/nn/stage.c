@@ -554,7 +554,8 @@ static int predict_stage(const pz_spec *spec, const void *params, char **summary
     pz_source src = {(char *)table_path, pp->hdu > 1 ? hdu : NULL};
     pz_model *m = pz_model_load(model_path, err);
     if (!m) return -1;
-    openblas_set_num_threads((int)spec->threads);
+    openblas_set_num_threads(1); /* the threads are row workers, as in `pzflow predict` (predict_cli.c) */
+    o.threads = spec->threads;
     pz_predict_stats st;
     int rc = pz_predict_source(m, &src, out_path, fmt, &o, &st, err);
     if (!rc) {
