@@ -4,8 +4,9 @@
 #   - bench_nn's prediction rate (the network alone, in memory), measured in the same run, and
 #   - the obvious peer, astropy Table.read + PyTorch forward + astropy Table.write
 #     (bench/bench_predict_peer.py), on the same file in the same run.
-# Wall time and peak RSS (GNU time -v) of each. THREADS BLAS/PyTorch threads on both sides of the
-# comparison (1 by default; the machine's cores is what a user of either gets by default);
+# Wall time and peak RSS (GNU time -v) of each. THREADS threads on both sides of the comparison
+# (pzflow's --threads row workers, PyTorch's and BLAS's threads; 1 by default; the machine's cores
+# is what a user of either gets by default);
 # bench_nn always runs on one thread, so the 70% bar is read on a THREADS=1 run.
 #
 #   bench/bench_predict.sh [NROWS=1000000] [BUILD_DIR=build] [WORK_DIR=/tmp/pzflow-bench-predict] [THREADS=1]
