@@ -1,9 +1,10 @@
 """The peer of `pzflow predict` in bench/bench_predict.sh: what a user would write with astropy
 and PyTorch (Debian's python3-torch) -- Table.read the catalogue, scale the features with the
 model's scaler, run the same network (weights read from pzflow's model file with h5py) in
-65536-row batches, write object_id and z_pred with Table.write.
+batches, write object_id and z_pred with Table.write.
 
-usage: bench_predict_peer.py MODEL.h5 CATALOG.fits OUT.fits   (PZ_BENCH_THREADS: PyTorch threads, 1)"""
+usage: bench_predict_peer.py MODEL.h5 CATALOG.fits OUT.fits
+  PZ_BENCH_THREADS: PyTorch threads (1); PZ_BENCH_BATCH: rows a batch (65536)"""
 import os
 import sys
 
@@ -28,7 +29,7 @@ t = Table.read(catalog)
 x = np.stack([np.asarray(t[c], dtype=np.float32) for c in features], axis=1)
 x = (x - lo) / span
 z = np.empty(len(t), dtype=np.float32)
-batch = 65536
+batch = int(os.environ.get("PZ_BENCH_BATCH", "65536"))
 with torch.no_grad():
     for s in range(0, len(t), batch):
         xb = torch.from_numpy(x[s:s + batch])

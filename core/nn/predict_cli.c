@@ -36,8 +36,8 @@ static const char USAGE[] =
     "  --label C          copy column C as z_true\n"
     "  --id C             the id column (default object_id, when the table has it)\n"
     "  --chunk N          rows per read and write (default 65536)\n"
-    "  --threads N        threads, each predicting its share of rows (default 1;\n"
-    "                     the output does not depend on it)\n"
+    "  --threads N        threads, each predicting its share of rows (default: the\n"
+    "                     online cores; the output does not depend on it)\n"
     "\n"
     "uncertainty (a model with a p(z): head mdn, or method bnn; see\n"
     "docs/uncertainty.md#pzflow-predict):\n"
@@ -132,11 +132,19 @@ static int parse_score(const char *v, cli_opts *o)
     return 2;
 }
 
+/* The default --threads: every online core, as PyTorch and OpenBLAS default to. Safe because
+ * the output bytes do not depend on the thread count (pz_model_predict_at). */
+static long online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : n;
+}
+
 static int parse(int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->chunk = 65536;
-    o->threads = 1;
+    o->threads = online_cores();
     o->score = -1;
     o->pdf = -1;
     for (int i = 1; i < argc; i++) {
