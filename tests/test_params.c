@@ -97,6 +97,8 @@ static void test_mistakes_are_named(void)
 {
     expect_error("{cuts: x, sed: 3}", "unknown param 'sed' (did you mean 'seed'?)");
     expect_error("{cuts: x, seed: three}", "param 'seed': expected an integer, got 'three'");
+    expect_error("{cuts: x, seed: \" 12\"}", "param 'seed': expected an integer, got ' 12' (not a number as YAML "
+                                             "writes one: 12, -0.5, 3e-4, 0x1F, .inf, -.inf or .nan)");
     expect_error("{cuts: x, seed: -1}", "param 'seed': -1 is out of range: must be >= 0");
     expect_error("{cuts: x, lr: 2}", "param 'lr': 2 is out of range: must be in [0, 1]");
     expect_error("{cuts: x, lr: nan}", "param 'lr': expected a number, got 'nan' (not a number as YAML writes one: "

@@ -1,4 +1,5 @@
 /* The YAML tree loader and the spec-file reader every stage relies on. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +35,47 @@ static void test_positions_and_types(void)
     pz_ynode_free(r);
 }
 
-/* pz_yscalar_double on the value of the one-line YAML document `v: TEXT`. */
-static int number(const char *text, double *d, pz_err *err)
+/* pz_yscalar_long (with l) or pz_yscalar_double on the value of the one-line YAML document
+ * `v: TEXT`. */
+static int scalar(const char *text, double *d, long *l, pz_err *err)
 {
     char *yaml = pz_xasprintf("v: %s\n", text);
     pz_ynode *r = load(yaml, err);
-    int rc = r ? pz_yscalar_double(pz_ymap_get(r, "v"), "t.yaml", d, err) : -2;
+    pz_ynode *v = r ? pz_ymap_get(r, "v") : NULL;
+    int rc = !r ? -2 : l ? pz_yscalar_long(v, "t.yaml", l, err) : pz_yscalar_double(v, "t.yaml", d, err);
     pz_ynode_free(r), free(yaml);
     return rc;
 }
 
-/* Whether `v: TEXT` is refused as a number with "t.yaml:1:4: expected a number, got 'SHOWN'WHY". */
-static int refused(const char *text, const char *shown, const char *why)
+static int number(const char *text, double *d, pz_err *err)
+{
+    return scalar(text, d, NULL, err);
+}
+
+static int integer(const char *text, long *l, pz_err *err)
+{
+    return scalar(text, NULL, l, err);
+}
+
+/* Whether `v: TEXT` is refused with "t.yaml:1:4: expected WANT, got 'SHOWN'WHY" (WANT "an
+ * integer" reads it as one, anything else as a number). */
+static int refused_as(const char *want, const char *text, const char *shown, const char *why)
 {
     pz_err err;
     double d;
-    if (number(text, &d, &err) != -1) return 0;
-    char *want = pz_xasprintf("t.yaml:1:4: expected a number, got '%s'%s", shown, why);
-    int ok = !strcmp(err.msg, want);
-    if (!ok) fprintf(stderr, "\n--- want: %s\n--- got:  %s\n", want, err.msg);
-    free(want);
+    long l;
+    int integral = !strcmp(want, "an integer");
+    if (scalar(text, &d, integral ? &l : NULL, &err) != -1) return 0;
+    char *msg = pz_xasprintf("t.yaml:1:4: expected %s, got '%s'%s", want, shown, why);
+    int ok = !strcmp(err.msg, msg);
+    if (!ok) fprintf(stderr, "\n--- want: %s\n--- got:  %s\n", msg, err.msg);
+    free(msg);
     return ok;
+}
+
+static int refused(const char *text, const char *shown, const char *why)
+{
+    return refused_as("a number", text, shown, why);
 }
 
 /* A number is what YAML 1.2's core schema reads as one (yaml.org/spec/1.2.2, 10.3.2), also
@@ -89,6 +110,31 @@ static void test_numbers_are_yaml_1_2_numbers(void)
     CU_ASSERT_TRUE(pz_yscalar_long(pz_ymap_get(r, "b"), "t.yaml", &l, &err) == 0 && l == 16);
     CU_ASSERT_EQUAL(pz_yscalar_long(pz_ymap_get(r, "c"), "t.yaml", &l, &err), -1);
     pz_ynode_free(r);
+}
+
+/* An integer is what the core schema calls one ([-+]?[0-9]+, 0o17, 0x1F), read exactly, also
+ * quoted, or an integral number (1e3); a blank C's strtol would skip is refused, naming the text. */
+static void test_integers_are_yaml_1_2_integers(void)
+{
+    static const struct { const char *text; long value; } ok[] = {
+        {"12", 12},   {"+12", 12},  {"-12", -12}, {"007", 7},         {"0x1F", 31},
+        {"0o17", 15}, {"1e3", 1000}, {"16.0", 16}, {"\"0x10\"", 16}, {"\"-3\"", -3},
+        {"0x7FFFFFFFFFFFFFFF", LONG_MAX}, {"-9223372036854775808", LONG_MIN}};
+    pz_err err;
+    long l;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        int good = integer(ok[i].text, &l, &err) == 0 && l == ok[i].value;
+        if (!good) fprintf(stderr, "\n--- %s not read as %ld\n", ok[i].text, ok[i].value);
+        CU_ASSERT_TRUE(good);
+    }
+    const char *yaml_way = " (not a number as YAML writes one: 12, -0.5, 3e-4, 0x1F, .inf, -.inf or .nan)";
+    CU_ASSERT_TRUE(refused_as("an integer", "\" 12\"", " 12", yaml_way));
+    CU_ASSERT_TRUE(refused_as("an integer", "\"\\t12\"", "\t12", yaml_way));
+    CU_ASSERT_TRUE(refused_as("an integer", "\"\\n-4\"", "\n-4", yaml_way));
+    CU_ASSERT_TRUE(refused_as("an integer", "0X10", "0X10", yaml_way));
+    CU_ASSERT_TRUE(refused_as("an integer", "2.5", "2.5", ""));
+    CU_ASSERT_TRUE(refused_as("an integer", "0x8000000000000000", "0x8000000000000000", " (out of an integer's range)"));
+    CU_ASSERT_TRUE(refused_as("an integer", "99999999999999999999", "99999999999999999999", " (out of an integer's range)"));
 }
 
 static void test_errors_name_position(void)
@@ -263,6 +309,7 @@ static void test_spec_accessors(void)
 int main(void)
 {
     pzt_suite("ytree", (pzt_case[]){{"positions and types", test_positions_and_types},
+                                    {"integers are YAML 1.2 integers", test_integers_are_yaml_1_2_integers},
                                     {"errors name position", test_errors_name_position},
                                     {"numbers are YAML 1.2 numbers", test_numbers_are_yaml_1_2_numbers},
                                     {"alias bomb refused", test_alias_bomb_is_refused},

@@ -92,7 +92,9 @@ int pz_param_check(const pz_param_def *d, const pz_ynode *v, pz_err *err)
     switch (d->type) {
     case PZ_PT_INT: {
         long x;
-        if (pz_yscalar_long(v, "", &x, err) < 0) return pz_errf(err, "expected an integer, got '%s'", v->str ? v->str : pz_ykind_name(v->kind));
+        if (pz_yscalar_long(v, "", &x, err) < 0)
+            return pz_errf(err, "expected an integer, got '%s'%s", v->str ? v->str : pz_ykind_name(v->kind),
+                           v->str ? pz_yinteger_hint(v->str) : "");
         return check_range(d, (double)x, v->str, err);
     }
     case PZ_PT_FLOAT: {

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -695,6 +696,11 @@ static int radix_integer(const char *s)
     return base;
 }
 
+int pz_yinteger_base(const char *s)
+{
+    return pz_ydecimal(s) == 1 ? 10 : radix_integer(s);
+}
+
 int pz_ynumber(const char *s, double *out)
 {
     const char *special = pz_yspecial_float(s);
@@ -730,24 +736,41 @@ int pz_yscalar_double(const pz_ynode *node, const char *src, double *out, pz_err
                    pz_ynumber_hint(node->str));
 }
 
+/* A core-schema integer read exactly (not through a double): 0, or -1 beyond a long. */
+static int exact_integer(const char *s, int base, long *out)
+{
+    char *end;
+    errno = 0;
+    if (base == 10) {
+        *out = strtol(s, &end, 10);
+        return errno == ERANGE ? -1 : 0;
+    }
+    unsigned long v = strtoul(s + 2, &end, base);
+    if (errno == ERANGE || v > LONG_MAX) return -1;
+    *out = (long)v;
+    return 0;
+}
+
+const char *pz_yinteger_hint(const char *s)
+{
+    long v;
+    int base = pz_yinteger_base(s);
+    if (base) return exact_integer(s, base, &v) == 0 ? "" : " (out of an integer's range)";
+    return pz_ynumber_hint(s);
+}
+
 int pz_yscalar_long(const pz_ynode *node, const char *src, long *out, pz_err *err)
 {
     if (!node || node->kind != PZ_Y_SCALAR) return type_error(node, src, "an integer", err);
-    char *end;
-    errno = 0;
-    long v = strtol(node->str, &end, 10);
-    if (end == node->str || *end || errno == ERANGE) {
-        /* Accept integral floats such as 1e3: people write them for sizes. */
-        double d;
-        pz_err ignore;
-        if (pz_yscalar_double(node, src, &d, &ignore) == 0 && d == floor(d) && fabs(d) < 9e18) {
-            *out = (long)d;
-            return 0;
-        }
-        return type_error(node, src, "an integer", err);
+    int base = pz_yinteger_base(node->str);
+    double d;
+    if (base ? exact_integer(node->str, base, out) == 0
+             : pz_ynumber(node->str, &d) == 0 && d == floor(d) && fabs(d) < 9e18) {
+        if (!base) *out = (long)d; /* an integral float such as 1e3: people write them for sizes */
+        return 0;
     }
-    *out = v;
-    return 0;
+    return pz_errf(err, "%s:%d:%d: expected an integer, got '%s'%s", src, node->line, node->col, node->str,
+                   pz_yinteger_hint(node->str));
 }
 
 int pz_yscalar_bool(const pz_ynode *node, const char *src, int *out, pz_err *err)

@@ -65,14 +65,21 @@ pz_ynode *pz_ynode_path(const pz_ynode *root, const char *dotted);
  * pz_ynumber: 0 and *out for those, and for the integers 0o17 and 0x1F; -1 for anything else or a
  * value beyond a double's range.
  * pz_ynumber_hint: why pz_ynumber refused text a reader might take for a number, as a
- * parenthesised note to append to an error (" (...)"), or "". */
+ * parenthesised note to append to an error (" (...)"), or "".
+ * pz_yinteger_base: 10 for [-+]?[0-9]+, 8 for 0o17, 16 for 0x1F (the core schema's integers),
+ * 0 for anything else. pz_yinteger_hint: as pz_ynumber_hint, for pz_yscalar_long's refusals. */
 int pz_ydecimal(const char *s);
 const char *pz_yspecial_float(const char *s);
 int pz_ynumber(const char *s, double *out);
 const char *pz_ynumber_hint(const char *s);
+int pz_yinteger_base(const char *s);
+const char *pz_yinteger_hint(const char *s);
 
 /* Typed scalar conversion: 0 on success, -1 (with err naming the position) on wrong type.
- * pz_yscalar_double takes what pz_ynumber takes; pz_yscalar_long also integral numbers (1e3). */
+ * Both read the text the same, quoted or not (a spec's JSON carries 0x1F and .inf as strings).
+ * pz_yscalar_double takes what pz_ynumber takes; pz_yscalar_long takes the core schema's
+ * integers (exactly, within a long) and integral numbers (1e3, 16.0), and nothing else: not
+ * " 12", which C's strtol would read. */
 int pz_yscalar_double(const pz_ynode *node, const char *src, double *out, pz_err *err);
 int pz_yscalar_long(const pz_ynode *node, const char *src, long *out, pz_err *err);
 int pz_yscalar_bool(const pz_ynode *node, const char *src, int *out, pz_err *err);
