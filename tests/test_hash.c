@@ -89,6 +89,24 @@ static void test_canonical_params_read_numbers_as_yaml_1_2(void)
     free(a), free(b), free(c), free(d);
 }
 
+/* An integer is its value however YAML 1.2 spells it, and the usual spelling keeps its bytes
+ * (and so every cached key): 16, -5, 0, and a -0 that keeps its sign like the float -0.0. */
+static void test_an_integer_in_any_spelling_is_its_decimal_value(void)
+{
+    char *a = canon("n: 16\nm: -5\nz: 0\nnz: -0\nbig: 18446744073709551615\n");
+    CU_ASSERT_STRING_EQUAL(a, "{\"big\":18446744073709551615,\"m\":-5,\"n\":16,\"nz\":-0,\"z\":0}");
+    char *b = canon("n: 0x10\nm: -005\nz: 0o0\nnz: -00\nbig: 0xFFFFFFFFFFFFFFFF\n");
+    char *c = canon("n: 0o20\nm: -5.0\nz: +0\nnz: -0\nbig: 0o1777777777777777777777\n");
+    char *d = canon("n: +016\nm: -5\nz: 000\nnz: -0\nbig: +018446744073709551615\n");
+    CU_ASSERT_STRING_EQUAL(b, a);
+    CU_ASSERT_STRING_EQUAL(c, a);
+    CU_ASSERT_STRING_EQUAL(d, a);
+    /* not integers to YAML 1.2 (or beyond 64 bits): kept as text */
+    char *e = canon("a: 0X10\nb: -0x10\nc: \"0x10\"\nd: 0x10000000000000000\n");
+    CU_ASSERT_STRING_EQUAL(e, "{\"a\":\"0X10\",\"b\":\"-0x10\",\"c\":\"0x10\",\"d\":\"0x10000000000000000\"}");
+    free(a), free(b), free(c), free(d), free(e);
+}
+
 static pz_record *sample_record(void)
 {
     pz_record *r = pz_xcalloc(1, sizeof *r);
@@ -229,6 +247,7 @@ int main(void)
                                    {"file hash across chunks", test_file_hash_matches_bytes_across_chunks},
                                    {"canonical params", test_canonical_params},
                                    {"canonical params read numbers as YAML 1.2", test_canonical_params_read_numbers_as_yaml_1_2},
+                                   {"an integer in any spelling is its decimal value", test_an_integer_in_any_spelling_is_its_decimal_value},
                                    {"record roundtrip and key", test_record_roundtrip_and_key},
                                    {"numbers hash as their printf text", test_numbers_hash_as_their_printf_text},
                                    {"a record output is found, sorted or not", test_a_record_output_is_found_sorted_or_not},

@@ -2,6 +2,7 @@
  * what reruns and what does not, crash safety under kill -9 and Ctrl-C, the run lock,
  * failure reports, gc, and the read-only commands. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -393,6 +394,48 @@ static void test_parallel_and_dag(void)
     teardown(&e);
 }
 
+/* A one-stage pipeline whose integer param is spelled SLEEP. */
+static char *sleep_yaml(const char *sleep)
+{
+    return pz_xasprintf("stages:\n"
+                        "  copy:\n"
+                        "    run: pzflow-toy-copy\n"
+                        "    params: {suffix: C, sleep_ms: %s}\n"
+                        "    inputs: {d: data.txt}\n"
+                        "    outputs: [out]\n"
+                        "show: [copy/out]\n",
+                        sleep);
+}
+
+/* 0x10, 0o20, +16 and 016 are the integer 16 to YAML 1.2: respelling a param reruns nothing. */
+static void test_a_param_written_0x10_or_16_has_one_key(void)
+{
+    char *yaml = sleep_yaml("0x10");
+    env e = setup(yaml);
+    free(yaml);
+    char *out, *p = pz_xasprintf("%s/p.yaml", e.dir);
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
+    CU_ASSERT_TRUE(pzt_has(out, "pzflow: 1 ran, 0 up to date"));
+    free(out);
+    const char *spellings[] = {"16", "0o20", "+16", "016"};
+    for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
+        yaml = sleep_yaml(spellings[i]);
+        pzt_write_file(p, yaml);
+        free(yaml);
+        CU_ASSERT_EQUAL(pzflow(&e, &out, "run p.yaml"), 0);
+        int hit = pzt_has(out, "pzflow: 0 ran, 1 up to date");
+        if (!hit) fprintf(stderr, "\n--- sleep_ms: %s reran:\n%s", spellings[i], out);
+        CU_ASSERT_TRUE(hit);
+        free(out);
+    }
+    /* the stage reads the same integer: its output is the same */
+    CU_ASSERT_EQUAL(pzflow(&e, &out, "show p.yaml"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "some data\nC\n");
+    free(out);
+    free(p);
+    teardown(&e);
+}
+
 int main(void)
 {
     pzt_suite("run_e2e", (pzt_case[]){{"no-op, param change, early cutoff, touch", test_noop_param_cutoff_touch},
@@ -403,6 +446,7 @@ int main(void)
                                       {"timeout", test_timeout_kills_a_hung_stage},
                                       {"gc", test_gc},
                                       {"parallel, dag, force", test_parallel_and_dag},
+                                      {"a param written 0x10 or 16 has one key", test_a_param_written_0x10_or_16_has_one_key},
                                       {0}});
     return pzt_main();
 }

@@ -1,18 +1,24 @@
 #include "engine/key.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* "+7" is the integer 7 to YAML 1.2. */
-static int is_plus_integer(const char *s)
+/* An integer in any core-schema spelling (+16, 016, 0o20, 0x10) as its decimal digits; "-0"
+ * keeps its sign, as the float -0.0 does. NULL for a 0o/0x beyond 64 bits: keep the text. */
+static char *decimal_integer(const char *s, int base)
 {
-    if (*s != '+' || !isdigit((unsigned char)s[1])) return 0;
-    for (const char *p = s + 1; *p; p++)
-        if (!isdigit((unsigned char)*p)) return 0;
-    return 1;
+    if (base == 10) { /* digits as text: any length stays exact */
+        const char *sign = *s == '-' ? "-" : "";
+        s += *s == '-' || *s == '+';
+        while (s[0] == '0' && s[1]) s++;
+        return pz_xasprintf("%s%s", sign, s);
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s + 2, NULL, base);
+    return errno == ERANGE ? NULL : pz_xasprintf("%llu", v);
 }
 
 /* Shortest %g spelling that reads back to exactly v. */
@@ -36,8 +42,9 @@ static void canonicalise(pz_ynode *n)
     }
     if (n->quoted) return;
     const char *special = pz_yspecial_float(n->str);
-    if (special || is_plus_integer(n->str)) {
-        char *text = pz_xstrdup(special ? special : n->str + 1);
+    int base = pz_yinteger_base(n->str);
+    char *text = special ? pz_xstrdup(special) : base ? decimal_integer(n->str, base) : NULL;
+    if (text) {
         free(n->str);
         n->str = text;
         return;
@@ -45,11 +52,11 @@ static void canonicalise(pz_ynode *n)
     if (pz_ydecimal(n->str) != 2) return; /* a float with a fraction or an exponent: .15, +0.15, 5. */
     double v = strtod(n->str, NULL);
     if (!isfinite(v)) return; /* 1e999: keep the text rather than invent "inf" */
-    char text[40];
-    shortest_double(v, text, sizeof text);
+    char shortest[40];
+    shortest_double(v, shortest, sizeof shortest);
     /* %g may print "1e+10"; JSON and YAML both read that as a number. */
     free(n->str);
-    n->str = pz_xstrdup(text);
+    n->str = pz_xstrdup(shortest);
 }
 
 pz_ynode *pz_params_canonical_tree(const pz_ynode *params)

@@ -14,8 +14,10 @@
 
 /* One-line JSON with sorted keys and numbers in one canonical spelling: a float is written
  * in the shortest form that reads back to the same double ("5e-4", "0.0005" and "5.0e-4" all
- * become 0.0005; "100.0" becomes 100). Integers without '.'/'e' are kept verbatim. Strings
- * (including quoted numbers) are untouched. The stage receives exactly this form in its spec,
+ * become 0.0005; "100.0" becomes 100); an integer in any YAML 1.2 core-schema spelling is
+ * written as its decimal digits ("0x10", "0o20", "+16" and "016" all become 16; "16" stays
+ * as written, so usual spellings keep their keys). Strings (including quoted numbers) are
+ * untouched. The stage receives exactly this form in its spec,
  * so equal keys always mean equal stage inputs. */
 char *pz_params_canonical(const pz_ynode *params);
 
