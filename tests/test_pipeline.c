@@ -461,6 +461,18 @@ static void test_error_syntax_and_keys(void)
     expect_error("- a\n- b\n", ":1:1: a pipeline file must be a mapping with 'stages:', got a list");
 }
 
+/* threads and cpus are integers as YAML 1.2 writes them, as every other integer in a pipeline. */
+static void test_counts_are_yaml_integers(void)
+{
+    pz_err err;
+    pz_pipeline *p = load("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    threads: 0x2\n"
+                          "    resources: {cpus: 0o10}\n", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->stages[0].threads, 2);
+    CU_ASSERT_EQUAL(p->stages[0].resources.cpus, 8);
+    pz_pipeline_free(p);
+}
+
 /* `timeout:` takes seconds or a unit; it is not part of the key, so changing it reruns nothing. */
 static void test_timeout_units(void)
 {
@@ -492,6 +504,10 @@ static void test_error_types(void)
                  ":5:14: threads must be a positive integer, got '0'");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    threads: two\n",
                  ":5:14: threads must be a positive integer, got 'two'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    threads: \" 2\"\n",
+                 ":5:14: threads must be a positive integer, got ' 2'");
+    expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    resources: {cpus: \" 2\"}\n",
+                 ":5:23: resources: cpus must be a positive integer, got ' 2'");
     expect_error("stages:\n  a:\n    run: /bin/true\n    outputs: [x]\n    timeout: 0\n",
                  ":5:14: timeout must be a positive number of seconds, optionally with a unit (90, 90s, 20m, 2h, 1d), "
                  "got '0'");
@@ -870,6 +886,7 @@ int main(void)
                                        {"syntax and keys", test_error_syntax_and_keys},
                                        {"types", test_error_types},
                                        {"timeout units", test_timeout_units},
+                                       {"counts are YAML integers", test_counts_are_yaml_integers},
                                        {"structure", test_error_structure},
                                        {"missing executable", test_error_missing_executable},
                                        {"references", test_error_references},

@@ -88,9 +88,9 @@ int pz_load_resources(const pz_src *src, const pz_ynode *n, pz_resources *r, pz_
                               near ? near : "", near ? "'?" : "");
         }
         if (!strcmp(k, "cpus")) {
-            char *end = NULL;
-            long c = v->kind == PZ_Y_SCALAR ? strtol(v->str, &end, 10) : 0;
-            if (!end || end == v->str || *end || c < 1 || c > 100000)
+            pz_err why; /* replaced by the message below, which names the key */
+            long c = 0;
+            if (pz_yscalar_long(v, "", &c, &why) < 0 || c < 1 || c > 100000)
                 return pz_src_err(src, v, err, "resources: cpus must be a positive integer, got %s%s%s",
                                   v->kind == PZ_Y_SCALAR ? "'" : "", v->kind == PZ_Y_SCALAR ? v->str : pz_ykind_name(v->kind),
                                   v->kind == PZ_Y_SCALAR ? "'" : "");

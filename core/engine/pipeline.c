@@ -177,13 +177,9 @@ static int parse_outputs(pz_loader *ld, pz_stage *s, const pz_ynode *n)
 
 static int parse_threads(pz_loader *ld, pz_stage *s, const pz_ynode *n)
 {
-    char *end = NULL;
+    pz_err why; /* pz_yscalar_long's reason is replaced by the message below, which names the key */
     long v = 0;
-    if (n->kind == PZ_Y_SCALAR) {
-        errno = 0;
-        v = strtol(n->str, &end, 10);
-    }
-    if (n->kind != PZ_Y_SCALAR || end == n->str || *end || errno || v < 1)
+    if (pz_yscalar_long(n, "", &v, &why) < 0 || v < 1)
         return pz_src_err(&ld->src, n, ld->err, "threads must be a positive integer, got %s%s%s",
                           n->kind == PZ_Y_SCALAR ? "'" : "", n->kind == PZ_Y_SCALAR ? n->str : pz_ykind_name(n->kind),
                           n->kind == PZ_Y_SCALAR ? "'" : "");
