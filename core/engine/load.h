@@ -52,6 +52,11 @@ void pz_load_files_free(pz_load_files *files);
 int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* *out: node as an integer in 1..max, as YAML 1.2 writes integers (pz_yscalar_long: 0x2 too, not
+ * " 2"); otherwise -1 and "<position>: <what> must be a positive integer, got '<text>'". */
+int pz_src_positive_long(const pz_src *src, const pz_ynode *node, const char *what, long max, long *out,
+                         pz_err *err);
+
 /* ---- --set overrides and ${...} substitution (vars.c) --------------------------------------- */
 
 /* Apply every "dotted.path=value" to doc (a map), in order. */

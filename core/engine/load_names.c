@@ -85,6 +85,20 @@ int pz_src_err(const pz_src *src, const pz_ynode *node, pz_err *err, const char 
     return pz_errf(err, "%s:1:1: %s", src->file, msg);
 }
 
+int pz_src_positive_long(const pz_src *src, const pz_ynode *node, const char *what, long max, long *out,
+                         pz_err *err)
+{
+    pz_err why; /* pz_yscalar_long's reason is replaced by this message, which names the key */
+    long v = 0;
+    if (pz_yscalar_long(node, "", &v, &why) == 0 && v >= 1 && v <= max) {
+        *out = v;
+        return 0;
+    }
+    int scalar = node->kind == PZ_Y_SCALAR;
+    return pz_src_err(src, node, err, "%s must be a positive integer, got %s%s%s", what, scalar ? "'" : "",
+                      scalar ? node->str : pz_ykind_name(node->kind), scalar ? "'" : "");
+}
+
 /* ---- paths and names ------------------------------------------------------------------------ */
 
 char *pz_path_join_abs(const char *base, const char *rel)

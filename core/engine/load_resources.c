@@ -88,13 +88,7 @@ int pz_load_resources(const pz_src *src, const pz_ynode *n, pz_resources *r, pz_
                               near ? near : "", near ? "'?" : "");
         }
         if (!strcmp(k, "cpus")) {
-            pz_err why; /* replaced by the message below, which names the key */
-            long c = 0;
-            if (pz_yscalar_long(v, "", &c, &why) < 0 || c < 1 || c > 100000)
-                return pz_src_err(src, v, err, "resources: cpus must be a positive integer, got %s%s%s",
-                                  v->kind == PZ_Y_SCALAR ? "'" : "", v->kind == PZ_Y_SCALAR ? v->str : pz_ykind_name(v->kind),
-                                  v->kind == PZ_Y_SCALAR ? "'" : "");
-            r->cpus = c;
+            if (pz_src_positive_long(src, v, "resources: cpus", 100000, &r->cpus, err) < 0) return -1;
             continue;
         }
         char **slot = !strcmp(k, "mem") ? &r->mem : !strcmp(k, "time") ? &r->time : !strcmp(k, "partition") ? &r->partition

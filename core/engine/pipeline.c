@@ -177,14 +177,7 @@ static int parse_outputs(pz_loader *ld, pz_stage *s, const pz_ynode *n)
 
 static int parse_threads(pz_loader *ld, pz_stage *s, const pz_ynode *n)
 {
-    pz_err why; /* pz_yscalar_long's reason is replaced by the message below, which names the key */
-    long v = 0;
-    if (pz_yscalar_long(n, "", &v, &why) < 0 || v < 1)
-        return pz_src_err(&ld->src, n, ld->err, "threads must be a positive integer, got %s%s%s",
-                          n->kind == PZ_Y_SCALAR ? "'" : "", n->kind == PZ_Y_SCALAR ? n->str : pz_ykind_name(n->kind),
-                          n->kind == PZ_Y_SCALAR ? "'" : "");
-    s->threads = v;
-    return 0;
+    return pz_src_positive_long(&ld->src, n, "threads", LONG_MAX, &s->threads, ld->err);
 }
 
 /* `timeout: 90`, `90s`, `20m`, `2h` or `1d`: a positive wall-clock limit. */
